@@ -1,0 +1,211 @@
+"""Coverage and gaps per district: who lives within walking reach of a place, and who does not.
+
+Population may be points (each counted wholly where it lies) or polygons (split by area).
+Analyses count 65+ residents when the layer has them (``population.attrs["basis"] ==
+"age65"``) and everyone otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.buffers import dissolved_buffers, straight_line_minutes
+from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
+
+logger = logging.getLogger(__name__)
+__all__ = ["CoverageResult", "assign_districts", "coverage_by_district", "population_basis",
+           "population_within"]
+
+
+@dataclass
+class CoverageResult:
+    """Straight-line reach of places (and stops) and what it leaves out, per district."""
+
+    #: Dissolved reach of all places per radius: ``radius_m``, geometry (STORAGE_CRS).
+    buffers: gpd.GeoDataFrame
+    #: Dissolved reach of bus stops per radius (empty without stops).
+    stop_buffers: gpd.GeoDataFrame
+    #: Per district and radius, the part no place reaches: ``district``, ``radius_m``,
+    #: ``area_km2``, ``population``, geometry (STORAGE_CRS).
+    gaps: gpd.GeoDataFrame
+    #: One row per district and radius (see :func:`coverage_by_district`).
+    table: pd.DataFrame
+    #: The same sums for the whole study area, one row per radius.
+    city: pd.DataFrame
+    #: ``"age65"`` or ``"total"``: which count the population figures are, or None.
+    basis: str | None
+
+
+def population_basis(population: gpd.GeoDataFrame | None) -> str | None:
+    """The population column analyses use: ``"age65"`` when every row has it, else ``"total"``."""
+    if population is None:
+        return None
+    basis = population.attrs.get("basis")
+    if basis is None:
+        has_age65 = "age65" in population and population["age65"].notna().all()
+        basis = "age65" if has_age65 else "total"
+    return basis
+
+
+def population_within(area: shapely.Geometry, population_m: gpd.GeoDataFrame,
+                      weights: np.ndarray) -> float:
+    """
+    People of ``population_m`` (metric CRS) inside ``area``: whole points, or polygons by area.
+    """
+    if len(population_m) == 0 or area is None or area.is_empty:
+        return 0.0
+    geometries = population_m.geometry.values
+    if (population_m.geom_type == "Point").all():
+        inside = shapely.contains_xy(area, shapely.get_x(geometries), shapely.get_y(geometries))
+        return float(weights[inside].sum())
+    shares = shapely.area(shapely.intersection(geometries, area)) / shapely.area(geometries)
+    return float((weights * np.nan_to_num(shares)).sum())
+
+
+def assign_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *,
+                     metric_crs: str = METRIC_CRS) -> pd.Series:
+    """
+    The name of the district holding each located point ('' for points without geometry).
+
+    A point just outside every district (a place across the city boundary) gets the nearest.
+    """
+    result = pd.Series("", index=points.index, dtype=object)
+    located = points[points.geometry.notna()]
+    if located.empty:
+        return result
+    joined = gpd.sjoin_nearest(to_metric(located[["geometry"]], metric_crs),
+                               to_metric(districts[["name", "geometry"]], metric_crs), how="left")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    result.loc[joined.index] = joined["name"].astype(str)
+    return result
+
+
+def coverage_by_district(
+    districts: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame,
+    *,
+    radii_m: Sequence[float],
+    population: gpd.GeoDataFrame | None = None,
+    stops: gpd.GeoDataFrame | None = None,
+    speed_m_per_min: float = 60.0,
+    detour_factor: float = 1.3,
+    metric_crs: str = METRIC_CRS,
+) -> CoverageResult:
+    """
+    Straight-line coverage of each district by places, at each radius.
+
+    Parameters
+    ----------
+    districts
+        Polygons with a ``name`` column.
+    places
+        Points (rows without geometry are counted as unlocated and do not reach anyone).
+    radii_m
+        Straight-line walking radii in metres.
+    population
+        Points or polygons with ``total`` (and optionally ``age65``).
+    stops
+        Bus stops; their reach is reported beside the places'.
+
+    Returns
+    -------
+    CoverageResult
+        ``table`` columns: ``district``, ``radius_m``, ``walk_minutes`` (estimated with the
+        detour factor), ``area_km2``, ``covered_area_km2``, ``covered_area_share``,
+        ``population``, ``covered``, ``uncovered``, ``covered_share``, ``stop_covered``,
+        ``stop_covered_share``, ``places``, ``places_unlocated``, ``stops``.
+    """
+    districts_m = to_metric(districts[["name", "geometry"]], metric_crs)
+    study_area = shapely.union_all(districts_m.geometry.values)
+    buffers_m = dissolved_buffers(places, radii_m=radii_m, clip_to=study_area,
+                                  metric_crs=metric_crs)
+    has_stops = stops is not None and len(stops) > 0
+    stop_buffers_m = (dissolved_buffers(stops, radii_m=radii_m, clip_to=study_area,
+                                        metric_crs=metric_crs) if has_stops
+                      else gpd.GeoDataFrame({"radius_m": []}, geometry=[], crs=metric_crs))
+
+    basis = population_basis(population)
+    if population is not None:
+        population_m = to_metric(population, metric_crs)
+        weights = population_m[basis].to_numpy(dtype=float)
+    else:
+        population_m, weights = None, np.zeros(0)
+
+    located = places.geometry.notna()
+    place_district = assign_districts(places, districts, metric_crs=metric_crs)
+    if "district" in places:  # unlocated places count where the file says they belong
+        place_district = place_district.where(located, places["district"])
+    stop_district = assign_districts(stops, districts, metric_crs=metric_crs) if has_stops else None
+
+    rows, gap_rows = [], []
+    for name, district in zip(districts_m["name"], districts_m.geometry, strict=True):
+        district_people = (population_within(district, population_m, weights)
+                           if population_m is not None else np.nan)
+        for radius_m, reach in zip(buffers_m["radius_m"], buffers_m.geometry, strict=True):
+            covered_area = shapely.intersection(district, reach)
+            gap = shapely.difference(district, reach)
+            covered = (population_within(covered_area, population_m, weights)
+                       if population_m is not None else np.nan)
+            stop_covered = np.nan
+            if has_stops and population_m is not None:
+                stop_reach = stop_buffers_m.geometry[stop_buffers_m["radius_m"] == radius_m].iloc[0]
+                stop_covered = population_within(shapely.intersection(district, stop_reach),
+                                                 population_m, weights)
+            rows.append({
+                "district": name,
+                "radius_m": radius_m,
+                "walk_minutes": straight_line_minutes(radius_m, speed_m_per_min=speed_m_per_min,
+                                                      detour_factor=detour_factor),
+                "area_km2": district.area / 1e6,
+                "covered_area_km2": covered_area.area / 1e6,
+                "population": district_people,
+                "covered": covered,
+                "stop_covered": stop_covered,
+                "places": int(((place_district == name) & located).sum()),
+                "places_unlocated": int(((place_district == name) & ~located).sum()),
+                "stops": int((stop_district == name).sum()) if has_stops else 0,
+            })
+            gap_rows.append({"district": name, "radius_m": radius_m, "area_km2": gap.area / 1e6,
+                             "population": district_people - covered, "geometry": gap})
+    table = _with_shares(pd.DataFrame(rows))
+    city = _with_shares(
+        table.groupby("radius_m", as_index=False)
+        .agg(walk_minutes=("walk_minutes", "first"), area_km2=("area_km2", "sum"),
+             covered_area_km2=("covered_area_km2", "sum"), population=("population", "sum"),
+             covered=("covered", "sum"), stop_covered=("stop_covered", "sum"),
+             places=("places", "sum"), places_unlocated=("places_unlocated", "sum"),
+             stops=("stops", "sum"))
+    )
+    if population is None:
+        city[["population", "covered", "uncovered", "covered_share"]] = np.nan
+    if population is None or not has_stops:
+        city[["stop_covered", "stop_covered_share"]] = np.nan
+    gaps = gpd.GeoDataFrame(gap_rows, geometry="geometry", crs=metric_crs)
+    gaps = gaps[~gaps.geometry.is_empty].to_crs(STORAGE_CRS).reset_index(drop=True)
+    for _, row in city.iterrows():
+        logger.info("Within %.0f m of a place: %.1f %% of the area, %s", row.radius_m,
+                    100 * row.covered_area_share,
+                    "no population layer" if population is None
+                    else f"{row.covered:,.0f} of {row.population:,.0f} people ({basis})")
+    return CoverageResult(buffers=buffers_m.to_crs(STORAGE_CRS),
+                          stop_buffers=stop_buffers_m.to_crs(STORAGE_CRS), gaps=gaps,
+                          table=table, city=city, basis=basis)
+
+
+def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    table["covered_area_share"] = table["covered_area_km2"] / table["area_km2"]
+    table["uncovered"] = table["population"] - table["covered"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["covered_share"] = table["covered"] / table["population"].where(
+            table["population"] > 0)
+        table["stop_covered_share"] = table["stop_covered"] / table["population"].where(
+            table["population"] > 0)
+    return table

@@ -1,0 +1,1 @@
+"""Loading, validating and storing each data layer of a study area."""

@@ -1,0 +1,213 @@
+"""The study-area config: one TOML file describes a city's layers, fields and settings.
+
+A second city works by writing a second config, never by changing code. Paths in the file are
+relative to the file itself. See ``data/takasaki/ibasho.toml`` for a complete example.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo.crs import METRIC_CRS, ensure_metric_crs
+
+from layers.errors import LayerError, Problem
+
+logger = logging.getLogger(__name__)
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "DEFAULT_DETOUR_FACTOR",
+    "DEFAULT_RADII_M",
+    "ELDERLY_WALK_SPEED_M_PER_MIN",
+    "LAYER_NAMES",
+    "LayerConfig",
+    "StudyConfig",
+    "load_config",
+]
+
+#: Straight-line walking radii drawn and analysed by default (metres).
+DEFAULT_RADII_M: tuple[float, ...] = (300.0, 500.0, 800.0)
+
+#: Older walkers' pace: 1.0 m/s = 60 m/min (the pace Japanese barrier-free guidelines use
+#: for older people; the usual 80 m/min of property adverts is for the young).
+ELDERLY_WALK_SPEED_M_PER_MIN = 60.0
+
+#: Without a street network, walking distance ≈ straight-line distance × this factor
+#: (1.3 is the ratio commonly measured on Japanese urban street grids).
+DEFAULT_DETOUR_FACTOR = 1.3
+
+#: Place categories understood out of the box; a config may replace the list.
+DEFAULT_CATEGORIES: tuple[str, ...] = (
+    "居場所",
+    "サロン",
+    "公民館",
+    "町内公民館",
+    "集会所",
+    "長寿センター",
+    "福祉センター",
+    "コミュニティセンター",
+)
+
+#: Layers a config may name, and whether a study area needs them.
+LAYER_NAMES: dict[str, bool] = {
+    "districts": True,
+    "places": True,
+    "stops": False,
+    "bus_routes": False,
+    "walking_routes": False,
+    "population": False,
+    "candidates": False,
+}
+
+_DEFAULT_BASEMAP = {
+    "name": "地理院タイル 淡色地図",
+    "url": "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png",
+    "attribution": (
+        '<a href="https://maps.gsi.go.jp/development/ichiran.html" '
+        'target="_blank" rel="noopener">地理院タイル</a>（国土地理院）'
+    ),
+    "max_zoom": 18,
+}
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """Where one layer comes from and how its fields map onto ibasho's names."""
+
+    name: str
+    path: Path
+    fields: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def source_field(self, canonical: str) -> str:
+        """The column in the source file that holds ``canonical`` (itself if unmapped)."""
+        return self.fields.get(canonical, canonical)
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Everything ibasho needs to know about one study area."""
+
+    path: Path
+    name: str
+    title: str
+    boundary: Path | None
+    metric_crs: str
+    radii_m: tuple[float, ...]
+    speed_m_per_min: float
+    detour_factor: float
+    categories: tuple[str, ...]
+    layers: dict[str, LayerConfig]
+    basemap: dict[str, Any]
+    attribution: tuple[str, ...]
+    districts_approximate: bool = False
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def layer(self, name: str) -> LayerConfig | None:
+        return self.layers.get(name)
+
+
+def load_config(path: str | Path) -> StudyConfig:
+    """
+    Read and check a study-area config file.
+
+    Raises
+    ------
+    LayerError
+        With every problem in the file: a missing or unknown section, a file that does not
+        exist, a bad number.
+    """
+    path = Path(path).resolve()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LayerError.single(path, "The config file does not exist.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LayerError.single(
+            path, f"This is not valid UTF-8 TOML: {exc}.", fix="Fix the syntax and try again."
+        ) from None
+
+    problems: list[Problem] = []
+    base = path.parent
+    area = raw.get("study_area", {})
+    walking = raw.get("walking", {})
+
+    boundary = _existing(base, area.get("boundary"), path, "study_area.boundary", problems)
+
+    metric_crs = str(area.get("metric_crs", METRIC_CRS))
+    try:
+        ensure_metric_crs(metric_crs)
+    except Exception as exc:  # pyproj raises CRSError, ours raises ValueError
+        problems.append(
+            Problem(path, f"{exc}", field="study_area.metric_crs",
+                    fix="Use a projected CRS in metres, e.g. EPSG:6677 for Gunma.")
+        )
+
+    radii = tuple(float(r) for r in walking.get("radii_m", DEFAULT_RADII_M))
+    speed = float(walking.get("speed_m_per_min", ELDERLY_WALK_SPEED_M_PER_MIN))
+    detour = float(walking.get("detour_factor", DEFAULT_DETOUR_FACTOR))
+    if not radii or any(r <= 0 for r in radii):
+        problems.append(Problem(path, f"radii {list(radii)} must all be > 0.",
+                                field="walking.radii_m", fix="e.g. radii_m = [300, 500, 800]"))
+    if speed <= 0:
+        problems.append(Problem(path, f"speed {speed} must be > 0.", field="walking.speed_m_per_min",
+                                fix=f"The default for older walkers is {ELDERLY_WALK_SPEED_M_PER_MIN}."))
+    if detour < 1:
+        problems.append(Problem(path, f"detour factor {detour} must be ≥ 1.",
+                                field="walking.detour_factor", fix="1.3 is typical."))
+
+    layers: dict[str, LayerConfig] = {}
+    for name, spec in raw.get("layers", {}).items():
+        if name not in LAYER_NAMES:
+            problems.append(Problem(path, f"unknown layer {name!r}.", field=f"layers.{name}",
+                                    fix=f"Use one of: {', '.join(LAYER_NAMES)}."))
+            continue
+        layer_path = _existing(base, spec.get("path"), path, f"layers.{name}.path", problems)
+        if layer_path is None:
+            continue
+        options = {k: v for k, v in spec.items() if k not in {"path", "fields"}}
+        layers[name] = LayerConfig(name, layer_path, dict(spec.get("fields", {})), options)
+    for name, required in LAYER_NAMES.items():
+        if required and name not in layers and not any(p.field == f"layers.{name}.path" for p in problems):
+            problems.append(Problem(path, f"the {name} layer is required.", field=f"layers.{name}",
+                                    fix=f'Add [layers.{name}] with path = "...".'))
+
+    if any(p.is_error for p in problems):
+        raise LayerError(problems)
+
+    districts = layers.get("districts")
+    config = StudyConfig(
+        path=path,
+        name=str(area.get("name", path.parent.name)),
+        title=str(area.get("title", f"{area.get('name', path.parent.name)} 居場所マップ")),
+        boundary=boundary,
+        metric_crs=metric_crs,
+        radii_m=tuple(sorted(radii)),
+        speed_m_per_min=speed,
+        detour_factor=detour,
+        categories=tuple(raw.get("categories", {}).get("allowed", DEFAULT_CATEGORIES)),
+        layers=layers,
+        basemap={**_DEFAULT_BASEMAP, **raw.get("basemap", {})},
+        attribution=tuple(raw.get("attribution", {}).get("lines", ())),
+        districts_approximate=bool(districts and districts.options.get("approximate", False)),
+    )
+    logger.info("Read config %s: %s, layers %s", path.name, config.name, ", ".join(layers))
+    return config
+
+
+def _existing(base: Path, value: Any, config_path: Path, key: str,
+              problems: list[Problem]) -> Path | None:
+    if value is None:
+        return None
+    candidate = (base / str(value)).resolve()
+    if not candidate.exists():
+        problems.append(Problem(config_path, f"file {value!r} does not exist (looked in {base}).",
+                                field=key, fix="Correct the path (relative to the config file)."))
+        return None
+    return candidate

@@ -1,0 +1,103 @@
+"""Read a layer file of any supported format into a (Geo)DataFrame, with clear errors.
+
+CSV comes as Excel saves it: UTF-8, UTF-8 with BOM, or CP932 (Shift_JIS). Vector files
+(GeoJSON, GeoPackage, Shapefile, zipped Shapefile, GPX) are read with pyogrio.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyogrio.errors import DataSourceError
+
+from geo.crs import to_storage
+
+from layers.errors import LayerError
+
+logger = logging.getLogger(__name__)
+__all__ = ["CSV_ENCODINGS", "VECTOR_SUFFIXES", "decode_text", "read_csv", "read_vector"]
+
+#: Encodings tried for CSV, in order. UTF-8 is strict, so CP932 is only used for files that are
+#: not valid UTF-8 (as Excel's 「CSV (コンマ区切り)」 saves them in Japan).
+CSV_ENCODINGS = ("utf-8-sig", "cp932")
+
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".gpx", ".fgb")
+
+
+def decode_text(path: Path, data: bytes) -> tuple[str, str]:
+    """Return ``(text, encoding)`` for a CSV file's bytes, trying :data:`CSV_ENCODINGS`."""
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise LayerError.single(
+        path,
+        "the file is neither UTF-8 nor Shift_JIS (CP932) text.",
+        fix="Save it from Excel as 「CSV UTF-8 (コンマ区切り)」.",
+    )
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """
+    Read a CSV as strings (no type guessing), detecting the encoding.
+
+    Raises
+    ------
+    LayerError
+        If the file is empty, has only a header, or is not UTF-8/CP932 text.
+    """
+    data = path.read_bytes()
+    if not data.strip():
+        raise LayerError.single(path, "the file is empty.", fix="Export the table again.")
+    text, encoding = decode_text(path, data)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        raise LayerError.single(path, f"this is not a well-formed CSV table ({exc}).",
+                                fix="Check the commas and quotes of that line.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise LayerError.single(path, "the file has a header but no rows.",
+                                fix="Add at least one row.")
+    logger.debug("Read %s (%s): %d rows", path.name, encoding, len(frame))
+    return frame
+
+
+def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """
+    Read a vector file and return it in the storage CRS.
+
+    A zipped Shapefile is read through GDAL's ``/vsizip/``. GPX files default to their
+    ``tracks`` layer.
+
+    Raises
+    ------
+    LayerError
+        If the file cannot be opened, is empty, or has no CRS.
+    """
+    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    if layer is None and path.suffix.lower() == ".gpx":
+        layer = "tracks"
+    if path.stat().st_size == 0:
+        raise LayerError.single(path, "the file is empty.", fix="Export the layer again.")
+    try:
+        frame = pyogrio.read_dataframe(source, layer=layer)
+    except (DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise LayerError.single(path, f"cannot be read as a vector layer ({exc}).",
+                                fix="Use GeoJSON, GeoPackage, Shapefile (.zip) or GPX.") from None
+    if frame.empty:
+        raise LayerError.single(path, "the layer has no features.", fix="Export it again.")
+    if frame.crs is None:
+        raise LayerError.single(
+            path,
+            "the file has no coordinate reference system (e.g. a Shapefile without .prj).",
+            fix="Add the .prj file, or re-save it with a CRS (e.g. EPSG:6668 or EPSG:4326).",
+        )
+    return to_storage(frame)

@@ -1,0 +1,67 @@
+"""Population: the 2015 census points, 65+ when present, and bad counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from data import get_path
+from layers.config import LayerConfig, load_config
+from layers.errors import LayerError
+from layers.population import load_population
+
+CONFIG = load_config(get_path("takasaki"))
+
+
+def test_census_2015_total() -> None:
+    population, problems = load_population(CONFIG.layers["population"])
+    assert len(population) == 428
+    assert population["total"].sum() == 370_884  # the official 2015 count
+    assert population.attrs["basis"] == "total"
+    assert population["age65"].isna().all()
+    assert problems == []
+
+
+def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> LayerConfig:
+    path = tmp_path / "pop.csv"
+    path.write_bytes(text.encode(encoding))
+    return LayerConfig("population", path, {"total": "人口", "age65": "65歳以上"})
+
+
+def test_age65_is_used_when_present(tmp_path: Path) -> None:
+    layer = write(tmp_path, "name,人口,65歳以上,lon,lat\n宿横手町,323,120,139.078,36.327\n"
+                            "中居町１丁目,\"1,204\",400,139.038,36.320\n", "cp932")
+    population, _ = load_population(layer)
+    assert population.attrs["basis"] == "age65"
+    assert population["total"].tolist() == [323, 1204]
+    assert population["age65"].sum() == 520
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        ("A,-5,,139.0,36.3", r"row 2, field '人口': '-5' is not a count"),
+        ("A,多い,,139.0,36.3", r"row 2, field '人口': '多い' is not a count"),
+        ("A,,,139.0,36.3", r"row 2, field '人口': the count is empty"),
+        ("A,100,200,139.0,36.3", r"row 2, field '65歳以上': 65\+ \(200\) is more than"),
+        ("A,100,,,", r"row 2, field 'lon/lat': no coordinates"),
+    ],
+)
+def test_bad_counts(tmp_path: Path, rows: str, match: str) -> None:
+    with pytest.raises(LayerError, match=match):
+        load_population(write(tmp_path, "name,人口,65歳以上,lon,lat\n" + rows + "\n"))
+
+
+def test_polygons(tmp_path: Path) -> None:
+    path = tmp_path / "pop.gpkg"
+    gpd.GeoDataFrame({"total": [100, 50]},
+                     geometry=[shapely.box(139, 36.3, 139.01, 36.31),
+                               shapely.box(139.01, 36.3, 139.02, 36.31)],
+                     crs="EPSG:6668").to_file(path)
+    population, _ = load_population(LayerConfig("population", path))
+    assert population.crs == "EPSG:4326"
+    assert population["total"].sum() == 150
+    assert population.attrs["basis"] == "total"
