@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from geo.crs import METRIC_CRS, ensure_metric_crs
-
 from layers.errors import LayerError, Problem
 
 logger = logging.getLogger(__name__)
@@ -156,8 +155,9 @@ def load_config(path: str | Path) -> StudyConfig:
         problems.append(Problem(path, f"radii {list(radii)} must all be > 0.",
                                 field="walking.radii_m", fix="e.g. radii_m = [300, 500, 800]"))
     if speed <= 0:
-        problems.append(Problem(path, f"speed {speed} must be > 0.", field="walking.speed_m_per_min",
-                                fix=f"The default for older walkers is {ELDERLY_WALK_SPEED_M_PER_MIN}."))
+        problems.append(Problem(
+            path, f"speed {speed} must be > 0.", field="walking.speed_m_per_min",
+            fix=f"The default for older walkers is {ELDERLY_WALK_SPEED_M_PER_MIN}."))
     if detour < 1:
         problems.append(Problem(path, f"detour factor {detour} must be ≥ 1.",
                                 field="walking.detour_factor", fix="1.3 is typical."))
@@ -174,7 +174,8 @@ def load_config(path: str | Path) -> StudyConfig:
         options = {k: v for k, v in spec.items() if k not in {"path", "fields"}}
         layers[name] = LayerConfig(name, layer_path, dict(spec.get("fields", {})), options)
     for name, required in LAYER_NAMES.items():
-        if required and name not in layers and not any(p.field == f"layers.{name}.path" for p in problems):
+        missing_file = any(p.field == f"layers.{name}.path" for p in problems)
+        if required and name not in layers and not missing_file:
             problems.append(Problem(path, f"the {name} layer is required.", field=f"layers.{name}",
                                     fix=f'Add [layers.{name}] with path = "...".'))
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 __all__ = ["LayerError", "Problem", "Severity", "format_problems"]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How serious a problem is: errors stop a layer from loading, warnings do not."""
 
     ERROR = "error"

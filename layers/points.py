@@ -16,7 +16,6 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import METRIC_CRS, STORAGE_CRS
-
 from layers.errors import Problem, Severity
 
 __all__ = ["StudyExtent", "check_points_in_area", "points_from_columns"]
@@ -160,7 +159,7 @@ def check_points_in_area(
     points: gpd.GeoSeries, path: Path, *, extent: StudyExtent | None, row_offset: int = 1,
     fields: Sequence[str] = ("geometry",),
 ) -> list[Problem]:
-    """Problems for points of a vector layer that are empty or outside (or swapped into) the area."""
+    """Problems for points of a vector layer: empty, not points, outside the area or swapped."""
     problems: list[Problem] = []
     for index, geometry in enumerate(points):
         row = index + row_offset

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import STORAGE_CRS
-
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.points import StudyExtent, check_points_in_area, points_from_columns

@@ -16,7 +16,6 @@ import pyogrio
 from pyogrio.errors import DataSourceError
 
 from geo.crs import to_storage
-
 from layers.errors import LayerError
 
 logger = logging.getLogger(__name__)

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "takasaki"
 
 #: 町丁 whose names start with these go to the district of the same merged town.
+METHOD = "概略区域：町丁代表点を最寄り小学校の地区に割当て、ボロノイ分割を市域で切り抜き"
+
 PREFIX_DISTRICTS = {"吉井町": "吉井", "箕郷町": "箕郷", "倉渕町": "倉淵", "新町": "新町"}
 
 
@@ -41,7 +43,7 @@ def main(out: Path) -> None:
     for prefix, district in PREFIX_DISTRICTS.items():
         areas.loc[areas["name"].str.startswith(prefix), "district"] = district
     districts = voronoi_districts(areas, outline, by="district")
-    districts["method"] = "概略区域：町丁代表点を最寄り小学校の地区に割当て、ボロノイ分割を市域で切り抜き"
+    districts["method"] = METHOD
     missing = sorted(set(schools["district"]) - set(districts["name"]))
     if missing:
         logging.warning("Districts with no 町丁 assigned: %s", ", ".join(missing))

@@ -46,8 +46,8 @@ def test_real_places_keep_rows_without_position() -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
 def test_excel_encodings(tmp_path: Path, extent: StudyExtent, encoding: str) -> None:
-    layer = write_places(tmp_path, "岩鼻長寿センター,長寿センター,139.05,36.29,毎週火曜日,exact:x\n",
-                         encoding=encoding)
+    row = "岩鼻長寿センター,長寿センター,139.05,36.29,毎週火曜日,exact:x\n"
+    layer = write_places(tmp_path, row, encoding=encoding)
     places, _ = load_places(layer, categories=DEFAULT_CATEGORIES, extent=extent)
     assert places.loc[0, "name"] == "岩鼻長寿センター"
     assert places.loc[0, "schedule"] == "毎週火曜日"

@@ -1,0 +1,164 @@
+"""A whole study area: every configured layer loaded and checked, then analysed once.
+
+This is the one place that knows which loader reads which layer; the web app and the CLI
+call :func:`load_study_area` (or :func:`check_study_area`) and never read files themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from geo.coverage import CoverageResult, assign_districts, coverage_by_district
+from layers.candidates import load_candidates
+from layers.config import StudyConfig, load_config
+from layers.districts import load_districts
+from layers.errors import LayerError, Problem
+from layers.places import load_places
+from layers.points import StudyExtent
+from layers.population import load_population
+from layers.reader import read_vector
+from layers.routes import load_bus_routes, load_walking_routes
+from layers.stops import load_stops
+
+logger = logging.getLogger(__name__)
+__all__ = ["StudyArea", "analyse_study_area", "check_study_area", "load_study_area"]
+
+
+@dataclass
+class StudyArea:
+    """Every layer of one study area, in ``STORAGE_CRS``; optional layers may be None."""
+
+    config: StudyConfig
+    boundary: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    places: gpd.GeoDataFrame
+    stops: gpd.GeoDataFrame | None = None
+    bus_routes: gpd.GeoDataFrame | None = None
+    walking_routes: gpd.GeoDataFrame | None = None
+    population: gpd.GeoDataFrame | None = None
+    candidates: gpd.GeoDataFrame | None = None
+    #: Warnings found while loading (errors raise instead).
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def district_names(self) -> list[str]:
+        return list(self.districts["name"])
+
+
+def _steps(config: StudyConfig, extent: StudyExtent | None) -> dict[str, Callable]:
+    """Loader per layer name, each returning ``(GeoDataFrame, warnings)``."""
+    return {
+        "districts": lambda layer: load_districts(layer),
+        "places": lambda layer: load_places(layer, categories=config.categories, extent=extent),
+        "stops": lambda layer: load_stops(layer, area=extent.outline if extent else None),
+        "bus_routes": lambda layer: load_bus_routes(layer),
+        "walking_routes": lambda layer: load_walking_routes(
+            layer, speed_m_per_min=config.speed_m_per_min, metric_crs=config.metric_crs),
+        "population": lambda layer: load_population(layer, extent=extent),
+        "candidates": lambda layer: load_candidates(layer, extent=extent),
+    }
+
+
+def _boundary(config: StudyConfig) -> tuple[gpd.GeoDataFrame | None, StudyExtent | None]:
+    if config.boundary is None:
+        return None, None
+    boundary = read_vector(config.boundary)
+    outline = shapely.union_all(boundary.geometry.make_valid().values)
+    return boundary, StudyExtent(outline, metric_crs=config.metric_crs)
+
+
+def check_study_area(config: StudyConfig | str | Path,
+                     progress: Callable[[str, int, int], None] | None = None) -> list[Problem]:
+    """
+    Load every layer and return every problem found, errors and warnings, in every file.
+
+    Unlike :func:`load_study_area` this does not stop at the first layer with errors.
+    ``progress(layer_name, n_features, n_problems)`` is called after each layer.
+    """
+    if not isinstance(config, StudyConfig):
+        try:
+            config = load_config(config)
+        except LayerError as exc:
+            return exc.problems
+    problems: list[Problem] = []
+    try:
+        _, extent = _boundary(config)
+    except LayerError as exc:
+        problems += exc.problems
+        extent = None
+    for name, load in _steps(config, extent).items():
+        layer = config.layer(name)
+        if layer is None:
+            continue
+        try:
+            frame, layer_problems = load(layer)
+            count = len(frame)
+        except LayerError as exc:
+            layer_problems, count = exc.problems, 0
+        problems += layer_problems
+        if progress is not None:
+            progress(name, count, len(layer_problems))
+    return problems
+
+
+def load_study_area(config: StudyConfig | str | Path,
+                    progress: Callable[[str, int], None] | None = None) -> StudyArea:
+    """
+    Load and validate every configured layer of a study area.
+
+    Places without a district get the district their position falls in.
+
+    Raises
+    ------
+    LayerError
+        With all errors of all layers (each names file, row, field and a fix).
+    """
+    if not isinstance(config, StudyConfig):
+        config = load_config(config)
+    boundary, extent = _boundary(config)
+    loaded: dict[str, gpd.GeoDataFrame] = {}
+    warnings: list[Problem] = []
+    errors: list[Problem] = []
+    for name, load in _steps(config, extent).items():
+        layer = config.layer(name)
+        if layer is None:
+            continue
+        try:
+            loaded[name], layer_warnings = load(layer)
+        except LayerError as exc:
+            errors += exc.problems
+            continue
+        warnings += layer_warnings
+        if progress is not None:
+            progress(name, len(loaded[name]))
+    if any(p.is_error for p in errors):
+        raise LayerError(errors + warnings)
+
+    districts, places = loaded["districts"], loaded["places"]
+    if boundary is None:
+        boundary = gpd.GeoDataFrame(
+            geometry=[shapely.union_all(districts.geometry.values)], crs=districts.crs)
+    located = places.geometry.notna()
+    found = assign_districts(places, districts, metric_crs=config.metric_crs)
+    places["district"] = places["district"].where(~located | places["district"].ne(""), found)
+    return StudyArea(config=config, boundary=boundary, districts=districts, places=places,
+                     stops=loaded.get("stops"), bus_routes=loaded.get("bus_routes"),
+                     walking_routes=loaded.get("walking_routes"),
+                     population=loaded.get("population"), candidates=loaded.get("candidates"),
+                     warnings=warnings)
+
+
+def analyse_study_area(study: StudyArea) -> CoverageResult:
+    """Straight-line coverage and gaps per district with the config's radii and pace."""
+    config = study.config
+    return coverage_by_district(
+        study.districts, study.places, radii_m=config.radii_m, population=study.population,
+        stops=study.stops, speed_m_per_min=config.speed_m_per_min,
+        detour_factor=config.detour_factor, metric_crs=config.metric_crs,
+    )

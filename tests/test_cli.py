@@ -1,0 +1,80 @@
+"""The ibasho command: check lists every problem; build writes maps and a GeoPackage."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from data import get_path
+from webmap.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def broken_city(tmp_path: Path) -> Path:
+    """A copy of the Takasaki config whose places file has three errors and a warning."""
+    source = get_path("takasaki").parent
+    city = tmp_path / "city"
+    shutil.copytree(source, city)
+    with (city / "places.csv").open("a", encoding="utf-8") as f:
+        f.write("壊れた行,居場所,,東,36.3,,,,,,\n")          # lon is not a number
+        f.write("逆さま,サロン,,36.33,139.01,,,,,,\n")      # lat/lon swapped
+        f.write("謎の店,喫茶店,,139.0,36.33,,,,,,\n")       # unknown category
+    return city / "ibasho.toml"
+
+
+def test_check_takasaki_passes_with_warnings(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["check", str(get_path("takasaki"))])
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.stderr
+    assert "WARNING: places.csv, row 4, field 'lon/lat': no coordinates" in result.stdout
+
+
+def test_check_reports_every_error_and_exits_nonzero(runner: CliRunner, broken_city: Path) -> None:
+    result = runner.invoke(main, ["check", str(broken_city)])
+    assert result.exit_code == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 3, result.stdout
+    assert "places.csv, row 78, field 'lon': '東' is not a number" in errors[0]
+    assert "row 79" in errors[1] and "swapped" in errors[1]
+    assert "row 80, field 'category': unknown category 喫茶店" in errors[2]
+    assert "3 errors" in result.stderr
+
+
+def test_build_refuses_broken_data_without_writing(runner: CliRunner, broken_city: Path,
+                                                   tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["build", str(broken_city), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "ibasho check" in result.stderr
+    assert not out.exists()
+
+
+def test_build_writes_maps_and_geopackage(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = runner.invoke(main, ["build", str(get_path("takasaki")), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").stat().st_size > 10_000
+    assert len(list((out / "districts").glob("*.html"))) == 26
+    layers = {name for name, _ in pyogrio.list_layers(out / "ibasho.gpkg")}
+    assert {"districts", "places", "stops", "bus_routes", "population", "reach_buffers", "gaps",
+            "coverage_by_district"} <= layers
+    places = pyogrio.read_dataframe(out / "ibasho.gpkg", layer="places")
+    assert len(places) == 76  # places without a position are kept
+    assert not list(out.glob(".*gpkg")), "no temporary file is left behind"
+
+
+def test_build_to_unwritable_folder(runner: CliRunner, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(main, ["build", str(get_path("takasaki")), "--out", str(blocker / "x")])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
