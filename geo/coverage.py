@@ -62,11 +62,17 @@ def population_within(area: shapely.Geometry, population_m: gpd.GeoDataFrame,
     if len(population_m) == 0 or area is None or area.is_empty:
         return 0.0
     geometries = population_m.geometry.values
-    if (population_m.geom_type == "Point").all():
-        inside = shapely.contains_xy(area, shapely.get_x(geometries), shapely.get_y(geometries))
-        return float(weights[inside].sum())
-    shares = shapely.area(shapely.intersection(geometries, area)) / shapely.area(geometries)
-    return float((weights * np.nan_to_num(shares)).sum())
+    is_point = (population_m.geom_type == "Point").to_numpy()
+    points = geometries[is_point]
+    inside = shapely.contains_xy(area, shapely.get_x(points), shapely.get_y(points))
+    total = float(weights[is_point][inside].sum())
+    polygons = geometries[~is_point]
+    if len(polygons):
+        with np.errstate(invalid="ignore", divide="ignore"):  # zero-area polygons count as 0
+            shares = (shapely.area(shapely.intersection(polygons, area))
+                      / shapely.area(polygons))
+        total += float((weights[~is_point] * np.nan_to_num(shares)).sum())
+    return total
 
 
 def assign_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *,

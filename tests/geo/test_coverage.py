@@ -97,3 +97,15 @@ def test_takasaki_invariants(takasaki_coverage) -> None:
                        table.set_index(["district", "radius_m"])["area_km2"]
                        .loc[gaps.index].to_numpy(), rtol=1e-6)
     assert (table["covered_area_km2"] <= area + 1e-9).all()
+
+
+def test_mixed_points_and_polygons(toy: dict) -> None:
+    population = gpd.GeoDataFrame(
+        {"total": [400.0, 5.0]},
+        geometry=[shapely.box(1000, 0, 3000, 2000), shapely.Point(1000, 1100)], crs=METRIC_CRS)
+    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[300],
+                                  population=population)
+    table = result.table.set_index("district")
+    disc_share = (math.pi * 300**2 / 2) / (2000 * 2000)
+    assert table.loc["西", "covered"] == pytest.approx(5 + 400 * disc_share, rel=0.01)
+    assert table.loc["西", "population"] == pytest.approx(205)

@@ -1,0 +1,206 @@
+"""Coverage per district on real streets: who can walk to a place within N minutes, and who cannot.
+
+People are counted from the network, never from polygons: each population point is snapped
+to its nearest street and its time is the walk from there (:func:`geo.reach.point_minutes`).
+Population polygons count at their representative point. Figures are 65+ residents when the
+layer has them (see :func:`geo.coverage.population_basis`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.coverage import coverage_by_district, population_basis
+from geo.crs import STORAGE_CRS
+from geo.network import Snapped, snap_points
+from geo.reach import Reach, WalkGraph, point_minutes, points_xy
+
+logger = logging.getLogger(__name__)
+__all__ = [
+    "NetworkCoverage",
+    "People",
+    "compare_straight_line",
+    "coverage_by_district_network",
+    "district_of_points",
+    "network_gaps",
+    "people_on_streets",
+]
+
+
+@dataclass(frozen=True)
+class People:
+    """Population points snapped to the streets, with their weights and districts."""
+
+    snapped: Snapped
+    #: People per point (65+ when ``basis == "age65"``).
+    weights: np.ndarray
+    #: District position per point (index into ``district_names``; -1 outside every one).
+    district: np.ndarray
+    district_names: list[str]
+    basis: str | None = None
+
+
+def district_of_points(x: np.ndarray, y: np.ndarray, districts: np.ndarray) -> np.ndarray:
+    """Position of the district polygon holding each point; the nearest for points outside all."""
+    points = shapely.points(x, y)
+    tree = shapely.STRtree(districts)
+    which_point, which_district = tree.query(points, predicate="within")
+    result = np.full(len(points), -1, dtype=np.int64)
+    result[which_point] = which_district
+    outside = np.flatnonzero(result < 0)
+    if len(outside):
+        _, nearest = tree.query_nearest(points[outside], all_matches=False)
+        result[outside] = nearest
+    return result
+
+
+def people_on_streets(graph: WalkGraph, population: gpd.GeoDataFrame,
+                      districts: gpd.GeoDataFrame) -> People:
+    """
+    Snap a population layer (points or polygons, ``total`` and maybe ``age65``) to the streets.
+
+    Done once per population layer; every reach, what-if and siting reuses it.
+    """
+    basis = population_basis(population)
+    representative = population.geometry.copy()
+    polygonal = ~representative.geom_type.isin(["Point"]) & representative.notna()
+    if polygonal.any():
+        representative[polygonal] = representative[polygonal].representative_point()
+    x, y = points_xy(gpd.GeoSeries(representative, crs=population.crs), graph.network.crs)
+    district_shapes = districts.to_crs(graph.network.crs).geometry.to_numpy()
+    return People(snap_points(graph.network, x, y),
+                  population[basis].to_numpy(dtype=float),
+                  district_of_points(x, y, district_shapes), list(districts["name"]), basis)
+
+
+@dataclass(frozen=True)
+class NetworkCoverage:
+    """Network coverage per district and for the city, at each threshold."""
+
+    #: ``district``, ``minutes``, ``population``, ``covered``, ``uncovered``, ``covered_share``.
+    table: pd.DataFrame
+    #: The same for the whole study area, one row per threshold.
+    city: pd.DataFrame
+    #: Minutes from each population point to its nearest place (inf beyond the limit).
+    minutes: np.ndarray
+    #: Row of each point's nearest place (-1 none).
+    nearest: np.ndarray
+    basis: str | None
+    #: False: flat ground was assumed (no elevation data).
+    slope_aware: bool
+
+
+def coverage_by_district_network(reach: Reach, people: People,
+                                 thresholds_minutes: Sequence[float]) -> NetworkCoverage:
+    """
+    People within each threshold of a place on foot, per district and for the city.
+
+    Parameters
+    ----------
+    reach
+        From :func:`geo.reach.network_reach`, with a limit ≥ the largest threshold.
+    people
+        From :func:`people_on_streets`.
+    thresholds_minutes
+        Minutes, each > 0.
+    """
+    thresholds = sorted(float(m) for m in thresholds_minutes)
+    if not thresholds or thresholds[0] <= 0 or thresholds[-1] > reach.limit_minutes:
+        msg = (f"`thresholds_minutes` must be > 0 and ≤ the reach limit "
+               f"({reach.limit_minutes}), got {list(thresholds_minutes)!r}.")
+        raise ValueError(msg)
+    minutes, nearest = point_minutes(reach, people.snapped)
+    table = _tabulate(minutes, people, thresholds)
+    city = table.groupby("minutes", as_index=False)[["population", "covered"]].sum()
+    city = _with_shares(city)
+    for row in city.itertuples():
+        logger.info("Within %g min on foot: %s of %s people (%.1f %%)", row.minutes,
+                    f"{row.covered:,.0f}", f"{row.population:,.0f}", 100 * row.covered_share)
+    return NetworkCoverage(table, city, minutes, nearest, people.basis, reach.slope_aware)
+
+
+def _tabulate(minutes: np.ndarray, people: People, thresholds: Sequence[float]) -> pd.DataFrame:
+    n_districts = len(people.district_names)
+    inside = people.district >= 0
+    district = people.district[inside]
+    weights, minutes = people.weights[inside], minutes[inside]
+    population = np.bincount(district, weights=weights, minlength=n_districts)
+    frames = []
+    for limit in thresholds:
+        covered = np.bincount(district, weights=weights * (minutes <= limit),
+                              minlength=n_districts)
+        frames.append(pd.DataFrame({"district": people.district_names, "minutes": limit,
+                                    "population": population, "covered": covered}))
+    return _with_shares(pd.concat(frames, ignore_index=True))
+
+
+def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    table["uncovered"] = table["population"] - table["covered"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["covered_share"] = table["covered"] / table["population"].where(
+            table["population"] > 0)
+    return table
+
+
+def compare_straight_line(coverage: NetworkCoverage, districts: gpd.GeoDataFrame,
+                          places: gpd.GeoDataFrame, population: gpd.GeoDataFrame, *,
+                          speed_m_per_min: float, metric_crs: str) -> pd.DataFrame:
+    """
+    Straight-line and network coverage side by side, per district and threshold.
+
+    The straight-line side uses circles of ``minutes × speed`` metres
+    (:func:`geo.coverage.coverage_by_district`); the difference is what rivers, railways,
+    hills and dead ends take away.
+
+    Returns
+    -------
+    DataFrame
+        ``district``, ``minutes``, ``radius_m``, ``population``, ``straight_covered``,
+        ``straight_share``, ``network_covered``, ``network_share``, ``share_lost``.
+    """
+    thresholds = sorted(coverage.table["minutes"].unique())
+    radii = [m * speed_m_per_min for m in thresholds]
+    straight = coverage_by_district(districts, places, radii_m=radii, population=population,
+                                    speed_m_per_min=speed_m_per_min, detour_factor=1.0,
+                                    metric_crs=metric_crs).table
+    straight = straight.assign(minutes=straight["radius_m"] / speed_m_per_min)
+    straight = straight[["district", "minutes", "radius_m", "covered", "covered_share"]].rename(
+        columns={"covered": "straight_covered", "covered_share": "straight_share"})
+    network = coverage.table.rename(columns={"covered": "network_covered",
+                                             "covered_share": "network_share"})
+    table = network[["district", "minutes", "population", "network_covered", "network_share"]]
+    table = table.assign(minutes=table["minutes"].round(9))
+    straight = straight.assign(minutes=straight["minutes"].round(9))
+    merged = table.merge(straight, on=["district", "minutes"], how="left")
+    merged["share_lost"] = merged["straight_share"] - merged["network_share"]
+    return merged[["district", "minutes", "radius_m", "population", "straight_covered",
+                   "straight_share", "network_covered", "network_share", "share_lost"]]
+
+
+def network_gaps(districts: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame,
+                 coverage: NetworkCoverage) -> gpd.GeoDataFrame:
+    """
+    Per district and threshold, the area outside the merged isochrone, with the people there.
+
+    The people come from the network (``coverage``), the shape from the display polygons.
+    """
+    merged = isochrones[isochrones["place"] == -1]
+    districts_m = districts.to_crs(isochrones.crs)
+    table = coverage.table.set_index(["district", "minutes"])
+    rows = []
+    for minutes, reach_area in zip(merged["minutes"], merged.geometry, strict=True):
+        gaps = shapely.difference(districts_m.geometry.to_numpy(), reach_area)
+        for name, gap in zip(districts_m["name"], gaps, strict=True):
+            uncovered = table["uncovered"].get((name, minutes), np.nan)
+            rows.append({"district": name, "minutes": minutes, "uncovered": uncovered,
+                         "geometry": gap})
+    result = gpd.GeoDataFrame(rows, geometry="geometry", crs=isochrones.crs)
+    return result[~result.geometry.is_empty].to_crs(STORAGE_CRS).reset_index(drop=True)

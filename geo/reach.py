@@ -1,0 +1,338 @@
+"""Walking reach on real streets: minutes from every street node and any point to the nearest place.
+
+One multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` and a
+limit) answers "how far is the nearest place, and which is it" for every node at once.
+
+Direction: times are measured *towards* the places (a resident's walk there), so the search
+runs on the transposed graph. On flat ground both directions are equal; on slopes the walk
+to a hilltop hall is the slow one.
+
+Snapping: places and people are snapped to the nearest street *edge*, not node. A place at
+fraction ``t`` along edge ``u → v`` is a virtual node joined to ``u`` and ``v`` by the walk
+along the edge plus the straight walk from the place to the street; a person is likewise
+``min(walk to u + minutes[u], walk to v + minutes[v])`` plus their own walk to the street,
+or the direct walk along the edge when a place sits on the same edge.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import numpy as np
+from pyproj import CRS
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from geo.network import MIN_EDGE_MINUTES, Snapped, StreetNetwork, snap_points, to_csgraph
+from geo.walking import DEFAULT_PROFILE, EdgeMinutes, WalkProfile, edge_minutes
+
+logger = logging.getLogger(__name__)
+__all__ = [
+    "MAX_SNAP_DISTANCE_M",
+    "Reach",
+    "WalkGraph",
+    "add_place",
+    "network_reach",
+    "point_minutes",
+    "points_xy",
+    "remove_place",
+    "walk_graph",
+]
+
+#: A place farther than this from every street is reported, not snapped.
+MAX_SNAP_DISTANCE_M = 500.0
+
+
+@dataclass(frozen=True, eq=False)
+class WalkGraph:
+    """A network with walking times for one profile, ready for repeated searches."""
+
+    network: StreetNetwork
+    minutes: EdgeMinutes
+    #: Transposed CSR graph (edge ``v → u`` carries the time of ``u → v``).
+    towards: csr_matrix
+
+    @property
+    def profile(self) -> WalkProfile:
+        return self.minutes.profile
+
+    def access_minutes(self, snapped: Snapped) -> np.ndarray:
+        """Minutes of the straight walk between each snapped point and its street (flat)."""
+        return snapped.distance_m / self.profile.speed_m_per_min
+
+
+def walk_graph(network: StreetNetwork, profile: WalkProfile = DEFAULT_PROFILE, *,
+               elevation_m: np.ndarray | None = None) -> WalkGraph:
+    """Walking times for ``profile`` (slope-aware with ``elevation_m``) and the search graph."""
+    minutes = edge_minutes(network, profile, elevation_m=elevation_m)
+    towards = to_csgraph(network, minutes.forward, minutes.backward, reverse=True)
+    return WalkGraph(network, minutes, towards)
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Minutes from every node to the nearest place, up to a limit."""
+
+    graph: WalkGraph
+    #: Minutes from each node to its nearest place (``inf`` beyond ``limit_minutes``).
+    minutes: np.ndarray
+    #: Row position (in the places given) of each node's nearest place; -1 when none.
+    nearest: np.ndarray
+    limit_minutes: float
+    #: Every place as snapped; unlocated places and those beyond ``max_snap_m`` have edge -1.
+    places: Snapped
+    #: Straight distance of every place from the nearest street (NaN when unlocated).
+    place_distance_m: np.ndarray
+
+    @property
+    def slope_aware(self) -> bool:
+        return self.graph.minutes.slope_aware
+
+    @property
+    def active(self) -> np.ndarray:
+        """Row positions of the places that take part (located and near a street)."""
+        return np.flatnonzero(self.places.edge >= 0)
+
+
+def points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: str | CRS) -> tuple[np.ndarray,
+                                                                                 np.ndarray]:
+    """x and y of point geometries in ``crs``; NaN for rows without a geometry."""
+    if points.crs is None:
+        msg = "The points have no CRS; set it when loading (we never assume EPSG:4326)."
+        raise ValueError(msg)
+    geometries = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    geometries = geometries.to_crs(crs)
+    missing = geometries.isna().to_numpy() | geometries.is_empty.to_numpy()
+    x = np.full(len(geometries), np.nan)
+    y = np.full(len(geometries), np.nan)
+    located = geometries[~missing]
+    x[~missing], y[~missing] = located.x.to_numpy(), located.y.to_numpy()
+    return x, y
+
+
+def network_reach(graph: WalkGraph, places: gpd.GeoDataFrame | Snapped, *, limit_minutes: float,
+                  max_snap_m: float = MAX_SNAP_DISTANCE_M) -> Reach:
+    """
+    Minutes from every street node to the nearest place, by one multi-source search.
+
+    Parameters
+    ----------
+    graph
+        From :func:`walk_graph`.
+    places
+        Points in any CRS (rows without a geometry take no part), or already snapped.
+    limit_minutes
+        Search no farther (> 0); the largest threshold of interest.
+    max_snap_m
+        Places farther than this from every street take no part (report them with
+        :func:`layers.streets.places_far_from_streets`).
+
+    Returns
+    -------
+    Reach
+        Per node minutes and nearest place; ``minutes`` is ``inf`` beyond the limit.
+    """
+    _check_positive(limit_minutes, "limit_minutes")
+    if isinstance(places, Snapped):
+        snapped = places
+    else:
+        snapped = snap_points(graph.network, *points_xy(places, graph.network.crs))
+    distance_m = snapped.distance_m.copy()
+    too_far = ~(distance_m <= max_snap_m)
+    if (too_far & np.isfinite(distance_m)).any():
+        logger.warning("%d places are more than %.0f m from any street and take no part",
+                       int((too_far & np.isfinite(distance_m)).sum()), max_snap_m)
+    edge = np.where(too_far, -1, snapped.edge)
+    snapped = Snapped(edge, snapped.fraction, snapped.distance_m)
+    active = np.flatnonzero(edge >= 0)
+    minutes, nearest_active = _search(graph, snapped.take(active), limit_minutes)
+    nearest = np.full(len(minutes), -1, dtype=np.int64)
+    nearest[nearest_active >= 0] = active[nearest_active[nearest_active >= 0]]
+    logger.info("Reach of %d places within %.0f min: %d of %d nodes", len(active), limit_minutes,
+                int(np.isfinite(minutes).sum()), graph.network.n_nodes)
+    return Reach(graph, minutes, nearest, float(limit_minutes), snapped, distance_m)
+
+
+def _source_rows(graph: WalkGraph, sources: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Virtual start edges of snapped sources: (source, node, minutes) in the transposed graph."""
+    network, minutes = graph.network, graph.minutes
+    edge, t = sources.edge, sources.fraction
+    access = graph.access_minutes(sources)
+    # the walk from u to the place is t of u → v; from v, (1 - t) of v → u
+    to_u = t * minutes.forward[edge] + access
+    to_v = (1 - t) * minutes.backward[edge] + access
+    index = np.arange(len(edge))
+    rows = np.concatenate([index, index])
+    nodes = np.concatenate([network.u[edge], network.v[edge]])
+    weights = np.maximum(np.concatenate([to_u, to_v]), MIN_EDGE_MINUTES)
+    walkable = np.isfinite(weights)
+    return rows[walkable], nodes[walkable], weights[walkable]
+
+
+def _augmented(graph: csr_matrix, rows: np.ndarray, cols: np.ndarray,
+               weights: np.ndarray, n_virtual: int) -> csr_matrix:
+    """``graph`` plus ``n_virtual`` new nodes whose outgoing edges are (rows, cols, weights)."""
+    n = graph.shape[0]
+    order = np.lexsort((weights, cols, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    keep = np.ones(len(rows), dtype=bool)  # a source on a loop edge: keep the shorter start
+    keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    counts = np.bincount(rows, minlength=n_virtual)
+    indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts)])
+    size = n + n_virtual
+    return csr_matrix((np.concatenate([graph.data, weights]),
+                       np.concatenate([graph.indices, cols]).astype(graph.indices.dtype),
+                       indptr.astype(graph.indptr.dtype)), shape=(size, size))
+
+
+def _search(graph: WalkGraph, sources: Snapped, limit_minutes: float,
+            base: csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-source Dijkstra from snapped sources: (minutes per node, source position or -1)."""
+    n = graph.network.n_nodes
+    if len(sources) == 0:
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    rows, nodes, weights = _source_rows(graph, sources)
+    matrix = _augmented(graph.towards if base is None else base, rows, nodes, weights,
+                        len(sources))
+    virtual = np.arange(n, n + len(sources))
+    minutes, _, origin = dijkstra(matrix, directed=True, indices=virtual, min_only=True,
+                                  limit=limit_minutes, return_predecessors=True)
+    minutes, origin = minutes[:n], origin[:n]
+    nearest = np.where(origin >= n, origin - n, -1).astype(np.int64)
+    nearest[~np.isfinite(minutes)] = -1
+    return minutes, nearest
+
+
+def point_minutes(reach: Reach, points: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Minutes from snapped points (people, candidate sites) to their nearest place.
+
+    Returns
+    -------
+    (minutes, nearest)
+        ``inf`` and -1 beyond the limit or for unsnapped points.
+    """
+    graph, network = reach.graph, reach.graph.network
+    edge = np.maximum(points.edge, 0)
+    t = points.fraction
+    access = graph.access_minutes(points)
+    forward, backward = graph.minutes.forward[edge], graph.minutes.backward[edge]
+    via_u = t * backward + reach.minutes[network.u[edge]]
+    via_v = (1 - t) * forward + reach.minutes[network.v[edge]]
+    minutes = np.minimum(via_u, via_v)
+    nearest = np.where(via_u <= via_v, reach.nearest[network.u[edge]],
+                       reach.nearest[network.v[edge]])
+    # a place on the same edge: walk straight along it
+    active = reach.active
+    place_edge = reach.places.edge[active]
+    order = np.argsort(place_edge, kind="stable")
+    sorted_edges = place_edge[order]
+    first = np.searchsorted(sorted_edges, edge, side="left")
+    last = np.searchsorted(sorted_edges, edge, side="right")
+    multiplicity = (last - first) * (points.edge >= 0)
+    for level in range(int(multiplicity.max()) if len(multiplicity) else 0):
+        on_edge = np.flatnonzero(multiplicity > level)
+        place = active[order[first[on_edge] + level]]
+        t_place = reach.places.fraction[place]
+        place_access = graph.access_minutes(reach.places.take(place))
+        ahead = t_place >= t[on_edge]
+        direct = np.where(ahead, (t_place - t[on_edge]) * forward[on_edge],
+                          (t[on_edge] - t_place) * backward[on_edge]) + place_access
+        better = direct < minutes[on_edge]
+        minutes[on_edge[better]] = direct[better]
+        nearest[on_edge[better]] = place[better]
+    minutes = minutes + access
+    beyond = ~(minutes <= reach.limit_minutes) | (points.edge < 0)
+    minutes[beyond] = np.inf
+    nearest[beyond] = -1
+    return minutes, nearest
+
+
+def add_place(reach: Reach, place: Snapped) -> Reach:
+    """
+    Reach with one more place (appended as the last row), from a single limited search.
+
+    ``place`` is one snapped point; the rest of the city is not searched again.
+    """
+    if len(place) != 1:
+        msg = f"`place` must be one snapped point, got {len(place)}."
+        raise ValueError(msg)
+    minutes, _ = _search(reach.graph, place, reach.limit_minutes)
+    new_index = len(reach.places)
+    closer = minutes < reach.minutes
+    places = Snapped(np.concatenate([reach.places.edge, place.edge]),
+                     np.concatenate([reach.places.fraction, place.fraction]),
+                     np.concatenate([reach.places.distance_m, place.distance_m]))
+    return replace(reach, minutes=np.where(closer, minutes, reach.minutes),
+                   nearest=np.where(closer, new_index, reach.nearest), places=places,
+                   place_distance_m=np.concatenate([reach.place_distance_m, place.distance_m]))
+
+
+def remove_place(reach: Reach, index: int) -> Reach:
+    """
+    Reach without the place at row ``index`` (it stays in the arrays, out of use).
+
+    Only the nodes whose nearest place it was are searched again: from the unaffected nodes
+    around them (whose times cannot change) and any other place on their streets.
+    """
+    graph = reach.graph
+    if not 0 <= index < len(reach.places) or reach.places.edge[index] < 0:
+        return reach
+    affected = reach.nearest == index
+    places = replace(reach.places, edge=reach.places.edge.copy())
+    places.edge[index] = -1
+    minutes, nearest = reach.minutes.copy(), reach.nearest.copy()
+    minutes[affected], nearest[affected] = np.inf, -1
+    if not affected.any():
+        return replace(reach, places=places)
+    towards = graph.towards
+    # boundary: unaffected reached nodes with an edge into the affected region
+    rows_all = np.repeat(np.arange(towards.shape[0]), np.diff(towards.indptr))
+    into = affected[towards.indices] & ~affected[rows_all] & np.isfinite(reach.minutes[rows_all])
+    boundary = np.unique(rows_all[into])
+    region = np.flatnonzero(affected)
+    nodes = np.concatenate([region, boundary])
+    local = np.full(graph.network.n_nodes, -1, dtype=np.int64)
+    local[nodes] = np.arange(len(nodes))
+    sub = towards[nodes][:, nodes].tocsr()
+    # seeds: boundary nodes at their current times, and other places on edges in the region
+    seed_rows = list(np.arange(len(boundary)))
+    seed_cols = list(local[boundary])
+    seed_weights = list(np.maximum(reach.minutes[boundary], MIN_EDGE_MINUTES))
+    seed_owner = list(reach.nearest[boundary])
+    others = np.flatnonzero(places.edge >= 0)
+    network = graph.network
+    touching = others[(local[network.u[places.edge[others]]] >= 0)
+                      | (local[network.v[places.edge[others]]] >= 0)]
+    if len(touching):
+        rows, cols, weights = _source_rows(graph, places.take(touching))
+        inside = local[cols] >= 0
+        seed_rows += list(len(boundary) + rows[inside])
+        seed_cols += list(local[cols[inside]])
+        seed_weights += list(weights[inside])
+        seed_owner += list(touching)
+    n_seeds = len(boundary) + len(touching)
+    if n_seeds:
+        matrix = _augmented(sub, np.asarray(seed_rows, dtype=np.int64),
+                            np.asarray(seed_cols, dtype=np.int64),
+                            np.asarray(seed_weights, dtype=float), n_seeds)
+        n_local = len(nodes)
+        found, _, origin = dijkstra(matrix, directed=True,
+                                    indices=np.arange(n_local, n_local + n_seeds), min_only=True,
+                                    limit=reach.limit_minutes, return_predecessors=True)
+        found, origin = found[:len(region)], origin[:len(region)]
+        reached = np.isfinite(found) & (origin >= n_local)
+        owner = np.asarray(seed_owner, dtype=np.int64)
+        minutes[region[reached]] = found[reached]
+        nearest[region[reached]] = owner[origin[reached] - n_local]
+    return replace(reach, minutes=minutes, nearest=nearest, places=places)
+
+
+def _check_positive(value: float, name: str) -> None:
+    if not (isinstance(value, int | float | np.floating | np.integer) and value > 0
+            and np.isfinite(value)):
+        msg = f"`{name}` must be a number > 0, got {value!r}."
+        raise ValueError(msg)

@@ -1,0 +1,247 @@
+"""Benchmark walking reach: ibasho vs the OSMnx way vs Pandana, on a synthetic city and real data.
+
+The city-scale run uses the SYNTHETIC Takasaki-sized network made by
+``shared/bench/synthetic_walk_network.py`` (107k nodes, 300 places, 100k population points,
+40 districts; written to /tmp, never into the repository): its figures are synthetic. The
+same job then runs on the real Andorra OSM extract with the real SRTM elevation (places and
+people are sampled there, since Andorra has no ibasho data).
+
+One job = reach of all places for 5/10/15 minutes + coverage per district + 300 × 3 per-place
+isochrones and 3 merged ones. Done three ways:
+
+- ibasho: one multi-source Dijkstra (scipy) + grid isochrones (geo.reach, geo.isochrones);
+- the OSMnx way (its isochrone example): a networkx graph, ``nx.ego_graph`` per place and
+  threshold, a polygon from the reached edges (buffered lines, unioned), people counted in
+  the polygons; timed on a sample of places and extrapolated (the output says so);
+- Pandana ``nearest_pois`` (contraction hierarchies; no polygons), or null without pandana.
+
+The last line is ``RESULT {...}`` (JSON) for the synthetic city.
+
+Usage: python scripts/bench_reach.py [--shared DIR] [--osmnx-sample N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from geo.isochrones import walk_isochrones  # noqa: E402
+from geo.network import StreetNetwork, snap_points  # noqa: E402
+from geo.network_coverage import People, coverage_by_district_network, district_of_points  # noqa: E402
+from geo.reach import network_reach, walk_graph  # noqa: E402
+from geo.siting import node_candidates, suggest_sites, what_if  # noqa: E402
+from geo.walking import PROFILES  # noqa: E402
+
+THRESHOLDS = (5.0, 10.0, 15.0)
+SYNTHETIC_DIR = Path("/tmp/ibasho-synthetic")
+logger = logging.getLogger("bench_reach")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(function, *args, repeat: int = 1, **kwargs):
+    """(result, median seconds) of ``repeat`` calls."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function(*args, **kwargs)
+        times.append(time.perf_counter() - start)
+    return result, statistics.median(times)
+
+
+def ibasho_job(graph, places_xy, people_xy, weights, districts):
+    """Snap, reach, coverage per district and every isochrone: the whole job."""
+    network = graph.network
+    places = snap_points(network, *places_xy)
+    reach = network_reach(graph, places, limit_minutes=max(THRESHOLDS))
+    people = People(snap_points(network, *people_xy), weights,
+                    district_of_points(*people_xy, districts),
+                    [f"district {i + 1}" for i in range(len(districts))], "total")
+    coverage = coverage_by_district_network(reach, people, THRESHOLDS)
+    isochrones = walk_isochrones(reach, THRESHOLDS)
+    return reach, people, coverage, isochrones
+
+
+def osmnx_style(network, places_xy, people_xy, districts, *, sample: int):
+    """The OSMnx isochrone example's way, per place; returns (extrapolated s, details)."""
+    import geopandas as gpd
+    import networkx as nx
+    import osmnx as ox
+
+    start = time.perf_counter()
+    graph = nx.MultiDiGraph(crs=network.crs)
+    graph.add_nodes_from((i, {"x": x, "y": y}) for i, (x, y) in enumerate(
+        zip(network.x.tolist(), network.y.tolist(), strict=True)))
+    minutes = (network.length_m / 60.0).tolist()
+    graph.add_edges_from((u, v, {"time": m}) for u, v, m in zip(
+        network.u.tolist(), network.v.tolist(), minutes, strict=True))
+    graph.add_edges_from((v, u, {"time": m}) for u, v, m in zip(
+        network.u.tolist(), network.v.tolist(), minutes, strict=True))
+    centres = ox.distance.nearest_nodes(graph, *places_xy)
+    build_s = time.perf_counter() - start
+
+    chosen = np.random.default_rng(0).choice(len(centres), min(sample, len(centres)),
+                                             replace=False)
+    start = time.perf_counter()
+    polygons = {m: [] for m in THRESHOLDS}
+    for place in chosen:
+        for trip_minutes in THRESHOLDS:
+            subgraph = nx.ego_graph(graph, centres[place], radius=trip_minutes, distance="time")
+            lines = [shapely.LineString([(graph.nodes[u]["x"], graph.nodes[u]["y"]),
+                                         (graph.nodes[v]["x"], graph.nodes[v]["y"])])
+                     for u, v in subgraph.edges()]
+            polygons[trip_minutes].append(shapely.union_all(
+                shapely.buffer(np.array(lines, dtype=object), 25)))
+    per_place_s = (time.perf_counter() - start) / len(chosen)
+
+    start = time.perf_counter()
+    people = gpd.GeoDataFrame({"district": district_of_points(*people_xy, districts)},
+                              geometry=shapely.points(*people_xy), crs=network.crs)
+    for trip_minutes in THRESHOLDS:
+        merged = gpd.GeoDataFrame(geometry=[shapely.union_all(polygons[trip_minutes])],
+                                  crs=network.crs)
+        gpd.sjoin(people, merged, predicate="within").groupby("district").size()
+    coverage_s = time.perf_counter() - start
+    total = build_s + per_place_s * len(centres) + coverage_s * len(centres) / len(chosen)
+    return total, {"graph_s": build_s, "per_place_s": per_place_s, "sample": len(chosen),
+                   "coverage_on_sample_s": coverage_s}
+
+
+def pandana_job(network, places_xy, people_xy, weights, districts):
+    """Pandana nearest_pois for the same reach + coverage (no polygons); None if unavailable."""
+    try:
+        import pandana
+        import pandas as pd
+    except ImportError:
+        return None, None
+    start = time.perf_counter()
+    edges = pd.DataFrame({"minutes": network.length_m / 60.0})
+    net = pandana.Network(pd.Series(network.x), pd.Series(network.y), pd.Series(network.u),
+                          pd.Series(network.v), edges, twoway=True)
+    build_s = time.perf_counter() - start
+    start = time.perf_counter()
+    net.set_pois("places", max(THRESHOLDS), 1, pd.Series(places_xy[0]), pd.Series(places_xy[1]))
+    nearest = net.nearest_pois(max(THRESHOLDS), "places", num_pois=1)[1].to_numpy()
+    people_nodes = net.get_node_ids(pd.Series(people_xy[0]), pd.Series(people_xy[1])).to_numpy()
+    district = district_of_points(*people_xy, districts)
+    for limit in THRESHOLDS:
+        np.bincount(district, weights=weights * (nearest[people_nodes] < limit))
+    return build_s + (time.perf_counter() - start), build_s
+
+
+def synthetic_city(shared: Path, osmnx_sample: int) -> dict:
+    script = shared / "bench" / "synthetic_walk_network.py"
+    subprocess.run([sys.executable, str(script), "330", str(SYNTHETIC_DIR)], check=True)
+    net = np.load(SYNTHETIC_DIR / "net.npz")
+    facilities = np.load(SYNTHETIC_DIR / "fac.npz")
+    population = np.load(SYNTHETIC_DIR / "pop.npz")
+    districts = shapely.from_wkb(np.load(SYNTHETIC_DIR / "districts.npy", allow_pickle=True))
+    # local metres, labelled with the Gunma zone so the display step can reproject
+    network = StreetNetwork.from_arrays(net["x"], net["y"], net["u"], net["v"],
+                                        length_m=net["length"], crs="EPSG:6677",
+                                        source="SYNTHETIC")
+    places_xy = (facilities["x"], facilities["y"])
+    people_xy = (population["x"], population["y"])
+    weights = population["w"]
+    print(f"SYNTHETIC city: {network.n_nodes:,} nodes, {network.n_edges:,} street segments, "
+          f"{len(places_xy[0])} places, {len(weights):,} population points, "
+          f"{len(districts)} districts")
+
+    (graph, setup_s) = timed(walk_graph, network, PROFILES["elderly"])
+    _, index_s = timed(snap_points, network, np.array([0.0]), np.array([0.0]))
+    print(f"  setup once per network: graph {setup_s:.2f} s, snap index {index_s:.2f} s")
+    (reach, people, coverage, isochrones), job_s = timed(
+        ibasho_job, graph, places_xy, people_xy, weights, districts)
+    _, job_s = timed(ibasho_job, graph, places_xy, people_xy, weights, districts, repeat=3)
+    places = snap_points(network, *places_xy)
+    _, core_s = timed(network_reach, graph, places, limit_minutes=max(THRESHOLDS), repeat=7)
+    _, iso_s = timed(walk_isochrones, reach, THRESHOLDS, repeat=3)
+    site = snap_points(network, np.array([1500.0]), np.array([-2500.0]))
+    _, add_s = timed(what_if, reach, people, THRESHOLDS, add=site, repeat=7)
+    busiest = int(np.bincount(reach.nearest[reach.nearest >= 0]).argmax())
+    _, remove_s = timed(what_if, reach, people, THRESHOLDS, remove=busiest, repeat=7)
+    suggestion, sites_s = timed(suggest_sites, reach, people, node_candidates(reach),
+                                minutes=10.0, k=10)
+    ibasho_peak = peak_mb()
+    city = coverage.city.set_index("minutes")
+    print(f"  ibasho whole job {job_s:.3f} s (reach {core_s * 1000:.1f} ms, isochrones "
+          f"{iso_s:.3f} s: {len(isochrones)} polygons); covered within 5/10/15 min: "
+          + ", ".join(f"{100 * city.loc[m, 'covered_share']:.1f} %" for m in THRESHOLDS))
+    print(f"  what-if add {add_s * 1000:.1f} ms, remove (largest catchment) "
+          f"{remove_s * 1000:.1f} ms; next 10 sites over all {network.n_nodes:,} nodes "
+          f"{sites_s:.2f} s (+{suggestion.table['newly_covered'].sum():,.0f} people)")
+
+    osmnx_s, osmnx_detail = osmnx_style(network, places_xy, people_xy, districts,
+                                        sample=osmnx_sample)
+    print(f"  OSMnx way: {osmnx_s:.1f} s EXTRAPOLATED from {osmnx_detail['sample']} of 300 "
+          f"places ({osmnx_detail['per_place_s']:.2f} s per place for 3 ego graphs + "
+          f"polygons, graph {osmnx_detail['graph_s']:.1f} s) → ibasho is "
+          f"{osmnx_s / job_s:.0f}× faster")
+    pandana_s, pandana_build_s = pandana_job(network, places_xy, people_xy, weights, districts)
+    if pandana_s is None:
+        print("  Pandana: not installed (null)")
+    else:
+        print(f"  Pandana nearest_pois: {pandana_s:.2f} s including {pandana_build_s:.2f} s of "
+              "contraction hierarchies (reach + coverage only, no polygons)")
+    return {"nodes": network.n_nodes, "edges": network.n_edges, "ibasho_s": round(job_s, 3),
+            "osmnx_style_s": round(osmnx_s, 1),
+            "pandana_s": None if pandana_s is None else round(pandana_s, 2),
+            "core_reach_ms": round(core_s * 1000, 1), "isochrones_s": round(iso_s, 3),
+            "what_if_ms": round(max(add_s, remove_s) * 1000, 1),
+            "next_sites_s": round(sites_s, 2), "peak_mb": round(ibasho_peak)}
+
+
+def real_andorra(shared: Path) -> None:
+    from layers.elevation import elevation_for_network
+    from layers.streets import load_streets
+
+    pbf = shared / "osm" / "andorra_graphhopper.osm.pbf"
+    srtm = shared / "dem" / "srtm3_N42E001.hgt.zip"
+    network, load_s = timed(load_streets, pbf, metric_crs="EPSG:32631")
+    heights, dem_s = timed(elevation_for_network, srtm, network)
+    graph = walk_graph(network, PROFILES["elderly"], elevation_m=heights)
+    rng = np.random.default_rng(1)
+    nodes = rng.choice(network.n_nodes, 30, replace=False)
+    places_xy = (network.x[nodes] + rng.normal(0, 20, 30), network.y[nodes] + rng.normal(0, 20, 30))
+    near = rng.choice(network.n_nodes, 20_000)
+    people_xy = (network.x[near] + rng.normal(0, 30, 20_000),
+                 network.y[near] + rng.normal(0, 30, 20_000))
+    districts = np.array([shapely.box(network.x.min() - 1, network.y.min() - 1,
+                                      network.x.max() + 1, network.y.max() + 1)])
+    _, job_s = timed(ibasho_job, graph, places_xy, people_xy, np.ones(20_000), districts,
+                     repeat=3)
+    print(f"REAL Andorra OSM ({pbf.name}) + SRTM slopes: {network.n_nodes:,} nodes, "
+          f"{network.n_edges:,} segments, read in {load_s:.2f} s, elevation {dem_s:.2f} s; "
+          f"job with 30 sampled places and 20k sampled people {job_s:.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared",
+                        help="the shared folder (data/ and bench/)")
+    parser.add_argument("--osmnx-sample", type=int, default=10,
+                        help="places timed the OSMnx way (then extrapolated to all)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    result = synthetic_city(args.shared, args.osmnx_sample)
+    real_andorra(args.shared / "data")
+    print("RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Street graph, snapping, network reach and isochrones: exact on hand-made streets, checked
+against networkx on a real extract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from geo.isochrones import walk_isochrones
+from geo.network import Snapped, StreetNetwork, snap_points, to_csgraph
+from geo.reach import add_place, network_reach, point_minutes, remove_place, walk_graph
+from geo.walking import PROFILES, WalkProfile
+from layers.streets import load_streets
+
+CRS = "EPSG:6677"
+NAGOYA = Path(__file__).resolve().parents[1] / "data" / "nagoya_sakae_josm.osm"
+
+
+def _grid(n: int = 6, spacing_m: float = 100.0) -> StreetNetwork:
+    """An n × n street grid with 100 m blocks."""
+    index = np.arange(n * n).reshape(n, n)
+    x, y = np.meshgrid(np.arange(n) * spacing_m, np.arange(n) * spacing_m, indexing="ij")
+    edges = np.vstack([np.column_stack([index[:-1, :].ravel(), index[1:, :].ravel()]),
+                       np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()])])
+    return StreetNetwork.from_arrays(x.ravel(), y.ravel(), edges[:, 0], edges[:, 1], crs=CRS)
+
+
+def _points(*xy: tuple[float, float]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[shapely.Point(p) for p in xy], crs=CRS)
+
+
+def test_parallel_edges_keep_the_minimum_and_zero_length_edges_survive() -> None:
+    # 0 -(100 m and 40 m in parallel)- 1 -(0 m)- 2
+    network = StreetNetwork.from_arrays([0, 100, 100], [0, 0, 0], [0, 1, 1], [1, 0, 2],
+                                        length_m=[100.0, 40.0, 0.0], crs=CRS)
+    graph = to_csgraph(network, network.length_m, network.length_m)
+    assert graph[0, 1] == pytest.approx(40.0) and graph[1, 0] == pytest.approx(40.0)
+    assert graph[1, 2] > 0 and graph.nnz == 4
+    reach = network_reach(walk_graph(network), _points((0, 0)), limit_minutes=5)
+    assert reach.minutes[2] == pytest.approx(40 / 60)
+    assert reach.nearest.tolist() == [0, 0, 0]
+
+
+def test_snap_to_edge_not_node_and_exact_against_strtree() -> None:
+    network = StreetNetwork.from_arrays([0, 1000, 1000, 0], [0, 0, 1000, 1000], [0, 1, 2],
+                                        [1, 2, 3], crs=CRS)  # long edges: the exact fallback
+    snapped = snap_points(network, np.array([400.0, 990.0, np.nan]), np.array([30.0, 600, 0]))
+    assert snapped.edge.tolist() == [0, 1, -1]
+    assert snapped.fraction[:2] == pytest.approx([0.4, 0.6])
+    assert snapped.distance_m[:2] == pytest.approx([30.0, 10.0])
+    rng = np.random.default_rng(1)
+    grid = _grid(12, 73.0)
+    x, y = rng.uniform(-200, 1000, 2000), rng.uniform(-200, 1000, 2000)
+    fast = snap_points(grid, x, y)
+    tree = shapely.STRtree(grid.edge_lines())
+    _, exact = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+    assert fast.distance_m == pytest.approx(exact, abs=1e-9)
+
+
+def _nagoya_graph_nx(network: StreetNetwork, minutes: np.ndarray) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for u, v, w in zip(network.u, network.v, minutes, strict=True):
+        for a, b in ((u, v), (v, u)):
+            if not graph.has_edge(a, b) or graph[a][b]["weight"] > w:
+                graph.add_edge(int(a), int(b), weight=float(w))
+    return graph
+
+
+def test_reach_equals_networkx_on_nagoya() -> None:
+    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+    graph = walk_graph(network)
+    rng = np.random.default_rng(7)
+    x = rng.uniform(network.x.min(), network.x.max(), 3)
+    y = rng.uniform(network.y.min(), network.y.max(), 3)
+    places = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs="EPSG:6675")
+    reach = network_reach(graph, places, limit_minutes=30)
+    # networkx: each place is a node joined to its edge's ends (edge walk + access walk)
+    nx_graph = _nagoya_graph_nx(network, graph.minutes.forward)
+    snapped = reach.places
+    for i in range(3):
+        e, t = snapped.edge[i], snapped.fraction[i]
+        access = snapped.distance_m[i] / 60
+        nx_graph.add_edge(("place", i), int(network.u[e]), weight=t * graph.minutes.forward[e]
+                          + access)
+        nx_graph.add_edge(("place", i), int(network.v[e]),
+                          weight=(1 - t) * graph.minutes.forward[e] + access)
+    expected = nx.multi_source_dijkstra_path_length(nx_graph, [("place", i) for i in range(3)])
+    nodes = np.arange(network.n_nodes)
+    want = np.array([expected.get(n, np.inf) for n in nodes])
+    want[want > 30] = np.inf
+    assert reach.minutes == pytest.approx(want)
+    reached = np.isfinite(reach.minutes)
+    assert reach.minutes[reached].max() <= 30 and reached.mean() > 0.5
+
+
+def test_point_minutes_counts_the_walk_to_and_along_the_street() -> None:
+    network = _grid()
+    reach = network_reach(walk_graph(network), _points((50, -30)), limit_minutes=30)
+    # the place is 30 m off the street, halfway along edge (0,0)-(100,0)
+    assert reach.minutes[0] == pytest.approx((30 + 50) / 60)
+    people = snap_points(network, np.array([80.0, 100.0, 250.0]), np.array([10.0, 0, 100]))
+    minutes, nearest = point_minutes(reach, people)
+    # same edge: straight along it; (250, 100): via node (200, 0) or (300, 100)
+    assert minutes[0] == pytest.approx((10 + 30 + 30) / 60)
+    assert minutes[1] == pytest.approx((30 + 50) / 60)
+    assert minutes[2] == pytest.approx((30 + 50 + 150 + 100) / 60)
+    assert nearest.tolist() == [0, 0, 0]
+
+
+def test_far_and_unlocated_places_take_no_part() -> None:
+    network = _grid()
+    places = gpd.GeoDataFrame(geometry=[shapely.Point(50, 0), None, shapely.Point(2500, 0)],
+                              crs=CRS)
+    reach = network_reach(walk_graph(network), places, limit_minutes=30)
+    assert reach.active.tolist() == [0]
+    assert reach.place_distance_m[2] == pytest.approx(2000)
+    assert set(np.unique(reach.nearest)) == {0}
+
+
+@pytest.mark.parametrize("limit", [0, -5, float("nan"), float("inf")])
+def test_bad_limits(limit: float) -> None:
+    with pytest.raises(ValueError, match="limit_minutes"):
+        network_reach(walk_graph(_grid()), _points((0, 0)), limit_minutes=limit)
+
+
+@pytest.mark.parametrize("speed", [0, -1.0])
+def test_bad_speeds(speed: float) -> None:
+    with pytest.raises(ValueError, match="speed_m_per_min"):
+        WalkProfile("x", speed, "x")
+
+
+def _river_town() -> StreetNetwork:
+    """Two east-west streets 120 m apart (a river between), joined by one bridge at x = 2000."""
+    xs = np.arange(0, 2001, 100.0)
+    n = len(xs)
+    x = np.concatenate([xs, xs])
+    y = np.concatenate([np.zeros(n), np.full(n, 120.0)])
+    south = np.column_stack([np.arange(n - 1), np.arange(1, n)])
+    north = south + n
+    bridge = np.array([[n - 1, 2 * n - 1]])
+    edges = np.vstack([south, north, bridge])
+    return StreetNetwork.from_arrays(x, y, edges[:, 0], edges[:, 1], crs=CRS)
+
+
+@pytest.mark.parametrize("method", ["grid", "vector"])
+def test_isochrone_does_not_cross_the_river(method: str) -> None:
+    network = _river_town()
+    reach = network_reach(walk_graph(network), _points((0, 0)), limit_minutes=15)
+    iso = walk_isochrones(reach, [10, 15], width_m=30, method=method, crs=None)
+    merged = iso[iso["place"] == -1].set_index("minutes").geometry
+    north_bank = shapely.LineString([(0, 120), (1500, 120)])
+    assert not merged[15.0].intersects(north_bank)
+    assert merged[15.0].intersects(shapely.Point(850, 0))  # 900 m along the south street
+    assert not merged[15.0].intersects(shapely.Point(960, 0))
+    # the straight-line circle would have crossed
+    assert shapely.Point(0, 0).buffer(15 * 60).intersects(north_bank)
+
+
+@pytest.mark.parametrize("method", ["grid", "vector"])
+def test_isochrones_nest_and_catchments_cover_the_merged(method: str) -> None:
+    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+    rng = np.random.default_rng(3)
+    places = gpd.GeoDataFrame(geometry=shapely.points(
+        rng.uniform(network.x.min(), network.x.max(), 4),
+        rng.uniform(network.y.min(), network.y.max(), 4)), crs="EPSG:6675")
+    reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
+    iso = walk_isochrones(reach, [5, 10], method=method, crs=None)
+    merged = iso[iso["place"] == -1].set_index("minutes").geometry
+    tolerance = 1e-6 if method == "grid" else 1.0  # vector buffers: floating-point slivers
+    assert merged[5.0].difference(merged[10.0]).area <= tolerance * merged[5.0].area + 1
+    assert merged[5.0].area < merged[10.0].area
+    per_place = iso[(iso["place"] >= 0) & (iso["minutes"] == 10)]
+    assert set(per_place["place"]) <= set(range(4))
+    union = shapely.union_all(per_place.geometry.values)
+    assert union.symmetric_difference(merged[10.0]).area < 0.02 * merged[10.0].area
+    assert iso.crs == "EPSG:6675"
+
+
+def test_isochrone_grid_and_vector_agree() -> None:
+    network = _grid(12, 80.0)
+    reach = network_reach(walk_graph(network), _points((440, 440)), limit_minutes=8)
+    grid = walk_isochrones(reach, [8], method="grid", crs=None, per_place=False)
+    vector = walk_isochrones(reach, [8], method="vector", crs=None, per_place=False)
+    assert grid.area_km2.iloc[0] == pytest.approx(vector.area_km2.iloc[0], rel=0.08)
+    assert grid.to_crs("EPSG:4326").crs == "EPSG:4326"
+
+
+def test_bad_thresholds() -> None:
+    reach = network_reach(walk_graph(_grid()), _points((0, 0)), limit_minutes=10)
+    with pytest.raises(ValueError, match="thresholds_minutes"):
+        walk_isochrones(reach, [0, 5])
+    with pytest.raises(ValueError, match="beyond the reach limit"):
+        walk_isochrones(reach, [15])
+
+
+def _full(reach_edges: np.ndarray, snapped: Snapped, graph, limit: float):
+    return network_reach(graph, Snapped(reach_edges, snapped.fraction, snapped.distance_m),
+                         limit_minutes=limit)
+
+
+def test_what_if_add_and_remove_equal_full_recomputation() -> None:
+    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+    graph = walk_graph(network, PROFILES["cane"])
+    rng = np.random.default_rng(11)
+    x = rng.uniform(network.x.min(), network.x.max(), 6)
+    y = rng.uniform(network.y.min(), network.y.max(), 6)
+    snapped = snap_points(network, x, y)
+    reach = network_reach(graph, snapped.take(np.arange(5)), limit_minutes=12)
+    added = add_place(reach, snapped.take(np.array([5])))
+    full = network_reach(graph, snapped, limit_minutes=12)
+    assert added.minutes == pytest.approx(full.minutes)
+    assert np.array_equal(added.nearest, full.nearest)
+    for removed in range(5):
+        fewer = remove_place(reach, removed)
+        edges = snapped.edge[:5].copy()
+        edges[removed] = -1
+        expected = _full(edges, snapped.take(np.arange(5)), graph, 12)
+        assert fewer.minutes == pytest.approx(expected.minutes)
+        same_time = np.isclose(fewer.minutes, expected.minutes) & np.isfinite(fewer.minutes)
+        assert (fewer.nearest[same_time] == expected.nearest[same_time]).mean() > 0.99
+        assert removed not in set(fewer.nearest)

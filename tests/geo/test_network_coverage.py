@@ -1,0 +1,99 @@
+"""Coverage per district from the network, the straight-line comparison and the gap layer."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo.isochrones import walk_isochrones
+from geo.network import StreetNetwork
+from geo.network_coverage import (
+    compare_straight_line,
+    coverage_by_district_network,
+    network_gaps,
+    people_on_streets,
+)
+from geo.reach import network_reach, walk_graph
+from geo.walking import PROFILES, metres_to_minutes, minutes_to_metres
+
+CRS = "EPSG:6677"
+
+
+@pytest.fixture
+def river_town() -> dict:
+    """Two streets 150 m apart with a river between and one bridge at x = 2000."""
+    xs = np.arange(0, 2001, 100.0)
+    n = len(xs)
+    x = np.concatenate([xs, xs])
+    y = np.concatenate([np.zeros(n), np.full(n, 150.0)])
+    south = np.column_stack([np.arange(n - 1), np.arange(1, n)])
+    edges = np.vstack([south, south + n, [[n - 1, 2 * n - 1]]])
+    network = StreetNetwork.from_arrays(x, y, edges[:, 0], edges[:, 1], crs=CRS)
+    districts = gpd.GeoDataFrame({"name": ["南", "北"]},
+                                 geometry=[shapely.box(-100, -100, 2100, 75),
+                                           shapely.box(-100, 75, 2100, 250)], crs=CRS)
+    places = gpd.GeoDataFrame({"name": ["集会所"]}, geometry=[shapely.Point(0, -10)], crs=CRS)
+    # 65+ residents: across the river from the place, and beside it
+    population = gpd.GeoDataFrame(
+        {"total": [100.0, 80.0, 50.0], "age65": [40.0, 30.0, 20.0]},
+        geometry=[shapely.Point(100, 160), shapely.Point(250, 10),
+                  shapely.box(550, -60, 650, -20)], crs=CRS)
+    graph = walk_graph(network, PROFILES["elderly"])
+    return {"graph": graph, "districts": districts, "places": places, "population": population}
+
+
+def test_counts_come_from_the_network(river_town: dict) -> None:
+    graph = river_town["graph"]
+    reach = network_reach(graph, river_town["places"], limit_minutes=15)
+    people = people_on_streets(graph, river_town["population"], river_town["districts"])
+    assert people.basis == "age65"
+    coverage = coverage_by_district_network(reach, people, [5, 15])
+    table = coverage.table.set_index(["district", "minutes"])
+    # the person across the river is 160 m away in a straight line, 4 km on foot
+    assert table.loc[("北", 15.0), "covered"] == 0
+    assert table.loc[("南", 5.0), "covered"] == 30  # 270 m on foot
+    assert table.loc[("南", 15.0), "covered"] == 50  # the polygon counts at its centre
+    assert not coverage.slope_aware
+    assert coverage.minutes[1] == pytest.approx((10 + 250 + 10) / 60)
+    city = coverage.city.set_index("minutes")
+    assert city.loc[15.0, "population"] == 90 and city.loc[15.0, "covered_share"] == 50 / 90
+
+
+def test_straight_line_side_by_side(river_town: dict) -> None:
+    graph = river_town["graph"]
+    reach = network_reach(graph, river_town["places"], limit_minutes=15)
+    # geo.coverage takes points or polygons, not a mix: use points here
+    population = river_town["population"].copy()
+    population["geometry"] = population.geometry.representative_point()
+    people = people_on_streets(graph, population, river_town["districts"])
+    coverage = coverage_by_district_network(reach, people, [5, 15])
+    table = compare_straight_line(coverage, river_town["districts"], river_town["places"],
+                                  population, speed_m_per_min=60,
+                                  metric_crs=CRS).set_index(["district", "minutes"])
+    north = table.loc[("北", 15.0)]
+    assert north["radius_m"] == 900
+    assert north["straight_covered"] == 40 and north["network_covered"] == 0
+    assert north["share_lost"] == 1.0
+
+
+def test_gap_layer(river_town: dict) -> None:
+    graph = river_town["graph"]
+    reach = network_reach(graph, river_town["places"], limit_minutes=15)
+    people = people_on_streets(graph, river_town["population"], river_town["districts"])
+    coverage = coverage_by_district_network(reach, people, [15])
+    isochrones = walk_isochrones(reach, [15])
+    gaps = network_gaps(river_town["districts"], isochrones, coverage)
+    assert gaps.crs == "EPSG:4326"
+    north = gaps.set_index("district").loc["北"]
+    assert north["uncovered"] == 40
+    assert north.geometry.area == pytest.approx(
+        river_town["districts"].to_crs("EPSG:4326").geometry.iloc[1].area, rel=1e-6)
+
+
+def test_metres_and_minutes() -> None:
+    assert metres_to_minutes(600) == 10 and minutes_to_metres(10) == 600
+    assert metres_to_minutes(420, PROFILES["cane"]) == pytest.approx(10)
+    with pytest.raises(ValueError, match="distance_m"):
+        metres_to_minutes(0)
