@@ -247,7 +247,7 @@ def _raise_or_log(problems: list[Problem]) -> None:
     if any(problem.is_error for problem in problems):
         raise LayerError(problems)
     for problem in problems:
-        logger.warning("%s", problem)
+        logger.debug("%s", problem)
 
 
 def _text(column: pd.Series | None, position: int) -> str:

@@ -102,8 +102,8 @@ def load_stops(
         problems += _check_area(stops, rows, path, area=area, metric_crs=metric_crs)
     if any(problem.is_error for problem in problems):
         raise LayerError(problems)
-    for problem in problems:
-        logger.warning("%s", problem)
+    for problem in problems:  # returned to the caller too, which decides how to show them
+        logger.debug("%s", problem)
     logger.info("Loaded %d stops with %d departures from %s (%d warnings)", len(stops),
                 int(stops["departure_count"].sum()), path.name, len(problems))
     return stops, problems

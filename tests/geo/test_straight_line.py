@@ -1,0 +1,85 @@
+"""Straight-line what-if and siting: equal to recomputation, and optimal on small cases."""
+
+from __future__ import annotations
+
+import itertools
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from data import get_path
+from geo.straight_line import coverage_table, straight_reach, straight_sites, straight_what_if
+from layers.study import load_study_area
+
+
+@pytest.fixture(scope="module")
+def takasaki():
+    return load_study_area(get_path("takasaki"))
+
+
+def test_what_if_remove_and_add_equal_recomputation(takasaki) -> None:
+    study = takasaki
+    reach = straight_reach(study.places, study.population, study.districts)
+    located = np.flatnonzero(study.places.geometry.notna())
+    for row in located[[0, 7, 30]]:
+        removed = straight_what_if(reach, remove=int(row))
+        full = straight_reach(study.places.drop(index=row), study.population, study.districts)
+        assert np.allclose(removed.nearest_m, full.nearest_m)
+        for radius in (300, 800):
+            assert (coverage_table(removed, [radius])[0]["covered"].to_numpy()
+                    == pytest.approx(coverage_table(full, [radius])[0]["covered"].to_numpy()))
+    site = study.candidates.geometry.iloc[12]
+    added_xy = tuple(gpd.GeoSeries([site], crs=4326).to_crs(reach.metric_crs).get_coordinates()
+                     .iloc[0])
+    added = straight_what_if(reach, add_xy=added_xy)
+    more = study.places.iloc[[0]].copy()
+    more["geometry"] = [site]
+    full = straight_reach(gpd.pd.concat([study.places, more], ignore_index=True),
+                          study.population, study.districts)
+    assert np.allclose(added.nearest_m, full.nearest_m)
+    city_before = coverage_table(reach, [500])[1]["covered"].iloc[0]
+    assert coverage_table(added, [500])[1]["covered"].iloc[0] >= city_before
+
+
+def test_greedy_matches_brute_force_on_a_small_instance() -> None:
+    crs = "EPSG:6677"
+    rng = np.random.default_rng(7)
+    people_xy = rng.uniform(0, 3000, size=(60, 2))
+    population = gpd.GeoDataFrame({"total": rng.integers(1, 50, 60).astype(float)},
+                                  geometry=shapely.points(people_xy), crs=crs)
+    places = gpd.GeoDataFrame({"name": ["既存"]}, geometry=[shapely.Point(500, 500)], crs=crs)
+    districts = gpd.GeoDataFrame({"name": ["全域"]}, geometry=[shapely.box(0, 0, 3000, 3000)],
+                                 crs=crs)
+    candidates = gpd.GeoDataFrame(geometry=shapely.points(rng.uniform(0, 3000, (12, 2))), crs=crs)
+    reach = straight_reach(places, population, districts, metric_crs=crs)
+    result = straight_sites(reach, candidates, radius_m=700, k=1)
+    # best single site by brute force
+    uncovered = reach.nearest_m > 700
+    gains = [population["total"][uncovered & (np.hypot(*(people_xy - c).T) <= 700)].sum()
+             for c in candidates.get_coordinates().to_numpy()]
+    assert result.table["newly_covered"].iloc[0] == max(gains)
+    # k = 3: greedy reaches at least (1 - 1/e) of the optimum over all triples
+    greedy = straight_sites(reach, candidates, radius_m=700, k=3).table["newly_covered"].sum()
+    xy = candidates.get_coordinates().to_numpy()
+    best = 0.0
+    for triple in itertools.combinations(range(len(xy)), 3):
+        near = np.zeros(len(people_xy), bool)
+        for c in triple:
+            near |= np.hypot(*(people_xy - xy[c]).T) <= 700
+        best = max(best, population["total"][uncovered & near].sum())
+    assert greedy >= (1 - 1 / np.e) * best
+    assert greedy <= best
+
+
+def test_takasaki_suggestions(takasaki) -> None:
+    study = takasaki
+    reach = straight_reach(study.places, study.population, study.districts)
+    suggestion = straight_sites(reach, study.candidates, radius_m=500, k=5)
+    table = suggestion.table
+    assert len(table) == 5
+    assert (np.diff(table["newly_covered"]) <= 0).all()  # greedy gains never grow
+    assert table["covered_total"].iloc[-1] == pytest.approx(
+        suggestion.covered_before + table["newly_covered"].sum())
+    assert set(table["district"]) <= set(study.districts["name"])
