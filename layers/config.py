@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from geo.crs import METRIC_CRS, ensure_metric_crs
+from geo.walking import PROFILES as WALK_PROFILES
 from layers.errors import LayerError, Problem
 
 logger = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_CATEGORIES",
     "DEFAULT_DETOUR_FACTOR",
+    "DEFAULT_MINUTES",
     "DEFAULT_RADII_M",
     "ELDERLY_WALK_SPEED_M_PER_MIN",
     "LAYER_NAMES",
@@ -37,6 +39,9 @@ ELDERLY_WALK_SPEED_M_PER_MIN = 60.0
 #: Without a street network, walking distance ≈ straight-line distance × this factor
 #: (1.3 is the ratio commonly measured on Japanese urban street grids).
 DEFAULT_DETOUR_FACTOR = 1.3
+
+#: Walking thresholds in minutes (network analysis and resident pages).
+DEFAULT_MINUTES: tuple[float, ...] = (5.0, 10.0, 15.0)
 
 #: Place categories understood out of the box; a config may replace the list.
 DEFAULT_CATEGORIES: tuple[str, ...] = (
@@ -103,6 +108,16 @@ class StudyConfig:
     basemap: dict[str, Any]
     attribution: tuple[str, ...]
     districts_approximate: bool = False
+    #: Walking thresholds in minutes for network analysis (and the resident pages).
+    minutes: tuple[float, ...] = DEFAULT_MINUTES
+    #: Walking profile name (``geo.walking.PROFILES``): ``elderly`` or ``cane``.
+    profile: str = "elderly"
+    #: OSM street file (set by ``ibasho streets``); None: straight-line estimates only.
+    streets: Path | None = None
+    #: Elevation raster (GeoTIFF / SRTM .hgt) for slope-aware walking; None: flat.
+    elevation: Path | None = None
+    #: How many sites to suggest for a new place.
+    suggestions: int = 10
 
     @property
     def directory(self) -> Path:
@@ -148,6 +163,18 @@ def load_config(path: str | Path) -> StudyConfig:
                     fix="Use a projected CRS in metres, e.g. EPSG:6677 for Gunma.")
         )
 
+    network = raw.get("network", {})
+    streets = _existing(base, network.get("streets"), path, "network.streets", problems)
+    elevation = _existing(base, network.get("elevation"), path, "network.elevation", problems)
+    minutes = tuple(float(m) for m in walking.get("minutes", DEFAULT_MINUTES))
+    if not minutes or any(m <= 0 for m in minutes):
+        problems.append(Problem(path, f"minutes {list(minutes)} must all be > 0.",
+                                field="walking.minutes", fix="e.g. minutes = [5, 10, 15]"))
+    profile = str(walking.get("profile", "elderly"))
+    if profile not in WALK_PROFILES:
+        problems.append(Problem(path, f"unknown walking profile {profile!r}.",
+                                field="walking.profile",
+                                fix=f"Use one of: {', '.join(WALK_PROFILES)}."))
     radii = tuple(float(r) for r in walking.get("radii_m", DEFAULT_RADII_M))
     speed = float(walking.get("speed_m_per_min", ELDERLY_WALK_SPEED_M_PER_MIN))
     detour = float(walking.get("detour_factor", DEFAULT_DETOUR_FACTOR))
@@ -197,6 +224,11 @@ def load_config(path: str | Path) -> StudyConfig:
         basemap={**_DEFAULT_BASEMAP, **raw.get("basemap", {})},
         attribution=tuple(raw.get("attribution", {}).get("lines", ())),
         districts_approximate=bool(districts and districts.options.get("approximate", False)),
+        minutes=tuple(sorted(minutes)),
+        profile=profile,
+        streets=streets,
+        elevation=elevation,
+        suggestions=int(raw.get("planning", {}).get("suggestions", 10)),
     )
     logger.info("Read config %s: %s, layers %s", path.name, config.name, ", ".join(layers))
     return config

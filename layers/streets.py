@@ -173,7 +173,8 @@ def places_far_from_streets(places, network: StreetNetwork, *, path: str | Path,
         problems.append(Problem(
             path, f"{name!r} is {snapped.distance_m[position]:,.0f} m from the nearest walkable "
             f"street (more than {max_distance_m:.0f} m), so it is left out of walking reach.",
-            row=int(position) + 2, field="geometry",
+            row=int(places["row"].iloc[position]) if "row" in places else int(position) + 2,
+            field="geometry",
             fix="Check its position (lon/lat swapped?), or use a street extract that covers it.",
             severity=Severity.WARNING))
     return problems

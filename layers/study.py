@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from geo.coverage import CoverageResult, assign_districts, coverage_by_district
+from geo.network import StreetNetwork
 from layers.candidates import load_candidates
 from layers.config import StudyConfig, load_config
 from layers.districts import load_districts
+from layers.elevation import elevation_for_network
 from layers.errors import LayerError, Problem
 from layers.places import load_places
 from layers.points import StudyExtent
@@ -25,6 +28,7 @@ from layers.population import load_population
 from layers.reader import read_vector
 from layers.routes import load_bus_routes, load_walking_routes
 from layers.stops import load_stops
+from layers.streets import CACHE_DIR_NAME, load_streets, places_far_from_streets
 
 logger = logging.getLogger(__name__)
 __all__ = ["StudyArea", "analyse_study_area", "check_study_area", "load_study_area"]
@@ -43,6 +47,10 @@ class StudyArea:
     walking_routes: gpd.GeoDataFrame | None = None
     population: gpd.GeoDataFrame | None = None
     candidates: gpd.GeoDataFrame | None = None
+    #: The walkable street network (metric CRS), when the config names an OSM file.
+    streets: StreetNetwork | None = None
+    #: Height of every street node in metres, when the config names an elevation raster.
+    elevation_m: np.ndarray | None = None
     #: Warnings found while loading (errors raise instead).
     warnings: list[Problem] = field(default_factory=list)
 
@@ -104,6 +112,16 @@ def check_study_area(config: StudyConfig | str | Path,
         problems += layer_problems
         if progress is not None:
             progress(name, count, len(layer_problems))
+    if config.streets is not None and not any(p.is_error for p in problems):
+        try:
+            study = load_study_area(config)
+        except LayerError as exc:
+            problems += exc.problems
+        else:
+            street_problems = [p for p in study.warnings if p not in problems]
+            problems += street_problems
+            if progress is not None and study.streets is not None:
+                progress("streets", len(study.streets.u), len(street_problems))
     return problems
 
 
@@ -147,11 +165,33 @@ def load_study_area(config: StudyConfig | str | Path,
     located = places.geometry.notna()
     found = assign_districts(places, districts, metric_crs=config.metric_crs)
     places["district"] = places["district"].where(~located | places["district"].ne(""), found)
+    streets, elevation_m = _streets(config, boundary, places, warnings, progress)
     return StudyArea(config=config, boundary=boundary, districts=districts, places=places,
                      stops=loaded.get("stops"), bus_routes=loaded.get("bus_routes"),
                      walking_routes=loaded.get("walking_routes"),
                      population=loaded.get("population"), candidates=loaded.get("candidates"),
-                     warnings=warnings)
+                     streets=streets, elevation_m=elevation_m, warnings=warnings)
+
+
+def _streets(config: StudyConfig, boundary: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
+             warnings: list[Problem], progress: Callable[[str, int], None] | None,
+             ) -> tuple[StreetNetwork | None, np.ndarray | None]:
+    """The street network (cached beside the config) and node heights, when configured."""
+    if config.streets is None:
+        return None, None
+    area = shapely.union_all(boundary.geometry.make_valid().values)
+    streets = load_streets(config.streets, area=area, metric_crs=config.metric_crs,
+                           cache_dir=config.directory / CACHE_DIR_NAME)
+    warnings += places_far_from_streets(places[places.geometry.notna()], streets,
+                                        path=config.layers["places"].path)
+    if progress is not None:
+        progress("streets", len(streets.u))
+    elevation_m = None
+    if config.elevation is not None:
+        elevation_m = elevation_for_network(config.elevation, streets)
+        if progress is not None:
+            progress("elevation", len(elevation_m))
+    return streets, elevation_m
 
 
 def analyse_study_area(study: StudyArea) -> CoverageResult:

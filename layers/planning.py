@@ -1,0 +1,209 @@
+"""Planning a study area: network reach when streets are loaded, the next places, what-if.
+
+This ties the loaded layers (:class:`layers.study.StudyArea`) to the analyses in ``geo``:
+network reach and isochrones (:mod:`geo.reach`, :mod:`geo.isochrones`), coverage and gaps on
+the network (:mod:`geo.network_coverage`), greedy siting (:mod:`geo.siting`), and their
+straight-line counterparts (:mod:`geo.straight_line`) for study areas without streets. The web
+app and the CLI compute a :class:`Plan` once and answer what-if questions from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.coverage import population_basis
+from geo.crs import STORAGE_CRS
+from geo.isochrones import walk_isochrones
+from geo.network import snap_points
+from geo.network_coverage import (
+    NetworkCoverage,
+    People,
+    compare_straight_line,
+    coverage_by_district_network,
+    network_gaps,
+    people_on_streets,
+)
+from geo.reach import Reach, WalkGraph, network_reach, points_xy, walk_graph
+from geo.siting import SiteSuggestion, suggest_sites
+from geo.siting import what_if as network_what_if
+from geo.straight_line import (
+    StraightReach,
+    coverage_table,
+    straight_reach,
+    straight_sites,
+    straight_what_if,
+)
+from geo.walking import PROFILES, WalkProfile
+
+from layers.study import StudyArea
+
+logger = logging.getLogger(__name__)
+__all__ = ["NetworkAnalysis", "Plan", "plan_study_area", "what_if", "walk_profile"]
+
+
+@dataclass
+class NetworkAnalysis:
+    """Walking reach on the street network, at the config's thresholds in minutes."""
+
+    graph: WalkGraph
+    reach: Reach
+    #: Isochrones (STORAGE_CRS): ``minutes``, ``place`` (-1: all places merged), ``area_km2``.
+    isochrones: gpd.GeoDataFrame
+    people: People | None = None
+    coverage: NetworkCoverage | None = None
+    #: Per district and threshold, the area outside the merged isochrone.
+    gaps: gpd.GeoDataFrame | None = None
+    #: Straight-line and network coverage side by side.
+    comparison: pd.DataFrame | None = None
+
+
+@dataclass
+class Plan:
+    """Everything a council plans with: reach, and where one more place would help most."""
+
+    profile: WalkProfile
+    #: "network" when streets are loaded, else "straight" (直線距離による概算).
+    method: str
+    network: NetworkAnalysis | None
+    straight: StraightReach | None
+    #: Ranked sites: ``rank``, ``name``, ``address``, ``district``, ``newly_covered``,
+    #: ``covered_total``, geometry (STORAGE_CRS); None without population or candidates.
+    suggestions: gpd.GeoDataFrame | None
+    #: The threshold the suggestions use: minutes on the network, metres in a straight line.
+    suggestion_threshold: float | None
+    basis: str | None
+
+
+def walk_profile(study: StudyArea) -> WalkProfile:
+    """The config's walking profile, at the config's pace when that differs from the default."""
+    config = study.config
+    profile = PROFILES[config.profile]
+    if config.profile == "elderly" and config.speed_m_per_min != profile.speed_m_per_min:
+        profile = replace(profile, speed_m_per_min=config.speed_m_per_min,
+                          label=f"毎分{config.speed_m_per_min:g} m")
+    return profile
+
+
+def plan_study_area(study: StudyArea) -> Plan:
+    """
+    Network reach (when streets are loaded) and suggested sites for the next place.
+
+    The suggestions use the middle threshold (10 minutes by default) on the network, or the
+    middle straight-line radius (500 m by default) without one.
+    """
+    config = study.config
+    profile = walk_profile(study)
+    basis = population_basis(study.population)
+    network = _network(study, profile) if study.streets is not None else None
+    straight = None
+    if study.population is not None:
+        straight = straight_reach(study.places, study.population, study.districts,
+                                  metric_crs=config.metric_crs)
+    suggestions, threshold = None, None
+    has_candidates = study.candidates is not None and len(study.candidates) > 0
+    if has_candidates and study.population is not None:
+        if network is not None and network.people is not None:
+            threshold = config.minutes[len(config.minutes) // 2]
+            candidates = snap_points(study.streets, *points_xy(study.candidates,
+                                                               study.streets.crs))
+            suggestion = suggest_sites(network.reach, network.people, candidates,
+                                       minutes=threshold, k=config.suggestions)
+        else:
+            threshold = config.radii_m[len(config.radii_m) // 2]
+            suggestion = straight_sites(straight, study.candidates, radius_m=threshold,
+                                        k=config.suggestions)
+        suggestions = _suggestion_frame(study, suggestion)
+    return Plan(profile=profile, method="network" if network is not None else "straight",
+                network=network, straight=straight, suggestions=suggestions,
+                suggestion_threshold=threshold, basis=basis)
+
+
+def _network(study: StudyArea, profile: WalkProfile) -> NetworkAnalysis:
+    config = study.config
+    graph = walk_graph(study.streets, profile, elevation_m=study.elevation_m)
+    reach = network_reach(graph, study.places, limit_minutes=max(config.minutes))
+    isochrones = walk_isochrones(reach, config.minutes)
+    analysis = NetworkAnalysis(graph=graph, reach=reach, isochrones=isochrones)
+    if study.population is not None:
+        people = people_on_streets(graph, study.population, study.districts)
+        coverage = coverage_by_district_network(reach, people, config.minutes)
+        analysis.people, analysis.coverage = people, coverage
+        analysis.gaps = network_gaps(study.districts, isochrones.to_crs(config.metric_crs),
+                                     coverage)
+        analysis.comparison = compare_straight_line(
+            coverage, study.districts, study.places, study.population,
+            speed_m_per_min=profile.speed_m_per_min, metric_crs=config.metric_crs)
+    logger.info("Network reach of %d places on %d streets (%s)", len(reach.active),
+                len(study.streets.u), "slope-aware" if reach.slope_aware else "flat")
+    return analysis
+
+
+def _suggestion_frame(study: StudyArea, suggestion: SiteSuggestion) -> gpd.GeoDataFrame:
+    table = suggestion.table
+    chosen = study.candidates.iloc[table["candidate"].to_numpy()]
+    return gpd.GeoDataFrame(
+        {"rank": table["rank"].to_numpy(), "name": chosen["name"].to_numpy(),
+         "address": chosen["address"].to_numpy(), "district": table["district"].to_numpy(),
+         "newly_covered": table["newly_covered"].to_numpy(),
+         "covered_total": table["covered_total"].to_numpy(),
+         "share_after": table["covered_total"].to_numpy() / max(suggestion.population, 1e-9)},
+        geometry=chosen.geometry.to_numpy(), crs=STORAGE_CRS)
+
+
+def what_if(study: StudyArea, plan: Plan, *, add_lonlat: tuple[float, float] | None = None,
+            remove_place_id: str | None = None) -> dict:
+    """
+    District and city coverage after adding a place at ``add_lonlat`` and/or removing one.
+
+    Reuses the per-node (network) or per-resident (straight line) nearest distances, so the
+    city is not recomputed. Returns ``{"method", "thresholds", "before", "after"}`` where
+    ``before``/``after`` hold ``districts`` (rows per district and threshold) and ``city``.
+
+    Raises
+    ------
+    ValueError
+        Unknown place id, a point outside the study area, or no population layer.
+    """
+    if study.population is None:
+        msg = "What-if needs a population layer: add [layers.population] to the config."
+        raise ValueError(msg)
+    remove = None
+    if remove_place_id is not None:
+        matches = np.flatnonzero(study.places["place_id"].to_numpy() == remove_place_id)
+        if len(matches) == 0 or study.places.geometry.iloc[matches[0]] is None:
+            msg = f"No place with a position has id {remove_place_id!r}."
+            raise ValueError(msg)
+        remove = int(matches[0])
+    added = None
+    if add_lonlat is not None:
+        point = gpd.GeoSeries([shapely.Point(*add_lonlat)], crs=STORAGE_CRS)
+        if not study.districts.geometry.union_all().buffer(0.01).contains(point.iloc[0]):
+            msg = f"{add_lonlat} (lon, lat) is outside the study area."
+            raise ValueError(msg)
+        added = point.to_crs(study.config.metric_crs).get_coordinates().to_numpy()[0]
+
+    if plan.network is not None and plan.network.people is not None:
+        network, thresholds = plan.network, study.config.minutes
+        add = None
+        if added is not None:
+            add = snap_points(study.streets, np.array([added[0]]), np.array([added[1]]))
+        _, after = network_what_if(network.reach, network.people, thresholds, add=add,
+                                   remove=remove)
+        before = network.coverage
+        return {"method": "network", "unit": "minutes", "thresholds": list(thresholds),
+                "before": {"districts": before.table, "city": before.city},
+                "after": {"districts": after.table, "city": after.city}}
+    radii = study.config.radii_m
+    changed = straight_what_if(plan.straight, add_xy=None if added is None else tuple(added),
+                               remove=remove)
+    before_table, before_city = coverage_table(plan.straight, radii)
+    after_table, after_city = coverage_table(changed, radii)
+    return {"method": "straight", "unit": "metres", "thresholds": list(radii),
+            "before": {"districts": before_table, "city": before_city},
+            "after": {"districts": after_table, "city": after_city}}

@@ -1,0 +1,256 @@
+"""The pages in a real headless Chromium: layers drawn, popups, no JavaScript errors, screenshots.
+
+Screenshots go to ``$IBASHO_SCREENSHOTS`` (default: the test's ``tmp_path``). Offline, the
+basemap tiles cannot load: their requests are aborted and their console errors ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely import Point
+
+from webmap.assets import VENDOR_DIR
+from webmap.build import build_map
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TILE_HOSTS = {"cyberjapandata.gsi.go.jp"}
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+DISTRICT = "中央・南・城南"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    """The app served by werkzeug on 127.0.0.1 and a free port, in a thread."""
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+    httpd.server_close()
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    folder = Path(os.environ.get("IBASHO_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def settle(page) -> None:
+    """Wait for Leaflet's animations (cluster spreading, popup fade and pan) to finish."""
+    page.wait_for_timeout(900)
+
+
+class Watched:
+    """A page with its JavaScript errors and dialogs recorded (tile failures ignored)."""
+
+    def __init__(self, browser, viewport: dict[str, int]) -> None:
+        self.context = browser.new_context(viewport=viewport, locale="ja-JP",
+                                           timezone_id="Asia/Tokyo")
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        for host in TILE_HOSTS:
+            self.page.route(f"https://{host}/**", lambda route: route.abort())
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        self.page.on("dialog", self._dialog)
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url", "")
+        if urlparse(url).hostname in TILE_HOSTS:
+            return  # offline: basemap tiles are expected to fail
+        self.errors.append(f"console: {message.text} ({url})")
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, url: str):
+        self.page.goto(url)
+        self.page.wait_for_selector(".ibasho-place-icon", timeout=20_000)
+        self.page.wait_for_function(
+            "document.querySelectorAll('.leaflet-ibasho-districts-pane path').length > 0",
+            timeout=20_000)
+        settle(self.page)
+        return self.page
+
+    def count(self, selector: str) -> int:
+        return self.page.locator(selector).count()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def watched(browser):
+    pages: list[Watched] = []
+
+    def make(viewport: dict[str, int] = DESKTOP) -> Watched:
+        pages.append(Watched(browser, viewport))
+        return pages[-1]
+
+    yield make
+    for page in pages:
+        page.close()
+
+
+def click_visible_place(page) -> None:
+    """Click a place marker that no other marker covers."""
+    index = page.evaluate("""() => {
+        const icons = Array.from(document.querySelectorAll('.ibasho-place-icon'));
+        return icons.findIndex(icon => {
+            const box = icon.getBoundingClientRect();
+            const x = box.left + box.width / 2, y = box.top + box.height / 2;
+            if (x < 420 || x > window.innerWidth - 360 || y < 140) return false;
+            const hit = document.elementFromPoint(x, y);
+            return hit && hit.closest('.ibasho-place-icon') === icon;
+        });
+    }""")
+    assert index >= 0, "no unobstructed place marker"
+    page.locator(".ibasho-place-icon").nth(index).click()
+
+
+OPEN_FIRST_STOP = """() => new Promise(resolve => {
+    const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
+    const stop = groups[0].getLayers()[0];
+    groups[0].zoomToShowLayer(stop, () => { stop.openPopup(); resolve(true); });
+})"""
+
+
+def test_city_map_draws_every_layer(watched, server, screenshots, takasaki):
+    watch = watched()
+    page = watch.open(server + "/")
+    located = int(takasaki.places.geometry.notna().sum())
+    assert watch.count(".leaflet-ibasho-districts-pane path") == len(takasaki.districts)
+    assert watch.count(".ibasho-district-label") == len(takasaki.districts)
+    assert watch.count(".ibasho-place-icon") == located
+    assert watch.count(".ibasho-stop-cluster") > 5
+    assert watch.count(".leaflet-ibasho-areas-pane path") >= 2  # 500 m buffer + 800 m gaps
+    assert watch.count(".leaflet-control-layers") == 1
+    assert watch.count(".leaflet-control-layers-expanded") == 1  # wide screen: open
+    assert page.locator(".ibasho-legend details").get_attribute("open") is not None
+    assert page.locator(".leaflet-control-scale-line").count() == 1  # metric only
+    assert "概略区域" in page.locator(".ibasho-legend").inner_text()
+    attribution = page.locator(".leaflet-control-attribution")
+    assert "地理院タイル" in attribution.inner_text()
+    page.locator(".ibasho-sources summary").click()  # the config's lines, one click away
+    assert "国土数値情報" in attribution.inner_text()
+    page.locator(".ibasho-sources summary").click()
+    page.screenshot(path=screenshots / "city-desktop.png")
+
+    click_visible_place(page)
+    popup = page.locator(".leaflet-popup-content .ibasho-popup-title")
+    popup.wait_for(timeout=5_000)
+    assert popup.inner_text().strip()
+    settle(page)
+    page.screenshot(path=screenshots / "city-place-popup.png")
+    assert watch.errors == []
+    assert watch.dialogs == []
+
+
+def test_city_map_on_a_phone(watched, server, screenshots):
+    watch = watched(PHONE)
+    page = watch.open(server + "/")
+    assert watch.count(".leaflet-control-layers-expanded") == 0  # collapsed behind its button
+    assert page.locator(".ibasho-legend details").get_attribute("open") is None
+    page.screenshot(path=screenshots / "city-phone.png")
+    page.locator(".leaflet-control-layers").hover()  # a tap opens it (Leaflet expands on enter)
+    assert watch.count(".leaflet-control-layers-expanded") == 1
+    settle(page)
+    page.screenshot(path=screenshots / "city-phone-layers.png")
+    assert watch.errors == []
+
+
+def test_district_page_with_todays_departures(watched, server, screenshots):
+    watch = watched()
+    page = watch.open(server + "/districts/" + quote(DISTRICT))
+    assert watch.count(".ibasho-district-label.is-selected") == 1
+    assert page.locator("h1").first.inner_text().startswith(DISTRICT)
+    assert page.locator("table.coverage tbody tr").count() == 3
+    page.screenshot(path=screenshots / "district-desktop.png")
+    page.evaluate(OPEN_FIRST_STOP)
+    popup = page.locator(".ibasho-stop-popup")
+    popup.wait_for(timeout=5_000)
+    text = popup.inner_text()
+    assert "本日（" in text or "すべての発車時刻" in text
+    settle(page)
+    page.screenshot(path=screenshots / "district-stop-popup.png")
+    page.screenshot(path=screenshots / "district-full-page.png", full_page=True)
+    assert watch.errors == []
+
+
+def test_districts_list_page(watched, server, screenshots, takasaki):
+    watch = watched()
+    page = watch.page
+    page.goto(server + "/districts")
+    assert page.locator("table.coverage tbody tr").count() == len(takasaki.districts)
+    page.locator(f"a:text-is('{DISTRICT}')").click()
+    page.wait_for_selector(".ibasho-place-icon", timeout=20_000)
+    assert DISTRICT in page.title()
+    page.goto(server + "/districts")
+    page.screenshot(path=screenshots / "districts-list.png", full_page=True)
+    assert watch.errors == []
+
+
+def test_malicious_place_name_is_text_in_the_browser(watched, tmp_path, screenshots, takasaki,
+                                                     coverage):
+    name = "<script>alert(1)</script>"
+    evil = {"place_id": "p9999", "name": name, "category": "居場所", "district": DISTRICT,
+            "address": "", "schedule": "${alert(3)}", "contact": "`x`",
+            "notes": '<img src=x onerror="alert(2)">', "position_source": "exact:",
+            "source": "", "row": 999, "position_quality": "exact"}
+    places = pd.concat([takasaki.places, gpd.GeoDataFrame(
+        [evil], geometry=[Point(139.0035, 36.3205)], crs=takasaki.places.crs)],
+        ignore_index=True)
+    study = dataclasses.replace(takasaki, places=gpd.GeoDataFrame(places,
+                                                                  crs=takasaki.places.crs))
+    m = build_map(study, coverage, district=DISTRICT, asset_base=VENDOR_DIR.as_uri())
+    page_path = tmp_path / "malicious.html"
+    m.save(str(page_path))
+
+    watch = watched()
+    page = watch.open(page_path.as_uri())
+    titles = page.eval_on_selector_all(".ibasho-place-icon", "els => els.map(e => e.title)")
+    assert name in titles
+    marker = page.locator(".ibasho-place-icon").nth(titles.index(name))
+    marker.dispatch_event("click")
+    title = page.locator(".leaflet-popup-content .ibasho-popup-title")
+    title.wait_for(timeout=5_000)
+    assert title.inner_text() == name
+    content = page.locator(".leaflet-popup-content").inner_text()
+    assert '<img src=x onerror="alert(2)">' in content and "${alert(3)}" in content
+    assert page.locator(".leaflet-popup-content img, .leaflet-popup-content script").count() == 0
+    settle(page)
+    page.screenshot(path=screenshots / "malicious-popup.png")
+    assert watch.dialogs == []
+    assert watch.errors == []

@@ -1,0 +1,221 @@
+"""The folium map: layers, escaping, offline assets, attribution, and the static site."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from urllib.parse import quote
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely import Point
+
+from webmap.build import build_map, default_radius, walk_minutes
+from webmap.departures import TimetableTables, day_mask, pack_departures, timetable_config
+from webmap.elements import script_json
+from webmap.site import district_file_name, write_site
+from webmap.style import (
+    BASIS_LABELS,
+    CATEGORY_STYLES,
+    LAYER_LABELS,
+    POSITION_NOTES,
+    SHAPES,
+    UI_TEXT,
+)
+
+MALICIOUS_NAME = "<script>alert(1)</script>"
+CDN_HOSTS = ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com",
+             "netdna.bootstrapcdn.com", "maxcdn.bootstrapcdn.com", "unpkg.com",
+             "fonts.googleapis.com")
+
+
+def contains(html: str, text: str) -> bool:
+    """``text`` appears in the page as it is, or as JSON inside a script (``\\uXXXX``)."""
+    return text in html or json.dumps(text)[1:-1] in html
+
+
+@pytest.fixture(scope="module")
+def city_html(takasaki, coverage):
+    return build_map(takasaki, coverage, asset_base="vendor").get_root().render()
+
+
+@pytest.fixture(scope="module")
+def malicious_study(takasaki):
+    """Takasaki plus a place whose every field tries to inject HTML or script."""
+    evil = {
+        "place_id": "p9999", "name": MALICIOUS_NAME, "category": "居場所",
+        "district": "中央・南・城南", "address": "<b>bold</b>", "schedule": "${alert(3)}",
+        "contact": "`backtick`", "notes": '<img src=x onerror="alert(2)">',
+        "position_source": "approx:</script><script>alert(4)</script>",
+        "source": "' onmouseover='alert(5)", "row": 999, "position_quality": "approx",
+    }
+    places = pd.concat([takasaki.places, gpd.GeoDataFrame(
+        [evil], geometry=[Point(139.0035, 36.3205)], crs=takasaki.places.crs)],
+        ignore_index=True)
+    unlocated = dict(evil, place_id="p9998", name="<i>unlocated</i>", position_quality="unknown")
+    places = pd.concat([places, gpd.GeoDataFrame([unlocated], geometry=[None],
+                                                 crs=takasaki.places.crs)], ignore_index=True)
+    return dataclasses.replace(takasaki, places=gpd.GeoDataFrame(places, crs=takasaki.places.crs))
+
+
+def test_layers_are_in_the_city_map(city_html, takasaki):
+    expected = [
+        LAYER_LABELS["districts_approximate"], LAYER_LABELS["stops"], LAYER_LABELS["bus_routes"],
+        LAYER_LABELS["buffer"].format(radius_m=300, minutes=7),
+        LAYER_LABELS["buffer"].format(radius_m=500, minutes=11),
+        LAYER_LABELS["buffer"].format(radius_m=800, minutes=17),
+        LAYER_LABELS["gap"].format(radius_m=800),
+        LAYER_LABELS["population"].format(basis=BASIS_LABELS["total"]),
+        LAYER_LABELS["unlocated"],
+    ]
+    for category in takasaki.places.loc[takasaki.places.geometry.notna(), "category"].unique():
+        expected.append(category)
+    missing = [label for label in expected if not contains(city_html, label)]
+    assert not missing
+    assert "L.control.layers(" in city_html
+    assert "L.markerClusterGroup(" in city_html
+    assert "L.control.fullscreen(" in city_html
+    assert "L.control.locate(" in city_html
+    assert "L.control.scale({imperial: false" in city_html
+    assert '<html lang="ja">' in city_html
+
+
+def test_place_markers_are_svg_div_icons_without_icon_fonts(city_html):
+    assert "IbashoMap.placeMarker" in city_html
+    assert "\\u003csvg" in city_html  # inline SVG, inside the script
+    for icon_font in ("font-awesome", "fa fa-", "awesome-markers", "AwesomeMarkers", "glyphicon"):
+        assert icon_font not in city_html
+
+
+def test_no_cdn_only_vendored_assets(city_html):
+    for host in CDN_HOSTS:
+        assert host not in city_html
+    sources = re.findall(r'<script[^>]+src="([^"]+)"', city_html)
+    links = re.findall(r'<link[^>]+href="([^"]+)"', city_html)
+    assert sources and links
+    for url in sources + links:
+        assert url.startswith("vendor/"), url
+    assert "vendor/leaflet/leaflet.js" in sources
+    assert "vendor/markercluster/leaflet.markercluster.js" in sources
+    # the only absolute URLs are the basemap tiles and its attribution link
+    urls = set(re.findall(r"https?://[^\s\"'<>\\]+", city_html))
+    assert {u for u in urls if "gsi.go.jp" not in u and "w3.org" not in u} == set()
+
+
+def test_attribution_and_notes(city_html, takasaki):
+    config = takasaki.config
+    for line in config.attribution:
+        assert contains(city_html, line)
+    assert contains(city_html, "地理院タイル")
+    assert contains(city_html, UI_TEXT["approximate_short"])
+    assert contains(city_html, UI_TEXT["approximate_note"])
+    assert contains(city_html, "直線距離による概算（迂回係数1.3）")
+    assert "dashArray" in city_html and "7 5" in city_html  # approximate districts are dashed
+
+
+def test_coordinates_are_rounded_to_six_decimals(city_html):
+    data = re.findall(r"\.addData\((\{.*?\})\);\n", city_html, re.S)
+    assert data
+    for text in data:
+        assert not re.search(r"\[-?\d+\.\d{7,},", text)
+
+
+def test_malicious_place_is_shown_as_text(malicious_study, coverage):
+    html = build_map(malicious_study, coverage, asset_base="vendor").get_root().render()
+    assert MALICIOUS_NAME not in html
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html and "\\u003cimg" not in html
+    assert "<b>bold</b>" not in html and "<i>unlocated</i>" not in html
+    # escaped for HTML, then for the script: &lt; travels as \u0026lt;
+    assert "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;/script\\u0026gt;" in html
+    assert "\\u0026lt;i\\u0026gt;unlocated" in html  # in the unlocated list too
+    # nothing in the data can end the script element early
+    assert html.count("</script>") == html.count("<script")
+
+
+def test_district_map_is_highlighted_and_small(takasaki, coverage, city_html):
+    html = build_map(takasaki, coverage, district="倉淵", asset_base="vendor").get_root().render()
+    assert '"selected":true' in html
+    assert len(html) < len(city_html)
+    assert contains(html, "倉淵地区")
+
+
+def test_unknown_district_lists_the_valid_ones(takasaki, coverage):
+    with pytest.raises(ValueError, match="倉淵"):
+        build_map(takasaki, coverage, district="どこでもない")
+
+
+def test_style_categories_differ_by_shape():
+    shapes = [style["shape"] for style in CATEGORY_STYLES.values()]
+    assert len(set(shapes)) == len(shapes)
+    assert all(shape in SHAPES for shape in shapes)
+    assert all(len(style["glyph"]) == 1 for style in CATEGORY_STYLES.values())
+    assert set(POSITION_NOTES) == {"exact", "approx", "unknown"}
+
+
+def test_style_covers_every_configured_category(takasaki):
+    assert set(takasaki.config.categories) <= set(CATEGORY_STYLES)
+
+
+@pytest.mark.parametrize(("radius_m", "minutes"), [(300, 7), (500, 11), (800, 17)])
+def test_walk_minutes_round_half_up(radius_m, minutes):
+    assert walk_minutes(radius_m, speed_m_per_min=60, detour_factor=1.3) == minutes
+
+
+def test_default_radius():
+    assert default_radius((300.0, 500.0, 800.0)) == 500.0
+    assert default_radius((200.0, 400.0, 600.0)) == 400.0
+
+
+def test_departures_are_packed_per_destination_and_days():
+    tables = TimetableTables()
+    departures = [
+        {"time": "07:30", "destination": "高崎駅", "weekdays": [0, 1, 2, 3, 4],
+         "holidays": False, "label": "平日のみ"},
+        {"time": "08:00", "destination": "高崎駅", "weekdays": [0, 1, 2, 3, 4],
+         "holidays": False, "label": "平日のみ"},
+        {"time": "09:00", "destination": "<b>", "weekdays": [1, 3, 4], "holidays": False,
+         "label": "火木金", "note": "祝日の運行は要確認"},
+    ]
+    packed = pack_departures(departures, tables)
+    assert packed[0] == [0, 0, 31, -1, "0730 0800"]
+    assert packed[1][2] == day_mask([1, 3, 4], holidays=False) == 26
+    assert tables.destinations == ["高崎駅", "&lt;b&gt;"]
+    config = timetable_config(tables, today=pd.Timestamp("2026-11-24").date())
+    assert "2026-11-23" in config["holidays"]
+    assert config["holidays_from"] == "2026-01-01"
+    assert tables.notes[config["holiday_note"]] == "祝日の運行は要確認"
+
+
+def test_script_json_cannot_close_the_script():
+    text = script_json({"a": "</script><script>alert('x')</script>", "b": "居場所"})
+    assert "</script>" not in text and "'" not in text
+    assert "居場所" in text
+    assert json.loads(text)["a"].startswith("</script>")
+
+
+def test_write_site(tmp_path, takasaki, coverage):
+    written = write_site(takasaki, coverage, tmp_path, today=pd.Timestamp("2026-11-24").date())
+    assert tmp_path / "index.html" in written
+    assert len(written) == 2 + len(takasaki.districts)
+    assert not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob(".*.tmp"))
+    assert (tmp_path / "static" / "vendor" / "leaflet" / "leaflet.js").is_file()
+    assert (tmp_path / "static" / "site.css").is_file()
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'src="static/vendor/leaflet/leaflet.js"' in index
+    assert 'href="districts.html"' in index
+    assert len(list((tmp_path / "districts").glob("*.html"))) == len(takasaki.districts)
+    district_page = tmp_path / "districts" / district_file_name("倉淵")
+    html = district_page.read_text(encoding="utf-8")
+    assert 'src="../static/vendor/leaflet/leaflet.js"' in html
+    assert 'href="../static/site.css"' in html
+    assert "倉淵地区" in html
+    assert 'href="../districts.html"' in html
+    listing = (tmp_path / "districts.html").read_text(encoding="utf-8")
+    assert all(f'href="districts/{quote(district_file_name(name))}"' in listing
+               for name in takasaki.district_names)
+    # written twice: files are replaced, not duplicated
+    write_site(takasaki, coverage, tmp_path)
+    assert not (tmp_path / ".static.old").exists() and not (tmp_path / ".static.tmp").exists()

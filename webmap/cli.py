@@ -1,0 +1,142 @@
+"""The ``ibasho`` command: check a study area's data, build its maps, serve them.
+
+Examples
+--------
+    ibasho check data/takasaki/ibasho.toml
+    ibasho build data/takasaki/ibasho.toml --out build/
+    ibasho serve data/takasaki/ibasho.toml --port 8000
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from layers.errors import LayerError, format_problems
+from layers.study import analyse_study_area, check_study_area, load_study_area
+
+__all__ = ["main"]
+
+CONFIG_ARGUMENT = click.argument(
+    "config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ibasho")
+def main() -> None:
+    """ibasho 居場所マップ: walking reach to gathering places for older residents."""
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--verbose", "-v", is_flag=True, help="Also log what each step does.")
+def check(config: Path, verbose: bool) -> None:
+    """Validate every layer of CONFIG and list every problem (file, row, field, fix).
+
+    Exits with status 1 when any layer has an error; warnings (a place without a position,
+    an approximate position, a repaired polygon) do not change the status.
+    """
+    _setup_logging(verbose)
+
+    def progress(name: str, count: int, n_problems: int) -> None:
+        click.echo(f"  {name:<15} {count:>6} features  {n_problems:>4} problems", err=True)
+
+    click.echo(f"Checking {config} …", err=True)
+    problems = check_study_area(config, progress=progress)
+    errors = [p for p in problems if p.is_error]
+    if problems:
+        click.echo(format_problems(problems))
+    click.echo(f"{len(errors)} errors, {len(problems) - len(errors)} warnings.", err=True)
+    if errors:
+        sys.exit(1)
+
+
+def _load(config: Path):
+    started = time.perf_counter()
+
+    def progress(name: str, count: int) -> None:
+        click.echo(f"  loaded {name:<15} {count:>6} features", err=True)
+
+    try:
+        study = load_study_area(config, progress=progress)
+    except LayerError as exc:
+        click.echo(format_problems(exc.problems), err=True)
+        raise click.ClickException(
+            f"{config} has data errors; run `ibasho check {config}` for the full list.") from None
+    coverage = analyse_study_area(study)
+    for _, row in coverage.city.iterrows():
+        people = ("" if row.population != row.population  # NaN: no population layer
+                  else f", {row.covered_share:.0%} of {row.population:,.0f} residents")
+        click.echo(f"  within {row.radius_m:.0f} m of a place: "
+                   f"{row.covered_area_share:.0%} of the area{people}", err=True)
+    click.echo(f"Analysed {len(study.districts)} districts in "
+               f"{time.perf_counter() - started:.1f} s", err=True)
+    return study, coverage
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("build"), show_default=True,
+              help="Folder for index.html, districts/*.html and ibasho.gpkg.")
+@click.option("--verbose", "-v", is_flag=True, help="Also log what each step does.")
+def build(config: Path, out_dir: Path, verbose: bool) -> None:
+    """Build the city map, one map per district and a GeoPackage of every layer and result."""
+    from layers.store import write_geopackage
+    from webmap.site import write_site
+
+    _setup_logging(verbose)
+    study, coverage = _load(config)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = write_site(study, coverage, out_dir, verbose=True)
+        gpkg = write_geopackage(_result_layers(study, coverage), out_dir / "ibasho.gpkg")
+    except PermissionError as exc:
+        raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror}. "
+                                   "Choose another --out folder.") from None
+    click.echo(f"Wrote {len(written)} map pages and {gpkg.name} to {out_dir}/ "
+               f"(open {out_dir / 'index.html'})", err=True)
+
+
+def _result_layers(study, coverage) -> dict:
+    return {
+        "boundary": study.boundary, "districts": study.districts, "places": study.places,
+        "stops": study.stops, "bus_routes": study.bus_routes,
+        "walking_routes": study.walking_routes, "population": study.population,
+        "candidates": study.candidates, "reach_buffers": coverage.buffers,
+        "stop_buffers": coverage.stop_buffers if len(coverage.stop_buffers) else None,
+        "gaps": coverage.gaps, "coverage_by_district": coverage.table,
+        "coverage_city": coverage.city,
+    }
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 to serve the local network).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="TCP port.")
+@click.option("--threads", default=4, show_default=True, help="Worker threads of the server.")
+def serve(config: Path, host: str, port: int, threads: int) -> None:
+    """Serve the maps and the GeoJSON API with the waitress WSGI server."""
+    from waitress import serve as waitress_serve
+
+    from webmap.app import create_app
+
+    _setup_logging(True)
+    app = create_app({"CONFIG": str(config.resolve())})
+    click.echo(f"Serving {config} at http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+if __name__ == "__main__":
+    main()

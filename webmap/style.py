@@ -1,0 +1,290 @@
+"""One style for every map: colours, marker shapes, glyphs and the Japanese labels.
+
+Data only (dicts, tuples and strings), so the web map (``webmap/build.py``) and a printed A4
+map (matplotlib) draw the same symbols with the same words. Marker shapes are given as
+vertices on a unit circle (centre ``(0, 0)``, y up), which both SVG and
+``matplotlib.path.Path`` can use, plus the nearest matplotlib marker code.
+
+Colours are dark enough for a white glyph (contrast ≥ 4.5:1) and categories differ by
+shape as well as colour, so the map still reads in greyscale and for colour-blind readers.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "BACKGROUND_COLOR",
+    "BASIS_LABELS",
+    "BUFFER_OPACITY",
+    "CATEGORY_STYLES",
+    "COVERAGE_LABELS",
+    "DAY_TYPE_LABELS",
+    "DEFAULT_CATEGORY_STYLE",
+    "DISTRICT_STYLE",
+    "FIELD_LABELS",
+    "GAP_STYLE",
+    "LAYER_LABELS",
+    "MARKER_SIZE_PX",
+    "METHOD_NOTE",
+    "PAGE_TEXT",
+    "POPULATION_STYLE",
+    "POSITION_NOTES",
+    "PRINT_HATCHES",
+    "PRINT_TEXT",
+    "RADIUS_COLORS",
+    "ROUTE_STYLE",
+    "SHAPES",
+    "STOP_STYLE",
+    "TIMETABLE_TEXT",
+    "UI_TEXT",
+    "WALKING_ROUTE_STYLE",
+]
+
+
+def _regular_polygon(sides: int, *, rotation_deg: float = 90.0,
+                     radius: float = 1.0) -> tuple[tuple[float, float], ...]:
+    """Vertices of a regular polygon on a circle of ``radius``, the first at ``rotation_deg``."""
+    return tuple(
+        (round(radius * math.cos(math.radians(rotation_deg + 360.0 * i / sides)), 4),
+         round(radius * math.sin(math.radians(rotation_deg + 360.0 * i / sides)), 4))
+        for i in range(sides)
+    )
+
+
+#: Marker shapes: ``vertices`` on the unit circle (None for a circle), the matplotlib marker
+#: code, and where the glyph's centre sits (``glyph_dy``, unit coordinates, y up) so that it
+#: fits inside shapes that are not symmetric (a triangle's glyph sits low).
+SHAPES: dict[str, dict] = {
+    "circle": {"vertices": None, "mpl_marker": "o", "glyph_dy": 0.0, "scale": 0.92},
+    "square": {"vertices": _regular_polygon(4, rotation_deg=45.0), "mpl_marker": "s",
+               "glyph_dy": 0.0, "scale": 1.12},
+    "triangle": {"vertices": _regular_polygon(3), "mpl_marker": "^", "glyph_dy": -0.22,
+                 "scale": 1.3},
+    "triangle_down": {"vertices": _regular_polygon(3, rotation_deg=-90.0), "mpl_marker": "v",
+                      "glyph_dy": 0.22, "scale": 1.3},
+    "diamond": {"vertices": _regular_polygon(4), "mpl_marker": "D", "glyph_dy": 0.0,
+                "scale": 1.12},
+    "pentagon": {"vertices": _regular_polygon(5), "mpl_marker": "p", "glyph_dy": -0.05,
+                 "scale": 1.0},
+    "hexagon": {"vertices": _regular_polygon(6), "mpl_marker": "h", "glyph_dy": 0.0,
+                "scale": 0.98},
+    "octagon": {"vertices": _regular_polygon(8, rotation_deg=22.5), "mpl_marker": "8",
+                "glyph_dy": 0.0, "scale": 0.96},
+}
+
+#: Per place category: fill colour, marker shape (a key of :data:`SHAPES`) and one glyph.
+CATEGORY_STYLES: dict[str, dict[str, str]] = {
+    "居場所": {"color": "#C0391B", "shape": "circle", "glyph": "居"},
+    "サロン": {"color": "#A23A86", "shape": "pentagon", "glyph": "サ"},
+    "公民館": {"color": "#1F5FA8", "shape": "square", "glyph": "公"},
+    "町内公民館": {"color": "#00707A", "shape": "octagon", "glyph": "町"},
+    "集会所": {"color": "#2E7D32", "shape": "triangle", "glyph": "集"},
+    "長寿センター": {"color": "#A65F00", "shape": "hexagon", "glyph": "長"},
+    "福祉センター": {"color": "#6A3D9A", "shape": "diamond", "glyph": "福"},
+    "コミュニティセンター": {"color": "#5D4037", "shape": "triangle_down", "glyph": "コ"},
+}
+
+#: For a category a config adds that has no style of its own.
+DEFAULT_CATEGORY_STYLE: dict[str, str] = {"color": "#455A64", "shape": "circle", "glyph": "他"}
+
+#: Place markers: the size on screen in CSS pixels (the glyph is about half of it).
+MARKER_SIZE_PX = 30
+
+#: Map background, visible where tiles cannot load (offline): vector layers carry the map.
+BACKGROUND_COLOR = "#F2EFE8"
+
+#: Fill colours of the walking-reach buffers, smallest radius first (extra radii reuse the last).
+RADIUS_COLORS: tuple[str, ...] = ("#1B7837", "#4DAC26", "#7FBF7B", "#A6DBA0", "#D9F0D3")
+
+#: Buffer fill opacity (the map underneath must stay readable).
+BUFFER_OPACITY = 0.28
+
+#: Areas no place reaches.
+GAP_STYLE: dict = {"color": "#B2182B", "fill_color": "#E4572E", "fill_opacity": 0.22,
+                   "weight": 1.2, "dash_array": "3 4"}
+
+#: District outlines; approximate districts are dashed.
+DISTRICT_STYLE: dict = {
+    "color": "#263238", "weight": 2.0, "dash_array_approximate": "7 5",
+    "selected_color": "#000000", "selected_weight": 4.5, "selected_fill": "#FFF59D",
+    "selected_fill_opacity": 0.12, "other_color": "#607D8B", "other_weight": 1.5,
+}
+
+#: Population points: circles with area proportional to the count.
+POPULATION_STYLE: dict = {"color": "#4A148C", "fill_color": "#8E24AA", "fill_opacity": 0.30,
+                          "weight": 1.0, "min_radius_px": 3.0, "max_radius_px": 18.0}
+
+#: Bus stops and their clusters.
+STOP_STYLE: dict = {"color": "#1A237E", "fill_color": "#FFFFFF", "size_px": 18,
+                    "cluster_color": "#283593"}
+
+#: Bus route lines (their own colour comes from the data; this is the casing and fallback).
+ROUTE_STYLE: dict = {"weight": 3.5, "opacity": 0.85, "casing_color": "#FFFFFF",
+                     "fallback_color": "#3388FF"}
+
+#: Walking routes (散歩コース).
+WALKING_ROUTE_STYLE: dict = {"color": "#6D4C41", "weight": 4.0, "dash_array": "1 7",
+                             "opacity": 0.95}
+
+#: Which count the population figures are (``CoverageResult.basis``).
+BASIS_LABELS: dict[str, str] = {"total": "総人口", "age65": "65歳以上人口"}
+
+#: The method, stated wherever numbers or buffers are shown (no street network is loaded).
+METHOD_NOTE = "直線距離による概算（迂回係数{detour_factor:g}）"
+
+#: Layer names in the layer control and the legend. ``{…}`` are filled in by the builder.
+LAYER_LABELS: dict[str, str] = {
+    "districts": "地区",
+    "districts_approximate": "地区（概略区域）",
+    "places": "居場所・集会施設",
+    "place_category": "{category}",
+    "stops": "バス停（ぐるりん等）",
+    "bus_routes": "バス路線",
+    "walking_routes": "散歩コース",
+    "buffer": "徒歩圏（直線{radius_m:g} m・徒歩約{minutes}分）",
+    "gap": "空白地域（{radius_m:g} m圏外）",
+    "population": "人口（町丁代表点・{basis}）",
+    "unlocated": "位置未確認の居場所",
+}
+
+#: How good a place's position is (``position_quality``).
+POSITION_NOTES: dict[str, str] = {
+    "exact": "位置は施設データ",
+    "approx": "位置はおおよそ（付近のバス停の位置）",
+    "unknown": "位置未確認",
+}
+
+#: Field names in place popups and lists.
+FIELD_LABELS: dict[str, str] = {
+    "category": "種別",
+    "district": "地区",
+    "schedule": "日時",
+    "contact": "連絡先",
+    "address": "住所",
+    "notes": "備考",
+    "source": "出典",
+    "position": "位置",
+    "operator": "運行",
+    "stops": "停留所",
+    "length": "長さ",
+    "walk_minutes": "徒歩",
+    "kind": "種類",
+}
+
+#: Day types of :func:`layers.timetable.day_type`.
+DAY_TYPE_LABELS: dict[str, str] = {"weekday": "平日", "saturday": "土曜", "sunday": "日曜",
+                                   "holiday": "祝日"}
+
+#: Words of the bus-stop timetable popup (used by the map's JavaScript).
+TIMETABLE_TEXT: dict[str, str] = {
+    "today": "本日（{day}）の発車時刻",
+    "all": "すべての発車時刻（曜日の表示を確認してください）",
+    "none_today": "本日の発車はありません",
+    "no_timetable": "時刻表の情報がありません",
+    "next": "次の便",
+    "bound": "{destination}行き",
+    "holiday_caution": "祝日の運行が不明な便は表示していません（要確認）",
+    "outdated_holidays": "祝日の情報が古いため、すべての時刻を表示しています",
+    "source_date": "時刻は{note}",
+}
+
+#: Words of the coverage tables and summaries.
+COVERAGE_LABELS: dict[str, str] = {
+    "radius": "半径（直線）",
+    "walk_minutes": "徒歩の目安",
+    "area_km2": "面積",
+    "covered_area_share": "徒歩圏の面積割合",
+    "population": "人口",
+    "covered": "徒歩圏内の人口",
+    "uncovered": "徒歩圏外の人口",
+    "covered_share": "徒歩圏内の割合",
+    "stop_covered_share": "バス停徒歩圏の割合",
+    "places": "居場所・集会施設",
+    "places_unlocated": "うち位置未確認",
+    "stops": "バス停",
+    "city": "市全体",
+    "no_population": "人口データなし",
+    "basis": "人口は{basis}",
+    "minutes": "約{minutes}分",
+    "radius_heading": "{radius_m:g} m圏",
+    "district": "地区",
+    "shares_caption": "徒歩圏内の人口の割合（{basis}・直線距離）",
+}
+
+#: Map controls and notes.
+UI_TEXT: dict[str, str] = {
+    "legend": "凡例",
+    "approximate_note": "地区界は概略区域です（公式の区域ではありません）",
+    "approximate_short": "概略区域",
+    "approx_position": "おおよその位置（点線の枠）",
+    "attribution": "出典",
+    "fullscreen": "全画面表示",
+    "fullscreen_cancel": "全画面表示を終了",
+    "locate": "現在地を表示",
+    "locate_popup": "現在地（誤差 約{distance} m）",
+    "locate_outside": "現在地は地図の範囲外です",
+    "unlocated_empty": "位置未確認の居場所はありません",
+    "unlocated_note": "地図上の位置が分からないため、一覧で示します。",
+    "zoom_in": "拡大",
+    "zoom_out": "縮小",
+    "stop_kind": "バス停",
+    "walk_pace": "歩く速さ 分速{speed:g} m（高齢者の目安）",
+    "sections_places": "居場所・集会施設",
+    "sections_areas": "徒歩圏と空白地域",
+    "sections_context": "地区・交通・人口",
+    "district_link": "この地区の地図と集計",
+    "district_suffix": "地区",
+    "stop_count": "バス停 {count}か所",
+    "population_unit": "{count}人",
+    "map_label": "地図",
+    "stops_legend": "{label}・数字はまとめた数",
+    "routes_legend": "{label}（色は路線ごと）",
+    "population_legend": "{label}・円の大きさは人数",
+    "count_places": "{count}か所",
+    "approx_mark": "（おおよその位置）",
+    "route_stops": "{first} → {last}（{count}停留所）",
+}
+
+#: Words of the HTML pages around the map.
+PAGE_TEXT: dict[str, str] = {
+    "skip": "地図へ移動",
+    "districts": "地区一覧",
+    "city_map": "市全体の地図",
+    "back_to_list": "地区一覧に戻る",
+    "back_to_city": "市全体の地図に戻る",
+    "coverage": "徒歩圏の集計",
+    "district_title": "{name}地区",
+    "not_found": "ページが見つかりません",
+    "unknown_district": "「{name}」という地区はありません。次の地区から選んでください。",
+    "bad_request": "リクエストが正しくありません",
+    "server_error": "サーバーでエラーが起きました。時間をおいてもう一度お試しください。",
+    "places_in_district": "この地区の居場所・集会施設",
+    "unlocated_in_district": "位置未確認",
+    "none": "なし",
+}
+
+
+#: Hatch patterns (matplotlib codes) of area layers on black-and-white printed sheets.
+PRINT_HATCHES: dict[str, str] = {"buffer": "..", "gap": "////"}
+
+#: Words only printed sheets need (:mod:`webmap.export`).
+PRINT_TEXT: dict[str, str] = {
+    "date": "{year}年（令和{reiwa}年）{month}月{day}日",
+    "created": "{date}作成",
+    "scale": "縮尺 約1:{denominator:,}（{paper}で印刷したとき）",
+    "north": "北",
+    "no_places": "この地区には登録された居場所がありません",
+    "no_located_places": "この地区の居場所は位置が未確認のため、下の一覧だけに載せています",
+    "table_heading": "地図の番号と居場所・集会施設",
+    "table_number": "番号",
+    "table_name": "名称",
+    "unlocated_mark": "位置未確認",
+    "other_district": "{district}地区",
+    "table_elsewhere": "施設の一覧は地区ごとの地図をご覧ください",
+    "unlocated_count": "位置未確認の居場所 {count}件（地図には載っていません）",
+    "neighbours_unnumbered": "番号のない印は、となりの地区の施設です",
+    "qr_caption": "ウェブの地図",
+    "streets": "道路",
+    "rivers": "河川・水面",
+}

@@ -1,0 +1,306 @@
+"""Blueprints: the pages (``/``, ``/districts``, ``/districts/<name>``) and ``/api/``.
+
+Every API error has one shape, ``{"ok": false, "error": "...", "status": 404}`` (plus the
+valid choices when a name or radius is wrong); pages get a Japanese error page. No
+traceback is ever sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import geopandas as gpd
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
+
+from webmap.app import IbashoState
+from webmap.geojson import feature_collection, json_value
+from webmap.pages import (
+    Urls,
+    coverage_rows,
+    district_places,
+    district_summaries,
+    page_context,
+    radius_headings,
+)
+from webmap.style import BASIS_LABELS, METHOD_NOTE, PAGE_TEXT
+
+logger = logging.getLogger(__name__)
+__all__ = ["api", "pages", "register_error_handlers"]
+
+pages = Blueprint("pages", __name__)
+api = Blueprint("api", __name__, url_prefix="/api")
+
+_GEOJSON = "application/geo+json"
+
+
+def _state() -> IbashoState:
+    return current_app.extensions["ibasho"]
+
+
+def _fail(status: int, message: str, **details: Any) -> NoReturn:
+    """Raise a 400 or 404 whose JSON (or HTML) also lists ``details`` (the valid choices)."""
+    error = {400: BadRequest, 404: NotFound}[status](description=message)
+    error.details = details  # type: ignore[attr-defined]
+    raise error
+
+
+def _check_district(name: str) -> str:
+    names = _state().study.district_names
+    if name not in names:
+        _fail(404, f"unknown district {name!r}; valid districts: {', '.join(names)}.",
+              districts=names)
+    return name
+
+
+def _radius_arg() -> float | None:
+    """The ``radius`` query argument as one of the configured radii, or None for all."""
+    text = request.args.get("radius")
+    if text is None or text == "":
+        return None
+    radii = [float(r) for r in _state().study.config.radii_m]
+    valid = ", ".join(f"{r:g}" for r in radii)
+    try:
+        radius = float(text)
+    except ValueError:
+        _fail(400, f"radius {text!r} is not a number; valid radii (m): {valid}.", radii_m=radii)
+    if radius not in radii:
+        _fail(400, f"radius {text!r} is not analysed; valid radii (m): {valid}.", radii_m=radii)
+    return radius
+
+
+def _urls() -> Urls:
+    return Urls(home=url_for("pages.index"), districts=url_for("pages.districts"),
+                static=lambda path: url_for("static", filename=path),
+                district=lambda name: url_for("pages.district", name=name))
+
+
+# ---- pages ------------------------------------------------------------------------------
+
+
+@pages.get("/")
+def index() -> str:
+    """The city map, full page, under an accessible header."""
+    state = _state()
+    return render_template("index.html", urls=_urls(), map=state.city_map,
+                           **page_context(state.study, state.coverage))
+
+
+@pages.get("/districts")
+def districts() -> str:
+    """Every district with its coverage summary, linking to its page."""
+    state = _state()
+    return render_template(
+        "districts.html", urls=_urls(),
+        summaries=district_summaries(state.study, state.coverage),
+        radius_headings=radius_headings(state.coverage),
+        city_rows=coverage_rows(state.study, state.coverage),
+        **page_context(state.study, state.coverage))
+
+
+@pages.get("/districts/<name>")
+def district(name: str) -> str:
+    """One district: its map, its coverage table and its places."""
+    state = _state()
+    _check_district(name)
+    return render_template(
+        "district.html", urls=_urls(), district=name, map=state.district_map(name),
+        rows=coverage_rows(state.study, state.coverage, district=name),
+        places=district_places(state.study, name),
+        **page_context(state.study, state.coverage))
+
+
+# ---- API --------------------------------------------------------------------------------
+
+
+def _geojson_response(key: str, make: Callable[[], dict]) -> Response:
+    body = _state_cache(key, lambda: json.dumps(make(), ensure_ascii=False,
+                                                separators=(",", ":")))
+    return Response(body, mimetype=_GEOJSON)
+
+
+def _state_cache(key: str, make: Callable[[], str]) -> str:
+    """API bodies are made once per app (the data never changes while it runs)."""
+    cache = current_app.extensions.setdefault("ibasho_api_cache", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def _layer(frame: gpd.GeoDataFrame | None) -> dict:
+    if frame is None:
+        return {"type": "FeatureCollection", "features": []}
+    return feature_collection(frame)
+
+
+@api.get("/places")
+def api_places() -> Response:
+    """All places, those without a position included (``"geometry": null``)."""
+    return _geojson_response("places", lambda: _layer(_state().study.places))
+
+
+@api.get("/stops")
+def api_stops() -> Response:
+    """All bus stops with their departures."""
+    return _geojson_response("stops", lambda: _layer(_state().study.stops))
+
+
+@api.get("/districts")
+def api_districts() -> Response:
+    """The district polygons."""
+    return _geojson_response("districts", lambda: _layer(_state().study.districts))
+
+
+@api.get("/districts/<name>")
+def api_district(name: str) -> Response:
+    """One district polygon, with its coverage rows in ``properties.coverage``."""
+    state = _state()
+    _check_district(name)
+
+    def make() -> dict:
+        selected = state.study.districts[state.study.districts["name"] == name]
+        rows = state.coverage.table[state.coverage.table["district"] == name]
+        extra = [{"coverage": _records(rows.drop(columns="district")),
+                  "basis": state.coverage.basis}]
+        return feature_collection(selected, extra=extra)
+
+    return _geojson_response(f"district:{name}", make)
+
+
+@api.get("/buffers")
+def api_buffers() -> Response:
+    """Walking-reach buffers of the places, one per radius (``?radius=500`` for one)."""
+    radius = _radius_arg()
+    buffers = _state().coverage.buffers
+    if radius is not None:
+        buffers = buffers[buffers["radius_m"] == radius]
+    return _geojson_response(f"buffers:{radius}", lambda: _layer(buffers))
+
+
+@api.get("/gaps")
+def api_gaps() -> Response:
+    """Gaps per district and radius (``?radius=800``, ``?district=...``)."""
+    radius = _radius_arg()
+    name = request.args.get("district")
+    gaps = _state().coverage.gaps
+    if radius is not None:
+        gaps = gaps[gaps["radius_m"] == radius]
+    if name:
+        _check_district(name)
+        gaps = gaps[gaps["district"] == name]
+    return _geojson_response(f"gaps:{radius}:{name}", lambda: _layer(gaps))
+
+
+def _records(frame) -> list[dict[str, Any]]:
+    return [json_value(row) for row in frame.to_dict(orient="records")]
+
+
+@api.get("/coverage")
+def api_coverage() -> Response:
+    """Coverage per district and radius, the city totals and the population basis."""
+    state = _state()
+    name = request.args.get("district")
+    table = state.coverage.table
+    if name:
+        _check_district(name)
+        table = table[table["district"] == name]
+    config = state.study.config
+    basis = state.coverage.basis
+    return current_app.json.response({
+        "ok": True,
+        "basis": basis,
+        "basis_label": BASIS_LABELS.get(basis, basis) if basis else None,
+        "method": METHOD_NOTE.format(detour_factor=config.detour_factor),
+        "radii_m": [float(r) for r in config.radii_m],
+        "speed_m_per_min": config.speed_m_per_min,
+        "detour_factor": config.detour_factor,
+        "districts": _records(table),
+        "city": _records(state.coverage.city),
+    })
+
+
+@api.get("/health")
+def api_health() -> Response:
+    """Liveness and what is loaded: the number of features per layer."""
+    state = _state()
+    study = state.study
+
+    def count(frame: gpd.GeoDataFrame | None) -> int:
+        return 0 if frame is None else len(frame)
+
+    located = int(study.places.geometry.notna().sum())
+    return current_app.json.response({
+        "ok": True,
+        "study_area": study.config.name,
+        "title": study.config.title,
+        "layers": {
+            "districts": count(study.districts),
+            "places": count(study.places),
+            "places_located": located,
+            "places_unlocated": count(study.places) - located,
+            "stops": count(study.stops),
+            "bus_routes": count(study.bus_routes),
+            "walking_routes": count(study.walking_routes),
+            "population": count(study.population),
+            "candidates": count(study.candidates),
+            "buffers": count(state.coverage.buffers),
+            "gaps": count(state.coverage.gaps),
+        },
+        "basis": state.coverage.basis,
+        "radii_m": [float(r) for r in study.config.radii_m],
+        "warnings": len(study.warnings),
+        "district_maps_cached": len(state._district_maps),
+    })
+
+
+# ---- errors -----------------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _error_response(status: int, message: str, details: dict[str, Any]) -> Response:
+    if _wants_json():
+        body = {"ok": False, "error": message, "status": status, **details}
+        response = current_app.json.response(body)
+        response.status_code = status
+        return response
+    heading = {404: PAGE_TEXT["not_found"], 400: PAGE_TEXT["bad_request"]}.get(
+        status, PAGE_TEXT["server_error"])
+    state = current_app.extensions.get("ibasho")
+    context = page_context(state.study, state.coverage) if state else {"text": PAGE_TEXT}
+    html = render_template("error.html", urls=_urls(), status=status, heading=heading,
+                           message=details.get("page_message"),
+                           districts=details.get("districts"), **context)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """One JSON error shape for ``/api/*``, Japanese HTML pages elsewhere; no tracebacks."""
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException) -> Response:
+        details = dict(getattr(error, "details", {}))
+        if ("districts" in details and not _wants_json() and request.view_args
+                and "name" in request.view_args):
+            details["page_message"] = PAGE_TEXT["unknown_district"].format(
+                name=request.view_args["name"])
+        return _error_response(error.code or 500, error.description or error.name, details)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        logger.exception("Unhandled error on %s", request.path)
+        server_error = InternalServerError()
+        return _error_response(500, server_error.description or "Internal Server Error", {})
