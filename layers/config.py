@@ -27,6 +27,7 @@ __all__ = [
     "LayerConfig",
     "StudyConfig",
     "load_config",
+    "set_config_value",
 ]
 
 #: Straight-line walking radii drawn and analysed by default (metres).
@@ -244,3 +245,34 @@ def _existing(base: Path, value: Any, config_path: Path, key: str,
                                 field=key, fix="Correct the path (relative to the config file)."))
         return None
     return candidate
+
+
+def set_config_value(path: str | Path, table: str, key: str, value: str) -> None:
+    """
+    Set ``key = "value"`` in ``[table]`` of a config file, keeping every other line as it is.
+
+    The file is rewritten through a temporary file and renamed, so it is never half-written;
+    the result is parsed again before it replaces the original.
+    """
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    new_line = f'{key} = "{escaped}"'
+    header = f"[{table}]"
+    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
+    if start is None:
+        lines += ["", header, new_line]
+    else:
+        end = next((i for i in range(start + 1, len(lines))
+                    if lines[i].lstrip().startswith("[")), len(lines))
+        existing = next((i for i in range(start + 1, end)
+                         if lines[i].split("=", 1)[0].strip() == key), None)
+        if existing is None:
+            lines.insert(start + 1, new_line)
+        else:
+            lines[existing] = new_line
+    text = "\n".join(lines) + "\n"
+    tomllib.loads(text)  # never write a file that no longer parses
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -40,11 +40,10 @@ from geo.straight_line import (
     straight_what_if,
 )
 from geo.walking import PROFILES, WalkProfile
-
 from layers.study import StudyArea
 
 logger = logging.getLogger(__name__)
-__all__ = ["NetworkAnalysis", "Plan", "plan_study_area", "what_if", "walk_profile"]
+__all__ = ["NetworkAnalysis", "Plan", "plan_study_area", "walk_profile", "what_if"]
 
 
 @dataclass

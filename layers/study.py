@@ -31,7 +31,8 @@ from layers.stops import load_stops
 from layers.streets import CACHE_DIR_NAME, load_streets, places_far_from_streets
 
 logger = logging.getLogger(__name__)
-__all__ = ["StudyArea", "analyse_study_area", "check_study_area", "load_study_area"]
+__all__ = ["StudyArea", "analyse_study_area", "check_study_area", "load_study_area",
+           "study_outline"]
 
 
 @dataclass
@@ -79,6 +80,15 @@ def _boundary(config: StudyConfig) -> tuple[gpd.GeoDataFrame | None, StudyExtent
     boundary = read_vector(config.boundary)
     outline = shapely.union_all(boundary.geometry.make_valid().values)
     return boundary, StudyExtent(outline, metric_crs=config.metric_crs)
+
+
+def study_outline(config: StudyConfig) -> shapely.Geometry:
+    """The study area's outline (EPSG:4326): the boundary, or else the districts' union."""
+    _, extent = _boundary(config)
+    if extent is not None:
+        return extent.outline
+    districts, _ = load_districts(config.layers["districts"])
+    return shapely.union_all(districts.geometry.values)
 
 
 def check_study_area(config: StudyConfig | str | Path,

@@ -17,6 +17,7 @@ from flask import Flask
 
 from data import get_path
 from geo.coverage import CoverageResult
+from layers.planning import Plan, plan_study_area
 from layers.study import StudyArea, analyse_study_area, load_study_area
 from webmap.build import build_map
 from webmap.pages import RenderedMap, render_map
@@ -31,6 +32,8 @@ class IbashoState:
 
     study: StudyArea
     coverage: CoverageResult
+    #: Network reach (when streets are loaded), suggested sites, and what-if state.
+    plan: Plan
     asset_base: str
     district_url: str
     city_map: RenderedMap | None = None
@@ -43,7 +46,8 @@ class IbashoState:
         """Load and analyse the study area of ``config_path`` and render the city map."""
         study = load_study_area(config_path)
         coverage = analyse_study_area(study)
-        state = cls(study=study, coverage=coverage, asset_base=asset_base,
+        plan = plan_study_area(study)
+        state = cls(study=study, coverage=coverage, plan=plan, asset_base=asset_base,
                     district_url=district_url)
         state.city_map = render_map(build_map(study, coverage, asset_base=asset_base,
                                               district_url=district_url, title_bar=False))

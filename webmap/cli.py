@@ -99,7 +99,8 @@ def build(config: Path, out_dir: Path, verbose: bool) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = write_site(study, coverage, out_dir, verbose=True)
-        gpkg = write_geopackage(_result_layers(study, coverage), out_dir / "ibasho.gpkg")
+        gpkg = write_geopackage(_result_layers(study, coverage, _plan(study)),
+                                out_dir / "ibasho.gpkg")
     except PermissionError as exc:
         raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror}. "
                                    "Choose another --out folder.") from None
@@ -107,7 +108,24 @@ def build(config: Path, out_dir: Path, verbose: bool) -> None:
                f"(open {out_dir / 'index.html'})", err=True)
 
 
-def _result_layers(study, coverage) -> dict:
+def _plan(study):
+    from layers.planning import plan_study_area
+
+    started = time.perf_counter()
+    plan = plan_study_area(study)
+    method = ("on the street network" if plan.method == "network"
+              else "straight-line estimate (no street network: see `ibasho streets`)")
+    click.echo(f"Planned {method} in {time.perf_counter() - started:.1f} s", err=True)
+    if plan.suggestions is not None and len(plan.suggestions):
+        best = plan.suggestions.iloc[0]
+        click.echo(f"  best next site: {best['name']} ({best['district']}), "
+                   f"+{best['newly_covered']:,.0f} residents within reach", err=True)
+    return plan
+
+
+def _result_layers(study, coverage, plan) -> dict:
+    """Every layer and result of a build, by GeoPackage layer name (None: not written)."""
+    network = plan.network
     return {
         "boundary": study.boundary, "districts": study.districts, "places": study.places,
         "stops": study.stops, "bus_routes": study.bus_routes,
@@ -116,7 +134,52 @@ def _result_layers(study, coverage) -> dict:
         "stop_buffers": coverage.stop_buffers if len(coverage.stop_buffers) else None,
         "gaps": coverage.gaps, "coverage_by_district": coverage.table,
         "coverage_city": coverage.city,
+        "suggested_sites": plan.suggestions,
+        "isochrones": network.isochrones if network else None,
+        "network_gaps": network.gaps if network else None,
+        "network_coverage": network.coverage.table if network and network.coverage else None,
+        "coverage_comparison": network.comparison if network else None,
     }
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--osm", "osm_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="OpenStreetMap extract covering the study area (.osm.pbf, .osm, .osm.bz2).")
+@click.option("--verbose", "-v", is_flag=True, help="Also log what each step does.")
+def streets(config: Path, osm_file: Path, verbose: bool) -> None:
+    """Import a street network for CONFIG and turn network walking analysis on.
+
+    The extract is read, filtered to what a pedestrian can use, clipped to the study area
+    and cached beside the config; then ``[network] streets`` is set in CONFIG, so maps and
+    pages give walking times on real streets instead of straight-line estimates.
+    """
+    from layers.config import load_config, set_config_value
+    from layers.streets import CACHE_DIR_NAME, load_streets
+    from layers.study import study_outline
+
+    _setup_logging(verbose)
+    try:
+        study_config = load_config(config)
+        area = study_outline(study_config)
+        started = time.perf_counter()
+        click.echo(f"Reading {osm_file.name} …", err=True)
+        network = load_streets(osm_file, area=area, metric_crs=study_config.metric_crs,
+                               cache_dir=study_config.directory / CACHE_DIR_NAME)
+    except LayerError as exc:
+        raise click.ClickException(format_problems(exc.problems)) from None
+    total_km = float(network.length_m.sum()) / 1000
+    click.echo(f"  {network.n_nodes:,} street nodes, {network.n_edges:,} segments, "
+               f"{total_km:,.1f} km walkable, in {time.perf_counter() - started:.1f} s", err=True)
+    try:
+        relative = osm_file.resolve().relative_to(study_config.directory)
+    except ValueError:
+        relative = osm_file.resolve()
+    set_config_value(config, "network", "streets", relative.as_posix())
+    click.echo(f"Network analysis is on: {config} now has [network] streets = "
+               f'"{relative.as_posix()}". Run `ibasho build {config}` to redraw the maps.',
+               err=True)
 
 
 @main.command()
