@@ -17,7 +17,7 @@ from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.points import StudyExtent, check_points_in_area, points_from_columns
-from layers.reader import read_csv, read_vector
+from layers.reader import TABLE_SUFFIXES, read_table, read_vector
 
 logger = logging.getLogger(__name__)
 __all__ = ["load_population"]
@@ -38,8 +38,8 @@ def load_population(layer: LayerConfig, *,
         coordinates.
     """
     path = layer.path
-    if path.suffix.lower() in {".csv", ".txt"}:
-        raw = read_csv(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        raw = read_table(path, where=layer.options.get("where"))
         geometries, problems = points_from_columns(
             raw, path, lon_field=layer.source_field("lon"), lat_field=layer.source_field("lat"),
             extent=extent, missing_is=Severity.ERROR,
@@ -47,7 +47,7 @@ def load_population(layer: LayerConfig, *,
         )
         row_offset = 2
     else:
-        vector = read_vector(path)
+        vector = read_vector(path, where=layer.options.get("where"))
         problems = []
         if (vector.geom_type == "Point").all():
             problems = check_points_in_area(vector.geometry, path, extent=extent)

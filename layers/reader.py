@@ -19,13 +19,18 @@ from geo.crs import to_storage
 from layers.errors import LayerError
 
 logger = logging.getLogger(__name__)
-__all__ = ["CSV_ENCODINGS", "VECTOR_SUFFIXES", "decode_text", "read_csv", "read_vector"]
+__all__ = ["CSV_ENCODINGS", "TABLE_SUFFIXES", "VECTOR_SUFFIXES", "decode_text", "read_csv",
+           "read_dbf", "read_table", "read_vector"]
 
 #: Encodings tried for CSV, in order. UTF-8 is strict, so CP932 is only used for files that are
 #: not valid UTF-8 (as Excel's 「CSV (コンマ区切り)」 saves them in Japan).
 CSV_ENCODINGS = ("utf-8-sig", "cp932")
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".gpx", ".fgb")
+
+#: Attribute tables with lon/lat columns (no geometry): CSV as Excel saves it, and dBASE
+#: tables as e-Stat ships them (Shift_JIS, without a .cpg file naming the encoding).
+TABLE_SUFFIXES = (".csv", ".txt", ".dbf")
 
 
 def decode_text(path: Path, data: bytes) -> tuple[str, str]:
@@ -69,7 +74,8 @@ def read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+def read_vector(path: Path, *, layer: str | None = None,
+                where: str | None = None) -> gpd.GeoDataFrame:
     """
     Read a vector file and return it in the storage CRS.
 
@@ -87,7 +93,7 @@ def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
     if path.stat().st_size == 0:
         raise LayerError.single(path, "the file is empty.", fix="Export the layer again.")
     try:
-        frame = pyogrio.read_dataframe(source, layer=layer)
+        frame = pyogrio.read_dataframe(source, layer=layer, where=where)
     except (DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise LayerError.single(path, f"cannot be read as a vector layer ({exc}).",
                                 fix="Use GeoJSON, GeoPackage, Shapefile (.zip) or GPX.") from None
@@ -100,3 +106,40 @@ def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
             fix="Add the .prj file, or re-save it with a CRS (e.g. EPSG:6668 or EPSG:4326).",
         )
     return to_storage(frame)
+
+
+def read_dbf(path: Path, *, where: str | None = None) -> pd.DataFrame:
+    """
+    Read a dBASE table's attributes, detecting UTF-8 or CP932 when no ``.cpg`` names it.
+
+    ``where`` is an OGR SQL filter (e.g. ``"CITY = '202'"`` to keep one city of a
+    prefecture-wide e-Stat table).
+    """
+    encodings: tuple[str | None, ...] = (
+        (None,) if path.with_suffix(".cpg").exists() else ("utf-8", "cp932"))
+    for encoding in encodings:
+        try:
+            frame = pyogrio.read_dataframe(path, read_geometry=False, encoding=encoding,
+                                           where=where)
+        except UnicodeDecodeError:
+            continue
+        except (DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise LayerError.single(path, f"cannot be read as a dBASE table ({exc}).",
+                                    fix="Check the file, and the where = filter in the config."
+                                    ) from None
+        if frame.empty:
+            raise LayerError.single(path, "the table has no rows (after the where filter).",
+                                    fix="Check the file and the where = filter.")
+        return pd.DataFrame(frame)
+    raise LayerError.single(path, "the table is neither UTF-8 nor Shift_JIS (CP932) text.",
+                            fix="Add a .cpg file naming its encoding (e.g. CP932).")
+
+
+def read_table(path: Path, *, where: str | None = None) -> pd.DataFrame:
+    """An attribute table (CSV or dBASE) with lon/lat columns; see :data:`TABLE_SUFFIXES`."""
+    if path.suffix.lower() == ".dbf":
+        return read_dbf(path, where=where)
+    if where is not None:
+        raise LayerError.single(path, "`where` filters work on dBASE and vector files only.",
+                                fix="Filter the CSV in a spreadsheet, or remove where =.")
+    return read_csv(path)

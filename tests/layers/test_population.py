@@ -65,3 +65,27 @@ def test_polygons(tmp_path: Path) -> None:
     assert population.crs == "EPSG:4326"
     assert population["total"].sum() == 150
     assert population.attrs["basis"] == "total"
+
+
+def test_estat_dbf_in_shift_jis(tmp_path: Path) -> None:
+    """The e-Stat attribute table as shipped: CP932 without a .cpg, all of Gunma."""
+    dbf = Path(__file__).parents[1] / "data" / "h27ka10_gunma_attributes.dbf"
+    layer = LayerConfig("population", dbf,
+                        {"total": "JINKO", "lon": "X_CODE", "lat": "Y_CODE",
+                         "name": "MOJI", "key_code": "KEY_CODE"},
+                        {"where": "CITY = '202'"})  # 202: 高崎市
+    population, problems = load_population(layer)
+    assert len(population) == 428
+    assert population["total"].sum() == 370_884  # the same as the embedded chocho_2015.csv
+    assert problems == []
+    names = set(population["name"])
+    assert "宿横手町" in names and "中居町１丁目" in names  # decoded, not mojibake
+    assert population.crs == "EPSG:4326"
+
+
+def test_dbf_where_without_rows(tmp_path: Path) -> None:
+    dbf = Path(__file__).parents[1] / "data" / "h27ka10_gunma_attributes.dbf"
+    layer = LayerConfig("population", dbf, {"total": "JINKO", "lon": "X_CODE", "lat": "Y_CODE"},
+                        {"where": "CITY = '999'"})
+    with pytest.raises(LayerError, match="h27ka10_gunma_attributes.dbf: the table has no rows"):
+        load_population(layer)

@@ -196,7 +196,7 @@ def test_make_departure_normalises_gtfs_times() -> None:
 
 
 def test_repeated_entry_in_a_cell_is_one_departure(real_departures) -> None:
-    # 高崎駅西口（４番のりば）: the source lists "40 (高崎駅西口行き) 毎日" twice in the 11 o'clock cell
+    # 高崎駅西口（４番のりば）: the source lists "40 (高崎駅西口行き) 毎日" twice at 11 o'clock
     first_stop = real_departures[0]
     at_1140 = [d for d in first_stop if d["time"] == "11:40"]
     assert len(at_1140) == 1
