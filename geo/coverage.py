@@ -194,15 +194,27 @@ def coverage_by_district(
     if population is None or not has_stops:
         city[["stop_covered", "stop_covered_share"]] = np.nan
     gaps = gpd.GeoDataFrame(gap_rows, geometry="geometry", crs=metric_crs)
-    gaps = gaps[~gaps.geometry.is_empty].to_crs(STORAGE_CRS).reset_index(drop=True)
+    gaps = _valid_polygons(gaps[~gaps.geometry.is_empty].to_crs(STORAGE_CRS))
     for _, row in city.iterrows():
         logger.info("Within %.0f m of a place: %.1f %% of the area, %s", row.radius_m,
                     100 * row.covered_area_share,
                     "no population layer" if population is None
                     else f"{row.covered:,.0f} of {row.population:,.0f} people ({basis})")
-    return CoverageResult(buffers=buffers_m.to_crs(STORAGE_CRS),
-                          stop_buffers=stop_buffers_m.to_crs(STORAGE_CRS), gaps=gaps,
+    return CoverageResult(buffers=_valid_polygons(buffers_m.to_crs(STORAGE_CRS)),
+                          stop_buffers=_valid_polygons(stop_buffers_m.to_crs(STORAGE_CRS)),
+                          gaps=gaps,
                           table=table, city=city, basis=basis)
+
+
+def _valid_polygons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """
+    Repair polygons that reprojection made invalid (rings that nearly touch in metres can
+    cross in degrees), keeping only polygonal parts, so that fills draw as they should.
+    """
+    frame = frame.reset_index(drop=True)
+    if len(frame):
+        frame["geometry"] = frame.geometry.make_valid(method="structure", keep_collapsed=False)
+    return frame
 
 
 def _with_shares(table: pd.DataFrame) -> pd.DataFrame:

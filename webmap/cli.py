@@ -98,9 +98,9 @@ def build(config: Path, out_dir: Path, verbose: bool) -> None:
     study, coverage = _load(config)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        written = write_site(study, coverage, out_dir, verbose=True)
-        gpkg = write_geopackage(_result_layers(study, coverage, _plan(study)),
-                                out_dir / "ibasho.gpkg")
+        plan = _plan(study)
+        written = write_site(study, coverage, out_dir, plan=plan, verbose=True)
+        gpkg = write_geopackage(_result_layers(study, coverage, plan), out_dir / "ibasho.gpkg")
     except PermissionError as exc:
         raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror}. "
                                    "Choose another --out folder.") from None
@@ -140,6 +140,59 @@ def _result_layers(study, coverage, plan) -> dict:
         "network_coverage": network.coverage.table if network and network.coverage else None,
         "coverage_comparison": network.comparison if network else None,
     }
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--district", help="Export one district (its name as in the districts layer).")
+@click.option("--all-districts", is_flag=True, help="One sheet per district into --out (a folder).")
+@click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True,
+              help="Paper size.")
+@click.option("--orientation", type=click.Choice(["portrait", "landscape"]), default="portrait",
+              show_default=True, help="Page orientation.")
+@click.option("--dpi", type=int, default=300, show_default=True,
+              help="Resolution of PNG output: 300 (print) or 150 (screen, e-mail).")
+@click.option("--format", "fmt", type=click.Choice(["png", "pdf", "svg"]), default="png",
+              show_default=True, help="PNG image, or PDF/SVG with vector lines and text.")
+@click.option("--greyscale", is_flag=True,
+              help="Black-and-white printing: categories by shape, areas by hatching.")
+@click.option("--no-table", is_flag=True, help="Leave out the list of places beside the map.")
+@click.option("--qr-url", help="Put a QR code to this address on the sheet (with --all-districts, "
+                               "'{name}' is replaced by the district name).")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Output file (or folder with --all-districts).")
+def export(config: Path, district: str | None, all_districts: bool, paper: str,
+           orientation: str, dpi: int, fmt: str, greyscale: bool, no_table: bool,
+           qr_url: str | None, out: Path) -> None:
+    """Export newsletter-ready map sheets (A4/A3, PNG 300 dpi, vector PDF or SVG).
+
+    Works offline: the background is drawn from the data, with the legend, scale bar, north
+    arrow and every 出典 line on the sheet.
+    """
+    from webmap.export import ExportError, export_all_districts, export_sheet
+
+    _setup_logging(False)
+    if district and all_districts:
+        raise click.UsageError("Use --district NAME or --all-districts, not both.")
+    study, coverage = _load(config)
+    options = {"paper": paper, "orientation": orientation, "dpi": dpi, "fmt": fmt,
+               "greyscale": greyscale, "with_table": not no_table}
+    started = time.perf_counter()
+    try:
+        if all_districts:
+            def progress(name: str, done: int, total: int) -> None:
+                click.echo(f"  [{done:>2}/{total}] {name}", err=True)
+
+            written = export_all_districts(study, coverage, out_dir=out, qr_url_template=qr_url,
+                                           workers=2, progress=progress, **options)
+        else:
+            written = [export_sheet(study, coverage, out=out, district=district, qr_url=qr_url,
+                                    **options)]
+    except (ValueError, ExportError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {len(written)} sheet{'s' if len(written) > 1 else ''} "
+               f"({paper} {orientation}, {fmt.upper()}) in {time.perf_counter() - started:.1f} s:"
+               f" {written[0] if len(written) == 1 else out}", err=True)
 
 
 @main.command()

@@ -109,3 +109,10 @@ def test_mixed_points_and_polygons(toy: dict) -> None:
     disc_share = (math.pi * 300**2 / 2) / (2000 * 2000)
     assert table.loc["西", "covered"] == pytest.approx(5 + 400 * disc_share, rel=0.01)
     assert table.loc["西", "population"] == pytest.approx(205)
+
+
+def test_takasaki_output_polygons_are_valid(takasaki_coverage) -> None:
+    _, result = takasaki_coverage
+    for frame in (result.buffers, result.stop_buffers, result.gaps):
+        assert frame.geometry.is_valid.all()
+        assert frame.geom_type.isin(["Polygon", "MultiPolygon"]).all()
