@@ -26,6 +26,7 @@ from geo.network_coverage import (
     People,
     compare_straight_line,
     coverage_by_district_network,
+    district_of_points,
     network_gaps,
     people_on_streets,
 )
@@ -43,6 +44,10 @@ from geo.walking import PROFILES, WalkProfile
 from layers.study import StudyArea
 
 logger = logging.getLogger(__name__)
+
+#: How far beyond the districts a what-if place may be put (a place across the boundary
+#: still serves the district's residents).
+WHAT_IF_TOLERANCE_M = 1000.0
 __all__ = ["NetworkAnalysis", "Plan", "plan_study_area", "walk_profile", "what_if"]
 
 
@@ -109,10 +114,12 @@ def plan_study_area(study: StudyArea) -> Plan:
     if has_candidates and study.population is not None:
         if network is not None and network.people is not None:
             threshold = config.minutes[len(config.minutes) // 2]
-            candidates = snap_points(study.streets, *points_xy(study.candidates,
-                                                               study.streets.crs))
-            suggestion = suggest_sites(network.reach, network.people, candidates,
-                                       minutes=threshold, k=config.suggestions)
+            x, y = points_xy(study.candidates, study.streets.crs)
+            district_shapes = study.districts.to_crs(study.streets.crs).geometry.to_numpy()
+            suggestion = suggest_sites(
+                network.reach, network.people, snap_points(study.streets, x, y),
+                minutes=threshold, k=config.suggestions,
+                candidate_districts=district_of_points(x, y, district_shapes))
         else:
             threshold = config.radii_m[len(config.radii_m) // 2]
             suggestion = straight_sites(straight, study.candidates, radius_m=threshold,
@@ -181,11 +188,14 @@ def what_if(study: StudyArea, plan: Plan, *, add_lonlat: tuple[float, float] | N
         remove = int(matches[0])
     added = None
     if add_lonlat is not None:
-        point = gpd.GeoSeries([shapely.Point(*add_lonlat)], crs=STORAGE_CRS)
-        if not study.districts.geometry.union_all().buffer(0.01).contains(point.iloc[0]):
-            msg = f"{add_lonlat} (lon, lat) is outside the study area."
+        metric_crs = study.config.metric_crs
+        point = gpd.GeoSeries([shapely.Point(*add_lonlat)], crs=STORAGE_CRS).to_crs(metric_crs)
+        area = study.districts.to_crs(metric_crs).geometry.union_all()
+        if area.distance(point.iloc[0]) > WHAT_IF_TOLERANCE_M:
+            msg = (f"{add_lonlat} (lon, lat) is outside the study area (more than "
+                   f"{WHAT_IF_TOLERANCE_M:.0f} m beyond its districts).")
             raise ValueError(msg)
-        added = point.to_crs(study.config.metric_crs).get_coordinates().to_numpy()[0]
+        added = point.get_coordinates().to_numpy()[0]
 
     if plan.network is not None and plan.network.people is not None:
         network, thresholds = plan.network, study.config.minutes

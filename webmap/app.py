@@ -49,7 +49,8 @@ class IbashoState:
         plan = plan_study_area(study)
         state = cls(study=study, coverage=coverage, plan=plan, asset_base=asset_base,
                     district_url=district_url)
-        state.city_map = render_map(build_map(study, coverage, asset_base=asset_base,
+        state.city_map = render_map(build_map(study, coverage, plan=plan,
+                                              asset_base=asset_base,
                                               district_url=district_url, title_bar=False))
         return state
 
@@ -58,7 +59,8 @@ class IbashoState:
         with self._lock:
             rendered = self._district_maps.get(name)
         if rendered is None:
-            rendered = render_map(build_map(self.study, self.coverage, district=name,
+            rendered = render_map(build_map(self.study, self.coverage, plan=self.plan,
+                                            district=name,
                                             asset_base=self.asset_base,
                                             district_url=self.district_url, title_bar=False))
             with self._lock:
@@ -113,10 +115,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                              district_url="/districts/{name}")
     app.extensions["ibasho"] = state
 
+    from webmap.plan_api import plan_api
     from webmap.views import api, pages, register_error_handlers
 
     app.register_blueprint(pages)
     app.register_blueprint(api)
+    app.register_blueprint(plan_api)
     register_error_handlers(app)
     logger.info("ibasho app ready: %s, %d districts", state.study.config.name,
                 len(state.study.districts))

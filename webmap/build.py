@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -22,15 +21,14 @@ import shapely
 from folium.plugins import Fullscreen, LocateControl, MarkerCluster
 from folium.utilities import JsCode
 
-from geo.buffers import straight_line_minutes
 from geo.coverage import CoverageResult
 from geo.crs import STORAGE_CRS, to_metric
+from layers.planning import Plan
 from layers.study import StudyArea
 from webmap import popups
 from webmap.assets import vendor_css, vendor_js
 from webmap.departures import TimetableTables, pack_departures, timetable_config
 from webmap.elements import (
-    CompactGeoJson,
     IbashoFigure,
     IbashoMap,
     Legend,
@@ -38,6 +36,7 @@ from webmap.elements import (
     Panel,
     Sources,
     TitleBar,
+    map_geojson,
 )
 from webmap.geojson import feature_collection, simplify_for_display
 from webmap.panels import (
@@ -48,6 +47,16 @@ from webmap.panels import (
     title_html,
     unlocated_panel_html,
 )
+from webmap.reach_layers import (
+    DEFAULT_RADIUS_M,
+    default_radius,
+    isochrone_layers,
+    method_notes,
+    network_gap_layers,
+    suggestion_layers,
+    uncovered_layers,
+    walk_minutes,
+)
 from webmap.style import (
     BACKGROUND_COLOR,
     BASIS_LABELS,
@@ -57,7 +66,6 @@ from webmap.style import (
     GAP_STYLE,
     LAYER_LABELS,
     MARKER_SIZE_PX,
-    METHOD_NOTE,
     POPULATION_STYLE,
     RADIUS_COLORS,
     ROUTE_STYLE,
@@ -77,29 +85,8 @@ from webmap.symbols import (
 logger = logging.getLogger(__name__)
 __all__ = ["DEFAULT_RADIUS_M", "DISTRICT_MARGIN_M", "build_map", "default_radius", "walk_minutes"]
 
-#: The walking radius whose buffer is shown when the map opens (if the config has it).
-DEFAULT_RADIUS_M = 500.0
-
 #: A district map also shows what lies this far around the district (metres).
 DISTRICT_MARGIN_M = 3000.0
-
-
-_BIND = JsCode("IbashoMap.bindFeature")
-_STYLE = JsCode("IbashoMap.featureStyle")
-
-
-def default_radius(radii_m: tuple[float, ...]) -> float:
-    """The radius shown first: :data:`DEFAULT_RADIUS_M` if configured, else the middle one."""
-    if DEFAULT_RADIUS_M in radii_m:
-        return DEFAULT_RADIUS_M
-    return sorted(radii_m)[len(radii_m) // 2]
-
-
-def walk_minutes(radius_m: float, *, speed_m_per_min: float, detour_factor: float) -> int:
-    """Estimated walking minutes for a straight-line radius, rounded half up (6.5 → 7)."""
-    minutes = straight_line_minutes(radius_m, speed_m_per_min=speed_m_per_min,
-                                    detour_factor=detour_factor)
-    return math.floor(minutes + 0.5)
 
 
 @dataclass
@@ -134,6 +121,7 @@ def build_map(
     study: StudyArea,
     coverage: CoverageResult,
     *,
+    plan: Plan | None = None,
     district: str | None = None,
     asset_base: str = "/static/vendor",
     district_url: str | None = None,
@@ -149,6 +137,12 @@ def build_map(
         The loaded study area (:func:`layers.study.load_study_area`).
     coverage
         Its analysis (:func:`layers.study.analyse_study_area`).
+    plan
+        Its plan (:func:`layers.planning.plan_study_area`): with a street network, the
+        isochrones per threshold (the middle one shown) and the network gaps, the
+        straight-line circles and gaps then switched off; in both modes the suggested sites
+        (shown on district maps) and the district shading by residents beyond reach.
+        None: the straight-line layers only.
     district
         A district name: zoom to it, highlight it and show only what lies around it.
     asset_base
@@ -179,6 +173,9 @@ def build_map(
     >>> from layers.study import analyse_study_area, load_study_area
     >>> study = load_study_area(get_path("takasaki"))  # doctest: +SKIP
     >>> m = build_map(study, analyse_study_area(study), district="倉渕")  # doctest: +SKIP
+    >>> from layers.planning import plan_study_area
+    >>> m = build_map(study, analyse_study_area(study),
+    ...               plan=plan_study_area(study))  # doctest: +SKIP
     """
     config = study.config
     if district is not None and district not in study.district_names:
@@ -202,11 +199,13 @@ def build_map(
     IbashoFigure(title=title).add_child(m)
 
     m.add_child(MapScript(_settings(tables, today=today)))
-    for pane, z_index in (("ibasho-areas", 410), ("ibasho-population", 420),
+    # the district shading lies under the reach areas, which lie under lines and points
+    for pane, z_index in (("ibasho-shading", 405), ("ibasho-areas", 410),
+                          ("ibasho-population", 420),
                           ("ibasho-lines", 430), ("ibasho-districts", 440),
                           ("ibasho-labels", 590)):
         m.add_child(folium.map.CustomPane(pane, z_index=z_index, pointer_events=True))
-    m.add_child(TitleBar(_title(config, title, enabled=title_bar)))
+    m.add_child(TitleBar(_title(study, plan, title, enabled=title_bar)))
     folium.TileLayer(
         tiles=config.basemap["url"], attr=config.basemap["attribution"],
         name=config.basemap.get("name", "basemap"),
@@ -215,15 +214,20 @@ def build_map(
 
     legend_rows: list[LegendRow] = []
     legend_layers: dict[str, folium.map.Layer] = {}
+    straight_shown = plan is None or plan.network is None
     builders: list[Callable[[], list[tuple[folium.map.Layer, list[LegendRow]]]]] = [
         lambda: _place_layers(study, view),
-        lambda: _district_layers(study, coverage, view, district_url=district_url),
+        lambda: _district_layers(study, coverage, view, district_url=district_url, plan=plan),
         lambda: _stop_layers(stops, asset_base=asset_base),
         lambda: _bus_route_layers(_lines(view.select(study.bus_routes), study)),
         lambda: _walking_route_layers(_lines(view.select(study.walking_routes), study)),
-        lambda: _buffer_layers(study, coverage, view),
-        lambda: _gap_layers(study, coverage, view),
+        lambda: isochrone_layers(study, plan),
+        lambda: _buffer_layers(study, coverage, view, show=straight_shown),
+        lambda: network_gap_layers(study, plan, box=view.box),
+        lambda: _gap_layers(study, coverage, view, show=straight_shown),
+        lambda: uncovered_layers(study, coverage, plan, box=view.box),
         lambda: _population_layers(study, coverage, view),
+        lambda: suggestion_layers(study, plan, box=view.box, show=district is not None),
     ]
     for build in builders:
         for layer, rows in build():
@@ -250,7 +254,7 @@ def build_map(
     compact = JsCode(f"IbashoMap.isCompact({m.get_name()!r})")
     folium.LayerControl(position="topright", collapsed=compact).add_to(m)
 
-    notes = [METHOD_NOTE.format(detour_factor=config.detour_factor)]
+    notes = method_notes(study, plan)
     if config.districts_approximate and not title_bar:
         notes.append(UI_TEXT["approximate_note"])
     m.add_child(Legend(legend_html(legend_rows, notes=notes), legend_layers))
@@ -275,11 +279,12 @@ def _settings(tables: TimetableTables, *, today: dt.date | None) -> dict:
     }
 
 
-def _title(config, title: str, *, enabled: bool) -> str:
+def _title(study: StudyArea, plan: Plan | None, title: str, *, enabled: bool) -> str:
     if not enabled:
         return ""
-    notes = [METHOD_NOTE.format(detour_factor=config.detour_factor) + "・"
-             + UI_TEXT["walk_pace"].format(speed=config.speed_m_per_min)]
+    config = study.config
+    first, *rest = method_notes(study, plan)
+    notes = [first + "・" + UI_TEXT["walk_pace"].format(speed=config.speed_m_per_min), *rest]
     return title_html(title, notes=notes, approximate_note=UI_TEXT["approximate_note"]
                       if config.districts_approximate else None)
 
@@ -289,13 +294,6 @@ def _unlocated(study: StudyArea, district: str | None) -> gpd.GeoDataFrame:
     if district is not None:
         places = places[places["district"] == district]
     return places
-
-
-def _geojson(data: dict, *, name: str | None = None, show: bool = True, control: bool = True,
-             **options) -> CompactGeoJson:
-    options.setdefault("style", _STYLE)
-    return CompactGeoJson(data, name=name, show=show, control=control, on_each_feature=_BIND,
-                          **options)
 
 
 def _place_layers(study: StudyArea, view: _View) -> list:
@@ -318,8 +316,8 @@ def _place_layers(study: StudyArea, view: _View) -> list:
                                                        "district", "position_quality"],
                                   extra=extra)
         label = f"{category}（{len(members)}）"
-        layer = _geojson(data, name=layer_name(place_icon_svg(category, size_px=20), label),
-                         point_to_layer=JsCode("IbashoMap.placeMarker"))
+        layer = map_geojson(data, name=layer_name(place_icon_svg(category, size_px=20), label),
+                            point_to_layer=JsCode("IbashoMap.placeMarker"))
         layers.append((layer, [LegendRow(section, place_icon_svg(category, size_px=24),
                                          label)]))
     if (places["position_quality"] == "approx").any() and layers:
@@ -330,7 +328,7 @@ def _place_layers(study: StudyArea, view: _View) -> list:
 
 
 def _district_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
-                     district_url: str | None) -> list:
+                     district_url: str | None, plan: Plan | None) -> list:
     config = study.config
     approximate = config.districts_approximate
     dash = DISTRICT_STYLE["dash_array_approximate"] if approximate else None
@@ -352,6 +350,9 @@ def _district_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
     outlines = feature_collection(districts, properties=["name"],
                                   extra=[{"style": style(n)} for n in districts["name"]])
     rows_by_district = dict(tuple(coverage.table.groupby("district", sort=False)))
+    network = plan.network.coverage if plan is not None and plan.network is not None else None
+    network_rows = ({} if network is None
+                    else dict(tuple(network.table.groupby("district", sort=False))))
     points_m = to_metric(study.districts[["name", "geometry"]], config.metric_crs)
     points_m = points_m.set_geometry(points_m.representative_point())
     labels = feature_collection(points_m, properties=["name"], extra=[{
@@ -359,15 +360,17 @@ def _district_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
         "selected": name == view.district,
         "popup": popups.district_popup(
             name, rows_by_district.get(name, coverage.table.iloc[0:0]), basis=coverage.basis,
-            approximate=approximate, link=popups.district_url(district_url, name)),
+            approximate=approximate, link=popups.district_url(district_url, name),
+            network_rows=network_rows.get(name)),
     } for name in points_m["name"]])
 
     label = LAYER_LABELS["districts_approximate" if approximate else "districts"]
     symbol = area_swatch_svg(fill="#FFFFFF", stroke=DISTRICT_STYLE["color"], fill_opacity=0.0,
                              dash="5 3" if approximate else None, stroke_width=2)
     group = folium.FeatureGroup(name=layer_name(symbol, label), show=True)
-    _geojson(outlines, control=False, interactive=False, pane="ibasho-districts").add_to(group)
-    _geojson(labels, control=False, point_to_layer=JsCode("IbashoMap.districtLabel")).add_to(group)
+    map_geojson(outlines, control=False, interactive=False, pane="ibasho-districts").add_to(group)
+    map_geojson(labels, control=False,
+                point_to_layer=JsCode("IbashoMap.districtLabel")).add_to(group)
     return [(group, [LegendRow(UI_TEXT["sections_context"],
                                area_swatch_svg(fill="#FFFFFF", stroke=DISTRICT_STYLE["color"],
                                                fill_opacity=0.0, stroke_width=2,
@@ -400,7 +403,7 @@ def _stop_layers(stops: dict, *, asset_base: str) -> list:
     )
     cluster.default_js = vendor_js("markercluster", asset_base=asset_base)
     cluster.default_css = vendor_css("markercluster", asset_base=asset_base)
-    _geojson(stops, control=False, point_to_layer=JsCode("IbashoMap.stopMarker")).add_to(cluster)
+    map_geojson(stops, control=False, point_to_layer=JsCode("IbashoMap.stopMarker")).add_to(cluster)
     return [(cluster, [LegendRow(UI_TEXT["sections_context"], stop_icon_svg(size_px=22),
                                  UI_TEXT["stops_legend"].format(label=label))])]
 
@@ -418,7 +421,7 @@ def _bus_route_layers(routes: gpd.GeoDataFrame | None) -> list:
     data = feature_collection(routes, properties=["route_id", "name"], extra=extra)
     label = LAYER_LABELS["bus_routes"]
     symbol = line_swatch_svg(color="#D84315", weight=ROUTE_STYLE["weight"])
-    layer = _geojson(data, name=layer_name(symbol, label), show=False, pane="ibasho-lines")
+    layer = map_geojson(data, name=layer_name(symbol, label), show=False, pane="ibasho-lines")
     row = LegendRow(UI_TEXT["sections_context"], symbol,
                     UI_TEXT["routes_legend"].format(label=label))
     return [(layer, [row])]
@@ -437,7 +440,7 @@ def _walking_route_layers(routes: gpd.GeoDataFrame | None) -> list:
                               extra=extra)
     label = LAYER_LABELS["walking_routes"]
     symbol = line_swatch_svg(color=WALKING_ROUTE_STYLE["color"], dash="1 5", weight=4)
-    layer = _geojson(data, name=layer_name(symbol, label), show=True, pane="ibasho-lines")
+    layer = map_geojson(data, name=layer_name(symbol, label), show=True, pane="ibasho-lines")
     return [(layer, [LegendRow(UI_TEXT["sections_context"], symbol, label)])]
 
 
@@ -452,7 +455,8 @@ def _radius_color(radii_m: list[float], radius_m: float) -> str:
     return RADIUS_COLORS[min(position, len(RADIUS_COLORS) - 1)]
 
 
-def _buffer_layers(study: StudyArea, coverage: CoverageResult, view: _View) -> list:
+def _buffer_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
+                   show: bool = True) -> list:
     config = study.config
     radii = [float(r) for r in coverage.buffers["radius_m"]]
     shown = default_radius(tuple(radii))
@@ -471,13 +475,14 @@ def _buffer_layers(study: StudyArea, coverage: CoverageResult, view: _View) -> l
         label = LAYER_LABELS["buffer"].format(radius_m=radius_m, minutes=minutes)
         symbol = area_swatch_svg(fill=color, stroke=color, fill_opacity=BUFFER_OPACITY + 0.15)
         data = feature_collection(selected, properties=["radius_m"], extra=extra)
-        layer = _geojson(data, name=layer_name(symbol, label), show=radius_m == shown,
-                         pane="ibasho-areas")
+        layer = map_geojson(data, name=layer_name(symbol, label),
+                            show=show and radius_m == shown, pane="ibasho-areas")
         layers.append((layer, [LegendRow(UI_TEXT["sections_areas"], symbol, label)]))
     return list(reversed(layers))
 
 
-def _gap_layers(study: StudyArea, coverage: CoverageResult, view: _View) -> list:
+def _gap_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
+                show: bool = True) -> list:
     if coverage.gaps.empty:
         return []
     radii = sorted({float(r) for r in coverage.gaps["radius_m"]})
@@ -499,8 +504,8 @@ def _gap_layers(study: StudyArea, coverage: CoverageResult, view: _View) -> list
         data = feature_collection(selected, properties=["district", "radius_m", "population",
                                                         "area_km2"], extra=extra)
         label = LAYER_LABELS["gap"].format(radius_m=radius_m)
-        layer = _geojson(data, name=layer_name(symbol, label), show=radius_m == radii[-1],
-                         pane="ibasho-areas")
+        layer = map_geojson(data, name=layer_name(symbol, label),
+                            show=show and radius_m == radii[-1], pane="ibasho-areas")
         layers.append((layer, [LegendRow(UI_TEXT["sections_areas"], symbol, label)]))
     return layers
 
@@ -531,8 +536,8 @@ def _population_layers(study: StudyArea, coverage: CoverageResult, view: _View) 
     symbol = population_swatch_svg(fill=POPULATION_STYLE["fill_color"],
                                    stroke=POPULATION_STYLE["color"],
                                    fill_opacity=POPULATION_STYLE["fill_opacity"] + 0.1)
-    layer = _geojson(data, name=layer_name(symbol, label), show=False, style=style,
-                     point_to_layer=JsCode("IbashoMap.populationCircle"))
+    layer = map_geojson(data, name=layer_name(symbol, label), show=False, style=style,
+                        point_to_layer=JsCode("IbashoMap.populationCircle"))
     return [(layer, [LegendRow(UI_TEXT["sections_context"], symbol,
                                UI_TEXT["population_legend"].format(label=label))])]
 

@@ -14,11 +14,15 @@ from typing import Any
 import folium
 from branca.element import Figure, MacroElement
 from folium.template import Template
+from folium.utilities import JsCode
 
 from webmap.assets import map_css, map_js
 
 __all__ = ["CompactGeoJson", "IbashoFigure", "IbashoMap", "Legend", "MapScript", "Panel",
-           "Sources", "TitleBar", "script_json"]
+           "Sources", "TitleBar", "map_geojson", "script_json"]
+
+_BIND = JsCode("IbashoMap.bindFeature")
+_STYLE = JsCode("IbashoMap.featureStyle")
 
 
 def script_json(value: Any) -> str:
@@ -65,6 +69,19 @@ class CompactGeoJson(folium.GeoJson):
         super().__init__({"type": "FeatureCollection", "features": []}, **kwargs)
         self.add_child(_GeoJsonData(script_json(data)))
         self.feature_count = len(data.get("features", []))
+
+
+def map_geojson(data: dict[str, Any], *, name: str | None = None, show: bool = True,
+                control: bool = True, **options: Any) -> CompactGeoJson:
+    """
+    A map layer of ``data`` whose features carry their own ``style``, ``tooltip`` and
+    ``popup`` (escaped HTML) in their properties, bound by the map's JavaScript.
+
+    ``options`` go to :class:`folium.GeoJson` (``pane``, ``point_to_layer``, ``style`` …).
+    """
+    options.setdefault("style", _STYLE)
+    return CompactGeoJson(data, name=name, show=show, control=control, on_each_feature=_BIND,
+                          **options)
 
 
 class IbashoFigure(Figure):

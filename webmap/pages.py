@@ -16,14 +16,16 @@ import folium
 import pandas as pd
 
 from geo.coverage import CoverageResult
+from layers.planning import Plan
 from layers.study import StudyArea
-from webmap.build import walk_minutes
 from webmap.popups import format_people, format_share
+from webmap.reach_layers import method_note, suggested_sites, threshold_text, walk_minutes
 from webmap.style import (
     BASIS_LABELS,
     COVERAGE_LABELS,
     METHOD_NOTE,
     PAGE_TEXT,
+    PLAN_TEXT,
     POSITION_NOTES,
     UI_TEXT,
 )
@@ -31,12 +33,15 @@ from webmap.style import (
 __all__ = [
     "RenderedMap",
     "Urls",
+    "comparison_rows",
+    "comparison_summaries",
     "coverage_rows",
     "district_places",
     "district_summaries",
     "page_context",
     "radius_headings",
     "render_map",
+    "suggestion_rows",
 ]
 
 
@@ -71,16 +76,29 @@ def _basis_label(basis: str | None) -> str | None:
     return BASIS_LABELS.get(basis, basis) if basis is not None else None
 
 
-def page_context(study: StudyArea, coverage: CoverageResult) -> dict[str, Any]:
-    """Texts every page shows: the title, the method note and the population basis."""
+def page_context(study: StudyArea, coverage: CoverageResult,
+                 plan: Plan | None = None) -> dict[str, Any]:
+    """
+    Texts every page shows: the title, the method notes and the population basis.
+
+    ``method_note`` is how walking reach was computed (道のり with a street network, else
+    直線距離による概算); ``straight_note`` labels the straight-line tables in both modes.
+    """
     config = study.config
     basis = _basis_label(coverage.basis)
+    suggestions = plan.suggestions if plan is not None else None
     return {
         "title": config.title,
         "text": PAGE_TEXT,
         "ui": UI_TEXT,
         "labels": COVERAGE_LABELS,
-        "method_note": METHOD_NOTE.format(detour_factor=config.detour_factor),
+        "plan_text": PLAN_TEXT,
+        "method_note": method_note(study, plan),
+        "straight_note": METHOD_NOTE.format(detour_factor=config.detour_factor),
+        "has_network": plan is not None and plan.network is not None,
+        "speed": plan.profile.speed_m_per_min if plan is not None else config.speed_m_per_min,
+        "suggestion_caption": _suggestion_caption(study, plan) if suggestions is not None
+        else None,
         "pace_note": UI_TEXT["walk_pace"].format(speed=config.speed_m_per_min),
         "approximate_note": UI_TEXT["approximate_note"] if config.districts_approximate else None,
         "basis_label": basis,
@@ -157,3 +175,93 @@ def radius_headings(coverage: CoverageResult) -> list[str]:
     heading = COVERAGE_LABELS["radius_heading"]
     return [heading.format(radius_m=r) for r in sorted(coverage.table["radius_m"].unique())]
 
+
+def _comparison(plan: Plan | None) -> pd.DataFrame | None:
+    if plan is None or plan.network is None or plan.network.comparison is None:
+        return None
+    return plan.network.comparison
+
+
+def _points(network_share: Any, straight_share: Any) -> str:
+    if pd.isna(network_share) or pd.isna(straight_share):
+        return "—"
+    return PLAN_TEXT["points"].format(points=100 * (network_share - straight_share))
+
+
+def comparison_rows(plan: Plan | None, *, district: str | None = None) -> list[dict[str, str]]:
+    """
+    Straight-line and network coverage side by side, one formatted row per threshold, for a
+    district or (summed) the city; empty without a street network.
+    """
+    table = _comparison(plan)
+    if table is None:
+        return []
+    if district is None:
+        table = table.groupby(["minutes", "radius_m"], as_index=False)[
+            ["population", "straight_covered", "network_covered"]].sum()
+        population = table["population"].where(table["population"] > 0)
+        table["straight_share"] = table["straight_covered"] / population
+        table["network_share"] = table["network_covered"] / population
+    else:
+        table = table[table["district"] == district]
+    return [{
+        "minutes": PLAN_TEXT["minutes_value"].format(minutes=row.minutes),
+        "radius": f"{row.radius_m:g} m",
+        "straight_share": format_share(row.straight_share),
+        "straight_covered": format_people(row.straight_covered),
+        "network_share": format_share(row.network_share),
+        "network_covered": format_people(row.network_covered),
+        "difference": _points(row.network_share, row.straight_share),
+    } for row in table.sort_values("minutes").itertuples()]
+
+
+def comparison_summaries(study: StudyArea, plan: Plan | None) -> dict[str, Any] | None:
+    """
+    For the district list: per district the straight-line and network shares at each
+    threshold (``rows``), the city's (``city``) and the threshold headings; None without
+    a street network.
+    """
+    table = _comparison(plan)
+    if table is None:
+        return None
+    thresholds = sorted(table["minutes"].unique())
+    indexed = table.set_index(["district", "minutes"])
+    rows = []
+    for name in study.district_names:
+        pairs = []
+        for minutes in thresholds:
+            found = (name, minutes) in indexed.index
+            row = indexed.loc[(name, minutes)] if found else None
+            pairs.append({
+                "straight": format_share(row["straight_share"]) if found else "—",
+                "network": format_share(row["network_share"]) if found else "—"})
+        rows.append({"name": name, "pairs": pairs})
+    city = [{"straight": row["straight_share"], "network": row["network_share"]}
+            for row in comparison_rows(plan)]
+    return {"headings": [PLAN_TEXT["threshold_network"].format(minutes=m) for m in thresholds],
+            "rows": rows, "city": city}
+
+
+def _suggestion_caption(study: StudyArea, plan: Plan) -> str:
+    threshold = threshold_text(study.config, method=plan.method,
+                               threshold=plan.suggestion_threshold)
+    basis = _basis_label(plan.basis) or COVERAGE_LABELS["no_population"]
+    return PLAN_TEXT["suggestions_caption"].format(threshold=threshold, basis=basis)
+
+
+def suggestion_rows(study: StudyArea, plan: Plan | None, *,
+                    district: str | None = None) -> list[dict[str, Any]]:
+    """The suggested sites (all, or those in ``district``), formatted for a table."""
+    sites = suggested_sites(study, plan)
+    if sites is None:
+        return []
+    if district is not None:
+        sites = sites[sites["district"] == district]
+    return [{
+        "rank": int(site["rank"]),
+        "name": str(site["name"]),
+        "address": str(site["address"] or ""),
+        "district": str(site["district"] or ""),
+        "gain": f"+{format_people(site['newly_covered'])}",
+        "share_after": format_share(site["share_after"]),
+    } for site in sites.drop(columns="geometry").to_dict(orient="records")]

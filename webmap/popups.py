@@ -21,6 +21,7 @@ from webmap.style import (
     COVERAGE_LABELS,
     FIELD_LABELS,
     LAYER_LABELS,
+    PLAN_TEXT,
     POSITION_NOTES,
     UI_TEXT,
 )
@@ -34,11 +35,16 @@ __all__ = [
     "format_people",
     "format_share",
     "gap_tooltip",
+    "isochrone_tooltip",
+    "network_gap_tooltip",
     "place_popup",
     "place_tooltip",
     "population_tooltip",
     "route_popup",
     "stop_header",
+    "suggestion_popup",
+    "suggestion_tooltip",
+    "uncovered_tooltip",
     "unlocated_list_html",
     "walking_route_popup",
 ]
@@ -127,11 +133,13 @@ def district_label_html(name: str) -> str:
 
 
 def district_popup(name: str, rows: pd.DataFrame, *, basis: str | None, approximate: bool,
-                   link: str | None = None) -> str:
+                   link: str | None = None, network_rows: pd.DataFrame | None = None) -> str:
     """
     A district's summary: share of people within each walking radius, places, stops.
 
-    ``rows`` are the district's rows of ``CoverageResult.table`` (one per radius).
+    ``rows`` are the district's rows of ``CoverageResult.table`` (one per radius);
+    ``network_rows`` its rows of ``NetworkCoverage.table`` (one per threshold in minutes),
+    shown first when the study area has a street network.
     """
     title = escape(name) + escape(UI_TEXT["district_suffix"])
     if approximate:
@@ -147,6 +155,15 @@ def district_popup(name: str, rows: pd.DataFrame, *, basis: str | None, approxim
         if basis is not None:
             facts.insert(0, (BASIS_LABELS.get(basis, basis), format_people(first["population"])))
         parts.append(_rows(facts))
+        if basis is not None and network_rows is not None and len(network_rows):
+            items = "".join(
+                f"<li>{escape(PLAN_TEXT['threshold_network'].format(minutes=row.minutes))}："
+                f"{escape(format_share(row.covered_share))}"
+                f"（{escape(format_people(row.covered))}）</li>"
+                for row in network_rows.itertuples())
+            parts.append(f'<p class="ibasho-popup-sub">{escape(COVERAGE_LABELS["covered_share"])}'
+                         f"（{escape(BASIS_LABELS.get(basis, basis))}）</p>"
+                         f'<ul class="ibasho-shares">{items}</ul>')
         if basis is not None:
             items = "".join(
                 f"<li>{row.radius_m:g} m：{escape(format_share(row.covered_share))}"
@@ -174,6 +191,70 @@ def gap_tooltip(gap: Mapping[str, Any], *, basis: str | None) -> str:
     if area is not None and not pd.isna(area):
         lines.append(escape(f"{COVERAGE_LABELS['area_km2']} {float(area):.2f} km²"))
     return "<br>".join(lines)
+
+
+def isochrone_tooltip(*, minutes: float, reach_text: str | None) -> str:
+    """A network isochrone: its threshold and, when known, the people within it."""
+    lines = [f"<strong>{escape(PLAN_TEXT['isochrone'].format(minutes=minutes))}</strong>"]
+    if reach_text:
+        lines.append(escape(reach_text))
+    return "<br>".join(lines)
+
+
+def network_gap_tooltip(gap: Mapping[str, Any], *, basis: str | None) -> str:
+    """A gap on the network: which district and how many people live beyond reach there."""
+    lines = [f"<strong>{escape(PLAN_TEXT['network_gap'].format(minutes=gap['minutes']))}</strong>",
+             escape(f"{_text(gap.get('district'))}{UI_TEXT['district_suffix']}")]
+    if basis is not None:
+        people = format_people(gap.get("uncovered"))
+        lines.append(escape(f"{BASIS_LABELS.get(basis, basis)} {people}"))
+    return "<br>".join(lines)
+
+
+def uncovered_tooltip(district: str, *, uncovered: Any, share: Any, label: str) -> str:
+    """A district of the uncovered-population choropleth: how many, and which share."""
+    people = PLAN_TEXT["uncovered_people"].format(people=format_people(uncovered),
+                                                  share=format_share(share))
+    return (f"<strong>{escape(district)}{escape(UI_TEXT['district_suffix'])}</strong>"
+            f"<br>{escape(people)}<br><small>{escape(label)}</small>")
+
+
+def suggestion_tooltip(site: Mapping[str, Any]) -> str:
+    """A suggested site on hover: its rank and name."""
+    rank = PLAN_TEXT["rank"].format(rank=int(site["rank"]))
+    return f"<strong>{escape(rank)}</strong> {escape(_text(site.get('name')))}"
+
+
+def suggestion_popup(site: Mapping[str, Any], *, icon: str, threshold: str,
+                     basis: str | None) -> str:
+    """
+    A suggested site: rank, name, address, district, the people it newly brings within
+    walking reach (``+N人``) and the share covered once it and every better-ranked site open.
+
+    ``icon`` is the site's badge (SVG made by the caller); ``threshold`` the walking reach
+    the suggestions use, as text (``道のり5分``).
+    """
+    rank = int(site["rank"])
+    district = _text(site.get("district"))
+    gain = f"+{format_people(site.get('newly_covered'))}"
+    if basis is not None:
+        gain += f"（{BASIS_LABELS.get(basis, basis)}）"
+    return (
+        '<div class="ibasho-popup ibasho-suggestion-popup">'
+        f'<p class="ibasho-popup-kind">{icon}'
+        f"<span>{escape(PLAN_TEXT['rank'].format(rank=rank))}・"
+        f"{escape(PLAN_TEXT['section'])}</span></p>"
+        f'<h3 class="ibasho-popup-title">{escape(_text(site.get("name")))}</h3>'
+        + _rows([(FIELD_LABELS["address"], _text(site.get("address"))),
+                 (FIELD_LABELS["district"],
+                  f"{district}{UI_TEXT['district_suffix']}" if district else ""),
+                 (PLAN_TEXT["gain_heading"], gain),
+                 (PLAN_TEXT["share_after_heading"], PLAN_TEXT["share_after_value"].format(
+                     share=format_share(site.get("share_after")), rank=rank)),
+                 (PLAN_TEXT["minutes"], threshold)])
+        + f'<p class="ibasho-source">{escape(PLAN_TEXT["candidate_source"])}</p>'
+        + "</div>"
+    )
 
 
 def buffer_tooltip(*, radius_m: float, minutes: int) -> str:

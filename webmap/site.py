@@ -23,17 +23,21 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tqdm import tqdm
 
 from geo.coverage import CoverageResult
+from layers.planning import Plan
 from layers.study import StudyArea
 from webmap.assets import copy_static
 from webmap.build import build_map
 from webmap.pages import (
     Urls,
+    comparison_rows,
+    comparison_summaries,
     coverage_rows,
     district_places,
     district_summaries,
     page_context,
     radius_headings,
     render_map,
+    suggestion_rows,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,7 +75,8 @@ def _urls(depth: int) -> Urls:
 
 
 def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
-               today: dt.date | None = None, verbose: bool = False) -> list[Path]:
+               plan: Plan | None = None, today: dt.date | None = None,
+               verbose: bool = False) -> list[Path]:
     """
     Write the city map, the district list and one page per district to ``out_dir``.
 
@@ -83,6 +88,9 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
         Its analysis.
     out_dir
         The folder to write to (created if needed; files already there are replaced).
+    plan
+        Its plan (:func:`layers.planning.plan_study_area`): network reach, the straight-line
+        vs network tables and the suggested sites. None: straight-line layers only.
     today
         The date the maps' holiday lists start from (default: today).
     verbose
@@ -104,10 +112,10 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
     out_dir.mkdir(parents=True, exist_ok=True)
     copy_static(out_dir)
     environment = _environment()
-    context = page_context(study, coverage)
+    context = page_context(study, coverage, plan)
     written: list[Path] = []
 
-    city_map = build_map(study, coverage, asset_base="static/vendor",
+    city_map = build_map(study, coverage, plan=plan, asset_base="static/vendor",
                          district_url="districts/{name}.html", title_bar=False, today=today)
     page = environment.get_template("index.html").render(
         urls=_urls(0), map=render_map(city_map), **context)
@@ -117,6 +125,7 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
     page = environment.get_template("districts.html").render(
         urls=_urls(0), summaries=district_summaries(study, coverage),
         radius_headings=radius_headings(coverage), city_rows=coverage_rows(study, coverage),
+        comparison=comparison_summaries(study, plan), suggestions=suggestion_rows(study, plan),
         **context)
     _write_atomic(out_dir / "districts.html", page)
     written.append(out_dir / "districts.html")
@@ -124,12 +133,15 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
     template = environment.get_template("district.html")
     for name in tqdm(study.district_names, desc="district maps", unit="map",
                      disable=not verbose):
-        district_map = build_map(study, coverage, district=name, asset_base="../static/vendor",
+        district_map = build_map(study, coverage, plan=plan, district=name,
+                                 asset_base="../static/vendor",
                                  district_url="{name}.html", title_bar=False, today=today)
         page = template.render(
             urls=_urls(1), district=name, map=render_map(district_map),
             rows=coverage_rows(study, coverage, district=name),
-            places=district_places(study, name), **context)
+            places=district_places(study, name),
+            comparison=comparison_rows(plan, district=name),
+            suggestions=suggestion_rows(study, plan, district=name), **context)
         path = out_dir / "districts" / district_file_name(name)
         _write_atomic(path, page)
         written.append(path)

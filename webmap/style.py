@@ -24,10 +24,14 @@ __all__ = [
     "DISTRICT_STYLE",
     "FIELD_LABELS",
     "GAP_STYLE",
+    "ISOCHRONE_COLORS",
+    "ISOCHRONE_OPACITY",
     "LAYER_LABELS",
     "MARKER_SIZE_PX",
     "METHOD_NOTE",
+    "NETWORK_GAP_STYLE",
     "PAGE_TEXT",
+    "PLAN_TEXT",
     "POPULATION_STYLE",
     "POSITION_NOTES",
     "PRINT_HATCHES",
@@ -36,8 +40,10 @@ __all__ = [
     "ROUTE_STYLE",
     "SHAPES",
     "STOP_STYLE",
+    "SUGGESTION_STYLE",
     "TIMETABLE_TEXT",
     "UI_TEXT",
+    "UNCOVERED_STYLE",
     "WALKING_ROUTE_STYLE",
 ]
 
@@ -282,9 +288,84 @@ PRINT_TEXT: dict[str, str] = {
     "unlocated_mark": "位置未確認",
     "other_district": "{district}地区",
     "table_elsewhere": "施設の一覧は地区ごとの地図をご覧ください",
+    "table_too_long": "施設が多いため一覧は省きました（ウェブの地図をご覧ください）",
     "unlocated_count": "位置未確認の居場所 {count}件（地図には載っていません）",
     "neighbours_unnumbered": "番号のない印は、となりの地区の施設です",
     "qr_caption": "ウェブの地図",
     "streets": "道路",
     "rivers": "河川・水面",
+}
+
+
+# ---- planning: network reach, uncovered people, suggested sites (webmap/plan_layers.py) ----
+
+#: Fill colours of the network isochrones (徒歩N分圏・道のり), shortest first. Blues, so they
+#: never look like the green straight-line circles they are compared with.
+ISOCHRONE_COLORS: tuple[str, ...] = ("#08519C", "#3182BD", "#6BAED6", "#9ECAE1", "#C6DBEF")
+
+#: Isochrone fill opacity.
+ISOCHRONE_OPACITY = 0.30
+
+#: Areas the network does not reach: solid outline, where the straight-line gaps are dashed.
+NETWORK_GAP_STYLE: dict = {"color": "#7F0000", "fill_color": "#D7301F", "fill_opacity": 0.25,
+                           "weight": 1.6}
+
+#: Districts shaded by the share of residents beyond walking reach: class limits (shares,
+#: ascending) and one colour per class (ColorBrewer OrRd, readable in greyscale).
+UNCOVERED_STYLE: dict = {
+    "limits": (0.2, 0.4, 0.6, 0.8),
+    "colors": ("#FEF0D9", "#FDCC8A", "#FC8D59", "#E34A33", "#B30000"),
+    "fill_opacity": 0.55, "color": "#5D4037", "weight": 1.0,
+}
+
+#: Suggested sites: a yellow badge with a black number (the rank), unlike any place marker.
+SUGGESTION_STYLE: dict = {"fill_color": "#FFD600", "color": "#1B1B1B", "text_color": "#1B1B1B",
+                          "size_px": 30, "stroke_width": 2.0}
+
+#: Words of the planning layers, tables and API (network reach, what-if, suggested sites).
+PLAN_TEXT: dict[str, str] = {
+    "network_method": "道のりによる計算（{profile}）",
+    "slope_aware": "坂を考慮",
+    "flat": "平坦と仮定",
+    "straight_layers_note": "直線の徒歩圏と空白地域は{note}",
+    "isochrone": "徒歩{minutes:g}分圏（道のり）",
+    "network_gap": "空白地域（道のりで{minutes:g}分圏外）",
+    "uncovered": "徒歩圏外に住む人の割合（{basis}・{threshold}）",
+    "uncovered_legend": "{label}：色が濃いほど高い",
+    "uncovered_class_first": "{high:g}%未満",
+    "uncovered_class": "{low:g}〜{high:g}%",
+    "uncovered_class_last": "{low:g}%以上",
+    "suggestions": "新しい居場所の候補（上位{k}か所）",
+    "suggestions_legend": "{label}・数字は順位",
+    "section": "新しい居場所の候補",
+    "threshold_network": "道のり{minutes:g}分",
+    "threshold_straight": "直線{radius_m:g} m（徒歩約{minutes}分）",
+    "threshold_straight_short": "直線{radius_m:g} m",
+    "rank": "候補{rank}",
+    "gain": "+{people}が新たに徒歩圏内に（{threshold}）",
+    "share_after": "候補{rank}までを加えた徒歩圏内の割合",
+    "share_after_value": "{share}（候補{rank}までを加えたとき）",
+    "reach_people": "{basis} {people}（{share}）が圏内",
+    "uncovered_people": "徒歩圏外 {people}（{share}）",
+    "candidate_source": "候補地は候補施設の一覧から、徒歩圏外の人を最も多く加える順に選びました",
+    "comparison": "直線距離と道のりの比較",
+    "comparison_note": ("同じ徒歩時間でも、道のりでは川・線路・行き止まりを回り込むため届く範囲が"
+                        "狭くなります。直線は{speed:g} m/分×分の円（迂回係数なし）。"),
+    "minutes": "徒歩時間",
+    "minutes_value": "{minutes:g}分",
+    "straight_radius": "直線の半径",
+    "straight_share": "直線距離で圏内",
+    "network_share": "道のりで圏内",
+    "share_lost": "差",
+    "points": "{points:+.0f}ポイント",
+    "suggestions_in_district": "この地区の新しい居場所の候補",
+    "suggestions_city": "新しい居場所の候補（市全体）",
+    "suggestions_none": "この地区に候補はありません",
+    "rank_heading": "順位",
+    "name_heading": "候補地",
+    "address_heading": "住所",
+    "district_heading": "地区",
+    "gain_heading": "新たに徒歩圏内になる人",
+    "share_after_heading": "加えた後の徒歩圏内の割合",
+    "suggestions_caption": "{threshold}で、上位から順に加えたときの効果（{basis}）",
 }

@@ -3,6 +3,10 @@
 Every API error has one shape, ``{"ok": false, "error": "...", "status": 404}`` (plus the
 valid choices when a name or radius is wrong); pages get a Japanese error page. No
 traceback is ever sent.
+
+``/api/gaps?minutes=`` and ``/api/coverage`` also answer from the network when one is
+loaded; the other planning endpoints (isochrones, suggestions, what-if) are in
+:mod:`webmap.plan_api`.
 """
 
 from __future__ import annotations
@@ -24,16 +28,21 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
+from layers.planning import NetworkAnalysis
 from webmap.app import IbashoState
 from webmap.geojson import feature_collection, json_value
 from webmap.pages import (
     Urls,
+    comparison_rows,
+    comparison_summaries,
     coverage_rows,
     district_places,
     district_summaries,
     page_context,
     radius_headings,
+    suggestion_rows,
 )
+from webmap.reach_layers import method_note
 from webmap.style import BASIS_LABELS, METHOD_NOTE, PAGE_TEXT
 
 logger = logging.getLogger(__name__)
@@ -43,6 +52,11 @@ pages = Blueprint("pages", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
 
 _GEOJSON = "application/geo+json"
+
+_NO_NETWORK = ("No street network is loaded for {name}, so walking times are straight-line "
+               "estimates ({note}) and there are no isochrones. Add one with "
+               "`ibasho streets CONFIG --osm FILE` (an OpenStreetMap extract such as "
+               "region.osm.pbf; it sets [network] streets in the config), then restart.")
 
 
 def _state() -> IbashoState:
@@ -64,20 +78,41 @@ def _check_district(name: str) -> str:
     return name
 
 
-def _radius_arg() -> float | None:
-    """The ``radius`` query argument as one of the configured radii, or None for all."""
-    text = request.args.get("radius")
+def _threshold_arg(name: str, choices: list[float], *, unit: str, key: str) -> float | None:
+    """The query argument ``name`` as one of ``choices``, or None when absent."""
+    text = request.args.get(name)
     if text is None or text == "":
         return None
-    radii = [float(r) for r in _state().study.config.radii_m]
-    valid = ", ".join(f"{r:g}" for r in radii)
+    valid = ", ".join(f"{c:g}" for c in choices)
     try:
-        radius = float(text)
+        value = float(text)
     except ValueError:
-        _fail(400, f"radius {text!r} is not a number; valid radii (m): {valid}.", radii_m=radii)
-    if radius not in radii:
-        _fail(400, f"radius {text!r} is not analysed; valid radii (m): {valid}.", radii_m=radii)
-    return radius
+        _fail(400, f"{name} {text!r} is not a number; valid {unit}: {valid}.", **{key: choices})
+    if value not in choices:
+        _fail(400, f"{name} {text!r} is not analysed; valid {unit}: {valid}.", **{key: choices})
+    return value
+
+
+def _radius_arg() -> float | None:
+    """The ``radius`` query argument as one of the configured radii, or None for all."""
+    radii = [float(r) for r in _state().study.config.radii_m]
+    return _threshold_arg("radius", radii, unit="radii (m)", key="radii_m")
+
+
+def _minutes_arg() -> float | None:
+    """The ``minutes`` query argument as one of the configured thresholds, or None for all."""
+    minutes = [float(m) for m in _state().study.config.minutes]
+    return _threshold_arg("minutes", minutes, unit="minutes", key="minutes")
+
+
+def _network() -> NetworkAnalysis:
+    """The network analysis, or a 404 that says how to load a street network."""
+    state = _state()
+    if state.plan.network is None:
+        config = state.study.config
+        note = METHOD_NOTE.format(detour_factor=config.detour_factor)
+        _fail(404, _NO_NETWORK.format(name=config.name, note=note), method="straight")
+    return state.plan.network
 
 
 def _urls() -> Urls:
@@ -94,7 +129,7 @@ def index() -> str:
     """The city map, full page, under an accessible header."""
     state = _state()
     return render_template("index.html", urls=_urls(), map=state.city_map,
-                           **page_context(state.study, state.coverage))
+                           **page_context(state.study, state.coverage, state.plan))
 
 
 @pages.get("/districts")
@@ -106,7 +141,9 @@ def districts() -> str:
         summaries=district_summaries(state.study, state.coverage),
         radius_headings=radius_headings(state.coverage),
         city_rows=coverage_rows(state.study, state.coverage),
-        **page_context(state.study, state.coverage))
+        comparison=comparison_summaries(state.study, state.plan),
+        suggestions=suggestion_rows(state.study, state.plan),
+        **page_context(state.study, state.coverage, state.plan))
 
 
 @pages.get("/districts/<name>")
@@ -118,7 +155,9 @@ def district(name: str) -> str:
         "district.html", urls=_urls(), district=name, map=state.district_map(name),
         rows=coverage_rows(state.study, state.coverage, district=name),
         places=district_places(state.study, name),
-        **page_context(state.study, state.coverage))
+        comparison=comparison_rows(state.plan, district=name),
+        suggestions=suggestion_rows(state.study, state.plan, district=name),
+        **page_context(state.study, state.coverage, state.plan))
 
 
 # ---- API --------------------------------------------------------------------------------
@@ -190,7 +229,23 @@ def api_buffers() -> Response:
 
 @api.get("/gaps")
 def api_gaps() -> Response:
-    """Gaps per district and radius (``?radius=800``, ``?district=...``)."""
+    """
+    Gaps per district and radius (``?radius=800``, ``?district=...``); with a street
+    network, ``?minutes=10`` gives the gaps on the network instead.
+    """
+    if request.args.get("minutes"):
+        if request.args.get("radius"):
+            _fail(400, "give either radius (straight line) or minutes (network), not both.")
+        network = _network()
+        minutes = _minutes_arg()
+        name = request.args.get("district")
+        if name:
+            _check_district(name)
+        gaps = network.gaps  # None without a population layer: no gaps are counted
+        if gaps is not None:
+            gaps = gaps[gaps["minutes"] == minutes]
+            gaps = gaps[gaps["district"] == name] if name else gaps
+        return _geojson_response(f"network-gaps:{minutes}:{name}", lambda: _layer(gaps))
     radius = _radius_arg()
     name = request.args.get("district")
     gaps = _state().coverage.gaps
@@ -208,7 +263,12 @@ def _records(frame) -> list[dict[str, Any]]:
 
 @api.get("/coverage")
 def api_coverage() -> Response:
-    """Coverage per district and radius, the city totals and the population basis."""
+    """
+    Coverage per district and radius (straight line), the city totals and the population
+    basis; ``method`` is ``"network"`` or ``"straight"``. With a street network also
+    ``network`` (per district and threshold in minutes, and the city) and ``comparison``
+    (straight line and network side by side).
+    """
     state = _state()
     name = request.args.get("district")
     table = state.coverage.table
@@ -217,17 +277,36 @@ def api_coverage() -> Response:
         table = table[table["district"] == name]
     config = state.study.config
     basis = state.coverage.basis
-    return current_app.json.response({
+    plan = state.plan
+    body: dict[str, Any] = {
         "ok": True,
         "basis": basis,
         "basis_label": BASIS_LABELS.get(basis, basis) if basis else None,
-        "method": METHOD_NOTE.format(detour_factor=config.detour_factor),
+        "method": plan.method,
+        "method_note": method_note(state.study, plan),
+        "straight_note": METHOD_NOTE.format(detour_factor=config.detour_factor),
         "radii_m": [float(r) for r in config.radii_m],
         "speed_m_per_min": config.speed_m_per_min,
         "detour_factor": config.detour_factor,
         "districts": _records(table),
         "city": _records(state.coverage.city),
-    })
+    }
+    network = plan.network
+    if network is not None:
+        body["minutes"] = [float(m) for m in config.minutes]
+        body["profile"] = {"name": plan.profile.name, "label": plan.profile.label,
+                           "speed_m_per_min": plan.profile.speed_m_per_min}
+        body["slope_aware"] = bool(network.reach.slope_aware)
+        if network.coverage is not None:
+            rows = network.coverage.table
+            comparison = network.comparison
+            if name:
+                rows = rows[rows["district"] == name]
+                comparison = comparison[comparison["district"] == name]
+            body["network"] = {"districts": _records(rows),
+                               "city": _records(network.coverage.city)}
+            body["comparison"] = _records(comparison)
+    return current_app.json.response(body)
 
 
 @api.get("/health")
@@ -258,6 +337,11 @@ def api_health() -> Response:
             "gaps": count(state.coverage.gaps),
         },
         "basis": state.coverage.basis,
+        "method": state.plan.method,
+        "isochrones": (0 if state.plan.network is None
+                       else int((state.plan.network.isochrones["place"] == -1).sum())),
+        "suggestions": (0 if state.plan.suggestions is None
+                        else len(state.plan.suggestions)),
         "radii_m": [float(r) for r in study.config.radii_m],
         "warnings": len(study.warnings),
         "district_maps_cached": len(state._district_maps),
@@ -280,7 +364,8 @@ def _error_response(status: int, message: str, details: dict[str, Any]) -> Respo
     heading = {404: PAGE_TEXT["not_found"], 400: PAGE_TEXT["bad_request"]}.get(
         status, PAGE_TEXT["server_error"])
     state = current_app.extensions.get("ibasho")
-    context = page_context(state.study, state.coverage) if state else {"text": PAGE_TEXT}
+    context = (page_context(state.study, state.coverage, state.plan) if state
+               else {"text": PAGE_TEXT})
     html = render_template("error.html", urls=_urls(), status=status, heading=heading,
                            message=details.get("page_message"),
                            districts=details.get("districts"), **context)

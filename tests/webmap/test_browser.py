@@ -15,10 +15,12 @@ from urllib.parse import quote, urlparse
 import geopandas as gpd
 import pandas as pd
 import pytest
+from nagoya_city import EVIL_CANDIDATE, write_nagoya_config
 from shapely import Point
 
 from webmap.assets import VENDOR_DIR
 from webmap.build import build_map
+from webmap.style import ISOCHRONE_COLORS, NETWORK_GAP_STYLE, PLAN_TEXT
 
 pytestmark = pytest.mark.browser
 
@@ -196,7 +198,7 @@ def test_district_page_with_todays_departures(watched, server, screenshots):
     page = watch.open(server + "/districts/" + quote(DISTRICT))
     assert watch.count(".ibasho-district-label.is-selected") == 1
     assert page.locator("h1").first.inner_text().startswith(DISTRICT)
-    assert page.locator("table.coverage tbody tr").count() == 3
+    assert page.locator("table.coverage").first.locator("tbody tr").count() == 3
     page.screenshot(path=screenshots / "district-desktop.png")
     page.evaluate(OPEN_FIRST_STOP)
     popup = page.locator(".ibasho-stop-popup")
@@ -213,7 +215,7 @@ def test_districts_list_page(watched, server, screenshots, takasaki):
     watch = watched()
     page = watch.page
     page.goto(server + "/districts")
-    assert page.locator("table.coverage tbody tr").count() == len(takasaki.districts)
+    assert page.locator("table.districts tbody tr").count() == len(takasaki.districts)
     page.locator(f"a:text-is('{DISTRICT}')").click()
     page.wait_for_selector(".ibasho-place-icon", timeout=20_000)
     assert DISTRICT in page.title()
@@ -253,4 +255,83 @@ def test_malicious_place_name_is_text_in_the_browser(watched, tmp_path, screensh
     settle(page)
     page.screenshot(path=screenshots / "malicious-popup.png")
     assert watch.dialogs == []
+    assert watch.errors == []
+
+
+# ---- a study area with streets: network isochrones and suggested sites ------------------
+
+
+@pytest.fixture(scope="module")
+def nagoya_server(tmp_path_factory):
+    """The app on the Nagoya study area (real streets), served like ``server``."""
+    from werkzeug.serving import make_server
+
+    from webmap.app import create_app
+
+    config = write_nagoya_config(tmp_path_factory.mktemp("nagoya"))
+    app = create_app({"TESTING": True, "CONFIG": str(config)})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+    httpd.server_close()
+
+
+def toggle_layer(page, label: str) -> None:
+    """Tick or untick the layer-control entry whose name contains ``label``."""
+    page.locator(".leaflet-control-layers-overlays label", has_text=label).locator(
+        "input").click()
+    settle(page)
+
+
+def test_network_isochrones_and_suggestions_are_drawn(watched, nagoya_server, screenshots):
+    watch = watched()
+    page = watch.open(nagoya_server + "/")
+    shown = ISOCHRONE_COLORS[1]  # the middle threshold, 5 minutes
+    assert watch.count(f'.leaflet-ibasho-areas-pane path[fill="{shown}"]') == 1
+    gap = NETWORK_GAP_STYLE["fill_color"]
+    assert watch.count(f'.leaflet-ibasho-areas-pane path[fill="{gap}"]') >= 1
+    legend = page.locator(".ibasho-legend").inner_text()
+    assert PLAN_TEXT["isochrone"].format(minutes=5) in legend
+    assert "道のりによる計算" in legend and "平坦と仮定" in legend
+    assert watch.count(".ibasho-suggestion-icon") == 0  # off on the city map
+    page.screenshot(path=screenshots / "network-city.png")
+
+    toggle_layer(page, PLAN_TEXT["suggestions"].format(k=3))
+    assert watch.count(".ibasho-suggestion-icon") == 3
+    assert PLAN_TEXT["section"] in page.locator(".ibasho-legend").inner_text()
+    titles = page.eval_on_selector_all(".ibasho-suggestion-icon", "els => els.map(e => e.title)")
+    assert f"候補2 {EVIL_CANDIDATE}" in titles  # the name as text, never as HTML
+    page.locator(".ibasho-suggestion-icon").nth(titles.index(f"候補2 {EVIL_CANDIDATE}")).click()
+    popup = page.locator(".leaflet-popup-content .ibasho-suggestion-popup")
+    popup.wait_for(timeout=5_000)
+    assert page.locator(".leaflet-popup-content .ibasho-popup-title").inner_text() == \
+        EVIL_CANDIDATE
+    text = popup.inner_text()
+    assert "+" in text and "人" in text and "道のり5分" in text
+    assert page.locator(".leaflet-popup-content img").count() == 0
+    settle(page)
+    page.screenshot(path=screenshots / "network-suggestion-popup.png")
+    page.locator(".leaflet-popup-close-button").click()
+
+    # straight line and network side by side: the 300 m circle over the 5-minute isochrone
+    toggle_layer(page, "徒歩圏（直線300 m")
+    toggle_layer(page, PLAN_TEXT["network_gap"].format(minutes=8))
+    page.screenshot(path=screenshots / "network-vs-straight.png")
+    toggle_layer(page, "徒歩圏外に住む人の割合")
+    page.screenshot(path=screenshots / "network-uncovered.png")
+    assert watch.errors == []
+    assert watch.dialogs == []
+
+
+def test_network_district_page(watched, nagoya_server, screenshots):
+    watch = watched()
+    page = watch.open(nagoya_server + "/districts/" + quote("栄"))
+    assert watch.count(".ibasho-suggestion-icon") >= 1  # on by default on a district map
+    assert page.locator("table.comparison tbody tr").count() == 3
+    assert page.locator("table.suggestions tbody tr").count() >= 1
+    page.screenshot(path=screenshots / "network-district.png")
+    page.screenshot(path=screenshots / "network-district-full-page.png", full_page=True)
     assert watch.errors == []

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import re
 from urllib.parse import quote
 
+import folium
 import geopandas as gpd
 import pandas as pd
 import pytest
+from nagoya_city import EVIL_CANDIDATE, MINUTES, write_nagoya_config
 from shapely import Point
 
+from layers.planning import plan_study_area
+from layers.study import analyse_study_area, load_study_area
 from webmap.build import build_map, default_radius, walk_minutes
 from webmap.departures import TimetableTables, day_mask, pack_departures, timetable_config
 from webmap.elements import script_json
+from webmap.reach_layers import suggestion_icon_svg
 from webmap.site import district_file_name, write_site
 from webmap.style import (
     BASIS_LABELS,
     CATEGORY_STYLES,
     LAYER_LABELS,
+    PLAN_TEXT,
     POSITION_NOTES,
     SHAPES,
+    SUGGESTION_STYLE,
     UI_TEXT,
 )
 
@@ -219,3 +227,150 @@ def test_write_site(tmp_path, takasaki, coverage):
     # written twice: files are replaced, not duplicated
     write_site(takasaki, coverage, tmp_path)
     assert not (tmp_path / ".static.old").exists() and not (tmp_path / ".static.tmp").exists()
+
+
+# ---- planning layers: network isochrones, gaps, people beyond reach, suggested sites ------
+
+
+def shown_layers(m) -> dict[str, bool]:
+    """Every layer of the layer control by its (unescaped) label, and whether it starts on."""
+    layers = {}
+    for child in m._children.values():
+        if isinstance(child, folium.map.Layer) and child.control and child.overlay:
+            layers[html.unescape(child.layer_name.rsplit("</span>", 1)[-1])] = child.show
+    return layers
+
+
+@pytest.fixture(scope="module")
+def takasaki_plan(takasaki):
+    return plan_study_area(takasaki)
+
+
+@pytest.fixture(scope="module")
+def nagoya(tmp_path_factory):
+    """The Nagoya study area with its street network: (study, coverage, plan)."""
+    study = load_study_area(write_nagoya_config(tmp_path_factory.mktemp("nagoya")))
+    return study, analyse_study_area(study), plan_study_area(study)
+
+
+def test_straight_mode_plan_layers(takasaki, coverage, takasaki_plan):
+    assert takasaki_plan.method == "straight"
+    m = build_map(takasaki, coverage, plan=takasaki_plan, asset_base="vendor")
+    layers = shown_layers(m)
+    suggestions = PLAN_TEXT["suggestions"].format(k=len(takasaki_plan.suggestions))
+    uncovered = PLAN_TEXT["uncovered"].format(basis=BASIS_LABELS["total"],
+                                              threshold="直線500 m")
+    assert layers[suggestions] is False  # the city map opens without them
+    assert layers[uncovered] is False
+    assert layers[LAYER_LABELS["buffer"].format(radius_m=500, minutes=11)] is True
+    assert layers[LAYER_LABELS["gap"].format(radius_m=800)] is True
+    assert not any("道のり" in label for label in layers)
+    html_text = m.get_root().render()
+    assert contains(html_text, "直線距離による概算（迂回係数1.3）")
+    assert not contains(html_text, "道のりによる計算")
+    assert "IbashoMap.suggestionMarker" in html_text
+    best = takasaki_plan.suggestions.iloc[0]
+    assert contains(html_text, html.escape(best["name"]))
+    assert contains(html_text, f"+{round(best['newly_covered']):,}人")
+    # the legend has a row for every new layer
+    assert contains(html_text, PLAN_TEXT["suggestions_legend"].format(label=suggestions))
+    assert contains(html_text, PLAN_TEXT["uncovered_legend"].format(label=uncovered))
+
+
+def test_district_map_shows_its_suggestions(takasaki, coverage, takasaki_plan):
+    district = takasaki_plan.suggestions.iloc[0]["district"]
+    m = build_map(takasaki, coverage, plan=takasaki_plan, district=district, asset_base="vendor")
+    label = PLAN_TEXT["suggestions"].format(k=len(takasaki_plan.suggestions))
+    assert shown_layers(m)[label] is True
+
+
+def test_network_mode_layers(nagoya):
+    study, coverage, plan = nagoya
+    assert plan.method == "network"
+    m = build_map(study, coverage, plan=plan, asset_base="vendor")
+    layers = shown_layers(m)
+    for minutes in MINUTES:
+        assert layers[PLAN_TEXT["isochrone"].format(minutes=minutes)] is (minutes == 5)
+        assert layers[PLAN_TEXT["network_gap"].format(minutes=minutes)] is (minutes == 8)
+    # the straight-line circles and gaps are there to compare, but off
+    straight = [label for label in layers if label.startswith(("徒歩圏（直線", "空白地域（"))]
+    straight = [label for label in straight if "道のり" not in label]
+    assert len(straight) >= 3 and not any(layers[label] for label in straight)
+    uncovered = PLAN_TEXT["uncovered"].format(basis=BASIS_LABELS["age65"],
+                                              threshold="道のり5分")
+    assert layers[uncovered] is False
+    assert layers[PLAN_TEXT["suggestions"].format(k=3)] is False
+    page = m.get_root().render()
+    assert contains(page, "道のりによる計算（高齢者（毎分60 m））・平坦と仮定")
+    assert contains(page, "直線の徒歩圏と空白地域は直線距離による概算（迂回係数1.3）")
+    district_map = build_map(study, coverage, plan=plan, district="栄", asset_base="vendor")
+    assert shown_layers(district_map)[PLAN_TEXT["suggestions"].format(k=3)] is True
+
+
+def test_network_isochrone_features(nagoya):
+    study, coverage, plan = nagoya
+    page = build_map(study, coverage, plan=plan, asset_base="vendor").get_root().render()
+    data = [json.loads(text) for text in re.findall(r"\.addData\((\{.*?\})\);\n", page, re.S)]
+    isochrones = [f for d in data for f in d["features"] if "area_km2" in f["properties"]
+                  and "minutes" in f["properties"]]
+    assert sorted(f["properties"]["minutes"] for f in isochrones) == [3.0, 5.0, 8.0]
+    assert all(f["geometry"]["type"] in {"Polygon", "MultiPolygon"} for f in isochrones)
+    ranks = sorted(f["properties"]["rank"] for d in data for f in d["features"]
+                   if "rank" in f["properties"])
+    assert ranks == [1, 2, 3]
+
+
+def test_suggestion_names_are_escaped(nagoya, takasaki, coverage, takasaki_plan):
+    study, network_coverage, plan = nagoya
+    assert EVIL_CANDIDATE in set(plan.suggestions["name"])
+    page = build_map(study, network_coverage, plan=plan, district="栄",
+                     asset_base="vendor").get_root().render()
+    assert "<img src=x" not in page
+    # raw only inside JSON strings that the browser sets as text (DOM title, never HTML)
+    raw = [page[max(0, m.start() - 16):m.start()]
+           for m in re.finditer(re.escape("\\u003cimg src=x"), page)]
+    assert raw and all(before.endswith(('"name":"', '"title":"候補2 ')) for before in raw), raw
+    assert "\\u0026lt;img src=x onerror=alert(7)\\u0026gt;" in page  # popup and tooltip
+    assert "<b>住所</b>" not in page and "\\u0026lt;b\\u0026gt;住所" in page
+    assert page.count("</script>") == page.count("<script")
+    evil = takasaki_plan.suggestions.copy()
+    evil.loc[0, ["name", "address"]] = [MALICIOUS_NAME, "<b>bold</b>"]
+    m = build_map(takasaki, coverage, plan=dataclasses.replace(takasaki_plan, suggestions=evil),
+                  asset_base="vendor")
+    page = m.get_root().render()
+    assert MALICIOUS_NAME not in page and "<b>bold</b>" not in page
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in page
+
+
+def test_suggestion_badge():
+    svg = suggestion_icon_svg(7)
+    assert ">7</text>" in svg and SUGGESTION_STYLE["fill_color"] in svg
+    assert ">10</text>" in suggestion_icon_svg(10)
+
+
+def test_write_site_with_a_network(tmp_path, nagoya):
+    study, coverage, plan = nagoya
+    written = write_site(study, coverage, tmp_path, plan=plan,
+                         today=pd.Timestamp("2026-11-24").date())
+    assert len(written) == 2 + len(study.districts)
+    listing = (tmp_path / "districts.html").read_text(encoding="utf-8")
+    assert PLAN_TEXT["comparison"] in listing and PLAN_TEXT["suggestions_city"] in listing
+    assert "&lt;img src=x onerror=alert(7)&gt;候補" in listing and "<img src=x" not in listing
+    page = (tmp_path / "districts" / district_file_name("栄")).read_text(encoding="utf-8")
+    assert PLAN_TEXT["comparison"] in page
+    assert page.count("<tr>") >= 3 + 1 + 3 + 1  # coverage + comparison tables (+ suggestions)
+    assert "道のりによる計算" in page
+    assert PLAN_TEXT["suggestions_in_district"] in page
+
+
+def test_write_site_straight_mode_lists_suggestions(tmp_path, takasaki, coverage, takasaki_plan):
+    write_site(takasaki, coverage, tmp_path, plan=takasaki_plan,
+               today=pd.Timestamp("2026-11-24").date())
+    listing = (tmp_path / "districts.html").read_text(encoding="utf-8")
+    assert PLAN_TEXT["suggestions_city"] in listing
+    assert PLAN_TEXT["comparison"] not in listing  # no network: nothing to compare
+    best = takasaki_plan.suggestions.iloc[0]
+    page = (tmp_path / "districts" / district_file_name(best["district"])).read_text(
+        encoding="utf-8")
+    assert html.escape(best["name"]) in page
+    assert "直線距離による概算" in page

@@ -71,6 +71,27 @@ var IbashoMap = (function () {
     });
   }
 
+  function suggestionMarker(feature, latlng) {
+    // A suggested site for a new place: a numbered badge (its rank), above the places.
+    var p = feature.properties || {};
+    var size = p.icon_size || settings.markerSize;
+    return L.marker(latlng, {
+      icon: L.divIcon({
+        html: p.icon,
+        className: "ibasho-suggestion-icon",
+        iconSize: [size, size],
+        iconAnchor: [size / 2, size / 2],
+        popupAnchor: [0, -size / 2],
+        tooltipAnchor: [0, -size / 2]
+      }),
+      title: p.title || "",
+      alt: p.title || "",
+      riseOnHover: true,
+      zIndexOffset: 2000,
+      keyboard: true
+    });
+  }
+
   function districtLabel(feature, latlng) {
     var p = feature.properties || {};
     return L.marker(latlng, {
@@ -381,6 +402,7 @@ var IbashoMap = (function () {
     featureStyle: featureStyle,
     bindFeature: bindFeature,
     placeMarker: placeMarker,
+    suggestionMarker: suggestionMarker,
     districtLabel: districtLabel,
     populationCircle: populationCircle,
     stopMarker: stopMarker,

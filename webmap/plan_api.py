@@ -1,0 +1,239 @@
+"""Planning API: network isochrones, suggested sites, people beyond reach, and what-if.
+
+``/api/isochrones`` needs a street network (404 otherwise, saying how to add one);
+``/api/suggestions`` and ``/api/uncovered`` work in both modes; ``POST /api/what-if`` adds
+and/or removes one place and answers from the precomputed plan
+(:func:`layers.planning.what_if`) without recomputing the city. Errors have the one JSON
+shape of :mod:`webmap.views`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from flask import Blueprint, Response, current_app, request
+
+from geo.coverage import assign_districts
+from geo.crs import STORAGE_CRS
+from layers.planning import what_if
+from webmap.geojson import feature_collection, json_value
+from webmap.reach_layers import method_note, suggested_sites, uncovered_by_district
+from webmap.views import (
+    _check_district,
+    _fail,
+    _geojson_response,
+    _minutes_arg,
+    _network,
+    _radius_arg,
+    _state,
+)
+
+logger = logging.getLogger(__name__)
+__all__ = ["plan_api"]
+
+plan_api = Blueprint("plan_api", __name__, url_prefix="/api")
+
+_WHAT_IF_USAGE = ('Send a JSON object {"add": [lon, lat]} and/or {"remove": "<place_id>"}, '
+                  'e.g. {"add": [139.01, 36.32]} or {"remove": "p0012"}.')
+
+
+@plan_api.get("/isochrones")
+def api_isochrones() -> Response:
+    """
+    Walking isochrones on the street network: all places merged, one per threshold
+    (``?minutes=10`` for one; ``?place=p0001`` for one place's catchment). 404 without a
+    street network, saying how to add one.
+    """
+    state = _state()
+    network = _network()
+    minutes = _minutes_arg()
+    place_id = request.args.get("place") or None
+    place = -1
+    if place_id is not None:
+        ids = state.study.places["place_id"].tolist()
+        if place_id not in ids:
+            _fail(400, f"unknown place {place_id!r}; see /api/places for the ids.")
+        place = ids.index(place_id)
+
+    def make() -> dict:
+        isochrones = network.isochrones[network.isochrones["place"] == place]
+        if minutes is not None:
+            isochrones = isochrones[isochrones["minutes"] == minutes]
+        isochrones = isochrones[~isochrones.geometry.is_empty]
+        city = (network.coverage.city.set_index("minutes")
+                if network.coverage is not None and place == -1 else None)
+        extra = []
+        for value in isochrones["minutes"]:
+            row = city.loc[value] if city is not None and value in city.index else None
+            extra.append({"place_id": place_id,
+                          "covered": None if row is None else row["covered"],
+                          "covered_share": None if row is None else row["covered_share"]})
+        data = feature_collection(isochrones, properties=["minutes", "area_km2"], extra=extra)
+        return {**data, "method": "network", "profile": state.plan.profile.label,
+                "slope_aware": bool(network.reach.slope_aware),
+                "basis": network.coverage.basis if network.coverage is not None else None}
+
+    return _geojson_response(f"isochrones:{minutes}:{place_id}", make)
+
+
+@plan_api.get("/suggestions")
+def api_suggestions() -> Response:
+    """
+    Suggested sites for a new place, best first: ``rank``, ``name``, ``address``,
+    ``district``, ``gain`` (people newly within reach), ``covered_total`` and ``share_after``
+    (once it and every better-ranked site open). ``?district=...`` keeps that district's.
+    """
+    state = _state()
+    plan = state.plan
+    name = request.args.get("district")
+    if name:
+        _check_district(name)
+
+    def make() -> dict:
+        sites = suggested_sites(state.study, plan)
+        unit = "minutes" if plan.method == "network" else "metres"
+        meta = {"method": plan.method, "threshold": plan.suggestion_threshold, "unit": unit,
+                "basis": plan.basis}
+        if sites is None:
+            return {"type": "FeatureCollection", "features": [], **meta,
+                    "note": "No suggestions: they need a population layer and a candidates "
+                            "layer ([layers.population], [layers.candidates]) in the config."}
+        if name:
+            sites = sites[sites["district"] == name]
+        sites = sites.rename(columns={"newly_covered": "gain"})
+        data = feature_collection(sites, properties=["rank", "name", "address", "district",
+                                                     "gain", "covered_total", "share_after"])
+        return {**data, **meta}
+
+    return _geojson_response(f"suggestions:{name}", make)
+
+
+@plan_api.get("/uncovered")
+def api_uncovered() -> Response:
+    """
+    Per district, the residents beyond walking reach (the map's shading): ``?minutes=`` on
+    the network, ``?radius=`` without one (default: the threshold the map shows).
+    """
+    state = _state()
+    network = state.plan.network is not None
+    given, other = ("minutes", "radius") if network else ("radius", "minutes")
+    if request.args.get(other):
+        how = "on the network" if network else "in a straight line"
+        _fail(400, f"this study area is analysed {how}: use ?{given}=, not ?{other}=.")
+    threshold = _minutes_arg() if network else _radius_arg()
+    found = uncovered_by_district(state.study, state.coverage, state.plan, threshold=threshold)
+    if found is None:
+        _fail(404, "No population layer is loaded: add [layers.population] to the config.")
+    frame, method, value = found
+
+    def make() -> dict:
+        districts = state.study.districts[["name", "geometry"]].merge(
+            frame, left_on="name", right_on="district", how="left").drop(columns="district")
+        data = feature_collection(districts)
+        return {**data, "method": method, "threshold": value,
+                "unit": "minutes" if method == "network" else "metres",
+                "basis": state.plan.basis}
+
+    return _geojson_response(f"uncovered:{method}:{value}", make)
+
+
+def _lonlat(value: Any) -> tuple[float, float]:
+    """``[lon, lat]`` from the what-if body, checked; a 400 otherwise."""
+    numbers = (isinstance(value, list | tuple) and len(value) == 2
+               and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
+    if not numbers or not all(math.isfinite(v) for v in value):
+        _fail(400, f'"add" must be [lon, lat] in degrees (two numbers), got {value!r}. '
+                   + _WHAT_IF_USAGE)
+    lon, lat = float(value[0]), float(value[1])
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        _fail(400, f'"add" [{lon:g}, {lat:g}] is not a longitude and latitude: give '
+                   "[lon, lat] in that order (GeoJSON order).")
+    return lon, lat
+
+
+def _compare_rows(before: pd.DataFrame, after: pd.DataFrame, column: str,
+                  keys: list[str]) -> pd.DataFrame:
+    fields = ["population", "covered", "uncovered", "covered_share"]
+    merged = before[[*keys, column, *fields]].merge(
+        after[[*keys, column, "covered", "uncovered", "covered_share"]],
+        on=[*keys, column], suffixes=("_before", "_after"))
+    merged["change"] = merged["covered_after"] - merged["covered_before"]
+    return merged.rename(columns={column: "threshold"})
+
+
+def _row(record: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    state = {when: {field: record[f"{field}_{when}"]
+                    for field in ("covered", "uncovered", "covered_share")}
+             for when in ("before", "after")}
+    return json_value({**{key: record[key] for key in keys}, "threshold": record["threshold"],
+                       "population": record["population"], **state,
+                       "change": record["change"]})
+
+
+@plan_api.post("/what-if")
+def api_what_if() -> Response:
+    """
+    District and city coverage if one place were added (``{"add": [lon, lat]}``) and/or
+    removed (``{"remove": "p0012"}``), answered from the precomputed reach without
+    recomputing the city. ``districts`` lists the districts whose coverage changed.
+    """
+    state = _state()
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        _fail(400, "The body is not a JSON object. " + _WHAT_IF_USAGE)
+    unknown = sorted(set(body) - {"add", "remove"})
+    if unknown:
+        _fail(400, f"unknown field(s) {', '.join(map(repr, unknown))}. " + _WHAT_IF_USAGE)
+    add, remove = body.get("add"), body.get("remove")
+    if add is None and remove is None:
+        _fail(400, "Nothing to change. " + _WHAT_IF_USAGE)
+    lonlat = _lonlat(add) if add is not None else None
+    if remove is not None and (not isinstance(remove, str) or not remove):
+        _fail(400, f'"remove" must be a place id such as "p0012", got {remove!r}; '
+                   "see /api/places for the ids.")
+    if state.study.population is None:
+        _fail(404, "What-if needs a population layer: add [layers.population] to the config.")
+    started = time.perf_counter()
+    try:
+        result = what_if(state.study, state.plan, add_lonlat=lonlat, remove_place_id=remove)
+    except ValueError as exc:
+        hint = " See /api/places for the ids." if str(exc).startswith("No place") else ""
+        _fail(400, f"{exc}{hint}")
+    column = "minutes" if result["method"] == "network" else "radius_m"
+    city = _compare_rows(result["before"]["city"], result["after"]["city"], column, [])
+    districts = _compare_rows(result["before"]["districts"], result["after"]["districts"],
+                              column, ["district"])
+    districts = districts[districts["district"].astype(str) != ""]
+    changed = set(districts.loc[districts["change"].abs() > 1e-9, "district"])
+    districts = districts[districts["district"].isin(changed)]
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    places = state.study.places
+    added = None
+    if lonlat is not None:
+        point = gpd.GeoDataFrame(geometry=[shapely.Point(*lonlat)], crs=STORAGE_CRS)
+        added = {"lonlat": list(lonlat), "district": str(assign_districts(
+            point, state.study.districts, metric_crs=state.study.config.metric_crs).iloc[0])}
+    removed = None
+    if remove is not None:
+        place = places[places["place_id"] == remove].iloc[0]
+        removed = {"place_id": remove, "name": str(place["name"]),
+                   "district": str(place["district"])}
+    return current_app.json.response({
+        "ok": True,
+        "method": result["method"],
+        "method_note": method_note(state.study, state.plan),
+        "unit": result["unit"],
+        "thresholds": [float(t) for t in result["thresholds"]],
+        "basis": state.plan.basis,
+        "added": added,
+        "removed": removed,
+        "city": [_row(r, []) for r in city.to_dict(orient="records")],
+        "districts": [_row(r, ["district"]) for r in districts.to_dict(orient="records")],
+        "elapsed_ms": round(elapsed_ms, 3),
+    })
