@@ -116,11 +116,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ibasho"] = state
 
     from webmap.plan_api import plan_api
+    from webmap.print_views import print_page
     from webmap.views import api, pages, register_error_handlers
 
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(plan_api)
+    app.register_blueprint(print_page)
     register_error_handlers(app)
     logger.info("ibasho app ready: %s, %d districts", state.study.config.name,
                 len(state.study.districts))

@@ -35,6 +35,7 @@ __all__ = [
     "POPULATION_STYLE",
     "POSITION_NOTES",
     "PRINT_HATCHES",
+    "PRINT_PAGE_TEXT",
     "PRINT_TEXT",
     "RADIUS_COLORS",
     "ROUTE_STYLE",
@@ -256,6 +257,7 @@ UI_TEXT: dict[str, str] = {
 PAGE_TEXT: dict[str, str] = {
     "skip": "地図へ移動",
     "districts": "地区一覧",
+    "print_map": "印刷用の地図",
     "city_map": "市全体の地図",
     "back_to_list": "地区一覧に戻る",
     "back_to_city": "市全体の地図に戻る",
@@ -368,4 +370,33 @@ PLAN_TEXT: dict[str, str] = {
     "gain_heading": "新たに徒歩圏内になる人",
     "share_after_heading": "加えた後の徒歩圏内の割合",
     "suggestions_caption": "{threshold}で、上位から順に加えたときの効果（{basis}）",
+}
+
+
+#: Words of the 「印刷用の地図」 page (/print).
+PRINT_PAGE_TEXT: dict[str, str] = {
+    "title": "印刷用の地図",
+    "intro": ("地区だより・回覧用に、A4またはA3の地図を作ります。インターネットがなくても、"
+              "登録されたデータから地図を描きます。"),
+    "area": "地図の範囲",
+    "city": "市全体",
+    "paper": "用紙",
+    "orientation": "向き",
+    "portrait": "縦",
+    "landscape": "横",
+    "format": "形式",
+    "png": "PNG画像（印刷・配布用）",
+    "pdf": "PDF（文字を選択できるベクトル形式）",
+    "svg": "SVG（編集ソフト向け）",
+    "dpi": "解像度（PNG）",
+    "dpi_300": "300 dpi（印刷用）",
+    "dpi_150": "150 dpi（画面・メール用）",
+    "greyscale": "白黒印刷向け（色ではなく形と模様で区別）",
+    "table": "地図の横に居場所の一覧（曜日・時間・連絡先）を付ける",
+    "qr": "この地区のウェブ地図へのQRコードを付ける",
+    "submit": "地図を作ってダウンロード",
+    "preview": "見本を表示",
+    "preview_alt": "{area}の印刷用の地図の見本（{paper}・{orientation}）",
+    "wait": "地図を作るのに数秒かかります。",
+    "bad_option": "{name} の値 {value!r} は使えません。使える値：{valid}",
 }
