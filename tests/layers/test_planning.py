@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from nagoya_city import write_nagoya_config  # tests/nagoya_city.py, beside conftest.py
 
 from data import get_path
 from layers.planning import plan_study_area, what_if
 from layers.study import load_study_area
-from nagoya_city import write_nagoya_config  # tests/nagoya_city.py, beside conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,165 @@
+"""Schema versions of the places database, and the migrations that move between them.
+
+Every change to the tables is a new :class:`Migration` appended to :data:`MIGRATIONS`, never
+an edit of an old one: a database records each version it has applied in ``schema_version``,
+and :func:`migrate` applies the missing ones in order, all in one transaction, so a failed
+migration leaves the database exactly as it was. The SQL is written once for both dialects;
+``{pk}``, ``{text}``, ``{point}`` … are the dialect's column types
+(:attr:`layers.database.Database.types`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from layers.database import Database, Transaction
+
+logger = logging.getLogger(__name__)
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "SchemaVersionError", "current_version",
+           "migrate"]
+
+
+class SchemaVersionError(RuntimeError):
+    """The database's schema version is not the one this ibasho reads and writes."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: version ``version`` is reached by ``apply``."""
+
+    version: int
+    description: str
+    apply: Callable[[Database, Transaction], None]
+
+
+def _create_tables(database: Database, tx: Transaction) -> None:
+    """Version 1: places, walking routes and the audit log."""
+    types = database.types
+    tx.execute(f"""CREATE TABLE places (
+        fid {types["pk"]},
+        id {types["text"]} NOT NULL UNIQUE,
+        name {types["text"]} NOT NULL,
+        category {types["text"]} NOT NULL,
+        district {types["text"]} NOT NULL DEFAULT '',
+        address {types["text"]} NOT NULL DEFAULT '',
+        schedule {types["text"]} NOT NULL DEFAULT '',
+        contact {types["text"]} NOT NULL DEFAULT '',
+        notes {types["text"]} NOT NULL DEFAULT '',
+        position_source {types["text"]} NOT NULL DEFAULT '',
+        position_quality {types["text"]} NOT NULL DEFAULT 'unknown',
+        source {types["text"]} NOT NULL DEFAULT '',
+        version {types["integer"]} NOT NULL DEFAULT 1,
+        created_at {types["timestamp"]} NOT NULL,
+        updated_at {types["timestamp"]} NOT NULL,
+        retired_at {types["timestamp"]},
+        geom {types["point"]})""")
+    database.register_table(tx, "places", geometry_type="POINT",
+                            description="居場所: gathering places for older residents")
+    tx.execute(f"""CREATE TABLE walking_routes (
+        fid {types["pk"]},
+        id {types["text"]} NOT NULL UNIQUE,
+        name {types["text"]} NOT NULL,
+        kind {types["text"]} NOT NULL DEFAULT '',
+        source {types["text"]} NOT NULL DEFAULT '',
+        version {types["integer"]} NOT NULL DEFAULT 1,
+        created_at {types["timestamp"]} NOT NULL,
+        updated_at {types["timestamp"]} NOT NULL,
+        retired_at {types["timestamp"]},
+        geom {types["multilinestring"]})""")
+    database.register_table(tx, "walking_routes", geometry_type="MULTILINESTRING",
+                            description="ウォーキングコース and other walking routes")
+    tx.execute(f"""CREATE TABLE audit_log (
+        fid {types["pk"]},
+        changed_at {types["timestamp"]} NOT NULL,
+        user_name {types["text"]} NOT NULL,
+        action {types["text"]} NOT NULL,
+        layer {types["text"]} NOT NULL,
+        feature_id {types["text"]} NOT NULL,
+        before_json {types["json"]},
+        after_json {types["json"]})""")
+    tx.execute("CREATE INDEX audit_log_feature_idx ON audit_log (layer, feature_id)")
+    database.register_table(tx, "audit_log", geometry_type=None,
+                            description="Every change: who, when, before and after")
+
+
+#: Every migration, in order; append, never edit.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "places, walking_routes and audit_log tables", _create_tables),
+)
+
+#: The schema version this code reads and writes.
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(database: Database, tx: Transaction) -> int:
+    """The highest version applied to the database (0 for an empty one)."""
+    if not database.table_exists(tx, "schema_version"):
+        return 0
+    row = tx.one("SELECT MAX(version) AS version FROM schema_version")
+    return int(row["version"]) if row and row["version"] is not None else 0
+
+
+def migrate(database: Database, *,
+            migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+    """
+    Bring the database up to the last of ``migrations``, all in one transaction.
+
+    Parameters
+    ----------
+    database
+        The database to migrate (an empty GeoPackage file is created).
+    migrations
+        The steps, with versions 1, 2, 3 … in order (tests pass their own).
+
+    Returns
+    -------
+    list of int
+        The versions applied now (empty when the database was up to date).
+
+    Raises
+    ------
+    SchemaVersionError
+        If the database has a version newer than the last migration known here.
+    ValueError
+        If ``migrations`` are not numbered 1, 2, 3 … in order.
+    """
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        msg = f"Migrations must be numbered 1, 2, 3 … in order; got {versions}."
+        raise ValueError(msg)
+    latest = versions[-1] if versions else 0
+    with database.transaction() as tx:
+        database.lock_schema(tx)
+        database.prepare_schema(tx)
+        current = current_version(database, tx)
+        if current > latest:
+            msg = (f"{database.display_name} has schema version {current}, newer than this "
+                   f"ibasho knows ({latest}). Update ibasho; do not edit this database with "
+                   "the older version.")
+            raise SchemaVersionError(msg)
+        if not database.table_exists(tx, "schema_version"):
+            types = database.types
+            tx.execute(f"""CREATE TABLE schema_version (
+                version {types["integer"]} NOT NULL PRIMARY KEY,
+                description {types["text"]} NOT NULL,
+                applied_at {types["timestamp"]} NOT NULL)""")
+            database.register_table(tx, "schema_version", geometry_type=None,
+                                    description="Migrations applied to this database")
+        applied = []
+        for migration in migrations[current:]:
+            migration.apply(database, tx)
+            tx.execute("INSERT INTO schema_version (version, description, applied_at) "
+                       "VALUES (:version, :description, :applied_at)",
+                       {"version": migration.version, "description": migration.description,
+                        "applied_at": database.timestamp_param(datetime.now(UTC))})
+            applied.append(migration.version)
+            logger.debug("Applied migration %d: %s", migration.version, migration.description)
+    if applied:
+        logger.info("Migrated %s from schema version %d to %d", database.display_name,
+                    current, latest)
+    else:
+        logger.info("%s is at schema version %d (up to date)", database.display_name, current)
+    return applied
