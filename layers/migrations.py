@@ -85,9 +85,42 @@ def _create_tables(database: Database, tx: Transaction) -> None:
                             description="Every change: who, when, before and after")
 
 
+def _create_users_and_scenarios(database: Database, tx: Transaction) -> None:
+    """Version 2: staff accounts, failed-login records (rate limit) and saved scenarios."""
+    types = database.types
+    tx.execute(f"""CREATE TABLE users (
+        fid {types["pk"]},
+        name {types["text"]} NOT NULL UNIQUE,
+        password_hash {types["text"]} NOT NULL,
+        role {types["text"]} NOT NULL,
+        created_at {types["timestamp"]} NOT NULL,
+        disabled_at {types["timestamp"]})""")
+    database.register_table(tx, "users", geometry_type=None,
+                            description="Staff accounts: viewer, editor or admin")
+    tx.execute(f"""CREATE TABLE login_failures (
+        fid {types["pk"]},
+        name {types["text"]} NOT NULL,
+        address {types["text"]} NOT NULL,
+        failed_at {types["timestamp"]} NOT NULL)""")
+    tx.execute("CREATE INDEX login_failures_idx ON login_failures (address, failed_at)")
+    database.register_table(tx, "login_failures", geometry_type=None,
+                            description="Failed logins, for the login rate limit")
+    tx.execute(f"""CREATE TABLE scenarios (
+        fid {types["pk"]},
+        id {types["text"]} NOT NULL UNIQUE,
+        name {types["text"]} NOT NULL,
+        district {types["text"]} NOT NULL DEFAULT '',
+        created_by {types["text"]} NOT NULL,
+        created_at {types["timestamp"]} NOT NULL,
+        payload_json {types["json"]} NOT NULL)""")
+    database.register_table(tx, "scenarios", geometry_type=None,
+                            description="What-if scenarios saved by name on the planner page")
+
+
 #: Every migration, in order; append, never edit.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "places, walking_routes and audit_log tables", _create_tables),
+    Migration(2, "users, login_failures and scenarios tables", _create_users_and_scenarios),
 )
 
 #: The schema version this code reads and writes.

@@ -30,6 +30,9 @@ from layers.points import StudyExtent
 
 pytest_plugins = ["conftest_db"]
 
+#: The version a new migration would get.
+NEXT = LATEST_VERSION + 1
+
 SALON = {"name": "テストサロン", "category": "サロン", "lon": 139.0046, "lat": 36.3219,
          "position_source": "exact:地理院地図", "schedule": "毎週火曜日 10:00"}
 
@@ -76,8 +79,8 @@ def test_failed_migration_changes_nothing(store: PlaceStore) -> None:
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        migrate(store.database, migrations=(*MIGRATIONS, Migration(2, "broken", broken)))
-    assert store.schema_version == 1
+        migrate(store.database, migrations=(*MIGRATIONS, Migration(NEXT, "broken", broken)))
+    assert store.schema_version == LATEST_VERSION
     with store.database.transaction(write=False) as tx:
         assert not store.database.table_exists(tx, "half_done")
 
@@ -86,10 +89,10 @@ def test_next_migration_applies_once_and_old_code_refuses_newer(store: PlaceStor
     def add_column(database, tx) -> None:
         tx.execute(f"ALTER TABLE places ADD COLUMN website {database.types['text']}")
 
-    steps = (*MIGRATIONS, Migration(2, "places.website", add_column))
-    assert migrate(store.database, migrations=steps) == [2]
+    steps = (*MIGRATIONS, Migration(NEXT, "places.website", add_column))
+    assert migrate(store.database, migrations=steps) == [NEXT]
     assert migrate(store.database, migrations=steps) == []
-    assert store.schema_version == 2
+    assert store.schema_version == NEXT
     with pytest.raises(SchemaVersionError, match="newer than this ibasho"):
         store.migrate()
     newer = PlaceStore(store.database)
@@ -405,7 +408,8 @@ def test_geopackage_opens_in_gdal(tmp_path: Path, takasaki_places: gpd.GeoDataFr
 
     layers = dict(pyogrio.list_layers(path))
     assert layers == {"places": "Point", "walking_routes": "MultiLineString",
-                      "schema_version": None, "audit_log": None}
+                      "schema_version": None, "audit_log": None, "users": None,
+                      "login_failures": None, "scenarios": None}
     read = pyogrio.read_dataframe(path, layer="places")
     assert read.crs == "EPSG:4326"
     assert list(read["id"]) == list(takasaki_places["place_id"])
@@ -471,7 +475,7 @@ def test_environment_variable_selects_postgis(postgis_url: str, tmp_path: Path,
     monkeypatch.setenv(DATABASE_URL_ENV, postgis_url)
     store = open_store(store_url_from_env(default))
     assert isinstance(store.database, PostGISDatabase)
-    assert store.migrate() == [1]
+    assert store.migrate() == list(range(1, LATEST_VERSION + 1))
     store.add_place(SALON, user="suzuki")
     assert list(open_store(postgis_url).places()["name"]) == ["テストサロン"]
     assert not default.exists()
