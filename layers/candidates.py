@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 
 import geopandas as gpd
-import pandas as pd
 
 from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem
-from layers.points import StudyExtent, check_points_in_area, points_from_columns
-from layers.reader import read_csv, read_vector
+from layers.points import StudyExtent, read_points
 
 logger = logging.getLogger(__name__)
 __all__ = ["load_candidates"]
@@ -24,31 +22,15 @@ def load_candidates(layer: LayerConfig, *,
 
     Rows without a position cannot be candidates and are left out with a warning.
     """
-    path = layer.path
-    if path.suffix.lower() in {".csv", ".txt"}:
-        raw = read_csv(path)
-        geometries, problems = points_from_columns(
-            raw, path, lon_field=layer.source_field("lon"), lat_field=layer.source_field("lat"),
-            extent=extent)
-    else:
-        vector = read_vector(path)
-        problems = check_points_in_area(vector.geometry, path, extent=extent)
-        geometries = list(vector.geometry)
-        raw = pd.DataFrame(vector.drop(columns="geometry"))
+    raw, geometries, problems, _ = read_points(layer, extent=extent)
     if any(p.is_error for p in problems):
         raise LayerError(problems)
-
-    def text(canonical: str) -> pd.Series:
-        source = layer.source_field(canonical)
-        if source in raw.columns:
-            return raw[source].fillna("").astype(str)
-        return pd.Series([""] * len(raw), index=raw.index)
-
     candidates = gpd.GeoDataFrame(
-        {"candidate_id": [f"c{i + 1:04d}" for i in range(len(raw))], "name": text("name"),
-         "address": text("address")},
+        {"candidate_id": [f"c{i + 1:04d}" for i in range(len(raw))],
+         "name": layer.text_column(raw, "name"),
+         "address": layer.text_column(raw, "address")},
         geometry=gpd.GeoSeries(geometries, index=raw.index, crs=STORAGE_CRS),
     )
     candidates = candidates[candidates.geometry.notna()].reset_index(drop=True)
-    logger.info("Loaded %d candidate sites from %s", len(candidates), path.name)
+    logger.info("Loaded %d candidate sites from %s", len(candidates), layer.path.name)
     return candidates, problems

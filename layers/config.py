@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from geo.crs import METRIC_CRS, ensure_metric_crs
 from geo.walking import PROFILES as WALK_PROFILES
 from layers.errors import LayerError, Problem
@@ -90,6 +92,13 @@ class LayerConfig:
     def source_field(self, canonical: str) -> str:
         """The column in the source file that holds ``canonical`` (itself if unmapped)."""
         return self.fields.get(canonical, canonical)
+
+    def text_column(self, frame: pd.DataFrame, canonical: str) -> pd.Series:
+        """The mapped column of ``frame`` as stripped text ('' where missing or absent)."""
+        source = self.source_field(canonical)
+        if source in frame.columns:
+            return frame[source].fillna("").astype(str).str.strip()
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
 @dataclass(frozen=True)

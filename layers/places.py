@@ -17,8 +17,7 @@ import pandas as pd
 from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
-from layers.points import StudyExtent, check_points_in_area, points_from_columns
-from layers.reader import read_csv, read_vector
+from layers.points import StudyExtent, read_points
 
 logger = logging.getLogger(__name__)
 __all__ = ["PLACE_COLUMNS", "POSITION_QUALITIES", "load_places", "validate_places"]
@@ -79,19 +78,7 @@ def load_places(
 def _read_places(layer: LayerConfig, *,
                  extent: StudyExtent | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     path = layer.path
-    if path.suffix.lower() in {".csv", ".txt"}:
-        raw = read_csv(path)
-        geometries, problems = points_from_columns(
-            raw, path, lon_field=layer.source_field("lon"), lat_field=layer.source_field("lat"),
-            extent=extent,
-        )
-        row_offset = 2
-    else:
-        raw = read_vector(path)
-        problems = check_points_in_area(raw.geometry, path, extent=extent)
-        geometries = [g if g is not None and not g.is_empty else None for g in raw.geometry]
-        raw = pd.DataFrame(raw.drop(columns="geometry"))
-        row_offset = 1
+    raw, geometries, problems, row_offset = read_points(layer, extent=extent)
 
     name_field = layer.source_field("name")
     if name_field not in raw.columns:
@@ -99,15 +86,10 @@ def _read_places(layer: LayerConfig, *,
                                 fix="Every place needs a name; map the column in the config."))
         raise LayerError(problems)
 
-    def column(canonical: str) -> pd.Series:
-        source = layer.source_field(canonical)
-        if source in raw.columns:
-            return raw[source].fillna("").astype(str).str.strip()
-        return pd.Series([""] * len(raw), index=raw.index, dtype=str)
-
-    places = pd.DataFrame({"name": column("name"), "category": column("category")})
+    places = pd.DataFrame({"name": layer.text_column(raw, "name"),
+                           "category": layer.text_column(raw, "category")})
     for name in _TEXT_FIELDS:
-        places[name] = column(name)
+        places[name] = layer.text_column(raw, name)
     places.insert(0, "place_id", [f"p{i + 1:04d}" for i in range(len(raw))])
     places["row"] = range(row_offset, row_offset + len(raw))
     places["position_quality"] = [

@@ -16,9 +16,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import METRIC_CRS, STORAGE_CRS
+from layers.config import LayerConfig
 from layers.errors import Problem, Severity
+from layers.reader import TABLE_SUFFIXES, read_table, read_vector
 
-__all__ = ["StudyExtent", "check_points_in_area", "points_from_columns"]
+__all__ = ["StudyExtent", "check_points_in_area", "points_from_columns", "read_points"]
 
 #: How far outside the study-area outline a point may lie and still count as inside
 #: (a place just across the city boundary still serves the city's residents).
@@ -176,3 +178,37 @@ def check_points_in_area(
         if problem is not None:
             problems.append(problem)
     return problems
+
+
+def read_points(
+    layer: LayerConfig,
+    *,
+    extent: StudyExtent | None,
+    missing_is: Severity = Severity.WARNING,
+    missing_fix: str = "Add lon/lat (e.g. from 地理院地図) to draw it on the map.",
+    allow_polygons: bool = False,
+) -> tuple[pd.DataFrame, list[BaseGeometry | None], list[Problem], int]:
+    """
+    Read a point layer from a table (CSV, dBASE: lon/lat columns) or a vector file.
+
+    Returns
+    -------
+    (DataFrame, list, list of Problem, int)
+        The attributes, one point (or None) per row, the problems found in positions, and
+        the offset that turns a 0-based index into the row users see (2 for tables, whose
+        header is row 1; 1 for vector features). With ``allow_polygons``, a vector layer of
+        polygons (population by area) is taken as it is.
+    """
+    path = layer.path
+    where = layer.options.get("where")
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        raw = read_table(path, where=where)
+        geometries, problems = points_from_columns(
+            raw, path, lon_field=layer.source_field("lon"), lat_field=layer.source_field("lat"),
+            extent=extent, missing_is=missing_is, missing_fix=missing_fix)
+        return raw, geometries, problems, 2
+    vector = read_vector(path, where=where)
+    polygonal = allow_polygons and not (vector.geom_type == "Point").all()
+    problems = [] if polygonal else check_points_in_area(vector.geometry, path, extent=extent)
+    geometries = [g if g is not None and not g.is_empty else None for g in vector.geometry]
+    return pd.DataFrame(vector.drop(columns="geometry")), geometries, problems, 1

@@ -16,8 +16,7 @@ import pandas as pd
 from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
-from layers.points import StudyExtent, check_points_in_area, points_from_columns
-from layers.reader import TABLE_SUFFIXES, read_table, read_vector
+from layers.points import StudyExtent, read_points
 
 logger = logging.getLogger(__name__)
 __all__ = ["load_population"]
@@ -38,23 +37,9 @@ def load_population(layer: LayerConfig, *,
         coordinates.
     """
     path = layer.path
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        raw = read_table(path, where=layer.options.get("where"))
-        geometries, problems = points_from_columns(
-            raw, path, lon_field=layer.source_field("lon"), lat_field=layer.source_field("lat"),
-            extent=extent, missing_is=Severity.ERROR,
-            missing_fix="Every population row needs a position (its representative point).",
-        )
-        row_offset = 2
-    else:
-        vector = read_vector(path, where=layer.options.get("where"))
-        problems = []
-        if (vector.geom_type == "Point").all():
-            problems = check_points_in_area(vector.geometry, path, extent=extent)
-        geometries = list(vector.geometry)
-        raw = pd.DataFrame(vector.drop(columns="geometry"))
-        row_offset = 1
-
+    raw, geometries, problems, row_offset = read_points(
+        layer, extent=extent, missing_is=Severity.ERROR, allow_polygons=True,
+        missing_fix="Every population row needs a position (its representative point).")
     total = _counts(raw, layer, "total", row_offset, problems, required=True)
     age65 = _counts(raw, layer, "age65", row_offset, problems, required=False)
     if total is not None and age65 is not None:
@@ -66,14 +51,9 @@ def load_population(layer: LayerConfig, *,
     if any(p.is_error for p in problems):
         raise LayerError(problems)
 
-    def text(canonical: str) -> pd.Series:
-        source = layer.source_field(canonical)
-        if source in raw.columns:
-            return raw[source].fillna("").astype(str)
-        return pd.Series([""] * len(raw), index=raw.index)
-
     population = gpd.GeoDataFrame(
-        {"name": text("name"), "key_code": text("key_code"), "total": total,
+        {"name": layer.text_column(raw, "name"),
+         "key_code": layer.text_column(raw, "key_code"), "total": total,
          "age65": age65 if age65 is not None else np.nan},
         geometry=gpd.GeoSeries(geometries, index=raw.index, crs=STORAGE_CRS),
     )

@@ -70,6 +70,8 @@ class Urls:
     districts: str
     static: Callable[[str], str]
     district: Callable[[str], str]
+    #: The 印刷用の地図 page; None in the static site (printing needs the server).
+    print_map: str | None = None
 
 
 def _basis_label(basis: str | None) -> str | None:

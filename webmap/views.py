@@ -117,6 +117,7 @@ def _network() -> NetworkAnalysis:
 
 def _urls() -> Urls:
     return Urls(home=url_for("pages.index"), districts=url_for("pages.districts"),
+                print_map=url_for("print_page.form"),
                 static=lambda path: url_for("static", filename=path),
                 district=lambda name: url_for("pages.district", name=name))
 
