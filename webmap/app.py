@@ -116,6 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ibasho"] = state
 
     from webmap.plan_api import plan_api
+    from webmap.near import near
     from webmap.print_views import print_page
     from webmap.views import api, pages, register_error_handlers
 
@@ -123,6 +124,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(plan_api)
     app.register_blueprint(print_page)
+    app.register_blueprint(near)
     register_error_handlers(app)
     logger.info("ibasho app ready: %s, %d districts", state.study.config.name,
                 len(state.study.districts))

@@ -1,0 +1,135 @@
+"""Words of the resident page: both languages complete, numbers and dates, contacts, openings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from layers.contact import parse_contact
+from layers.schedule import parse_schedule
+from webmap.near_format import (
+    JST,
+    format_distance,
+    format_opening,
+    japan_now,
+    join_sentences,
+    round_minutes,
+)
+from webmap.near_places import opening_info
+from webmap.near_text import (
+    CATEGORY_NAMES,
+    COMPASS_NAMES,
+    DAY_TYPE_NAMES,
+    LANGUAGES,
+    NEAR_TEXT,
+    WEEKDAY_NAMES,
+    near_text,
+)
+from webmap.style import CATEGORY_STYLES
+
+
+def test_both_languages_have_every_word_with_the_same_placeholders() -> None:
+    assert LANGUAGES[0] == "ja" and set(NEAR_TEXT) == set(LANGUAGES)
+    ja, en = NEAR_TEXT["ja"], NEAR_TEXT["en"]
+    assert set(ja) == set(en)
+    for key in ja:
+        assert set(re.findall(r"\{(\w+)", ja[key])) == set(re.findall(r"\{(\w+)", en[key])), key
+        assert "<" not in ja[key] and "<" not in en[key]  # words, not HTML
+    assert set(CATEGORY_NAMES) == set(CATEGORY_STYLES)
+    for table in (COMPASS_NAMES, DAY_TYPE_NAMES, WEEKDAY_NAMES):
+        assert set(table) == set(LANGUAGES)
+    assert near_text("fr") is NEAR_TEXT["ja"]
+
+
+def test_japanese_words_stay_in_the_text_modules() -> None:
+    """Views and logic hold no Japanese of their own (STYLE.md: labels live in constants)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for name in ("webmap/near.py", "webmap/near_places.py", "webmap/near_bus.py",
+                 "webmap/whereami.py", "webmap/near_index.py", "geo/nearest.py"):
+        code = (root / name).read_text(encoding="utf-8")
+        body = re.sub(r'"""(.*?)"""', "", code, flags=re.S)  # docstrings may quote examples
+        body = "\n".join(line.split("#")[0] for line in body.splitlines())
+        strings = re.findall(r'"([^"\n]*)"', body)
+        assert not [s for s in strings if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", s)], name
+
+
+@pytest.mark.parametrize(("metres", "text"), [
+    (0, "10 m"), (14, "10 m"), (83, "80 m"), (85, "80 m"), (86, "90 m"), (995, "1.0 km"),
+    (1249, "1.2 km"), (12_345, "12.3 km"),
+])
+def test_distances_to_read_out(metres, text) -> None:
+    assert format_distance(metres) == text
+
+
+def test_minutes_round_up() -> None:
+    assert [round_minutes(m) for m in (0.0, 1.0, 1.0000001, 2.01, 14.5)] == [1, 1, 1, 3, 15]
+
+
+def test_japan_time_and_sentences() -> None:
+    assert japan_now(dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC)).date() == dt.date(2026, 12, 2)
+    assert japan_now(dt.datetime(2026, 12, 1, 9)).tzinfo is JST
+    assert japan_now().utcoffset() == dt.timedelta(hours=9)
+    assert join_sentences(["a", "", "b。"]) == "a。b。"
+
+
+def test_contact_numbers() -> None:
+    contact = parse_contact("あんしんセンター関越中央 027-386-2270")
+    assert contact.name == "あんしんセンター関越中央"
+    assert [(p.text, p.href) for p in contact.phones] == [("027-386-2270", "tel:0273862270")]
+    wide = parse_contact("TEL：０２７－３２１－１２３４（平日9時～17時）")
+    assert wide.phones[0].digits == "0273211234"
+    assert parse_contact("携帯 090 1234 5678").phones[0].digits == "09012345678"
+    assert parse_contact("フリーダイヤル 0120-123-456").phones[0].href == "tel:0120123456"
+    assert parse_contact("会場へ直接").phones == ()
+    assert parse_contact("会員番号 12345-6789").phones == ()
+    assert parse_contact(None).text == "" and parse_contact("").phones == ()
+
+
+def test_openings_this_week_today_and_after_hours() -> None:
+    schedule = parse_schedule("毎月第1水曜日・第3月曜日 10:00～12:00")
+    monday = dt.datetime(2026, 11, 30, 9, 0, tzinfo=JST)
+    assert opening_info(schedule, monday)["next"]["when"] == "this_week"
+    wednesday_morning = dt.datetime(2026, 12, 2, 9, 0, tzinfo=JST)
+    today = opening_info(schedule, wednesday_morning, "en")["next"]
+    assert today == {"date": "2026-12-02", "label": "Wed 2 Dec, 10:00–12:00", "when": "today",
+                     "when_label": "Open today"}
+    after = opening_info(schedule, dt.datetime(2026, 12, 2, 12, 0, tzinfo=JST))["next"]
+    assert after["date"] == "2026-12-21" and after["when"] == "later" and after["when_label"] == ""
+    holiday = opening_info(parse_schedule("毎週月曜日 10:00～11:00"),
+                           dt.datetime(2026, 11, 22, 9, 0, tzinfo=JST))
+    assert holiday["next"]["date"] == "2026-11-23"
+    assert holiday["note"] == "祝日は休みのことがあります。"
+
+
+@pytest.mark.parametrize(("text", "note"), [
+    ("不定期（モデル開催。定期開催を検討中）",
+     "不定期開催です。日程は連絡先にお問い合わせください"),
+    ("毎月1回", "日程は連絡先にお問い合わせください"),
+    ("", "日程の情報がありません"),
+])
+def test_schedules_without_dates_say_so(text, note) -> None:
+    info = opening_info(parse_schedule(text), dt.datetime(2026, 12, 1, 9, tzinfo=JST))
+    assert info["next"] is None and info["note"] == note and info["schedule"] == text
+
+
+def test_english_opening_label() -> None:
+    from layers.schedule import Opening
+
+    assert format_opening(Opening(dt.date(2027, 1, 6)), "en") == "Wed 6 Jan"
+    assert format_opening(Opening(dt.date(2027, 1, 6)), "ja") == "1月6日（水）"
+
+
+def test_the_script_gets_every_word_it_uses() -> None:
+    from pathlib import Path
+
+    from webmap.near import SCRIPT_TEXT_KEYS
+
+    script = (Path(__file__).resolve().parents[2] / "webmap/static/near/near.js").read_text(
+        encoding="utf-8")
+    used = set(re.findall(r"\bt\.([a-z_]+)", script))
+    assert used == set(SCRIPT_TEXT_KEYS)
+    assert used <= set(NEAR_TEXT["ja"])
