@@ -117,10 +117,16 @@ def _create_users_and_scenarios(database: Database, tx: Transaction) -> None:
                             description="What-if scenarios saved by name on the planner page")
 
 
+def _add_route_benches(database: Database, tx: Transaction) -> None:
+    """Version 3: the benches staff mark along a walking route (a JSON list of [lon, lat])."""
+    tx.execute(f"ALTER TABLE walking_routes ADD COLUMN benches_json {database.types['json']}")
+
+
 #: Every migration, in order; append, never edit.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "places, walking_routes and audit_log tables", _create_tables),
     Migration(2, "users, login_failures and scenarios tables", _create_users_and_scenarios),
+    Migration(3, "benches of walking routes (walking_routes.benches_json)", _add_route_benches),
 )
 
 #: The schema version this code reads and writes.

@@ -10,6 +10,7 @@ app and the CLI compute a :class:`Plan` once and answer what-if questions from i
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import geopandas as gpd
@@ -30,9 +31,16 @@ from geo.network_coverage import (
     network_gaps,
     people_on_streets,
 )
-from geo.reach import Reach, WalkGraph, network_reach, points_xy, walk_graph
+from geo.reach import (
+    Reach,
+    WalkGraph,
+    add_place,
+    network_reach,
+    points_xy,
+    remove_place,
+    walk_graph,
+)
 from geo.siting import SiteSuggestion, suggest_sites
-from geo.siting import what_if as network_what_if
 from geo.straight_line import (
     StraightReach,
     coverage_table,
@@ -48,7 +56,8 @@ logger = logging.getLogger(__name__)
 #: How far beyond the districts a what-if place may be put (a place across the boundary
 #: still serves the district's residents).
 WHAT_IF_TOLERANCE_M = 1000.0
-__all__ = ["NetworkAnalysis", "Plan", "plan_study_area", "walk_profile", "what_if"]
+__all__ = ["NetworkAnalysis", "Plan", "plan_study_area", "walk_profile", "what_if",
+           "what_if_many"]
 
 
 @dataclass
@@ -82,6 +91,8 @@ class Plan:
     #: The threshold the suggestions use: minutes on the network, metres in a straight line.
     suggestion_threshold: float | None
     basis: str | None
+    #: The districts' union in the metric CRS (what-if checks new places against it).
+    area_m: shapely.Geometry | None = None
 
 
 def walk_profile(study: StudyArea) -> WalkProfile:
@@ -127,7 +138,8 @@ def plan_study_area(study: StudyArea) -> Plan:
         suggestions = _suggestion_frame(study, suggestion)
     return Plan(profile=profile, method="network" if network is not None else "straight",
                 network=network, straight=straight, suggestions=suggestions,
-                suggestion_threshold=threshold, basis=basis)
+                suggestion_threshold=threshold, basis=basis,
+                area_m=study.districts.to_crs(config.metric_crs).geometry.union_all())
 
 
 def _network(study: StudyArea, profile: WalkProfile) -> NetworkAnalysis:
@@ -170,6 +182,78 @@ def what_if(study: StudyArea, plan: Plan, *, add_lonlat: tuple[float, float] | N
     Reuses the per-node (network) or per-resident (straight line) nearest distances, so the
     city is not recomputed. Returns ``{"method", "thresholds", "before", "after"}`` where
     ``before``/``after`` hold ``districts`` (rows per district and threshold) and ``city``.
+    :func:`what_if_many` does the same for several changes at once.
+
+    Raises
+    ------
+    ValueError
+        Unknown place id, a point outside the study area, or no population layer.
+    """
+    return what_if_many(study, plan,
+                        add_lonlats=[] if add_lonlat is None else [add_lonlat],
+                        remove_place_ids=[] if remove_place_id is None else [remove_place_id])
+
+
+def _removed_rows(study: StudyArea, place_ids: Sequence[str]) -> list[int]:
+    """Rows of the places to remove (each once), checked: they exist and have a position."""
+    rows = []
+    ids = study.places["place_id"].to_numpy()
+    for place_id in dict.fromkeys(place_ids):
+        matches = np.flatnonzero(ids == place_id)
+        if len(matches) == 0 or study.places.geometry.iloc[matches[0]] is None:
+            msg = f"No place with a position has id {place_id!r}."
+            raise ValueError(msg)
+        rows.append(int(matches[0]))
+    return rows
+
+
+def _added_xy(study: StudyArea, plan: Plan,
+              lonlats: Sequence[tuple[float, float]]) -> np.ndarray:
+    """The new places in the metric CRS, (n, 2), checked: inside (or near) the study area."""
+    metric_crs = study.config.metric_crs
+    if len(lonlats) == 0:
+        return np.empty((0, 2))
+    points = gpd.GeoSeries([shapely.Point(*lonlat) for lonlat in lonlats],
+                           crs=STORAGE_CRS).to_crs(metric_crs)
+    area = plan.area_m
+    if area is None:
+        area = study.districts.to_crs(metric_crs).geometry.union_all()
+    distance_m = points.distance(area).to_numpy()
+    for lonlat, distance in zip(lonlats, distance_m, strict=True):
+        if distance > WHAT_IF_TOLERANCE_M:
+            msg = (f"{tuple(lonlat)} (lon, lat) is outside the study area (more than "
+                   f"{WHAT_IF_TOLERANCE_M:.0f} m beyond its districts).")
+            raise ValueError(msg)
+    return points.get_coordinates().to_numpy()
+
+
+def what_if_many(study: StudyArea, plan: Plan, *,
+                 add_lonlats: Sequence[tuple[float, float]] = (),
+                 remove_place_ids: Sequence[str] = ()) -> dict:
+    """
+    District and city coverage after several changes: places added and places removed.
+
+    The removals are applied first, then the additions, one after another on the
+    precomputed reach (:func:`geo.reach.remove_place` and :func:`geo.reach.add_place` on the
+    network, :func:`geo.straight_line.straight_what_if` in a straight line), so the city is
+    never recomputed and the result equals planning the changed city from scratch. With no
+    change, ``after`` equals ``before``.
+
+    Parameters
+    ----------
+    study, plan
+        The study area and its :class:`Plan`.
+    add_lonlats
+        New places as ``(lon, lat)`` in degrees; each within
+        :data:`WHAT_IF_TOLERANCE_M` of the districts.
+    remove_place_ids
+        Existing places (``place_id``) taken away; repeats count once.
+
+    Returns
+    -------
+    dict
+        ``{"method", "unit", "thresholds", "before", "after"}``; ``before`` and ``after``
+        hold ``districts`` (a row per district and threshold) and ``city``.
 
     Raises
     ------
@@ -179,38 +263,29 @@ def what_if(study: StudyArea, plan: Plan, *, add_lonlat: tuple[float, float] | N
     if study.population is None:
         msg = "What-if needs a population layer: add [layers.population] to the config."
         raise ValueError(msg)
-    remove = None
-    if remove_place_id is not None:
-        matches = np.flatnonzero(study.places["place_id"].to_numpy() == remove_place_id)
-        if len(matches) == 0 or study.places.geometry.iloc[matches[0]] is None:
-            msg = f"No place with a position has id {remove_place_id!r}."
-            raise ValueError(msg)
-        remove = int(matches[0])
-    added = None
-    if add_lonlat is not None:
-        metric_crs = study.config.metric_crs
-        point = gpd.GeoSeries([shapely.Point(*add_lonlat)], crs=STORAGE_CRS).to_crs(metric_crs)
-        area = study.districts.to_crs(metric_crs).geometry.union_all()
-        if area.distance(point.iloc[0]) > WHAT_IF_TOLERANCE_M:
-            msg = (f"{add_lonlat} (lon, lat) is outside the study area (more than "
-                   f"{WHAT_IF_TOLERANCE_M:.0f} m beyond its districts).")
-            raise ValueError(msg)
-        added = point.get_coordinates().to_numpy()[0]
-
+    removed = _removed_rows(study, remove_place_ids)
+    added = _added_xy(study, plan, add_lonlats)
     if plan.network is not None and plan.network.people is not None:
         network, thresholds = plan.network, study.config.minutes
-        add = None
-        if added is not None:
-            add = snap_points(study.streets, np.array([added[0]]), np.array([added[1]]))
-        _, after = network_what_if(network.reach, network.people, thresholds, add=add,
-                                   remove=remove)
+        reach = network.reach
+        for row in removed:
+            reach = remove_place(reach, row)
+        if len(added):
+            snapped = snap_points(study.streets, added[:, 0], added[:, 1])
+            for i in range(len(added)):
+                reach = add_place(reach, snapped.take(np.array([i])))
+        after = (network.coverage if reach is network.reach
+                 else coverage_by_district_network(reach, network.people, thresholds))
         before = network.coverage
         return {"method": "network", "unit": "minutes", "thresholds": list(thresholds),
                 "before": {"districts": before.table, "city": before.city},
                 "after": {"districts": after.table, "city": after.city}}
     radii = study.config.radii_m
-    changed = straight_what_if(plan.straight, add_xy=None if added is None else tuple(added),
-                               remove=remove)
+    changed = plan.straight
+    for row in removed:
+        changed = straight_what_if(changed, remove=row)
+    for xy in added:
+        changed = straight_what_if(changed, add_xy=(float(xy[0]), float(xy[1])))
     before_table, before_city = coverage_table(plan.straight, radii)
     after_table, after_city = coverage_table(changed, radii)
     return {"method": "straight", "unit": "metres", "thresholds": list(radii),

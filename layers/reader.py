@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -93,10 +94,21 @@ def read_vector(path: Path, *, layer: str | None = None,
     if path.stat().st_size == 0:
         raise LayerError.single(path, "the file is empty.", fix="Export the layer again.")
     try:
-        frame = pyogrio.read_dataframe(source, layer=layer, where=where)
+        with warnings.catch_warnings(record=True) as gdal_warnings:
+            # GDAL reports features it cannot read as warnings (and reads them as NULL)
+            warnings.simplefilter("always")
+            frame = pyogrio.read_dataframe(source, layer=layer, where=where)
     except (DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise LayerError.single(path, f"cannot be read as a vector layer ({exc}).",
                                 fix="Use GeoJSON, GeoPackage, Shapefile (.zip) or GPX.") from None
+    for warning in gdal_warnings:
+        message = str(warning.message).strip()
+        if "geometry" in message.lower():
+            raise LayerError.single(
+                path, f"some features have a geometry that cannot be read ({message}).",
+                field="geometry", fix="Give every feature a valid geometry, e.g. a Point "
+                                      "with [lon, lat] coordinates, or none at all.")
+        logger.info("%s: %s", path.name, message)
     if frame.empty:
         raise LayerError.single(path, "the layer has no features.", fix="Export it again.")
     if frame.crs is None:

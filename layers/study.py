@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,7 +22,7 @@ from layers.config import StudyConfig, load_config
 from layers.districts import load_districts
 from layers.elevation import elevation_for_network
 from layers.errors import LayerError, Problem
-from layers.places import load_places
+from layers.places import PLACE_COLUMNS, load_places
 from layers.points import StudyExtent
 from layers.population import load_population
 from layers.reader import read_vector
@@ -32,7 +32,7 @@ from layers.streets import CACHE_DIR_NAME, load_streets, places_far_from_streets
 
 logger = logging.getLogger(__name__)
 __all__ = ["StudyArea", "analyse_study_area", "check_study_area", "load_study_area",
-           "study_outline"]
+           "study_outline", "study_with_places"]
 
 
 @dataclass
@@ -181,6 +181,51 @@ def load_study_area(config: StudyConfig | str | Path,
                      walking_routes=loaded.get("walking_routes"),
                      population=loaded.get("population"), candidates=loaded.get("candidates"),
                      streets=streets, elevation_m=elevation_m, warnings=warnings)
+
+
+def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
+                      walking_routes: gpd.GeoDataFrame | None = None) -> StudyArea:
+    """
+    A copy of ``study`` with other places (and walking routes), e.g. those of the database.
+
+    Places without a district get the one their position falls in, as in
+    :func:`load_study_area`; the other layers are shared with ``study``, not copied.
+
+    Parameters
+    ----------
+    study
+        The loaded study area.
+    places
+        Places with :data:`layers.places.PLACE_COLUMNS` (other columns are dropped; retired
+        places must be left out by the caller), in ``STORAGE_CRS``.
+    walking_routes
+        Routes with :data:`layers.routes.WALKING_ROUTE_COLUMNS`; None keeps the study's.
+
+    Returns
+    -------
+    StudyArea
+        ``places`` numbered by ``row`` from 1 in the given order.
+    """
+    missing = [c for c in PLACE_COLUMNS if c not in places.columns]
+    if missing:
+        msg = f"`places` lacks the columns {missing}; give them as the store returns them."
+        raise ValueError(msg)
+    columns = [c for c in study.places.columns if c in (*PLACE_COLUMNS, "row")]
+    places = places[[*PLACE_COLUMNS, "geometry"]].reset_index(drop=True)
+    places["row"] = range(1, len(places) + 1)
+    places = places[[*columns, *(c for c in (*PLACE_COLUMNS, "row") if c not in columns),
+                     "geometry"]]
+    if len(places):
+        located = places.geometry.notna()
+        found = assign_districts(places, study.districts, metric_crs=study.config.metric_crs)
+        places["district"] = places["district"].where(~located | places["district"].ne(""),
+                                                      found)
+    routes = study.walking_routes if walking_routes is None else walking_routes
+    if routes is not None and routes.empty:
+        routes = None  # as without a walking-route layer
+    logger.info("Study area with %d places and %d walking routes", len(places),
+                0 if routes is None else len(routes))
+    return replace(study, places=places, walking_routes=routes)
 
 
 def _streets(config: StudyConfig, boundary: gpd.GeoDataFrame, places: gpd.GeoDataFrame,

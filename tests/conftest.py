@@ -21,11 +21,16 @@ def coverage(takasaki):
 
 
 @pytest.fixture(scope="session")
-def app():
-    """The web app on the Takasaki data; created once, as loading takes a few seconds."""
+def app(tmp_path_factory):
+    """The web app on the Takasaki data; created once, as loading takes a few seconds.
+
+    Its database (seeded from the config's files) is a GeoPackage in a temporary folder, so
+    the tests never write beside the embedded config.
+    """
     from webmap.app import create_app
 
-    return create_app({"TESTING": True})
+    database = tmp_path_factory.mktemp("app-db") / "ibasho-data.gpkg"
+    return create_app({"TESTING": True, "DATABASE": str(database)})
 
 
 @pytest.fixture

@@ -3,10 +3,18 @@
 The study area is loaded and analysed once, in :func:`create_app`, and kept on
 ``app.extensions["ibasho"]`` with the city map already rendered; a district's map is rendered
 the first time it is asked for and then kept.
+
+The editable layers (places, walking routes) and the staff accounts live in a database
+(:mod:`layers.site_database`): a GeoPackage beside the config by default
+(``<config dir>/ibasho-data.gpkg``), else ``DATABASE`` in the app config or
+``IBASHO_DATABASE_URL`` (PostGIS). On start it is migrated and, when empty, filled from the
+config's files; the maps show what is stored in it. After each change made on the staff pages
+(:mod:`webmap.admin`) the state is recomputed once (:mod:`webmap.live`).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -18,9 +26,18 @@ from flask import Flask
 from data import get_path
 from geo.coverage import CoverageResult
 from layers.planning import Plan, plan_study_area
+from layers.site_database import (
+    database_location,
+    open_site_database,
+    read_or_create_secret_key,
+    secret_key_path,
+)
 from layers.study import StudyArea, analyse_study_area, load_study_area
+from webmap.auth import init_auth
 from webmap.build import build_map
+from webmap.live import LIVE_KEY, LiveSite
 from webmap.pages import RenderedMap, render_map
+from webmap.security import configure_security
 
 logger = logging.getLogger(__name__)
 __all__ = ["IbashoState", "create_app"]
@@ -37,6 +54,10 @@ class IbashoState:
     asset_base: str
     district_url: str
     city_map: RenderedMap | None = None
+    #: 0 for the first state, one more after each refresh (caches key on it).
+    generation: int = 0
+    #: Bodies of API answers made from this state (made once, on first request).
+    api_cache: dict[str, str] = field(default_factory=dict)
     _district_maps: dict[str, RenderedMap] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,11 +65,17 @@ class IbashoState:
     def load(cls, config_path: str | Path, *, asset_base: str,
              district_url: str) -> IbashoState:
         """Load and analyse the study area of ``config_path`` and render the city map."""
-        study = load_study_area(config_path)
+        return cls.from_study(load_study_area(config_path), asset_base=asset_base,
+                              district_url=district_url)
+
+    @classmethod
+    def from_study(cls, study: StudyArea, *, asset_base: str, district_url: str,
+                   generation: int = 0) -> IbashoState:
+        """Analyse a loaded study area and render its city map."""
         coverage = analyse_study_area(study)
         plan = plan_study_area(study)
         state = cls(study=study, coverage=coverage, plan=plan, asset_base=asset_base,
-                    district_url=district_url)
+                    district_url=district_url, generation=generation)
         state.city_map = render_map(build_map(study, coverage, plan=plan,
                                               asset_base=asset_base,
                                               district_url=district_url, title_bar=False))
@@ -94,6 +121,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
        is taken as ``IBASHO_CONFIG``.
     3. ``test_config`` (``CONFIG`` is accepted there too, as ``ibasho serve`` passes it).
 
+    ``DATABASE`` (a GeoPackage path or a PostgreSQL URL) chooses the database;
+    ``SECRET_KEY`` (``IBASHO_SECRET_KEY``) the session key, else a random key is kept in
+    ``ibasho-secret.key`` beside the database; ``SESSION_COOKIE_SECURE`` defaults to on
+    except under ``TESTING`` (:mod:`webmap.security`).
+
     Examples
     --------
     >>> app = create_app({"TESTING": True})  # doctest: +SKIP
@@ -101,7 +133,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     True
     """
     app = Flask(__name__, instance_relative_config=False)
-    app.config.from_mapping(IBASHO_CONFIG=str(get_path("takasaki")), JSON_SORT_KEYS=False)
+    app.config.from_mapping(IBASHO_CONFIG=str(get_path("takasaki")), JSON_SORT_KEYS=False,
+                            DATABASE=None, SESSION_COOKIE_SECURE=None)
     app.config.from_prefixed_env("IBASHO")
     _take_config_alias(app)
     if test_config is not None:
@@ -110,22 +143,52 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Japanese names stay readable in the JSON
     app.json.sort_keys = False
 
-    state = IbashoState.load(app.config["IBASHO_CONFIG"],
-                             asset_base=f"{app.static_url_path}/vendor",
-                             district_url="/districts/{name}")
-    app.extensions["ibasho"] = state
+    base_study = load_study_area(app.config["IBASHO_CONFIG"])
+    config = base_study.config
+    location = database_location(config.directory, configured=app.config["DATABASE"])
+    site = open_site_database(base_study, location)
+    secret_key = None if app.config.get("SECRET_KEY") else \
+        read_or_create_secret_key(secret_key_path(location, config.directory))
+    configure_security(app, secret_key=secret_key, basemap_url=config.basemap.get("url"))
+    app.extensions["ibasho_users"] = site.users
+    init_auth(app)
 
-    from webmap.plan_api import plan_api
+    generations = itertools.count()
+
+    def make_state(study: StudyArea) -> IbashoState:
+        return IbashoState.from_study(study, asset_base=f"{app.static_url_path}/vendor",
+                                      district_url="/districts/{name}",
+                                      generation=next(generations))
+
+    state = make_state(site.study(base_study))
+    app.extensions["ibasho"] = state
+    live = LiveSite(app, base_study=base_study, database=site, make_state=make_state)
+    app.extensions[LIVE_KEY] = live
+
+    from webmap.admin import register_admin
     from webmap.near import near
+    from webmap.plan_api import plan_api
+    from webmap.planner import planner
     from webmap.print_views import print_page
     from webmap.views import api, pages, register_error_handlers
 
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(plan_api)
+    app.register_blueprint(planner)
     app.register_blueprint(print_page)
     app.register_blueprint(near)
     register_error_handlers(app)
+    register_admin(app)
+    live.on_refresh(_rebuild_near_index)
     logger.info("ibasho app ready: %s, %d districts", state.study.config.name,
                 len(state.study.districts))
     return app
+
+
+def _rebuild_near_index(app: Flask, state: IbashoState) -> None:
+    """The 近くの居場所 lookup tables, made again from the new places."""
+    from webmap.near import INDEX_KEY
+    from webmap.near_index import build_near_index
+
+    app.extensions[INDEX_KEY] = build_near_index(state.study, state.plan)

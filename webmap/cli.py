@@ -18,6 +18,7 @@ import click
 
 from layers.errors import LayerError, format_problems
 from layers.study import analyse_study_area, check_study_area, load_study_area
+from webmap.cli_users import users
 
 __all__ = ["main"]
 
@@ -176,7 +177,7 @@ def export(config: Path, district: str | None, all_districts: bool, paper: str,
         raise click.UsageError("Use --district NAME or --all-districts, not both.")
     study, coverage = _load(config)
     options = {"paper": paper, "orientation": orientation, "dpi": dpi, "fmt": fmt,
-               "greyscale": greyscale, "with_table": not no_table}
+               "greyscale": greyscale, "with_table": not no_table, "plan": _plan(study)}
     started = time.perf_counter()
     try:
         if all_districts:
@@ -252,6 +253,9 @@ def serve(config: Path, host: str, port: int, threads: int) -> None:
     app = create_app({"CONFIG": str(config.resolve())})
     click.echo(f"Serving {config} at http://{host}:{port}/  (Ctrl+C to stop)", err=True)
     waitress_serve(app, host=host, port=port, threads=threads)
+
+
+main.add_command(users)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from geo.coverage import CoverageResult
+from layers.planning import Plan
 from layers.study import StudyArea
 from webmap.print_fonts import JapaneseFont, find_japanese_font
 from webmap.print_layers import (
@@ -67,7 +68,7 @@ from webmap.sheet_layout import (
     draw_table,
     sheet_layout,
 )
-from webmap.style import METHOD_NOTE, POSITION_NOTES, PRINT_TEXT, UI_TEXT
+from webmap.style import POSITION_NOTES, PRINT_TEXT, UI_TEXT
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -158,14 +159,14 @@ _PREPARED: dict[tuple[int, ...], tuple[tuple, PrintLayers]] = {}
 
 
 def _layers(study: StudyArea, coverage: CoverageResult, streets: Streets | None,
-            rivers: gpd.GeoDataFrame | None) -> PrintLayers:
+            rivers: gpd.GeoDataFrame | None, plan: Plan | None = None) -> PrintLayers:
     """The projected layers of ``study``, made once per study and analysis and kept."""
-    key = (id(study), id(coverage), id(streets), id(rivers))
+    key = (id(study), id(coverage), id(streets), id(rivers), id(plan))
     cached = _PREPARED.get(key)
     if cached is not None and all(ref() is obj for ref, obj in zip(
             cached[0], (study, coverage), strict=True)):
         return cached[1]
-    layers = prepare_layers(study, coverage, streets=streets, rivers=rivers)
+    layers = prepare_layers(study, coverage, plan=plan, streets=streets, rivers=rivers)
     _PREPARED.clear()  # one study area at a time: a web app serves one
     _PREPARED[key] = ((weakref.ref(study), weakref.ref(coverage)), layers)
     return layers
@@ -272,7 +273,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
                fmt: str = "png", greyscale: bool = False, with_table: bool = True,
                qr_url: str | None = None, today: dt.date | None = None,
                streets: Streets | None = None, rivers: gpd.GeoDataFrame | None = None,
-               layers: PrintLayers | None = None) -> Sheet:
+               layers: PrintLayers | None = None, plan: Plan | None = None) -> Sheet:
     """
     Draw one sheet (see :func:`render_sheet` for the parameters) and return it unsaved.
 
@@ -282,7 +283,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
     _check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
     _check_district(study, district)
     config = study.config
-    layers = layers or _layers(study, coverage, streets, rivers)
+    layers = layers or _layers(study, coverage, streets, rivers, plan)
     font = find_japanese_font(for_pdf=fmt == "pdf")
     today = today or dt.date.today()
     attribution = list(config.attribution)
@@ -297,7 +298,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
         message = _empty_message(study, shown, district)
         rows: list[TableRow] = []
         numbered = shown.iloc[0:0]
-        notes = [METHOD_NOTE.format(detour_factor=config.detour_factor)]
+        notes = [layers.method_note]
         if config.districts_approximate:
             notes.append(UI_TEXT["approximate_note"])
         drawn = (_draw_place_table(fig, layout, shown, unlocated, district=district,
@@ -367,7 +368,7 @@ def render_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | 
                  fmt: str = "png", greyscale: bool = False, with_table: bool = True,
                  qr_url: str | None = None, today: dt.date | None = None,
                  streets: Streets | None = None,
-                 rivers: gpd.GeoDataFrame | None = None) -> bytes:
+                 rivers: gpd.GeoDataFrame | None = None, plan: Plan | None = None) -> bytes:
     """
     One printable sheet of the city or of a district, as the bytes of a PNG, PDF or SVG file.
 
@@ -395,6 +396,9 @@ def render_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | 
     streets, rivers
         Optional background layers (a :class:`geo.network.StreetNetwork` or street lines;
         river lines or water polygons).
+    plan
+        The study's plan (:func:`layers.planning.plan_study_area`): with a street network the
+        sheet shows the network isochrone and gaps, as the web map does.
 
     Raises
     ------
@@ -406,7 +410,7 @@ def render_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | 
     sheet = draw_sheet(study, coverage, district=district, paper=paper,
                        orientation=orientation, dpi=dpi, fmt=fmt, greyscale=greyscale,
                        with_table=with_table, qr_url=qr_url, today=today, streets=streets,
-                       rivers=rivers)
+                       rivers=rivers, plan=plan)
     return save_sheet(sheet, fmt)
 
 
@@ -415,7 +419,7 @@ def export_sheet(study: StudyArea, coverage: CoverageResult, *, out: Path | str,
                  orientation: str = "portrait", dpi: int = 300, fmt: str = "png",
                  greyscale: bool = False, with_table: bool = True, qr_url: str | None = None,
                  today: dt.date | None = None, streets: Streets | None = None,
-                 rivers: gpd.GeoDataFrame | None = None) -> Path:
+                 rivers: gpd.GeoDataFrame | None = None, plan: Plan | None = None) -> Path:
     """
     Write one sheet (see :func:`render_sheet`) to ``out``, all at once or not at all.
 
@@ -440,7 +444,7 @@ def export_sheet(study: StudyArea, coverage: CoverageResult, *, out: Path | str,
     data = render_sheet(study, coverage, district=district, paper=paper,
                         orientation=orientation, dpi=dpi, fmt=fmt, greyscale=greyscale,
                         with_table=with_table, qr_url=qr_url, today=today, streets=streets,
-                        rivers=rivers)
+                        rivers=rivers, plan=plan)
     _write_atomic(data, out)
     logger.info("Wrote %s (%.0f kB)", out, len(data) / 1024)
     return out
@@ -518,7 +522,8 @@ def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir:
                          qr_url_template: str | None = None, today: dt.date | None = None,
                          streets: Streets | None = None, rivers: gpd.GeoDataFrame | None = None,
                          workers: int = 1,
-                         progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
+                         progress: Callable[[str, int, int], None] | None = None,
+                         plan: Plan | None = None) -> list[Path]:
     """
     One sheet per district in ``out_dir`` (created if missing), named by :func:`sheet_filename`.
 
@@ -556,7 +561,7 @@ def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir:
         raise ExportError(msg) from exc
     _check_writable(out_dir / "sheet")
     find_japanese_font(for_pdf=fmt == "pdf")  # fail early, before any process starts
-    layers = prepare_layers(study, coverage, streets=streets, rivers=rivers)
+    layers = prepare_layers(study, coverage, plan=plan, streets=streets, rivers=rivers)
     options = {"paper": paper, "orientation": orientation, "dpi": dpi, "fmt": fmt,
                "greyscale": greyscale, "with_table": with_table,
                "qr_url_template": qr_url_template, "today": today or dt.date.today()}

@@ -70,8 +70,10 @@ class Urls:
     districts: str
     static: Callable[[str], str]
     district: Callable[[str], str]
-    #: The 印刷用の地図 page; None in the static site (printing needs the server).
+    #: The 印刷用の地図 and 計画づくり pages; None in the static site (they need the server).
     print_map: str | None = None
+    plan: str | None = None
+    near: str | None = None
 
 
 def _basis_label(basis: str | None) -> str | None:

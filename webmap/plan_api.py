@@ -2,8 +2,8 @@
 
 ``/api/isochrones`` needs a street network (404 otherwise, saying how to add one);
 ``/api/suggestions`` and ``/api/uncovered`` work in both modes; ``POST /api/what-if`` adds
-and/or removes one place and answers from the precomputed plan
-(:func:`layers.planning.what_if`) without recomputing the city. Errors have the one JSON
+and/or removes places (one, or lists of them) and answers from the precomputed plan
+(:func:`layers.planning.what_if_many`) without recomputing the city. Errors have the one JSON
 shape of :mod:`webmap.views`.
 """
 
@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, request
 
 from geo.coverage import assign_districts
 from geo.crs import STORAGE_CRS
-from layers.planning import what_if
+from layers.planning import what_if_many
 from webmap.geojson import feature_collection, json_value
 from webmap.reach_layers import method_note, suggested_sites, uncovered_by_district
 from webmap.views import (
@@ -40,7 +40,11 @@ __all__ = ["plan_api"]
 plan_api = Blueprint("plan_api", __name__, url_prefix="/api")
 
 _WHAT_IF_USAGE = ('Send a JSON object {"add": [lon, lat]} and/or {"remove": "<place_id>"}, '
-                  'e.g. {"add": [139.01, 36.32]} or {"remove": "p0012"}.')
+                  'e.g. {"add": [139.01, 36.32]} or {"remove": "p0012"}; for several changes '
+                  'at once, lists: {"add": [[lon, lat], ...], "remove": ["p0012", ...]}.')
+
+#: At most this many changes in one what-if request (each is one search on the network).
+MAX_WHAT_IF_CHANGES = 100
 
 
 @plan_api.get("/isochrones")
@@ -182,6 +186,9 @@ def api_what_if() -> Response:
     District and city coverage if one place were added (``{"add": [lon, lat]}``) and/or
     removed (``{"remove": "p0012"}``), answered from the precomputed reach without
     recomputing the city. ``districts`` lists the districts whose coverage changed.
+
+    Several changes at once are lists (``{"add": [[lon, lat], ...], "remove": ["p0012",
+    ...]}``, either may be empty); ``added`` and ``removed`` are then lists too.
     """
     state = _state()
     body = request.get_json(silent=True, force=True)
@@ -193,15 +200,24 @@ def api_what_if() -> Response:
     add, remove = body.get("add"), body.get("remove")
     if add is None and remove is None:
         _fail(400, "Nothing to change. " + _WHAT_IF_USAGE)
-    lonlat = _lonlat(add) if add is not None else None
-    if remove is not None and (not isinstance(remove, str) or not remove):
-        _fail(400, f'"remove" must be a place id such as "p0012", got {remove!r}; '
-                   "see /api/places for the ids.")
+    many_adds = isinstance(add, list) and (not add or isinstance(add[0], list | tuple))
+    lonlats = ([_lonlat(value) for value in add] if many_adds
+               else [] if add is None else [_lonlat(add)])
+    many_removes = isinstance(remove, list)
+    place_ids = remove if many_removes else [] if remove is None else [remove]
+    for place_id in place_ids:
+        if not isinstance(place_id, str) or not place_id:
+            _fail(400, f'"remove" must be a place id such as "p0012" (or a list of them), got '
+                       f"{place_id!r}; see /api/places for the ids.")
+    if len(lonlats) + len(place_ids) > MAX_WHAT_IF_CHANGES:
+        _fail(400, f"At most {MAX_WHAT_IF_CHANGES} changes at once, got "
+                   f"{len(lonlats) + len(place_ids)}.")
     if state.study.population is None:
         _fail(404, "What-if needs a population layer: add [layers.population] to the config.")
     started = time.perf_counter()
     try:
-        result = what_if(state.study, state.plan, add_lonlat=lonlat, remove_place_id=remove)
+        result = what_if_many(state.study, state.plan, add_lonlats=lonlats,
+                              remove_place_ids=place_ids)
     except ValueError as exc:
         hint = " See /api/places for the ids." if str(exc).startswith("No place") else ""
         _fail(400, f"{exc}{hint}")
@@ -213,17 +229,19 @@ def api_what_if() -> Response:
     changed = set(districts.loc[districts["change"].abs() > 1e-9, "district"])
     districts = districts[districts["district"].isin(changed)]
     elapsed_ms = (time.perf_counter() - started) * 1000
-    places = state.study.places
-    added = None
-    if lonlat is not None:
-        point = gpd.GeoDataFrame(geometry=[shapely.Point(*lonlat)], crs=STORAGE_CRS)
-        added = {"lonlat": list(lonlat), "district": str(assign_districts(
-            point, state.study.districts, metric_crs=state.study.config.metric_crs).iloc[0])}
-    removed = None
-    if remove is not None:
-        place = places[places["place_id"] == remove].iloc[0]
-        removed = {"place_id": remove, "name": str(place["name"]),
-                   "district": str(place["district"])}
+    places = state.study.places.set_index("place_id")
+    added = []
+    if lonlats:
+        points = gpd.GeoDataFrame(geometry=[shapely.Point(*lonlat) for lonlat in lonlats],
+                                  crs=STORAGE_CRS)
+        found = assign_districts(points, state.study.districts,
+                                 metric_crs=state.study.config.metric_crs)
+        added = [{"lonlat": list(lonlat), "district": str(district)}
+                 for lonlat, district in zip(lonlats, found, strict=True)]
+    removed = [{"place_id": place_id, "name": str(places.loc[place_id, "name"]),
+                "district": str(places.loc[place_id, "district"])}
+               for place_id in dict.fromkeys(place_ids)]
+    # the answer mirrors the question: one change as an object, a list as a list
     return current_app.json.response({
         "ok": True,
         "method": result["method"],
@@ -231,8 +249,8 @@ def api_what_if() -> Response:
         "unit": result["unit"],
         "thresholds": [float(t) for t in result["thresholds"]],
         "basis": state.plan.basis,
-        "added": added,
-        "removed": removed,
+        "added": added if many_adds else (added[0] if added else None),
+        "removed": removed if many_removes else (removed[0] if removed else None),
         "city": [_row(r, []) for r in city.to_dict(orient="records")],
         "districts": [_row(r, ["district"]) for r in districts.to_dict(orient="records")],
         "elapsed_ms": round(elapsed_ms, 3),

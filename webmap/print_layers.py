@@ -23,8 +23,11 @@ from pyproj import Transformer
 
 from geo.coverage import CoverageResult
 from geo.crs import STORAGE_CRS, to_metric
+from layers.planning import Plan
 from layers.study import StudyArea
 from webmap.build import default_radius, walk_minutes
+from webmap.reach_layers import merged_isochrones, method_note
+from webmap.style import LAYER_LABELS, PLAN_TEXT
 
 if TYPE_CHECKING:
     from geo.network import StreetNetwork
@@ -59,6 +62,12 @@ class PrintLayers:
     buffer_minutes: int
     gaps: gpd.GeoDataFrame
     gap_radius_m: float
+    #: Legend labels of the reach area and the gaps: the web map's own (straight-line buffers,
+    #: or network isochrones and gaps when a street network is loaded).
+    reach_label: str
+    gap_label: str
+    #: How reach was computed (直線距離による概算, or 道のり …), printed under the legend.
+    method_note: str
     streets: np.ndarray | None
     rivers: gpd.GeoSeries | None
     approximate: bool
@@ -84,6 +93,7 @@ class MapView:
 
 
 def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
+                   plan: Plan | None = None,
                    streets: Streets | None = None,
                    rivers: gpd.GeoDataFrame | None = None) -> PrintLayers:
     """
@@ -91,6 +101,10 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
 
     Parameters
     ----------
+    plan
+        With a street network, the sheet shows what the web map opens with: the middle
+        network isochrone and the gaps beyond the largest threshold, instead of the
+        straight-line circles.
     streets
         A :class:`geo.network.StreetNetwork` or a GeoDataFrame of street lines (optional).
     rivers
@@ -106,6 +120,22 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
     gap_radius = max(radii) if radii else 0.0
     gaps = _valid(to_metric(coverage.gaps, crs))
     gaps = gaps[gaps["radius_m"] == gap_radius]
+    buffer = selected.geometry.iloc[0] if len(selected) else None
+    minutes = walk_minutes(shown, speed_m_per_min=config.speed_m_per_min,
+                           detour_factor=config.detour_factor)
+    reach_label = LAYER_LABELS["buffer"].format(radius_m=shown, minutes=minutes)
+    gap_label = LAYER_LABELS["gap"].format(radius_m=gap_radius)
+    if plan is not None and plan.network is not None:
+        network = plan.network
+        thresholds = sorted(config.minutes)
+        middle, largest = thresholds[len(thresholds) // 2], thresholds[-1]
+        merged = merged_isochrones(study, plan)  # block holes filled, as on the web map
+        merged = merged[merged["minutes"] == middle]
+        buffer = _valid(merged).geometry.union_all() if len(merged) else None
+        reach_label = PLAN_TEXT["isochrone"].format(minutes=middle)
+        if network.gaps is not None:
+            gaps = _valid(to_metric(network.gaps[network.gaps["minutes"] == largest], crs))
+            gap_label = PLAN_TEXT["network_gap"].format(minutes=largest)
     stops_xy = np.empty((0, 2))
     if study.stops is not None and len(study.stops):
         stops_m = to_metric(study.stops[["geometry"]], crs)
@@ -119,13 +149,15 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
         stops_xy=stops_xy,
         bus_routes=_lines_metric(study.bus_routes, crs),
         walking_routes=_lines_metric(study.walking_routes, crs),
-        buffer=selected.geometry.iloc[0] if len(selected) else None,
+        buffer=buffer,
         radii_m=tuple(sorted(radii)),
         buffer_radius_m=shown,
-        buffer_minutes=walk_minutes(shown, speed_m_per_min=config.speed_m_per_min,
-                                    detour_factor=config.detour_factor),
+        buffer_minutes=minutes,
         gaps=gaps,
         gap_radius_m=gap_radius,
+        reach_label=reach_label,
+        gap_label=gap_label,
+        method_note=method_note(study, plan),
         streets=_street_segments(streets, crs),
         rivers=None if rivers is None or rivers.empty else to_metric(rivers, crs).geometry,
         approximate=config.districts_approximate,

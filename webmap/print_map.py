@@ -200,14 +200,11 @@ def _draw_areas(d: _Drawing) -> list[LegendEntry]:
         position = min(layers.radii_m.index(layers.buffer_radius_m), len(RADIUS_COLORS) - 1)
         style = buffer_area_style(RADIUS_COLORS[position], greyscale=d.greyscale)
         if d.add_area([layers.buffer], style, zorder=3):
-            legend.append(LegendEntry(section, LAYER_LABELS["buffer"].format(
-                radius_m=layers.buffer_radius_m, minutes=layers.buffer_minutes), "area",
-                area=style))
+            legend.append(LegendEntry(section, layers.reach_label, "area", area=style))
     if not layers.gaps.empty:
         style = gap_area_style(greyscale=d.greyscale)
         if d.add_area(layers.gaps.geometry.values, style, zorder=4):
-            legend.append(LegendEntry(section, LAYER_LABELS["gap"].format(
-                radius_m=layers.gap_radius_m), "area", area=style))
+            legend.append(LegendEntry(section, layers.gap_label, "area", area=style))
     return legend
 
 

@@ -101,14 +101,14 @@ def sheet() -> Response:
     if qr:
         qr_url = (url_for("pages.district", name=district, _external=True) if district
                   else url_for("pages.index", _external=True))
-    key = (district, qr_url, *sorted(options.items()))
+    key = (state.generation, district, qr_url, *sorted(options.items()))  # new data: new key
     with _cache_lock:
         data = _cache.get(key)
         if data is not None:
             _cache.move_to_end(key)
     if data is None:
         data = render_sheet(state.study, state.coverage, district=district, qr_url=qr_url,
-                            **options)
+                            plan=state.plan, **options)
         with _cache_lock:
             _cache[key] = data
             while len(_cache) > CACHE_SIZE:

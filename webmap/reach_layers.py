@@ -116,7 +116,7 @@ def threshold_text(config: StudyConfig, *, method: str, threshold: float,
 
 def method_note(study: StudyArea, plan: Plan | None) -> str:
     """
-    How walking reach was computed: ``道のりによる計算（profile）・坂を考慮／平坦と仮定``
+    How walking reach was computed: ``道のりによる計算・profile・坂を考慮／平坦と仮定``
     with a street network, else ``直線距離による概算（迂回係数1.3）``.
     """
     if not _has_network(plan):
@@ -150,7 +150,7 @@ def _fill_block_holes(geometry: shapely.Geometry, *,
     return shapely.union_all(polygons) if polygons else geometry
 
 
-def _merged_isochrones(study: StudyArea, plan: Plan) -> gpd.GeoDataFrame:
+def merged_isochrones(study: StudyArea, plan: Plan) -> gpd.GeoDataFrame:
     """All places merged, one row per threshold, block holes filled, in the metric CRS."""
     isochrones = plan.network.isochrones
     merged = isochrones[(isochrones["place"] == -1) & ~isochrones.geometry.is_empty]
@@ -180,7 +180,7 @@ def isochrone_layers(study: StudyArea, plan: Plan | None) -> list:
     """
     if not _has_network(plan):
         return []
-    merged = _merged_isochrones(study, plan)
+    merged = merged_isochrones(study, plan)
     if merged.empty:
         return []
     # not clipped to a district's view, like the straight-line circles
@@ -216,7 +216,7 @@ def network_gap_layers(study: StudyArea, plan: Plan | None, *,
         return []
     metric_crs = study.config.metric_crs
     gaps = _touching(plan.network.gaps, box).to_crs(metric_crs)
-    merged = _merged_isochrones(study, plan)
+    merged = merged_isochrones(study, plan)
     reached = dict(zip(merged["minutes"], merged.geometry, strict=True))
     # clipped to each gap's box first: a city's isochrone is large, a district's gap is not
     shapes = [shapely.difference(gap, shapely.clip_by_rect(reached[m], *gap.bounds))

@@ -26,9 +26,11 @@ from flask import (
     request,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
 from layers.planning import NetworkAnalysis
+from webmap.admin_text import ADMIN_TEXT, ERROR_TEXT
 from webmap.app import IbashoState
 from webmap.geojson import feature_collection, json_value
 from webmap.pages import (
@@ -117,7 +119,8 @@ def _network() -> NetworkAnalysis:
 
 def _urls() -> Urls:
     return Urls(home=url_for("pages.index"), districts=url_for("pages.districts"),
-                print_map=url_for("print_page.form"),
+                print_map=url_for("print_page.form"), plan=url_for("planner.page"),
+                near=url_for("near.near_page"),
                 static=lambda path: url_for("static", filename=path),
                 district=lambda name: url_for("pages.district", name=name))
 
@@ -171,8 +174,8 @@ def _geojson_response(key: str, make: Callable[[], dict]) -> Response:
 
 
 def _state_cache(key: str, make: Callable[[], str]) -> str:
-    """API bodies are made once per app (the data never changes while it runs)."""
-    cache = current_app.extensions.setdefault("ibasho_api_cache", {})
+    """API bodies are made once per state (a change on the staff pages makes a new state)."""
+    cache = _state().api_cache
     if key not in cache:
         cache[key] = make()
     return cache[key]
@@ -363,7 +366,9 @@ def _error_response(status: int, message: str, details: dict[str, Any]) -> Respo
         response.status_code = status
         return response
     heading = {404: PAGE_TEXT["not_found"], 400: PAGE_TEXT["bad_request"]}.get(
-        status, PAGE_TEXT["server_error"])
+        status, ERROR_TEXT.get(status, {}).get("heading", PAGE_TEXT["server_error"]))
+    if status in ERROR_TEXT:
+        details = {"page_message": message, **details}
     state = current_app.extensions.get("ibasho")
     context = (page_context(state.study, state.coverage, state.plan) if state
                else {"text": PAGE_TEXT})
@@ -379,6 +384,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> Response:
         details = dict(getattr(error, "details", {}))
+        if isinstance(error, CSRFError):
+            error.description = f"{ADMIN_TEXT['csrf_failed']} ({error.description})"
+            details["page_message"] = ADMIN_TEXT["csrf_failed"]
+        elif error.code in ERROR_TEXT and error.description == type(error).description:
+            error.description = ERROR_TEXT[error.code]["message"]  # werkzeug's English default
         if ("districts" in details and not _wants_json() and request.view_args
                 and "name" in request.view_args):
             details["page_message"] = PAGE_TEXT["unknown_district"].format(

@@ -386,7 +386,7 @@ def test_network_isochrones(nagoya_client):
 def test_network_coverage_and_comparison(nagoya_client):
     body = nagoya_client.get("/api/coverage").get_json()
     assert body["method"] == "network"
-    assert body["method_note"] == "道のりによる計算（高齢者（毎分60 m））・平坦と仮定"
+    assert body["method_note"] == "道のりによる計算・高齢者（毎分60 m）・平坦と仮定"
     assert body["minutes"] == [3.0, 5.0, 8.0] and body["slope_aware"] is False
     assert len(body["network"]["districts"]) == 2 * 3 and len(body["network"]["city"]) == 3
     assert len(body["comparison"]) == 2 * 3
@@ -429,7 +429,7 @@ def test_network_what_if(nagoya_app, nagoya_client):
 def test_network_pages(nagoya_client):
     html = nagoya_client.get("/districts/" + quote("栄")).get_data(as_text=True)
     assert "直線距離と道のりの比較" in html and "道のりで圏内" in html
-    assert "道のりによる計算（高齢者（毎分60 m））・平坦と仮定" in html
+    assert "道のりによる計算・高齢者（毎分60 m）・平坦と仮定" in html
     assert "&lt;img src=x onerror=alert(7)&gt;候補" in html and "<img src=x" not in html
     listing = nagoya_client.get("/districts").get_data(as_text=True)
     assert "直線距離と道のりの比較" in listing

@@ -301,7 +301,7 @@ def test_network_mode_layers(nagoya):
     assert layers[uncovered] is False
     assert layers[PLAN_TEXT["suggestions"].format(k=3)] is False
     page = m.get_root().render()
-    assert contains(page, "道のりによる計算（高齢者（毎分60 m））・平坦と仮定")
+    assert contains(page, "道のりによる計算・高齢者（毎分60 m）・平坦と仮定")
     assert contains(page, "直線の徒歩圏と空白地域は直線距離による概算（迂回係数1.3）")
     district_map = build_map(study, coverage, plan=plan, district="栄", asset_base="vendor")
     assert shown_layers(district_map)[PLAN_TEXT["suggestions"].format(k=3)] is True

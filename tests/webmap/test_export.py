@@ -491,3 +491,21 @@ def test_wrap_text_fits_and_keeps_numbers_whole():
     assert all(text_width_mm(line, 8.5, family=family) <= 30 for line in lines)
     assert any("027-386-2270" in line for line in lines)
     assert not any(line.startswith(("・", "）", "、")) for line in lines)
+
+
+def test_network_sheet_shows_what_the_web_map_shows(tmp_path) -> None:
+    """With streets loaded, the sheet draws the network isochrone and gaps, labelled as such."""
+    from nagoya_city import MINUTES, write_nagoya_config
+
+    from layers.planning import plan_study_area
+    from layers.study import analyse_study_area, load_study_area
+    from webmap.export import draw_sheet
+
+    study = load_study_area(write_nagoya_config(tmp_path))
+    plan = plan_study_area(study)
+    sheet = draw_sheet(study, analyse_study_area(study), paper="A4", dpi=150, plan=plan)
+    labels = sheet.legend_labels
+    middle = sorted(MINUTES)[len(MINUTES) // 2]
+    assert f"徒歩{middle}分圏（道のり）" in labels
+    assert f"空白地域（道のりで{max(MINUTES)}分圏外）" in labels
+    assert not any("直線" in label for label in labels)

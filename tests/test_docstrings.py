@@ -1,0 +1,22 @@
+"""The Examples in the docstrings of geo/, layers/ and data/ run, and stay true."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import geo
+import layers
+
+MODULES = ["data"] + [f"{package.__name__}.{info.name}" for package in (geo, layers)
+                      for info in pkgutil.iter_modules(package.__path__)]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"

@@ -1,0 +1,186 @@
+"""Who is logged in, what they may do, and CSRF protection for every form.
+
+The contract other pages build on (keep it stable):
+
+- :func:`current_user` → :class:`User` (``name``, ``role``) or None;
+- :func:`login_required` (``role="viewer"``, ``"editor"`` or ``"admin"``): an HTML request
+  without a login is sent to ``/admin/login?next=…``, a JSON request (``/api/…``, a JSON body
+  or an ``Accept: application/json``) gets 401 ``{"ok": false, …}``; a login with too small a
+  role gets 403;
+- :func:`has_role` (roles are ordered: viewer < editor < admin);
+- :data:`csrf` (Flask-WTF ``CSRFProtect``), set up for the whole app by :func:`init_auth`:
+  every POST/PUT/PATCH/DELETE needs the token, from a form field ``csrf_token`` (templates call
+  ``{{ csrf_token() }}``) or the ``X-CSRFToken`` header (JSON posts); a missing or wrong token
+  is a 400. The public ``POST /api/what-if`` changes nothing and is exempt.
+
+Accounts live in the database (:class:`layers.users.UserStore`, on
+``app.extensions["ibasho_users"]``); the session keeps only the name, and every request checks
+that the account still exists and is not disabled, so disabling an account logs it out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, g, redirect, request, session
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from layers.users import ROLES
+
+logger = logging.getLogger(__name__)
+__all__ = [
+    "ROLES",
+    "SESSION_KEY",
+    "User",
+    "csrf",
+    "current_user",
+    "has_role",
+    "init_auth",
+    "login_required",
+    "login_user",
+    "logout_user",
+]
+
+#: The session key holding the logged-in name.
+SESSION_KEY = "user_name"
+
+#: Where HTML requests without a login are sent.
+LOGIN_PATH = "/admin/login"
+
+#: CSRF protection for the whole app (:func:`init_auth` installs it).
+csrf = CSRFProtect()
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class User:
+    """A logged-in staff member."""
+
+    name: str
+    role: str
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether the user may change places and routes (editor or admin)."""
+        return has_role(self, "editor")
+
+
+def has_role(user: User | None, role: str) -> bool:
+    """
+    Whether ``user`` has ``role`` or a larger one (viewer < editor < admin).
+
+    Raises
+    ------
+    ValueError
+        If ``role`` is not one of :data:`ROLES`.
+
+    Examples
+    --------
+    >>> has_role(User("sato", "editor"), "viewer"), has_role(User("sato", "editor"), "admin")
+    (True, False)
+    >>> has_role(None, "viewer")
+    False
+    """
+    if role not in ROLES:
+        msg = f"Unknown role {role!r}; use one of: {', '.join(ROLES)}."
+        raise ValueError(msg)
+    if user is None or user.role not in ROLES:
+        return False
+    return ROLES.index(user.role) >= ROLES.index(role)
+
+
+def current_user() -> User | None:
+    """The user logged in on this request (None without a login or for a disabled account)."""
+    if "ibasho_user" in g:
+        return g.ibasho_user
+    user = None
+    name = session.get(SESSION_KEY)
+    users = current_app.extensions.get("ibasho_users")
+    if isinstance(name, str) and users is not None:
+        account = users.get(name)
+        if account is not None and account.active:
+            user = User(name=account.name, role=account.role)
+        else:
+            session.pop(SESSION_KEY, None)
+    g.ibasho_user = user
+    return user
+
+
+def login_user(user: User) -> None:
+    """Start a session for ``user`` (a fresh session: nothing from before the login is kept)."""
+    session.clear()
+    session[SESSION_KEY] = user.name
+    session.permanent = True
+    g.ibasho_user = user
+    logger.info("%s logged in (%s)", user.name, user.role)
+
+
+def logout_user() -> None:
+    """End the session."""
+    user = current_user()
+    session.clear()
+    g.ibasho_user = None
+    if user is not None:
+        logger.info("%s logged out", user.name)
+
+
+def _wants_json() -> bool:
+    if request.path == "/api" or request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def login_required(role: str = "viewer") -> Callable[[_F], _F]:
+    """
+    A view decorator: the view runs only for a logged-in user with at least ``role``.
+
+    Without a login, HTML requests are redirected to ``/admin/login?next=<this page>`` and
+    JSON requests get 401; with too small a role the answer is 403.
+
+    Examples
+    --------
+    >>> @login_required("editor")  # doctest: +SKIP
+    ... def edit_place(place_id): ...
+    """
+    if role not in ROLES:
+        msg = f"Unknown role {role!r}; use one of: {', '.join(ROLES)}."
+        raise ValueError(msg)
+
+    def decorate(view: _F) -> _F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                if _wants_json():
+                    raise Unauthorized(description="ログインが必要です。 Log in first.")
+                target = request.full_path.rstrip("?")
+                return redirect(f"{LOGIN_PATH}?{urlencode({'next': target})}")
+            if not has_role(user, role):
+                raise Forbidden(description=f"この操作には「{role}」以上の権限が必要です。 "
+                                            f"This needs the {role} role.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def init_auth(app: Flask) -> None:
+    """
+    Install CSRF protection and make :func:`current_user` available in templates.
+
+    The public ``POST /api/what-if`` (it answers a question and stores nothing) is exempt.
+    """
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
+    csrf.init_app(app)
+    csrf.exempt("webmap.plan_api.api_what_if")  # by name: works before or after registering
+    app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.globals["has_role"] = has_role

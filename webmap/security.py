@@ -1,0 +1,162 @@
+"""Safety settings of the app: session key and cookies, upload limits, security headers.
+
+- ``SECRET_KEY``: from ``IBASHO_SECRET_KEY`` (or ``test_config``), else a random key kept in
+  a file beside the database (mode 0600, :func:`layers.site_database.read_or_create_secret_key`);
+  never a key written in the code.
+- Session cookies: HttpOnly, SameSite=Lax, and Secure unless ``TESTING`` (set
+  ``IBASHO_SESSION_COOKIE_SECURE=false`` to serve staff pages over plain http on a trusted
+  network; behind an https proxy keep the default).
+- Uploads: at most :data:`MAX_UPLOAD_BYTES` (413 otherwise), and only
+  :data:`UPLOAD_SUFFIXES` (415 otherwise), each with a Japanese message.
+- Headers on every response: a Content-Security-Policy (below), ``X-Content-Type-Options:
+  nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` and
+  ``Permissions-Policy: geolocation=(self)``.
+
+Content-Security-Policy: the folium map pages (``/``, ``/districts/…``) are made of inline
+scripts, so the site-wide policy allows ``script-src 'self' 'unsafe-inline'``; every value from
+the data is escaped before it reaches those scripts (:mod:`webmap.popups`), which is what keeps
+them safe. The staff pages under ``/admin`` load only their own script files and get the
+strict ``script-src 'self'``. Map tiles come from the config's basemap host (``img-src``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+
+logger = logging.getLogger(__name__)
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "UPLOAD_SUFFIXES",
+    "configure_security",
+    "content_security_policy",
+    "upload_suffix",
+]
+
+#: The largest request body accepted (an upload of places): 5 MB.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+#: File types accepted for an upload of places.
+UPLOAD_SUFFIXES = (".csv", ".geojson", ".json")
+
+#: How long a staff login lasts.
+SESSION_LIFETIME = timedelta(hours=8)
+
+#: Paths that get the strict policy (no inline scripts).
+STRICT_PREFIXES = ("/admin", "/plan")
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def upload_suffix(filename: str | None) -> str | None:
+    """
+    The suffix of an uploaded file's name if it is an accepted type, else None.
+
+    Only the suffix is taken from the name: the file is never stored under it.
+
+    Examples
+    --------
+    >>> upload_suffix("場所一覧.CSV"), upload_suffix("../../etc/passwd"), upload_suffix("a.csv.exe")
+    ('.csv', None, None)
+    """
+    if not filename:
+        return None
+    suffix = Path(filename.replace("\\", "/")).suffix.lower()
+    return suffix if suffix in UPLOAD_SUFFIXES else None
+
+
+def content_security_policy(*, strict: bool, tile_hosts: tuple[str, ...] = ()) -> str:
+    """
+    The Content-Security-Policy header of a page.
+
+    Examples
+    --------
+    >>> "script-src 'self';" in content_security_policy(strict=True)
+    True
+    >>> "script-src 'self' 'unsafe-inline'" in content_security_policy(strict=False)
+    True
+    """
+    scripts = "'self'" if strict else "'self' 'unsafe-inline'"
+    images = " ".join(("'self'", "data:", "blob:", *tile_hosts))
+    return ("default-src 'self'; "
+            f"script-src {scripts}; "
+            "style-src 'self' 'unsafe-inline'; "
+            f"img-src {images}; "
+            "font-src 'self' data:; "
+            "connect-src 'self'; "
+            "object-src 'none'; "
+            "base-uri 'self'; "
+            "form-action 'self'; "
+            "frame-ancestors 'none'")
+
+
+def _tile_hosts(basemap_url: str | None) -> tuple[str, ...]:
+    """The scheme and host of the basemap's tiles (``{s}`` subdomains as a wildcard)."""
+    if not basemap_url:
+        return ()
+    parts = urlsplit(basemap_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ()
+    host = parts.hostname.replace("{s}", "*")
+    if "{" in host:
+        return ()
+    port = f":{parts.port}" if parts.port else ""
+    return (f"{parts.scheme}://{host}{port}",)
+
+
+def configure_security(app: Flask, *, secret_key: str | None, basemap_url: str | None) -> None:
+    """
+    Set the session key, cookie flags and upload limit, and add the headers to every response.
+
+    Parameters
+    ----------
+    app
+        The app; ``SECRET_KEY`` already in its config (from the environment or a test) wins.
+    secret_key
+        The key to use otherwise (from the key file beside the database).
+    basemap_url
+        The tile URL template of the map, whose host ``img-src`` allows.
+    """
+    if not app.config.get("SECRET_KEY"):
+        if not secret_key:
+            msg = "No SECRET_KEY: set IBASHO_SECRET_KEY or give a key file."
+            raise RuntimeError(msg)
+        app.config["SECRET_KEY"] = secret_key
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit
+        app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_NAME"] = "ibasho_session"
+    secure = app.config.get("SESSION_COOKIE_SECURE")  # None: not set (create_app's default)
+    if secure is None:
+        secure = not app.testing
+    app.config["SESSION_COOKIE_SECURE"] = _truthy(secure)
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    if not app.config["SESSION_COOKIE_SECURE"] and not app.testing:
+        logger.warning("Session cookies are sent over plain http (SESSION_COOKIE_SECURE is "
+                       "off): serve the staff pages over https only on a trusted network.")
+    strict = content_security_policy(strict=True, tile_hosts=_tile_hosts(basemap_url))
+    relaxed = content_security_policy(strict=False, tile_hosts=_tile_hosts(basemap_url))
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        path = request.path
+        is_strict = any(path == p or path.startswith(p + "/") for p in STRICT_PREFIXES)
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", strict if is_strict else relaxed)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "geolocation=(self)")
+        if is_strict:
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
