@@ -103,8 +103,9 @@ def suggest_sites(reach: Reach, people: People, candidates: Snapped, *, minutes:
         best, best_gain = -1, 0.0
         while True:
             top = int(np.argmax(stale_bound))
-            if not np.isfinite(stale_bound[top]) or (best >= 0 and best_gain >= stale_bound[top]):
-                break
+            if (not np.isfinite(stale_bound[top]) or stale_bound[top] <= 0
+                    or (best >= 0 and best_gain >= stale_bound[top])):
+                break  # nobody left to gain, or the best found beats every other bound
             # search the stale candidates of the best one's tile together, on a local graph
             batch = np.flatnonzero((tile == tile[top]) & (stale_bound > best_gain))
             batch = batch[np.argsort(-stale_bound[batch])[:_BATCH]]
@@ -244,7 +245,7 @@ class _PeopleEntries:
         covered = total <= minutes
         # people on a candidate's own street walk straight along it
         extra_c, extra_p = self._same_edge(candidates, minutes)
-        if len(extra_p):
+        if len(extra_p) and len(person):  # (no uncovered person near: nothing to add)
             column = np.searchsorted(person, extra_p)
             column = np.minimum(column, len(person) - 1)
             found = person[column] == extra_p

@@ -136,3 +136,14 @@ def test_what_if_equals_full_recomputation(town: dict) -> None:
     pd.testing.assert_frame_equal(removed.table, expected.table)
     assert removed.city["covered"].iloc[0] <= full.city["covered"].iloc[-1]
     assert (removed.table["covered"] <= removed.table["population"]).all()
+
+
+def test_no_suggestion_when_nobody_is_left_to_reach(town: dict) -> None:
+    """Every person already covered: an empty table, not a crash on an empty batch."""
+    people = town["people"]
+    reach = town["reach"]
+    current, _ = point_minutes(reach, people.snapped)
+    covered_only = People(people.snapped, np.where(current <= MINUTES, people.weights, 0.0),
+                          people.district, people.district_names, people.basis)
+    suggestion = suggest_sites(reach, covered_only, town["candidates"], minutes=MINUTES, k=3)
+    assert suggestion.table.empty
