@@ -9,8 +9,6 @@ not go to the test server (basemap tiles) is aborted. Screenshots go to
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +16,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from browser_support import launch_chromium, screenshot_folder, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 
 #: 80 m north of the 岩鼻長寿センター前 stop (Takasaki), 130 m north of 岩鼻長寿センター.
@@ -30,29 +26,8 @@ IWAHANA = {"latitude": 36.30685, "longitude": 139.05982}
 
 @pytest.fixture(scope="module")
 def near_browser():
-    """Debian's Chromium, headless (skipped when it or playwright is missing)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def serve(app) -> Iterator[str]:
-    """Serve ``app`` with werkzeug on 127.0.0.1 and a free port in a thread; yield its URL."""
-    from werkzeug.serving import make_server
-
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
+    """Debian's Chromium, headless (see :func:`browser_support.launch_chromium`)."""
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +38,7 @@ def near_server(app) -> Iterator[str]:
 
 @pytest.fixture
 def screenshots(tmp_path) -> Path:
-    folder = Path(os.environ.get("IBASHO_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_folder(tmp_path)
 
 
 @dataclass

@@ -7,20 +7,16 @@ requests are aborted (offline); any other console error (a CSP violation include
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from admin_helpers import PASSWORD
+from browser_support import launch_chromium, screenshot_folder, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TILE_HOSTS = {"cyberjapandata.gsi.go.jp"}
 DESKTOP = {"width": 1280, "height": 900}
 EVIL = "<script>alert(1)</script>いこいの家"
@@ -28,40 +24,24 @@ EVIL = "<script>alert(1)</script>いこいの家"
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
 def admin_server(tmp_path_factory):
     """The store-backed app (a GeoPackage) with an editor, served on 127.0.0.1."""
-    from werkzeug.serving import make_server
-
     from webmap.app import create_app
 
     folder = tmp_path_factory.mktemp("admin-browser")
     app = create_app({"TESTING": True, "DATABASE": str(folder / "ibasho-data.gpkg"),
                       "UPLOAD_FOLDER": str(folder / "uploads")})
     app.extensions["ibasho_users"].create_user("henshu", PASSWORD, role="editor")
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
+    yield from serve(app)
 
 
 @pytest.fixture
 def screenshots(tmp_path) -> Path:
-    folder = Path(os.environ.get("IBASHO_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_folder(tmp_path)
 
 
 class Session:

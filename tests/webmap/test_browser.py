@@ -7,7 +7,6 @@ basemap tiles cannot load: their requests are aborted and their console errors i
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from pathlib import Path
 from urllib.parse import quote, urlparse
@@ -15,6 +14,7 @@ from urllib.parse import quote, urlparse
 import geopandas as gpd
 import pandas as pd
 import pytest
+from browser_support import launch_chromium, screenshot_folder, serve
 from nagoya_city import EVIL_CANDIDATE, write_nagoya_config
 from shapely import Point
 
@@ -24,9 +24,6 @@ from webmap.style import ISOCHRONE_COLORS, NETWORK_GAP_STYLE, PLAN_TEXT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TILE_HOSTS = {"cyberjapandata.gsi.go.jp"}
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
@@ -35,34 +32,18 @@ DISTRICT = "中央・南・城南"
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
 def server(app):
     """The app served by werkzeug on 127.0.0.1 and a free port, in a thread."""
-    from werkzeug.serving import make_server
-
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
+    yield from serve(app)
 
 
 @pytest.fixture
 def screenshots(tmp_path) -> Path:
-    folder = Path(os.environ.get("IBASHO_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_folder(tmp_path)
 
 
 def settle(page) -> None:
