@@ -169,7 +169,7 @@ def test_draw_a_walking_route(session, admin_server, screenshots):
     page.select_option("#kind", "歴史探訪")
     for _ in range(4):  # from the whole city to a few streets
         page.click("#route-map .leaflet-control-zoom-in")
-        page.wait_for_timeout(350)
+        page.wait_for_timeout(600)  # let the zoom animation end before the next click
     box = page.locator("#route-map").bounding_box()
     for dx, dy in [(-200, 40), (-60, 0), (80, -30), (220, -60)]:
         page.mouse.click(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy)
