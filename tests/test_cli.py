@@ -14,7 +14,10 @@ from webmap.cli import main
 
 
 @pytest.fixture
-def runner() -> CliRunner:
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A CLI runner whose site database is a fresh path (so builds read the config's files)."""
+    monkeypatch.setenv("IBASHO_DATABASE", str(tmp_path / "no-database-yet.gpkg"))
+    monkeypatch.delenv("IBASHO_DATABASE_URL", raising=False)
     return CliRunner()
 
 
@@ -78,3 +81,27 @@ def test_build_to_unwritable_folder(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["build", str(get_path("takasaki")), "--out", str(blocker / "x")])
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+def test_build_shows_the_places_staff_edited(runner: CliRunner, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once `ibasho serve` keeps a database, `ibasho build` maps its places, not the file's."""
+    from layers.site_database import open_site_database
+    from layers.study import load_study_area
+
+    database = tmp_path / "site.gpkg"
+    study = load_study_area(get_path("takasaki"))
+    site = open_site_database(study, str(database))  # seeded from the config's 76 places
+    site.places.add_place({"name": "新しいサロン", "category": "サロン", "lon": 139.0046,
+                           "lat": 36.3219, "position_source": "exact:地理院地図"},
+                          user="suzuki")
+    site.places.retire_place("p0001", expected_version=1, user="suzuki")
+    monkeypatch.setenv("IBASHO_DATABASE", str(database))
+    out = tmp_path / "site"
+    result = runner.invoke(main, ["build", str(get_path("takasaki")), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "places from the database" in result.stderr
+    places = pyogrio.read_dataframe(out / "ibasho.gpkg", layer="places")
+    assert len(places) == 76  # 76 + 1 added - 1 retired
+    assert "新しいサロン" in set(places["name"]) and "4区のえんがわ" not in set(places["name"])
+    assert "新しいサロン" in (out / "index.html").read_text(encoding="utf-8")

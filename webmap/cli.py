@@ -73,6 +73,7 @@ def _load(config: Path):
         click.echo(format_problems(exc.problems), err=True)
         raise click.ClickException(
             f"{config} has data errors; run `ibasho check {config}` for the full list.") from None
+    study = _with_stored_places(study)
     coverage = analyse_study_area(study)
     for _, row in coverage.city.iterrows():
         people = ("" if row.population != row.population  # NaN: no population layer
@@ -82,6 +83,30 @@ def _load(config: Path):
     click.echo(f"Analysed {len(study.districts)} districts in "
                f"{time.perf_counter() - started:.1f} s", err=True)
     return study, coverage
+
+
+def _with_stored_places(study):
+    """
+    The study with the places and routes staff edited, when the site has a database.
+
+    ``ibasho serve`` keeps edits in a database (the GeoPackage beside the config, or
+    ``IBASHO_DATABASE_URL``); maps and sheets made from the command line show the same
+    places. Without a database yet, the config's files are what there is.
+    """
+    import os
+
+    from layers.site_database import database_location, open_site_database
+
+    location = database_location(study.config.directory,
+                                 configured=os.environ.get("IBASHO_DATABASE"))
+    is_file = "://" not in location
+    if is_file and not Path(location).exists():
+        return study
+    stored = open_site_database(study, location).study(study)
+    shown = location if is_file else location.split("@")[-1]  # never print a password
+    click.echo(f"  places from the database {shown}: {len(stored.places)} "
+               f"(the config's file has {len(study.places)})", err=True)
+    return stored
 
 
 @main.command()
