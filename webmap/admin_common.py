@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, flash, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from markupsafe import Markup
 
 from layers.errors import Problem
@@ -101,3 +101,11 @@ def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[s
 def form_values(form: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
     """The named fields of a posted form, stripped (missing ones as '')."""
     return {name: str(form.get(name, "")).strip() for name in names}
+
+
+def form_version() -> int:
+    """The version the edited form was loaded at (a 400 when the form lacks it)."""
+    text = str(request.form.get("version", ""))
+    if not text.isdigit():
+        abort(400, description="The form has no version; reload the page and edit again.")
+    return int(text)

@@ -26,6 +26,7 @@ from webmap.admin_common import (
     admin,
     flash_message,
     form_values,
+    form_version,
     map_settings,
     place_store,
     problem_rows,
@@ -83,13 +84,6 @@ def _check_id(place_id: str) -> str:
     return place_id
 
 
-def _version() -> int:
-    text = str(request.form.get("version", ""))
-    if not text.isdigit():
-        abort(400, description="The form has no version; reload the page and edit again.")
-    return int(text)
-
-
 @admin.route("/places/new", methods=["GET", "POST"])
 @login_required("editor")
 def new_place() -> Any:
@@ -126,7 +120,7 @@ def edit_place(place_id: str) -> Any:
                             retired=retired)
     if not has_role(current_user(), "editor"):
         abort(403)
-    version = _version()
+    version = form_version()
     values = form_values(request.form, PLACE_FORM_FIELDS)
     user = current_user()
     assert user is not None
@@ -160,7 +154,7 @@ def _conflict(place_id: str, exc: VersionConflict, yours: dict[str, str]) -> tup
 def retire_place(place_id: str) -> Response | tuple[str, int]:
     """Retire the place (it leaves the maps; its history stays)."""
     _check_id(place_id)
-    version = _version()
+    version = form_version()
     user = current_user()
     assert user is not None
     try:

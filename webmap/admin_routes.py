@@ -37,6 +37,7 @@ from layers.route_store import (
 from webmap.admin_common import (
     admin,
     flash_message,
+    form_version,
     map_settings,
     place_store,
     problem_rows,
@@ -153,13 +154,6 @@ def _check_id(route_id: str) -> str:
     return route_id
 
 
-def _version() -> int:
-    text = str(request.form.get("version", ""))
-    if not text.isdigit():
-        abort(400, description="The form has no version; reload the page and edit again.")
-    return int(text)
-
-
 @admin.route("/routes/new", methods=["GET", "POST"])
 @login_required("editor")
 def new_route() -> Any:
@@ -196,7 +190,7 @@ def edit_route(route_id: str) -> Any:
         return _render_form(route_id=route_id, route=route, values=current)
     if not has_role(current_user(), "editor"):
         abort(403)
-    version = _version()
+    version = form_version()
     values, problems = _posted()
     user = current_user()
     assert user is not None
@@ -223,7 +217,7 @@ def edit_route(route_id: str) -> Any:
 def retire_route(route_id: str) -> Response | tuple[str, int]:
     """Retire the route (it leaves the maps; its history stays)."""
     _check_id(route_id)
-    version = _version()
+    version = form_version()
     user = current_user()
     assert user is not None
     try:
