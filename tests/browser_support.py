@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -54,3 +55,50 @@ def screenshot_folder(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("IBASHO_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+#: Basemap tile hosts: offline, their requests are aborted and their errors expected.
+TILE_HOSTS = {"cyberjapandata.gsi.go.jp"}
+
+
+class WatchedPage:
+    """
+    A page in a fresh browser context (Japanese locale, Tokyo time) that records JavaScript
+    errors and dialogs; basemap tile requests are aborted and their failures ignored.
+
+    Subclasses narrow what counts as an error with :meth:`ignore` and answer dialogs with
+    ``accept_dialogs``.
+    """
+
+    accept_dialogs = False
+
+    def __init__(self, browser, viewport: dict[str, int]) -> None:
+        self.context = browser.new_context(viewport=viewport, locale="ja-JP",
+                                           timezone_id="Asia/Tokyo")
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        for host in TILE_HOSTS:
+            self.page.route(f"https://{host}/**", lambda route: route.abort())
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        self.page.on("dialog", self._dialog)
+
+    def ignore(self, text: str, url: str) -> bool:
+        """Whether a console error is expected (offline tiles; subclasses add more)."""
+        return urlparse(url).hostname in TILE_HOSTS
+
+    def _console(self, message) -> None:
+        url = (message.location or {}).get("url", "")
+        if message.type == "error" and not self.ignore(message.text, url):
+            self.errors.append(f"console: {message.text} ({url})")
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        if self.accept_dialogs:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    def close(self) -> None:
+        self.context.close()

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from admin_helpers import PASSWORD
-from browser_support import launch_chromium, screenshot_folder, serve
+from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
 
 pytestmark = pytest.mark.browser
 
-TILE_HOSTS = {"cyberjapandata.gsi.go.jp"}
 DESKTOP = {"width": 1280, "height": 900}
 EVIL = "<script>alert(1)</script>いこいの家"
 
@@ -44,32 +42,15 @@ def screenshots(tmp_path) -> Path:
     return screenshot_folder(tmp_path)
 
 
-class Session:
-    """A browser page with its console errors and dialogs recorded (tile failures ignored)."""
+class Session(WatchedPage):
+    """A staff page with its console errors and dialogs recorded (tile failures ignored)."""
 
     def __init__(self, browser) -> None:
-        self.context = browser.new_context(viewport=DESKTOP, locale="ja-JP",
-                                           timezone_id="Asia/Tokyo")
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        for host in TILE_HOSTS:
-            self.page.route(f"https://{host}/**", lambda route: route.abort())
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        self.page.on("dialog", self._dialog)
+        super().__init__(browser, DESKTOP)
 
-    def _console(self, message) -> None:
-        url = (message.location or {}).get("url", "")
-        if message.type != "error" or urlparse(url).hostname in TILE_HOSTS:
-            return
-        if "status of 400" in message.text and url == self.page.url:
-            return  # a form answered with its problems (400) is the page itself, not a fault
-        self.errors.append(f"console: {message.text} ({url})")
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+    def ignore(self, text: str, url: str) -> bool:
+        # a form answered with its problems (400) is the page itself, not a fault
+        return super().ignore(text, url) or ("status of 400" in text and url == self.page.url)
 
     def login(self, base: str) -> None:
         page = self.page

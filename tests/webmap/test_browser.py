@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
 import pytest
-from browser_support import launch_chromium, screenshot_folder, serve
+from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
 from nagoya_city import EVIL_CANDIDATE, write_nagoya_config
 from shapely import Point
 
@@ -24,7 +24,6 @@ from webmap.style import ISOCHRONE_COLORS, NETWORK_GAP_STYLE, PLAN_TEXT
 
 pytestmark = pytest.mark.browser
 
-TILE_HOSTS = {"cyberjapandata.gsi.go.jp"}
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 DISTRICT = "中央・南・城南"
@@ -51,32 +50,8 @@ def settle(page) -> None:
     page.wait_for_timeout(900)
 
 
-class Watched:
-    """A page with its JavaScript errors and dialogs recorded (tile failures ignored)."""
-
-    def __init__(self, browser, viewport: dict[str, int]) -> None:
-        self.context = browser.new_context(viewport=viewport, locale="ja-JP",
-                                           timezone_id="Asia/Tokyo")
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        for host in TILE_HOSTS:
-            self.page.route(f"https://{host}/**", lambda route: route.abort())
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        self.page.on("dialog", self._dialog)
-
-    def _console(self, message) -> None:
-        if message.type != "error":
-            return
-        url = (message.location or {}).get("url", "")
-        if urlparse(url).hostname in TILE_HOSTS:
-            return  # offline: basemap tiles are expected to fail
-        self.errors.append(f"console: {message.text} ({url})")
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+class Watched(WatchedPage):
+    """A map page with its JavaScript errors and dialogs recorded (tile failures ignored)."""
 
     def open(self, url: str):
         self.page.goto(url)
@@ -90,8 +65,6 @@ class Watched:
     def count(self, selector: str) -> int:
         return self.page.locator(selector).count()
 
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture

@@ -7,16 +7,15 @@ basemap tiles cannot load: their requests are aborted and their console errors i
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import pytest
-from browser_support import launch_chromium, screenshot_folder, serve
+from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
 
 from layers.scenarios import ScenarioStore
 
 pytestmark = pytest.mark.browser
 
-TILE_HOSTS = {"cyberjapandata.gsi.go.jp"}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery"
@@ -47,25 +46,14 @@ def no_scenarios(app):
         store.delete(scenario["scenario_id"], user="test")
 
 
-class PlanPage:
-    """The planner in a fresh browser context, with JavaScript errors and dialogs recorded."""
+class PlanPage(WatchedPage):
+    """The planner in a fresh browser context, with JavaScript errors recorded."""
+
+    accept_dialogs = True  # "delete this scenario?" is answered yes
 
     def __init__(self, browser, base: str, viewport: dict[str, int]) -> None:
+        super().__init__(browser, viewport)
         self.base = base
-        self.context = browser.new_context(viewport=viewport, locale="ja-JP",
-                                           timezone_id="Asia/Tokyo")
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        for host in TILE_HOSTS:
-            self.page.route(f"https://{host}/**", lambda route: route.abort())
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        self.page.on("dialog", lambda dialog: dialog.accept())
-
-    def _console(self, message) -> None:
-        url = (message.location or {}).get("url", "")
-        if message.type == "error" and urlparse(url).hostname not in TILE_HOSTS:
-            self.errors.append(f"console: {message.text} ({url})")
 
     def login(self, app, role: str = "editor") -> None:
         users = app.extensions["ibasho_users"]
@@ -115,9 +103,6 @@ class PlanPage:
             arg=[CITY_AFTER, before], timeout=20_000)
         self.page.wait_for_timeout(400)
         return self.city_after()
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture
