@@ -1,5 +1,12 @@
 """folium/branca elements of the ibasho map: the page, the map and its panels.
 
+Data is never template source. branca renders an element's macros and then compiles their
+output once more as a Jinja template (``MacroElement.render`` wraps it in ``Element(text)``),
+so a place called ``{{ 7*7 }}`` would show ``49`` and a name holding ``{{`` alone would break
+every page. :class:`IbashoFigure` renders its whole tree in one pass instead: every macro
+element in it (ours and folium's) renders through :class:`SinglePassRender`, which keeps the
+macros' output as :class:`RenderedText`, text that is never compiled again.
+
 The panels (title, legend, unlocated places, sources) are Leaflet controls created by the
 inlined ``IbashoMap`` JavaScript from HTML made in Python. That HTML reaches the script
 through Jinja's ``tojson`` filter, which escapes ``<``, ``>``, ``&`` and ``'``, so nothing
@@ -9,17 +16,23 @@ in it can close the ``<script>`` element.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import folium
-from branca.element import Figure, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
 from webmap.assets import map_css, map_js
 
 __all__ = ["CompactGeoJson", "IbashoFigure", "IbashoMap", "Legend", "MapScript", "Panel",
-           "Sources", "TitleBar", "map_geojson", "script_json"]
+           "RenderedText", "SinglePassRender", "Sources", "TitleBar", "map_geojson",
+           "script_json"]
+
+#: The parts of a page that a macro element's ``header``, ``html`` and ``script`` macros fill.
+_PARTS = ("header", "html", "script")
 
 _BIND = JsCode("IbashoMap.bindFeature")
 _STYLE = JsCode("IbashoMap.featureStyle")
@@ -39,6 +52,61 @@ def script_json(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("'", "\\u0027"))
+
+
+class RenderedText(Element):
+    """Text already rendered: :meth:`render` returns it as it is, never compiled as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "RenderedText"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class SinglePassRender(MacroElement):
+    """
+    ``MacroElement.render`` without the second pass: the output of the element's macros goes
+    to the page as :class:`RenderedText`. :func:`single_pass` puts this class just before
+    ``MacroElement`` in an element's method order, so folium's own ``render`` methods (links,
+    ``addTo`` calls) still run and then end here.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            msg = f"{type(self).__name__} can only be rendered inside a Figure."
+            raise TypeError(msg)
+        macros = self._template.module.__dict__
+        for part in _PARTS:
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(RenderedText(macro(self, kwargs)),
+                                                name=self.get_name())
+        for child in list(self._children.values()):
+            single_pass(child).render(**kwargs)
+
+
+@cache
+def _single_pass_class(cls: type[MacroElement]) -> type[MacroElement]:
+    # C3 linearisation places SinglePassRender right before MacroElement in the new class.
+    return type(cls.__name__, (cls, SinglePassRender), {"__module__": cls.__module__,
+                                                        "__doc__": cls.__doc__})
+
+
+def single_pass(element: Element) -> Element:
+    """``element``, made to render in one pass if it is a macro element (changed in place)."""
+    if isinstance(element, MacroElement) and not isinstance(element, SinglePassRender):
+        element.__class__ = _single_pass_class(type(element))
+    return element
+
+
+def _walk(element: Element) -> Iterator[Element]:
+    yield element
+    for child in element._children.values():
+        yield from _walk(child)
 
 
 class _GeoJsonData(MacroElement):
@@ -104,6 +172,14 @@ class IbashoFigure(Figure):
         "</body>\n"
         "</html>\n"
     )
+
+    def render(self, **kwargs: Any) -> str:
+        """The whole page, rendered in one pass (see the module's docstring)."""
+        for child in list(self._children.values()):
+            for element in _walk(child):
+                single_pass(element)
+            child.render(**kwargs)
+        return self._template.render(this=self, kwargs=kwargs)
 
 
 class IbashoMap(folium.Map):

@@ -107,7 +107,9 @@ _MATPLOTLIB_LOCK = threading.RLock()
 
 #: Type 42 keeps PDF text selectable; SVG text becomes paths so it looks the same anywhere.
 _RC = {"pdf.fonttype": 42, "svg.fonttype": "path", "svg.hashsalt": "ibasho",
-       "hatch.linewidth": 0.7, "axes.unicode_minus": False}
+       "hatch.linewidth": 0.7, "axes.unicode_minus": False,
+       # Text from the data is drawn as written: never read as mathtext ($…$) or TeX.
+       "text.parse_math": False, "text.usetex": False}
 
 
 class ExportError(OSError):

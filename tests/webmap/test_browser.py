@@ -182,7 +182,7 @@ def test_malicious_place_name_is_text_in_the_browser(watched, tmp_path, screensh
                                                      coverage):
     name = "<script>alert(1)</script>"
     evil = {"place_id": "p9999", "name": name, "category": "居場所", "district": DISTRICT,
-            "address": "", "schedule": "${alert(3)}", "contact": "`x`",
+            "address": "{{ 7*7 }}", "schedule": "${alert(3)}", "contact": "`x` {{",
             "notes": '<img src=x onerror="alert(2)">', "position_source": "exact:",
             "source": "", "row": 999, "position_quality": "exact"}
     places = pd.concat([takasaki.places, gpd.GeoDataFrame(
@@ -205,6 +205,7 @@ def test_malicious_place_name_is_text_in_the_browser(watched, tmp_path, screensh
     assert title.inner_text() == name
     content = page.locator(".leaflet-popup-content").inner_text()
     assert '<img src=x onerror="alert(2)">' in content and "${alert(3)}" in content
+    assert "{{ 7*7 }}" in content and "`x` {{" in content  # data is never template source
     assert page.locator(".leaflet-popup-content img, .leaflet-popup-content script").count() == 0
     settle(page)
     page.screenshot(path=screenshots / "malicious-popup.png")
