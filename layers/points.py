@@ -17,8 +17,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import METRIC_CRS, STORAGE_CRS
 from layers.config import LayerConfig
-from layers.errors import Problem, Severity
-from layers.reader import TABLE_SUFFIXES, read_table, read_vector
+from layers.errors import LayerError, Problem, Severity
+from layers.reader import TABLE_SUFFIXES, keep_rows, read_table, read_vector
 
 __all__ = ["StudyExtent", "check_points_in_area", "points_from_columns", "read_points"]
 
@@ -200,14 +200,18 @@ def read_points(
         polygons (population by area) is taken as it is.
     """
     path = layer.path
-    where = layer.options.get("where")
+    if "where" in layer.options:
+        raise LayerError.single(
+            path, "the config's where = is SQL text, which ibasho no longer runs.",
+            fix='Name the rows to keep as values instead, e.g. keep = { CITY = "202" }.')
+    keep = layer.options.get("keep")
     if path.suffix.lower() in TABLE_SUFFIXES:
-        raw = read_table(path, where=where)
+        raw = keep_rows(read_table(path), keep, path)
         geometries, problems = points_from_columns(
             raw, path, lon_field=layer.source_field("lon"), lat_field=layer.source_field("lat"),
             extent=extent, missing_is=missing_is, missing_fix=missing_fix)
         return raw, geometries, problems, 2
-    vector = read_vector(path, where=where)
+    vector = keep_rows(read_vector(path), keep, path)
     polygonal = allow_polygons and not (vector.geom_type == "Point").all()
     problems = [] if polygonal else check_points_in_area(vector.geometry, path, extent=extent)
     geometries = [g if g is not None and not g.is_empty else None for g in vector.geometry]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -20,8 +22,8 @@ from geo.crs import to_storage
 from layers.errors import LayerError
 
 logger = logging.getLogger(__name__)
-__all__ = ["CSV_ENCODINGS", "TABLE_SUFFIXES", "VECTOR_SUFFIXES", "decode_text", "read_csv",
-           "read_dbf", "read_table", "read_vector"]
+__all__ = ["CSV_ENCODINGS", "TABLE_SUFFIXES", "VECTOR_SUFFIXES", "decode_text", "keep_rows",
+           "read_csv", "read_dbf", "read_table", "read_vector"]
 
 #: Encodings tried for CSV, in order. UTF-8 is strict, so CP932 is only used for files that are
 #: not valid UTF-8 (as Excel's 「CSV (コンマ区切り)」 saves them in Japan).
@@ -75,8 +77,7 @@ def read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_vector(path: Path, *, layer: str | None = None,
-                where: str | None = None) -> gpd.GeoDataFrame:
+def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
     """
     Read a vector file and return it in the storage CRS.
 
@@ -97,7 +98,7 @@ def read_vector(path: Path, *, layer: str | None = None,
         with warnings.catch_warnings(record=True) as gdal_warnings:
             # GDAL reports features it cannot read as warnings (and reads them as NULL)
             warnings.simplefilter("always")
-            frame = pyogrio.read_dataframe(source, layer=layer, where=where)
+            frame = pyogrio.read_dataframe(source, layer=layer)
     except (DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise LayerError.single(path, f"cannot be read as a vector layer ({exc}).",
                                 fix="Use GeoJSON, GeoPackage, Shapefile (.zip) or GPX.") from None
@@ -120,38 +121,72 @@ def read_vector(path: Path, *, layer: str | None = None,
     return to_storage(frame)
 
 
-def read_dbf(path: Path, *, where: str | None = None) -> pd.DataFrame:
-    """
-    Read a dBASE table's attributes, detecting UTF-8 or CP932 when no ``.cpg`` names it.
-
-    ``where`` is an OGR SQL filter (e.g. ``"CITY = '202'"`` to keep one city of a
-    prefecture-wide e-Stat table).
-    """
+def read_dbf(path: Path) -> pd.DataFrame:
+    """Read a dBASE table's attributes, detecting UTF-8 or CP932 when no ``.cpg`` names it."""
     encodings: tuple[str | None, ...] = (
         (None,) if path.with_suffix(".cpg").exists() else ("utf-8", "cp932"))
     for encoding in encodings:
         try:
-            frame = pyogrio.read_dataframe(path, read_geometry=False, encoding=encoding,
-                                           where=where)
+            frame = pyogrio.read_dataframe(path, read_geometry=False, encoding=encoding)
         except UnicodeDecodeError:
             continue
         except (DataSourceError, pyogrio.errors.DataLayerError) as exc:
             raise LayerError.single(path, f"cannot be read as a dBASE table ({exc}).",
-                                    fix="Check the file, and the where = filter in the config."
-                                    ) from None
+                                    fix="Check the file, or save it again as dBASE.") from None
         if frame.empty:
-            raise LayerError.single(path, "the table has no rows (after the where filter).",
-                                    fix="Check the file and the where = filter.")
+            raise LayerError.single(path, "the table has no rows.", fix="Export it again.")
         return pd.DataFrame(frame)
     raise LayerError.single(path, "the table is neither UTF-8 nor Shift_JIS (CP932) text.",
                             fix="Add a .cpg file naming its encoding (e.g. CP932).")
 
 
-def read_table(path: Path, *, where: str | None = None) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
     """An attribute table (CSV or dBASE) with lon/lat columns; see :data:`TABLE_SUFFIXES`."""
     if path.suffix.lower() == ".dbf":
-        return read_dbf(path, where=where)
-    if where is not None:
-        raise LayerError.single(path, "`where` filters work on dBASE and vector files only.",
-                                fix="Filter the CSV in a spreadsheet, or remove where =.")
+        return read_dbf(path)
     return read_csv(path)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def keep_rows(frame: pd.DataFrame, keep: Mapping[str, Any] | None, path: Path) -> pd.DataFrame:
+    """
+    The rows of ``frame`` whose columns hold the values of ``keep``, renumbered from 0.
+
+    ``keep`` is the config's ``keep = { CITY = "202" }``: column names and a value, or a list of
+    values, that a row must have (compared as text, so ``202`` and ``"202"`` are the same). It
+    is a plain comparison of values, never query text: a config holds data, not code.
+
+    Raises
+    ------
+    LayerError
+        If ``keep`` is not such a table, names a column the file lacks, or keeps no row.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"CITY": ["202", "201", "202"], "JINKO": [5, 7, 9]})
+    >>> keep_rows(table, {"CITY": 202}, Path("gunma.dbf"))["JINKO"].tolist()
+    [5, 9]
+    """
+    if not keep:
+        return frame
+    if not isinstance(keep, Mapping):
+        raise LayerError.single(path, f"keep must be a table of column = value, got {keep!r}.",
+                                fix='Write e.g. keep = { CITY = "202" } in the config.')
+    mask = pd.Series(True, index=frame.index)
+    for column, wanted in keep.items():
+        if column not in frame.columns:
+            raise LayerError.single(
+                path, f"keep names the column {column!r}, which the file does not have.",
+                field=column, fix=f"Columns found: {', '.join(map(str, frame.columns))}.")
+        values = wanted if isinstance(wanted, list) else [wanted]
+        mask &= frame[column].map(_as_text).isin({_as_text(value) for value in values})
+    if not mask.any():
+        described = ", ".join(f"{column} = {wanted!r}" for column, wanted in keep.items())
+        raise LayerError.single(path, f"no row has {described}.",
+                                fix="Check the values of keep = in the config.")
+    return frame[mask].reset_index(drop=True)

@@ -73,7 +73,7 @@ def test_estat_dbf_in_shift_jis(tmp_path: Path) -> None:
     layer = LayerConfig("population", dbf,
                         {"total": "JINKO", "lon": "X_CODE", "lat": "Y_CODE",
                          "name": "MOJI", "key_code": "KEY_CODE"},
-                        {"where": "CITY = '202'"})  # 202: 高崎市
+                        {"keep": {"CITY": "202"}})  # 202: 高崎市
     population, problems = load_population(layer)
     assert len(population) == 428
     assert population["total"].sum() == 370_884  # the same as the embedded chocho_2015.csv
@@ -83,9 +83,27 @@ def test_estat_dbf_in_shift_jis(tmp_path: Path) -> None:
     assert population.crs == "EPSG:4326"
 
 
-def test_dbf_where_without_rows(tmp_path: Path) -> None:
+def test_dbf_keep_without_rows(tmp_path: Path) -> None:
     dbf = Path(__file__).parents[1] / "data" / "h27ka10_gunma_attributes.dbf"
     layer = LayerConfig("population", dbf, {"total": "JINKO", "lon": "X_CODE", "lat": "Y_CODE"},
-                        {"where": "CITY = '999'"})
-    with pytest.raises(LayerError, match="h27ka10_gunma_attributes.dbf: the table has no rows"):
+                        {"keep": {"CITY": 999}})
+    with pytest.raises(LayerError, match="h27ka10_gunma_attributes.dbf: no row has CITY = 999"):
+        load_population(layer)
+
+
+def test_keep_names_a_missing_column(tmp_path: Path) -> None:
+    dbf = Path(__file__).parents[1] / "data" / "h27ka10_gunma_attributes.dbf"
+    layer = LayerConfig("population", dbf, {"total": "JINKO", "lon": "X_CODE", "lat": "Y_CODE"},
+                        {"keep": {"SHI": "202"}})
+    with pytest.raises(LayerError, match="field 'SHI'.*Columns found: .*CITY"):
+        load_population(layer)
+
+
+@pytest.mark.parametrize("where", ["CITY = '202'", "1=1; DROP TABLE x", "CITY = '202' OR 1=1"])
+def test_sql_text_in_the_config_is_refused_not_run(where: str) -> None:
+    """A config holds data, not code: the old where = (OGR SQL) is refused with the fix."""
+    dbf = Path(__file__).parents[1] / "data" / "h27ka10_gunma_attributes.dbf"
+    layer = LayerConfig("population", dbf, {"total": "JINKO", "lon": "X_CODE", "lat": "Y_CODE"},
+                        {"where": where})
+    with pytest.raises(LayerError, match=r"keep = \{ CITY = \"202\" \}"):
         load_population(layer)
