@@ -1,8 +1,12 @@
 """Staff accounts and failed logins, in the same database as the places.
 
 Passwords are kept only as salted hashes (``werkzeug.security``, scrypt); a password is never
-stored, logged or returned. Failed logins are recorded in ``login_failures`` so that the login
-rate limit holds across the threads and processes of a server (and across restarts).
+stored, logged or returned.
+
+Login attempts are recorded in ``login_failures`` *before* the password is checked, in the
+same transaction that counts the recent ones (:meth:`UserStore.reserve_login_attempt`), so
+however many arrive at once no more than the limit are checked; a good login deletes them.
+The limit thus holds across the threads and processes of a server (and across restarts).
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ class Account:
     @property
     def active(self) -> bool:
         return self.disabled_at is None
+
+
+def _attempt_key(text: object, *, length: int) -> str:
+    """A name or address as a login attempt is recorded: printable characters, cut short."""
+    return "".join(c for c in str(text) if c.isprintable())[:length]
 
 
 def _check_name(name: str) -> str:
@@ -220,30 +229,64 @@ class UserStore:
         account = self._account(row)
         return account if account.active else None
 
-    # -- failed logins (the rate limit) --------------------------------------------------
+    # -- login attempts (the rate limit) -------------------------------------------------
+
+    def reserve_login_attempt(self, name: str, address: str, *, window: timedelta,
+                              name_limit: int, address_limit: int,
+                              now: datetime | None = None) -> bool:
+        """
+        Record a login attempt of ``name`` from ``address`` before its password is checked,
+        unless the limit is reached: True when the password may be checked, False when the
+        login must be refused (429).
+
+        The limit is reached with ``name_limit`` attempts of ``name`` from ``address``, or
+        ``address_limit`` of any names, within ``window``. Counting and recording are one
+        transaction that keeps every other attempt out (``BEGIN IMMEDIATE`` on SQLite, a lock
+        of ``login_failures`` on PostgreSQL), so parallel attempts cannot all see room for
+        one more. A good login deletes the attempt (:meth:`clear_failures`); a failed one
+        leaves it as the failure.
+        """
+        moment = now or datetime.now(UTC)
+        params = {"name": _attempt_key(name, length=200),
+                  "address": _attempt_key(address, length=100),
+                  "since": self.database.timestamp_param(moment - window),
+                  "at": self.database.timestamp_param(moment)}
+        with self.database.transaction() as tx:
+            self.database.lock_table(tx, "login_failures")
+            row = tx.one("SELECT COUNT(*) AS by_address, "
+                         "COALESCE(SUM(CASE WHEN name = :name THEN 1 ELSE 0 END), 0) AS by_name "
+                         "FROM login_failures WHERE address = :address AND failed_at >= :since",
+                         params)
+            if int(row["by_name"]) >= name_limit or int(row["by_address"]) >= address_limit:
+                return False
+            tx.execute("INSERT INTO login_failures (name, address, failed_at) VALUES "
+                       "(:name, :address, :at)", params)
+        return True
 
     def record_failure(self, name: str, address: str, *, at: datetime | None = None) -> None:
-        """Note a failed login of ``name`` from ``address``."""
+        """Note a failed login of ``name`` from ``address`` (without the limit's check)."""
         moment = at or datetime.now(UTC)
         with self.database.transaction() as tx:
             tx.execute("INSERT INTO login_failures (name, address, failed_at) VALUES "
                        "(:name, :address, :at)",
-                       {"name": str(name)[:200], "address": str(address)[:100],
+                       {"name": _attempt_key(name, length=200),
+                        "address": _attempt_key(address, length=100),
                         "at": self.database.timestamp_param(moment)})
 
     def recent_failures(self, name: str | None, address: str, *, window: timedelta,
                         now: datetime | None = None) -> int:
         """
-        How many logins from ``address`` failed within ``window`` before now: those of
-        ``name``, or of any name when ``name`` is None.
+        How many logins from ``address`` failed (or are being checked) within ``window``
+        before now: those of ``name``, or of any name when ``name`` is None.
         """
         since = (now or datetime.now(UTC)) - window
-        params = {"address": str(address)[:100], "since": self.database.timestamp_param(since)}
+        params = {"address": _attempt_key(address, length=100),
+                  "since": self.database.timestamp_param(since)}
         sql = ("SELECT COUNT(*) AS n FROM login_failures WHERE address = :address "
                "AND failed_at >= :since")
         if name is not None:
             sql += " AND name = :name"
-            params["name"] = str(name)[:200]
+            params["name"] = _attempt_key(name, length=200)
         with self.database.transaction(write=False) as tx:
             row = tx.one(sql, params)
         return int(row["n"]) if row else 0
@@ -252,7 +295,8 @@ class UserStore:
         """Forget the failed logins of ``name`` from ``address`` (after a good login)."""
         with self.database.transaction() as tx:
             tx.execute("DELETE FROM login_failures WHERE address = :address AND name = :name",
-                       {"address": str(address)[:100], "name": str(name)[:200]})
+                       {"address": _attempt_key(address, length=100),
+                        "name": _attempt_key(name, length=200)})
 
     def prune_failures(self, *, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete failure records older than ``older_than``; returns how many."""

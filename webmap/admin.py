@@ -10,8 +10,10 @@ Routes (the editing ones are in :mod:`webmap.admin_places`, :mod:`webmap.admin_r
 
 Logins are limited: after :data:`LOGIN_FAILURE_LIMIT` failures of one name from one address
 within :data:`LOGIN_WINDOW` (or :data:`ADDRESS_FAILURE_LIMIT` of any names), the login answers
-429 until the window has passed. The failures are kept in the database (``login_failures``),
-so the limit holds across threads, processes and restarts.
+429 until the window has passed. Each attempt is recorded in the database (``login_failures``)
+before its password is checked, in the transaction that counts the earlier ones
+(:meth:`layers.users.UserStore.reserve_login_attempt`), so the limit holds however many
+attempts arrive at once, across threads, processes and restarts; a good login deletes them.
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ def login() -> Any:
     password = str(request.form.get("password", ""))
     users, address = user_store(), _address()
     minutes = int(LOGIN_WINDOW.total_seconds() // 60)
-    if (users.recent_failures(name, address, window=LOGIN_WINDOW) >= LOGIN_FAILURE_LIMIT or
-            users.recent_failures(None, address, window=LOGIN_WINDOW) >= ADDRESS_FAILURE_LIMIT):
+    if not users.reserve_login_attempt(name, address, window=LOGIN_WINDOW,
+                                       name_limit=LOGIN_FAILURE_LIMIT,
+                                       address_limit=ADDRESS_FAILURE_LIMIT):
         logger.warning("Login of %r from %s refused: too many failures", name, address)
         html, status = render_admin("admin_login.html", next_url=next_url, name=name,
                                     error=ADMIN_TEXT["too_many_logins"].format(minutes=minutes),
@@ -84,8 +87,7 @@ def login() -> Any:
         return Response(html, status=status, headers={"Retry-After": str(minutes * 60)},
                         mimetype="text/html")
     account = users.verify(name, password)
-    if account is None:
-        users.record_failure(name, address)
+    if account is None:  # the attempt stays recorded as a failure
         logger.warning("Failed login of %r from %s", name, address)
         return render_admin("admin_login.html", next_url=next_url, name=name,
                             error=ADMIN_TEXT["login_failed"], status=401)
