@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from webmap.admin_common import admin, place_store, render_admin, state, user_store
 from webmap.admin_text import ADMIN_TEXT
-from webmap.auth import User, current_user, login_required, login_user, logout_user
+from webmap.auth import current_user, login_required, login_user, logout_user
 
 logger = logging.getLogger(__name__)
 __all__ = ["ADDRESS_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT", "LOGIN_WINDOW", "register_admin"]
@@ -86,19 +86,20 @@ def login() -> Any:
                                     status=429)
         return Response(html, status=status, headers={"Retry-After": str(minutes * 60)},
                         mimetype="text/html")
-    account = users.verify(name, password)
-    if account is None:  # the attempt stays recorded as a failure
+    if login_user(name, password) is None:  # the attempt stays recorded as a failure
         logger.warning("Failed login of %r from %s", name, address)
         return render_admin("admin_login.html", next_url=next_url, name=name,
                             error=ADMIN_TEXT["login_failed"], status=401)
     users.clear_failures(name, address)
-    login_user(User(name=account.name, role=account.role))
     return redirect(next_url)
 
 
 @admin.post("/logout")
 def logout() -> Response:
-    """End the session (a POST with the CSRF token, so no other site can log staff out)."""
+    """
+    End every session of the account (a POST with the CSRF token, so no other site can log
+    staff out); a copy of the cookie no longer works.
+    """
     logout_user()
     return redirect(url_for("admin.login"))
 
