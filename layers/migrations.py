@@ -122,11 +122,26 @@ def _add_route_benches(database: Database, tx: Transaction) -> None:
     tx.execute(f"ALTER TABLE walking_routes ADD COLUMN benches_json {database.types['json']}")
 
 
+def _create_user_sessions(database: Database, tx: Transaction) -> None:
+    """Version 4: server-side staff sessions (the hash of a login's token, account, start)."""
+    types = database.types
+    tx.execute(f"""CREATE TABLE user_sessions (
+        fid {types["pk"]},
+        token_hash {types["text"]} NOT NULL UNIQUE,
+        user_name {types["text"]} NOT NULL,
+        started_at {types["timestamp"]} NOT NULL)""")
+    tx.execute("CREATE INDEX user_sessions_user_idx ON user_sessions (user_name)")
+    database.register_table(tx, "user_sessions", geometry_type=None,
+                            description="Staff sessions: ended at logout, on a new password "
+                                        "or role, when disabled, or after their lifetime")
+
+
 #: Every migration, in order; append, never edit.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "places, walking_routes and audit_log tables", _create_tables),
     Migration(2, "users, login_failures and scenarios tables", _create_users_and_scenarios),
     Migration(3, "benches of walking routes (walking_routes.benches_json)", _add_route_benches),
+    Migration(4, "server-side staff sessions (user_sessions table)", _create_user_sessions),
 )
 
 #: The schema version this code reads and writes.

@@ -10,8 +10,10 @@ Routes (the editing ones are in :mod:`webmap.admin_places`, :mod:`webmap.admin_r
 
 Logins are limited: after :data:`LOGIN_FAILURE_LIMIT` failures of one name from one address
 within :data:`LOGIN_WINDOW` (or :data:`ADDRESS_FAILURE_LIMIT` of any names), the login answers
-429 until the window has passed. The failures are kept in the database (``login_failures``),
-so the limit holds across threads, processes and restarts.
+429 until the window has passed. Each attempt is recorded in the database (``login_failures``)
+before its password is checked, in the transaction that counts the earlier ones
+(:meth:`layers.users.UserStore.reserve_login_attempt`), so the limit holds however many
+attempts arrive at once, across threads, processes and restarts; a good login deletes them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from webmap.admin_common import admin, place_store, render_admin, state, user_store
 from webmap.admin_text import ADMIN_TEXT
-from webmap.auth import User, current_user, login_required, login_user, logout_user
+from webmap.auth import current_user, login_required, login_user, logout_user
 
 logger = logging.getLogger(__name__)
 __all__ = ["ADDRESS_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT", "LOGIN_WINDOW", "register_admin"]
@@ -75,28 +77,29 @@ def login() -> Any:
     password = str(request.form.get("password", ""))
     users, address = user_store(), _address()
     minutes = int(LOGIN_WINDOW.total_seconds() // 60)
-    if (users.recent_failures(name, address, window=LOGIN_WINDOW) >= LOGIN_FAILURE_LIMIT or
-            users.recent_failures(None, address, window=LOGIN_WINDOW) >= ADDRESS_FAILURE_LIMIT):
+    if not users.reserve_login_attempt(name, address, window=LOGIN_WINDOW,
+                                       name_limit=LOGIN_FAILURE_LIMIT,
+                                       address_limit=ADDRESS_FAILURE_LIMIT):
         logger.warning("Login of %r from %s refused: too many failures", name, address)
         html, status = render_admin("admin_login.html", next_url=next_url, name=name,
                                     error=ADMIN_TEXT["too_many_logins"].format(minutes=minutes),
                                     status=429)
         return Response(html, status=status, headers={"Retry-After": str(minutes * 60)},
                         mimetype="text/html")
-    account = users.verify(name, password)
-    if account is None:
-        users.record_failure(name, address)
+    if login_user(name, password) is None:  # the attempt stays recorded as a failure
         logger.warning("Failed login of %r from %s", name, address)
         return render_admin("admin_login.html", next_url=next_url, name=name,
                             error=ADMIN_TEXT["login_failed"], status=401)
     users.clear_failures(name, address)
-    login_user(User(name=account.name, role=account.role))
     return redirect(next_url)
 
 
 @admin.post("/logout")
 def logout() -> Response:
-    """End the session (a POST with the CSRF token, so no other site can log staff out)."""
+    """
+    End every session of the account (a POST with the CSRF token, so no other site can log
+    staff out); a copy of the cookie no longer works.
+    """
     logout_user()
     return redirect(url_for("admin.login"))
 

@@ -124,7 +124,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``DATABASE`` (a GeoPackage path or a PostgreSQL URL) chooses the database;
     ``SECRET_KEY`` (``IBASHO_SECRET_KEY``) the session key, else a random key is kept in
     ``ibasho-secret.key`` beside the database; ``SESSION_COOKIE_SECURE`` defaults to on
-    except under ``TESTING`` (:mod:`webmap.security`).
+    except under ``TESTING``; ``PERMANENT_SESSION_LIFETIME`` (seconds) to 8 hours from the
+    login (:mod:`webmap.security`).
 
     Examples
     --------
@@ -134,7 +135,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(IBASHO_CONFIG=str(get_path("takasaki")), JSON_SORT_KEYS=False,
-                            DATABASE=None, SESSION_COOKIE_SECURE=None)
+                            DATABASE=None, SESSION_COOKIE_SECURE=None,
+                            PERMANENT_SESSION_LIFETIME=None)
     app.config.from_prefixed_env("IBASHO")
     _take_config_alias(app)
     if test_config is not None:

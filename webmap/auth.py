@@ -13,9 +13,14 @@ The contract other pages build on (keep it stable):
   ``{{ csrf_token() }}``) or the ``X-CSRFToken`` header (JSON posts); a missing or wrong token
   is a 400. The public ``POST /api/what-if`` changes nothing and is exempt.
 
-Accounts live in the database (:class:`layers.users.UserStore`, on
-``app.extensions["ibasho_users"]``); the session keeps only the name, and every request checks
-that the account still exists and is not disabled, so disabling an account logs it out.
+Accounts and sessions live in the database (:class:`layers.users.UserStore`, on
+``app.extensions["ibasho_users"]``). :func:`login_user` checks the password and starts a
+server-side session; the signed cookie keeps only that session's random token. Every request
+looks the token up (one indexed query, with the account): the session is good while its
+account is active and the login is younger than ``PERMANENT_SESSION_LIFETIME`` (8 hours,
+:mod:`webmap.security`), however recently it was used. :func:`logout_user`, a new password, a
+new role and ``ibasho users disable`` end every session of the account at once, in every
+process on the database, so a copied cookie is worthless afterwards.
 """
 
 from __future__ import annotations
@@ -47,8 +52,8 @@ __all__ = [
     "logout_user",
 ]
 
-#: The session key holding the logged-in name.
-SESSION_KEY = "user_name"
+#: The session key holding the token of the server-side session.
+SESSION_KEY = "session_token"
 
 #: Where HTML requests without a login are sent.
 LOGIN_PATH = "/admin/login"
@@ -96,16 +101,24 @@ def has_role(user: User | None, role: str) -> bool:
     return ROLES.index(user.role) >= ROLES.index(role)
 
 
+def _users() -> Any:
+    """The app's :class:`~layers.users.UserStore` (None for an app without a database)."""
+    return current_app.extensions.get("ibasho_users")
+
+
 def current_user() -> User | None:
-    """The user logged in on this request (None without a login or for a disabled account)."""
+    """
+    The user logged in on this request: None without a session, or when its session has
+    ended (logout, account change, lifetime) or its account is disabled.
+    """
     if "ibasho_user" in g:
         return g.ibasho_user
     user = None
-    name = session.get(SESSION_KEY)
-    users = current_app.extensions.get("ibasho_users")
-    if isinstance(name, str) and users is not None:
-        account = users.get(name)
-        if account is not None and account.active:
+    token = session.get(SESSION_KEY)
+    users = _users()
+    if token is not None and users is not None:
+        account = users.session_account(token, lifetime=current_app.permanent_session_lifetime)
+        if account is not None:
             user = User(name=account.name, role=account.role)
         else:
             session.pop(SESSION_KEY, None)
@@ -113,21 +126,43 @@ def current_user() -> User | None:
     return user
 
 
-def login_user(user: User) -> None:
-    """Start a session for ``user`` (a fresh session: nothing from before the login is kept)."""
+def login_user(name: str, password: str) -> User | None:
+    """
+    Check ``password`` and start a session for the account ``name``: the user, or None for
+    a wrong name or password or a disabled account.
+
+    The session is a fresh one (nothing from before the login is kept, the CSRF token
+    neither); the cookie holds only the new session's token.
+
+    Raises
+    ------
+    RuntimeError
+        If the app has no accounts (``app.extensions["ibasho_users"]``).
+    """
+    users = _users()
+    if users is None:
+        msg = "This app has no staff accounts: create it with webmap.app.create_app."
+        raise RuntimeError(msg)
+    started = users.log_in(name, password, lifetime=current_app.permanent_session_lifetime)
+    if started is None:
+        return None
+    account, token = started
     session.clear()
-    session[SESSION_KEY] = user.name
+    session[SESSION_KEY] = token
     session.permanent = True
+    user = User(name=account.name, role=account.role)
     g.ibasho_user = user
     logger.info("%s logged in (%s)", user.name, user.role)
+    return user
 
 
 def logout_user() -> None:
-    """End the session."""
+    """End every session of the logged-in account (in every browser) and clear this one."""
     user = current_user()
     session.clear()
     g.ibasho_user = None
     if user is not None:
+        _users().end_sessions(user.name)
         logger.info("%s logged out", user.name)
 
 

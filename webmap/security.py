@@ -6,6 +6,10 @@
 - Session cookies: HttpOnly, SameSite=Lax, and Secure unless ``TESTING`` (set
   ``IBASHO_SESSION_COOKIE_SECURE=false`` to serve staff pages over plain http on a trusted
   network; behind an https proxy keep the default).
+- Sessions: a login lasts :data:`SESSION_LIFETIME` (8 hours) from the moment of the login,
+  however busy it is; ``IBASHO_PERMANENT_SESSION_LIFETIME`` (seconds) sets another. The
+  server checks the stored login time on every request (:mod:`webmap.auth`); the cookie's
+  own expiry (the lifetime after the last answer) is only the browser's side.
 - Uploads: at most :data:`MAX_UPLOAD_BYTES` (413 otherwise), and only
   :data:`UPLOAD_SUFFIXES` (415 otherwise), each with a Japanese message.
 - Headers on every response: a Content-Security-Policy (below), ``X-Content-Type-Options:
@@ -34,6 +38,7 @@ __all__ = [
     "UPLOAD_SUFFIXES",
     "configure_security",
     "content_security_policy",
+    "session_lifetime",
     "upload_suffix",
 ]
 
@@ -43,7 +48,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: File types accepted for an upload of places.
 UPLOAD_SUFFIXES = (".csv", ".geojson", ".json")
 
-#: How long a staff login lasts.
+#: How long a staff login lasts, from the login (``PERMANENT_SESSION_LIFETIME`` sets another).
 SESSION_LIFETIME = timedelta(hours=8)
 
 #: Paths that get the strict policy (no inline scripts).
@@ -54,6 +59,40 @@ def _truthy(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
     return bool(value)
+
+
+def session_lifetime(value: object) -> timedelta:
+    """
+    ``PERMANENT_SESSION_LIFETIME`` as a duration: None (not set) gives :data:`SESSION_LIFETIME`;
+    a number of seconds (as ``IBASHO_PERMANENT_SESSION_LIFETIME=3600`` arrives) or a timedelta.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not a positive number of seconds or duration.
+
+    Examples
+    --------
+    >>> session_lifetime(None) == SESSION_LIFETIME, session_lifetime("1800").total_seconds()
+    (True, 1800.0)
+    """
+    if value is None:
+        return SESSION_LIFETIME
+    lifetime = None
+    try:
+        if isinstance(value, timedelta):
+            lifetime = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            lifetime = timedelta(seconds=value)
+        elif isinstance(value, str) and value.strip().isdigit():
+            lifetime = timedelta(seconds=int(value.strip()))
+    except (OverflowError, ValueError):  # inf, nan, more days than timedelta holds
+        lifetime = None
+    if lifetime is None or lifetime <= timedelta(0):
+        msg = (f"PERMANENT_SESSION_LIFETIME must be a number of seconds > 0, got {value!r}. "
+               "Set e.g. IBASHO_PERMANENT_SESSION_LIFETIME=28800 for 8 hours, or unset it.")
+        raise ValueError(msg)
+    return lifetime
 
 
 def upload_suffix(filename: str | None) -> str | None:
@@ -114,16 +153,23 @@ def _tile_hosts(basemap_url: str | None) -> tuple[str, ...]:
 
 def configure_security(app: Flask, *, secret_key: str | None, basemap_url: str | None) -> None:
     """
-    Set the session key, cookie flags and upload limit, and add the headers to every response.
+    Set the session key, cookie flags, session lifetime and upload limit, and add the headers
+    to every response.
 
     Parameters
     ----------
     app
         The app; ``SECRET_KEY`` already in its config (from the environment or a test) wins.
+        ``PERMANENT_SESSION_LIFETIME`` None means "not set" (:func:`session_lifetime`).
     secret_key
         The key to use otherwise (from the key file beside the database).
     basemap_url
         The tile URL template of the map, whose host ``img-src`` allows.
+
+    Raises
+    ------
+    ValueError
+        If ``PERMANENT_SESSION_LIFETIME`` is not a positive duration.
     """
     if not app.config.get("SECRET_KEY"):
         if not secret_key:
@@ -139,7 +185,9 @@ def configure_security(app: Flask, *, secret_key: str | None, basemap_url: str |
     if secure is None:
         secure = not app.testing
     app.config["SESSION_COOKIE_SECURE"] = _truthy(secure)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    # None: not set (create_app's default; Flask's own default would be 31 days)
+    app.config["PERMANENT_SESSION_LIFETIME"] = session_lifetime(
+        app.config.get("PERMANENT_SESSION_LIFETIME"))
     if not app.config["SESSION_COOKIE_SECURE"] and not app.testing:
         logger.warning("Session cookies are sent over plain http (SESSION_COOKIE_SECURE is "
                        "off): serve the staff pages over https only on a trusted network.")

@@ -409,7 +409,7 @@ def test_geopackage_opens_in_gdal(tmp_path: Path, takasaki_places: gpd.GeoDataFr
     layers = dict(pyogrio.list_layers(path))
     assert layers == {"places": "Point", "walking_routes": "MultiLineString",
                       "schema_version": None, "audit_log": None, "users": None,
-                      "login_failures": None, "scenarios": None}
+                      "login_failures": None, "scenarios": None, "user_sessions": None}
     read = pyogrio.read_dataframe(path, layer="places")
     assert read.crs == "EPSG:4326"
     assert list(read["id"]) == list(takasaki_places["place_id"])

@@ -35,8 +35,11 @@ def login(client, app, role: str) -> str:
     name = f"plan-{role}"
     if users.get(name) is None:
         users.create_user(name, PASSWORD, role=role)
-    with client.session_transaction() as session:
-        session["user_name"] = name
+    form = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = client.post("/admin/login", data={"name": name, "password": PASSWORD,
+                                                 "csrf_token": token})
+    assert response.status_code == 302, response.status_code
     return page_config(client)["csrf_token"]
 
 
