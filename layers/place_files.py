@@ -12,7 +12,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ import pyogrio
 
 from layers.config import LayerConfig, StudyConfig
 from layers.errors import LayerError, Problem
-from layers.place_fields import duplicate_name_problems
+from layers.place_fields import duplicate_name_problems, import_rows_problem
 from layers.places import _read_places, load_places, validate_places
 from layers.points import StudyExtent
 from layers.store import write_geopackage
@@ -31,11 +31,11 @@ if TYPE_CHECKING:
     from layers.places_store import PlaceStore
 
 logger = logging.getLogger(__name__)
-__all__ = ["EXPORT_FORMATS", "ImportPreview", "export_places", "preview_import", "seed_store"]
+__all__ = ["EXPORT_FORMATS", "ImportPreview", "as_sent", "export_places", "preview_import",
+           "seed_store"]
 
 #: What :func:`export_places` writes.
 EXPORT_FORMATS = ("csv", "geojson", "gpkg")
-
 
 @dataclass(frozen=True)
 class ImportPreview:
@@ -58,7 +58,8 @@ class ImportPreview:
 
 
 def preview_import(store: PlaceStore, path: str | Path, *,
-                   fields: Mapping[str, str] | None = None) -> ImportPreview:
+                   fields: Mapping[str, str] | None = None,
+                   name: str | None = None) -> ImportPreview:
     """
     Read an uploaded file of places and list every problem in it; store nothing.
 
@@ -71,24 +72,61 @@ def preview_import(store: PlaceStore, path: str | Path, *,
     fields
         Maps ibasho's names (``name``, ``category``, ``lon``, ``lat`` …) to the file's
         columns, as ``[layers.places.fields]`` in the config; unmapped names are used as is.
+    name
+        The file's name as its sender knows it (an upload's own name), for the messages;
+        ``path`` (where the server keeps it) never appears in them. Default: ``path.name``.
+
+    Notes
+    -----
+    A file of more than :data:`layers.place_fields.MAX_ITEMS` ``["import_rows"]`` rows is
+    refused as a whole; every text longer than :data:`layers.place_fields.MAX_CHARS` allows
+    is listed with its row and field.
     """
     path = Path(path)
+    shown = name or path.name
     layer = LayerConfig("places", path, dict(fields or {}))
     try:  # load_places without stopping at errors: the preview lists every row's problems
         places, problems = _read_places(layer, extent=store.extent)
     except LayerError as exc:  # the file as a whole cannot be read
-        return ImportPreview(path.name, None, exc.problems)
+        return ImportPreview(shown, None, as_sent(exc.problems, path, name=shown))
+    too_many = import_rows_problem(len(places), label=shown)
+    if too_many is not None:
+        return ImportPreview(shown, None, [too_many])
     problems += validate_places(places, layer, categories=store.categories)
     stored = store.places()
     problems += duplicate_name_problems(
         list(places["name"]), list(places["row"]),
-        stored=dict(zip(stored["name"], stored["place_id"], strict=True)), label=path.name)
+        stored=dict(zip(stored["name"], stored["place_id"], strict=True)), label=shown)
     # row by row, as the preview lists them (a row's problems stay in the order found)
     problems.sort(key=lambda p: p.row if p.row is not None else 0)
-    preview = ImportPreview(path.name, places, problems)
-    logger.info("Checked %s: %d places, %d errors, %d warnings", path.name, len(places),
+    preview = ImportPreview(shown, places, as_sent(problems, path, name=shown))
+    logger.info("Checked %s: %d places, %d errors, %d warnings", shown, len(places),
                 len(preview.errors), len(problems) - len(preview.errors))
     return preview
+
+
+def as_sent(problems: list[Problem], path: Path, *, name: str) -> list[Problem]:
+    """
+    ``problems`` of the file kept at ``path`` as its sender knows it: named ``name``, and
+    with no trace of ``path`` (GDAL and pandas put the path they read into their messages).
+
+    Examples
+    --------
+    >>> kept = Path("/srv/uploads/0f3a.json")
+    >>> [str(p) for p in as_sent([Problem(kept, f"'{kept}' is not GeoJSON.")], kept,
+    ...                          name="場所.json")]
+    ["場所.json: '場所.json' is not GeoJSON."]
+    """
+    traces = sorted({str(path), str(path.resolve()), str(path.parent), str(path.resolve().parent),
+                     path.name}, key=len, reverse=True)  # the whole path before its parts
+
+    def scrub(text: str) -> str:
+        for trace in traces:
+            text = text.replace(trace, name)
+        return text
+
+    return [replace(p, path=name, problem=scrub(p.problem), fix=scrub(p.fix))
+            for p in problems]
 
 
 def seed_store(store: PlaceStore, config: StudyConfig, *, user: str,
