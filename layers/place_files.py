@@ -3,18 +3,20 @@
 An upload is read with the same code as the config's places file
 (:func:`layers.places.load_places`), so it accepts what Excel saves (UTF-8, UTF-8 with BOM,
 CP932) and GeoJSON/GeoPackage, and every problem is listed before anything is stored.
-Exports are written beside their destination and renamed into place when complete.
+Exports are written beside their destination and renamed into place when complete; no cell
+of a CSV starts a formula in a spreadsheet (:func:`spreadsheet_cell`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -31,11 +33,40 @@ if TYPE_CHECKING:
     from layers.places_store import PlaceStore
 
 logger = logging.getLogger(__name__)
-__all__ = ["EXPORT_FORMATS", "ImportPreview", "as_sent", "export_places", "preview_import",
-           "seed_store"]
+__all__ = ["EXPORT_FORMATS", "FORMULA_START", "ImportPreview", "as_sent", "export_places",
+           "preview_import", "seed_store", "spreadsheet_cell"]
 
 #: What :func:`export_places` writes.
 EXPORT_FORMATS = ("csv", "geojson", "gpkg")
+
+#: A cell starting with one of these is read as a formula by Excel, LibreOffice or Google
+#: Sheets (CSV injection, OWASP): ``=``, ``+``, ``-``, ``@``, tab and carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """
+    A CSV cell that no spreadsheet runs as a formula: text starting with one of
+    :data:`FORMULA_START` gets a leading ``'``, which spreadsheets take as "this is text".
+
+    Every CSV that ibasho writes passes its cells through this function (the places export,
+    the planner's scenario table). Numbers, and text that is just a number (``-12.5``), are
+    left as they are; so is other text.
+
+    Examples
+    --------
+    >>> spreadsheet_cell("=1+2"), spreadsheet_cell("+81 27-321-1111")
+    ("'=1+2", "'+81 27-321-1111")
+    >>> spreadsheet_cell("-12.5"), spreadsheet_cell(-3), spreadsheet_cell("中央公民館")
+    ('-12.5', -3, '中央公民館')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and \
+            not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
 
 @dataclass(frozen=True)
 class ImportPreview:
@@ -175,7 +206,9 @@ def export_places(store: PlaceStore, fmt: str, out: str | Path, *,
         The store to export.
     fmt
         ``csv`` (UTF-8 with BOM so that Excel reads the Japanese, CRLF, ``lon``/``lat``
-        columns), ``geojson``, or ``gpkg`` (with the walking routes as a second layer).
+        columns; a text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
+        gets a leading ``'`` so that no spreadsheet runs it, :func:`spreadsheet_cell`),
+        ``geojson``, or ``gpkg`` (with the walking routes as a second layer).
     out
         The file to write (replaced if it exists).
     include_retired
@@ -224,6 +257,7 @@ def _write_atomic(places: gpd.GeoDataFrame, out: Path, *, fmt: str) -> None:
             at = table.columns.get_loc("position_source")
             table.insert(at, "lat", places.geometry.y.where(located))
             table.insert(at, "lon", places.geometry.x.where(located))
+            table = table.map(spreadsheet_cell)  # no cell runs as a formula in Excel
             table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         else:
             tmp.unlink()  # GDAL creates the file itself
