@@ -124,7 +124,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``DATABASE`` (a GeoPackage path or a PostgreSQL URL) chooses the database;
     ``SECRET_KEY`` (``IBASHO_SECRET_KEY``) the session key, else a random key is kept in
     ``ibasho-secret.key`` beside the database; ``SESSION_COOKIE_SECURE`` defaults to on
-    except under ``TESTING`` (:mod:`webmap.security`).
+    except under ``TESTING`` (:mod:`webmap.security`). ``PUBLIC_URL`` is the site's public
+    address for QR codes on printed sheets (:mod:`webmap.print_views`); ``UPLOAD_FOLDER``
+    where uploads wait for their import (:mod:`webmap.admin_files`).
 
     Examples
     --------
