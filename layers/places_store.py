@@ -269,7 +269,7 @@ class PlaceStore:
         """``base`` with ``changes`` applied and checked; raises with every problem."""
         record, geometry, problems = check_place_fields(
             base, changes, categories=self.categories, extent=self.extent, label=label)
-        if record["name"]:
+        if record["name"] and not any(p.field == "name" for p in problems):  # storable
             row = tx.one("SELECT id FROM places WHERE name = :name AND retired_at IS NULL "
                          "AND id <> :id", {"name": record["name"], "id": place_id})
             if row is not None:
