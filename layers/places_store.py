@@ -5,9 +5,8 @@ e.g. from ``IBASHO_DATABASE_URL``); both run the same code. Every write is one t
 that is checked before anything is stored:
 
 - every field is validated first, and a :class:`~layers.errors.LayerError` lists every
-  problem (file, row, field and a fix); nothing is written then. Every text is held to
-  :data:`layers.place_fields.MAX_CHARS` and an import to ``MAX_ITEMS["import_rows"]`` rows,
-  whichever way it comes (form, upload, the config's files);
+  problem (file, row, field and a fix); nothing is written then. Texts and imports are held
+  to :data:`layers.place_fields.MAX_CHARS` and ``MAX_ITEMS``, whichever way they come;
 - an edit names the version it started from, and if someone saved in between it fails with
   :class:`VersionConflict` (a message in Japanese and English) instead of overwriting;
 - every change adds an audit entry: who, when, the action, and the place before and after;
@@ -576,21 +575,18 @@ class PlaceStore:
                     fields: Mapping[str, str] | None = None,
                     name: str | None = None) -> list[str]:
         """
-        Import an uploaded file of places: all its rows, or none.
-
-        ``name`` is the file's own name for the messages (an upload's name; default
-        ``path.name``): the path where the server keeps the file never appears in them.
+        Import an uploaded file of places: all its rows, or none. Messages name the file
+        ``name`` (an upload's own name, default ``path.name``), never the server's path.
 
         Raises
         ------
         LayerError
             With every problem that :meth:`preview_import` lists; nothing is stored then.
         """
-        path = Path(path)
         preview = self.preview_import(path, fields=fields, name=name)
         if not preview.ok or preview.places is None:
             raise LayerError(preview.problems)
-        return self.import_places(preview.places, user=user, source=name or path.name)
+        return self.import_places(preview.places, user=user, source=preview.source)
 
     def seed_from_config(self, config: StudyConfig, *, user: str,
                          extent: StudyExtent | None = None) -> dict[str, int]:
