@@ -2,6 +2,11 @@
 
 The messages are those of :mod:`layers.places` and :mod:`layers.points`, so a coordinator
 sees the same words for a bad category whether it came from a CSV file or from the edit form.
+
+:data:`MAX_CHARS` and :data:`MAX_ITEMS` are the one table of limits of everything stored:
+every write path (the staff forms, CSV/GeoJSON imports, the config's files seeded into the
+database, the planner's JSON API, ``ibasho users``) is checked against it before anything is
+written, and README's table of limits shows the same numbers.
 """
 
 from __future__ import annotations
@@ -23,13 +28,17 @@ from layers.points import StudyExtent, check_points_in_area
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "MAX_CHARS",
+    "MAX_ITEMS",
     "TEXT_FIELDS",
     "check_place_fields",
     "check_route_lines",
     "duplicate_name_problems",
+    "import_rows_problem",
     "point_of",
     "position_quality",
     "same_position",
+    "text_problem",
 ]
 
 #: Text fields of a place that staff edit (``place_id`` and ``version`` are the store's).
@@ -40,7 +49,56 @@ TEXT_FIELDS = ("name", "category", "district", "address", "schedule", "contact",
 #: ``lat`` (decimal degrees, numbers or text) or ``geometry`` (a shapely Point, or None).
 EDITABLE_FIELDS = (*TEXT_FIELDS, "lon", "lat", "geometry")
 
+#: The most characters of each stored text, by table and field (a character is a Unicode
+#: code point: 漢字, かな and letters count one each).
+MAX_CHARS: dict[str, dict[str, int]] = {
+    "places": {"name": 100, "category": 40, "district": 60, "address": 200, "schedule": 500,
+               "contact": 200, "notes": 2000, "position_source": 200, "source": 300},
+    "walking_routes": {"name": 100, "kind": 40},
+    "scenarios": {"name": 80, "label": 120, "district": 80},
+    "users": {"name": 64},
+}
+
+#: The most items: rows of one import of places, changes (places added plus places taken
+#: away) of one scenario, benches and line points of one walking route.
+MAX_ITEMS: dict[str, int] = {"import_rows": 5000, "scenario_changes": 100,
+                             "route_benches": 500, "route_points": 5000}
+
 _LONLAT_FIELDS = {"x": "lon", "y": "lat", "x/y": "lon/lat"}
+
+
+def text_problem(value: str, *, table: str, field: str, label: str,
+                 row: int | None = None) -> Problem | None:
+    """
+    The problem with a text that cannot be stored as it is, or None.
+
+    A text may have at most :data:`MAX_CHARS` ``[table][field]`` characters, and no NUL
+    character (PostgreSQL cannot store one; it comes from copying out of some programs).
+    The message gives the length found and the limit, in Japanese first (staff read it on
+    the pages) and in English; ``field``, ``label`` (the file or the place) and ``row`` say
+    where.
+
+    Examples
+    --------
+    >>> print(text_problem("あ" * 101, table="places", field="name", label="up.csv", row=3))
+    up.csv, row 3, field 'name': 101文字あります。上限は100文字です（101 characters; at most \
+100）。 100文字以内に短くしてください。Shorten it to 100 characters or fewer.
+    >>> text_problem("あ" * 100, table="places", field="name", label="up.csv") is None
+    True
+    """
+    limit = MAX_CHARS[table][field]
+    if len(value) > limit:
+        found = len(value)
+        return Problem(label, f"{found:,}文字あります。上限は{limit:,}文字です"
+                              f"（{found:,} characters; at most {limit:,}）。", row=row,
+                       field=field, fix=f"{limit:,}文字以内に短くしてください。Shorten it to "
+                                        f"{limit:,} characters or fewer.")
+    if "\x00" in value:
+        return Problem(label, "NUL文字（U+0000）が含まれています（the text contains a NUL "
+                              "character, which cannot be stored）。", row=row, field=field,
+                       fix="その文字を消してください。Remove it (it comes from copying out of "
+                           "another program).")
+    return None
 
 
 def position_quality(position_source: str, geometry: BaseGeometry | None) -> str:
@@ -91,7 +149,8 @@ def check_place_fields(
     -------
     (dict, Point or None, list of Problem)
         The text fields (stripped, ``""`` for missing), the position, and the problems
-        (names that are taken are checked by the store, which knows them).
+        (names that are taken are checked by the store, which knows them). A changed text
+        longer than :data:`MAX_CHARS` allows is a problem (:func:`text_problem`).
     """
     problems: list[Problem] = []
     record = {name: str(base.get(name, "") or "") for name in TEXT_FIELDS}
@@ -107,6 +166,10 @@ def check_place_fields(
             record[name] = ""
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             record[name] = str(value).strip()
+            problem = text_problem(record[name], table="places", field=name, label=label,
+                                   row=row)
+            if problem is not None:
+                problems.append(problem)
         else:
             problems.append(Problem(label, f"must be text, got {type(value).__name__}.",
                                     row=row, field=name, fix="Give the value as text."))
@@ -142,6 +205,26 @@ def check_place_fields(
             field="category", fix=f"Use one of: {', '.join(categories)} (or add it to "
                                   "[categories] in the config)."))
     return record, geometry, problems
+
+
+def import_rows_problem(count: int, *, label: str) -> Problem | None:
+    """
+    The problem with importing ``count`` rows at once, if more than :data:`MAX_ITEMS` allows.
+
+    Examples
+    --------
+    >>> print(import_rows_problem(5001, label="up.csv"))
+    up.csv: 5,001行あります。一度に取り込めるのは5,000行までです（5,001 rows; at most 5,000 \
+at once）。 ファイルを分けて、何回かに分けて取り込んでください。Split the file and import \
+the parts one after another.
+    """
+    limit = MAX_ITEMS["import_rows"]
+    if count <= limit:
+        return None
+    return Problem(label, f"{count:,}行あります。一度に取り込めるのは{limit:,}行までです"
+                          f"（{count:,} rows; at most {limit:,} at once）。",
+                   fix="ファイルを分けて、何回かに分けて取り込んでください。Split the file and "
+                       "import the parts one after another.")
 
 
 def _lonlat_point(changes: Mapping[str, Any], *, label: str,
@@ -223,15 +306,22 @@ def check_route_lines(routes: gpd.GeoDataFrame, *,
     """
     Every route as a 2D MultiLineString (a GPX track may have gaps), and every problem.
 
-    A route needs a ``name`` and a (Multi)LineString; rows are numbered from 1.
+    A route needs a ``name`` and a (Multi)LineString; its ``name`` and ``kind`` are text
+    within :data:`MAX_CHARS`; rows are numbered from 1.
     """
     problems: list[Problem] = []
     lines = []
-    for row, (name, line) in enumerate(zip(routes["name"], routes.geometry, strict=True),
-                                       start=1):
+    kinds = routes["kind"] if "kind" in routes.columns else [""] * len(routes)
+    for row, (name, kind, line) in enumerate(zip(routes["name"], kinds, routes.geometry,
+                                                 strict=True), start=1):
         if not str(name or "").strip():
             problems.append(Problem(label, "the route has no name.", row=row, field="name",
                                     fix="Name it as walkers know it."))
+        for field, text in (("name", name), ("kind", kind)):
+            problem = text_problem(str(text or "").strip(), table="walking_routes",
+                                   field=field, label=label, row=row)
+            if problem is not None:
+                problems.append(problem)
         if line is None or line.is_empty or line.geom_type not in ("LineString",
                                                                    "MultiLineString"):
             what = "no geometry" if line is None or line.is_empty else f"a {line.geom_type}"

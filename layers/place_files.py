@@ -3,18 +3,20 @@
 An upload is read with the same code as the config's places file
 (:func:`layers.places.load_places`), so it accepts what Excel saves (UTF-8, UTF-8 with BOM,
 CP932) and GeoJSON/GeoPackage, and every problem is listed before anything is stored.
-Exports are written beside their destination and renamed into place when complete.
+Exports are written beside their destination and renamed into place when complete; no cell
+of a CSV starts a formula in a spreadsheet (:func:`spreadsheet_cell`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -22,7 +24,7 @@ import pyogrio
 
 from layers.config import LayerConfig, StudyConfig
 from layers.errors import LayerError, Problem
-from layers.place_fields import duplicate_name_problems
+from layers.place_fields import duplicate_name_problems, import_rows_problem
 from layers.places import _read_places, load_places, validate_places
 from layers.points import StudyExtent
 from layers.store import write_geopackage
@@ -31,10 +33,39 @@ if TYPE_CHECKING:
     from layers.places_store import PlaceStore
 
 logger = logging.getLogger(__name__)
-__all__ = ["EXPORT_FORMATS", "ImportPreview", "export_places", "preview_import", "seed_store"]
+__all__ = ["EXPORT_FORMATS", "FORMULA_START", "ImportPreview", "as_sent", "export_places",
+           "preview_import", "seed_store", "spreadsheet_cell"]
 
 #: What :func:`export_places` writes.
 EXPORT_FORMATS = ("csv", "geojson", "gpkg")
+
+#: A cell starting with one of these is read as a formula by Excel, LibreOffice or Google
+#: Sheets (CSV injection, OWASP): ``=``, ``+``, ``-``, ``@``, tab and carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """
+    A CSV cell that no spreadsheet runs as a formula: text starting with one of
+    :data:`FORMULA_START` gets a leading ``'``, which spreadsheets take as "this is text".
+
+    Every CSV that ibasho writes passes its cells through this function (the places export,
+    the planner's scenario table). Numbers, and text that is just a number (``-12.5``), are
+    left as they are; so is other text.
+
+    Examples
+    --------
+    >>> spreadsheet_cell("=1+2"), spreadsheet_cell("+81 27-321-1111")
+    ("'=1+2", "'+81 27-321-1111")
+    >>> spreadsheet_cell("-12.5"), spreadsheet_cell(-3), spreadsheet_cell("中央公民館")
+    ('-12.5', -3, '中央公民館')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and \
+            not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)
@@ -58,7 +89,8 @@ class ImportPreview:
 
 
 def preview_import(store: PlaceStore, path: str | Path, *,
-                   fields: Mapping[str, str] | None = None) -> ImportPreview:
+                   fields: Mapping[str, str] | None = None,
+                   name: str | None = None) -> ImportPreview:
     """
     Read an uploaded file of places and list every problem in it; store nothing.
 
@@ -71,24 +103,61 @@ def preview_import(store: PlaceStore, path: str | Path, *,
     fields
         Maps ibasho's names (``name``, ``category``, ``lon``, ``lat`` …) to the file's
         columns, as ``[layers.places.fields]`` in the config; unmapped names are used as is.
+    name
+        The file's name as its sender knows it (an upload's own name), for the messages;
+        ``path`` (where the server keeps it) never appears in them. Default: ``path.name``.
+
+    Notes
+    -----
+    A file of more than :data:`layers.place_fields.MAX_ITEMS` ``["import_rows"]`` rows is
+    refused as a whole; every text longer than :data:`layers.place_fields.MAX_CHARS` allows
+    is listed with its row and field.
     """
     path = Path(path)
+    shown = name or path.name
     layer = LayerConfig("places", path, dict(fields or {}))
     try:  # load_places without stopping at errors: the preview lists every row's problems
         places, problems = _read_places(layer, extent=store.extent)
     except LayerError as exc:  # the file as a whole cannot be read
-        return ImportPreview(path.name, None, exc.problems)
+        return ImportPreview(shown, None, as_sent(exc.problems, path, name=shown))
+    too_many = import_rows_problem(len(places), label=shown)
+    if too_many is not None:
+        return ImportPreview(shown, None, [too_many])
     problems += validate_places(places, layer, categories=store.categories)
     stored = store.places()
     problems += duplicate_name_problems(
         list(places["name"]), list(places["row"]),
-        stored=dict(zip(stored["name"], stored["place_id"], strict=True)), label=path.name)
+        stored=dict(zip(stored["name"], stored["place_id"], strict=True)), label=shown)
     # row by row, as the preview lists them (a row's problems stay in the order found)
     problems.sort(key=lambda p: p.row if p.row is not None else 0)
-    preview = ImportPreview(path.name, places, problems)
-    logger.info("Checked %s: %d places, %d errors, %d warnings", path.name, len(places),
+    preview = ImportPreview(shown, places, as_sent(problems, path, name=shown))
+    logger.info("Checked %s: %d places, %d errors, %d warnings", shown, len(places),
                 len(preview.errors), len(problems) - len(preview.errors))
     return preview
+
+
+def as_sent(problems: list[Problem], path: Path, *, name: str) -> list[Problem]:
+    """
+    ``problems`` of the file kept at ``path`` as its sender knows it: named ``name``, and
+    with no trace of ``path`` (GDAL and pandas put the path they read into their messages).
+
+    Examples
+    --------
+    >>> kept = Path("/srv/uploads/0f3a.json")
+    >>> [str(p) for p in as_sent([Problem(kept, f"'{kept}' is not GeoJSON.")], kept,
+    ...                          name="場所.json")]
+    ["場所.json: '場所.json' is not GeoJSON."]
+    """
+    traces = sorted({str(path), str(path.resolve()), str(path.parent), str(path.resolve().parent),
+                     path.name}, key=len, reverse=True)  # the whole path before its parts
+
+    def scrub(text: str) -> str:
+        for trace in traces:
+            text = text.replace(trace, name)
+        return text
+
+    return [replace(p, path=name, problem=scrub(p.problem), fix=scrub(p.fix))
+            for p in problems]
 
 
 def seed_store(store: PlaceStore, config: StudyConfig, *, user: str,
@@ -137,7 +206,9 @@ def export_places(store: PlaceStore, fmt: str, out: str | Path, *,
         The store to export.
     fmt
         ``csv`` (UTF-8 with BOM so that Excel reads the Japanese, CRLF, ``lon``/``lat``
-        columns), ``geojson``, or ``gpkg`` (with the walking routes as a second layer).
+        columns; a text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
+        gets a leading ``'`` so that no spreadsheet runs it, :func:`spreadsheet_cell`),
+        ``geojson``, or ``gpkg`` (with the walking routes as a second layer).
     out
         The file to write (replaced if it exists).
     include_retired
@@ -186,6 +257,7 @@ def _write_atomic(places: gpd.GeoDataFrame, out: Path, *, fmt: str) -> None:
             at = table.columns.get_loc("position_source")
             table.insert(at, "lat", places.geometry.y.where(located))
             table.insert(at, "lon", places.geometry.x.where(located))
+            table = table.map(spreadsheet_cell)  # no cell runs as a formula in Excel
             table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         else:
             tmp.unlink()  # GDAL creates the file itself

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 import geopandas as gpd
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
+from layers.place_fields import text_problem
 from layers.points import StudyExtent, read_points
 
 logger = logging.getLogger(__name__)
@@ -120,9 +122,17 @@ def _quality(position_source: str, has_point: bool) -> str:
 
 def validate_places(places: gpd.GeoDataFrame, layer: LayerConfig, *,
                     categories: Sequence[str]) -> list[Problem]:
-    """Problems with names and categories (positions are checked while reading)."""
+    """
+    Problems with names, categories and texts too long to store (positions are checked while
+    reading; the limits are :data:`layers.place_fields.MAX_CHARS`).
+    """
     path = layer.path
     problems: list[Problem] = []
+    for name in ("name", "category", *_TEXT_FIELDS):
+        for row, value in zip(places["row"], places[name], strict=True):
+            problem = text_problem(value, table="places", field=name, label=str(path), row=row)
+            if problem is not None:
+                problems.append(replace(problem, path=path, field=layer.source_field(name)))
     name_field, category_field = layer.source_field("name"), layer.source_field("category")
     allowed = set(categories)
     counts = Counter(places["name"])

@@ -5,7 +5,8 @@ e.g. from ``IBASHO_DATABASE_URL``); both run the same code. Every write is one t
 that is checked before anything is stored:
 
 - every field is validated first, and a :class:`~layers.errors.LayerError` lists every
-  problem (file, row, field and a fix); nothing is written then;
+  problem (file, row, field and a fix); nothing is written then. Texts and imports are held
+  to :data:`layers.place_fields.MAX_CHARS` and ``MAX_ITEMS``, whichever way they come;
 - an edit names the version it started from, and if someone saved in between it fails with
   :class:`VersionConflict` (a message in Japanese and English) instead of overwriting;
 - every change adds an audit entry: who, when, the action, and the place before and after;
@@ -36,6 +37,7 @@ from layers.place_fields import (
     check_place_fields,
     check_route_lines,
     duplicate_name_problems,
+    import_rows_problem,
     point_of,
     position_quality,
     same_position,
@@ -266,7 +268,7 @@ class PlaceStore:
         """``base`` with ``changes`` applied and checked; raises with every problem."""
         record, geometry, problems = check_place_fields(
             base, changes, categories=self.categories, extent=self.extent, label=label)
-        if record["name"]:
+        if record["name"] and not any(p.field == "name" for p in problems):  # storable
             row = tx.one("SELECT id FROM places WHERE name = :name AND retired_at IS NULL "
                          "AND id <> :id", {"name": record["name"], "id": place_id})
             if row is not None:
@@ -471,14 +473,18 @@ class PlaceStore:
         Raises
         ------
         LayerError
-            With every problem of every row, names already in the store included; nothing
-            is stored then.
+            With every problem of every row, names already in the store and texts longer
+            than :data:`layers.place_fields.MAX_CHARS` allows included, or for more rows
+            than ``MAX_ITEMS["import_rows"]``; nothing is stored then.
         """
         user = _check_user(user)
         if not isinstance(places, gpd.GeoDataFrame):
             msg = f"`places` must be a GeoDataFrame, got {type(places).__name__}."
             raise TypeError(msg)
         label = Path(source).name
+        too_many = import_rows_problem(len(places), label=label)
+        if too_many is not None:
+            raise LayerError(too_many)
         if "name" not in places.columns:
             raise LayerError.single(label, "there is no 'name' column.", field="name",
                                     fix="Every place needs a name.")
@@ -560,25 +566,27 @@ class PlaceStore:
         logger.info("%s imported %d walking routes from %s", user, len(ids), label)
         return ids
 
-    def preview_import(self, path: str | Path, *,
-                       fields: Mapping[str, str] | None = None) -> ImportPreview:
+    def preview_import(self, path: str | Path, *, fields: Mapping[str, str] | None = None,
+                       name: str | None = None) -> ImportPreview:
         """Check an uploaded file; store nothing (:func:`layers.place_files.preview_import`)."""
-        return preview_import(self, path, fields=fields)
+        return preview_import(self, path, fields=fields, name=name)
 
     def import_file(self, path: str | Path, *, user: str,
-                    fields: Mapping[str, str] | None = None) -> list[str]:
+                    fields: Mapping[str, str] | None = None,
+                    name: str | None = None) -> list[str]:
         """
-        Import an uploaded file of places: all its rows, or none.
+        Import an uploaded file of places: all its rows, or none. Messages name the file
+        ``name`` (an upload's own name, default ``path.name``), never the server's path.
 
         Raises
         ------
         LayerError
             With every problem that :meth:`preview_import` lists; nothing is stored then.
         """
-        preview = self.preview_import(path, fields=fields)
+        preview = self.preview_import(path, fields=fields, name=name)
         if not preview.ok or preview.places is None:
             raise LayerError(preview.problems)
-        return self.import_places(preview.places, user=user, source=Path(path).name)
+        return self.import_places(preview.places, user=user, source=preview.source)
 
     def seed_from_config(self, config: StudyConfig, *, user: str,
                          extent: StudyExtent | None = None) -> dict[str, int]:

@@ -28,6 +28,7 @@ from geo.crs import STORAGE_CRS
 from geo.rest_stops import REST_POINT_DISTANCE_M, RouteRest, route_rest
 from layers.audit import record_change
 from layers.errors import LayerError, Problem
+from layers.place_fields import MAX_ITEMS, text_problem
 from layers.places_store import PlaceNotFoundError, PlaceStore, VersionConflict
 from layers.points import check_points_in_area
 from layers.routes import DEFAULT_WALKING_KIND, WALKING_ROUTE_COLUMNS
@@ -50,11 +51,11 @@ __all__ = [
 #: Kinds offered in the route editor (any non-empty text is accepted).
 ROUTE_KINDS = (DEFAULT_WALKING_KIND, "歴史探訪")
 
-#: The most benches one route may have.
-MAX_BENCHES = 500
+#: The most benches one route may have (from :data:`layers.place_fields.MAX_ITEMS`).
+MAX_BENCHES = MAX_ITEMS["route_benches"]
 
-#: The most points one drawn line may have.
-MAX_LINE_POINTS = 5000
+#: The most points one drawn line may have (from :data:`layers.place_fields.MAX_ITEMS`).
+MAX_LINE_POINTS = MAX_ITEMS["route_points"]
 
 #: A stretch longer than this without a bench or place is flagged: 5 minutes at the older
 #: walkers' 60 m/min, about the distance after which many want to sit down.
@@ -156,6 +157,10 @@ def _check_route(store: PlaceStore, base: Mapping[str, Any], changes: Mapping[st
     if not record["name"]:
         problems.append(Problem(label, "the name is empty.", field="name",
                                 fix="Name the route as walkers know it."))
+    for field in ("name", "kind"):  # at most MAX_CHARS["walking_routes"]
+        problem = text_problem(record[field], table="walking_routes", field=field, label=label)
+        if problem is not None:
+            problems.append(problem)
     line = base.get("geometry")
     if "line" in changes:
         line, line_problems = _line(changes["line"], store, label=label)
@@ -257,7 +262,9 @@ def add_walking_route(store: PlaceStore, fields: Mapping[str, Any], *,
     Raises
     ------
     LayerError
-        With every problem (no name, fewer than two points, a point outside the area).
+        With every problem (no name, a name or kind longer than
+        :data:`layers.place_fields.MAX_CHARS` allows, fewer than two points, a point
+        outside the area).
     """
     if not str(user or "").strip():
         msg = f"`user` must name who makes the change, got {user!r}."

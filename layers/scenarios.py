@@ -25,6 +25,7 @@ from typing import Any
 
 from layers.database import Database, Transaction, open_database
 from layers.migrations import LATEST_VERSION, SchemaVersionError, current_version, migrate
+from layers.place_fields import MAX_CHARS, MAX_ITEMS
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -40,12 +41,12 @@ __all__ = [
     "open_scenarios",
 ]
 
-#: The longest scenario name (characters).
-MAX_NAME_CHARS = 80
+#: The longest scenario name (characters; :data:`layers.place_fields.MAX_CHARS`).
+MAX_NAME_CHARS = MAX_CHARS["scenarios"]["name"]
 #: The most changes (places added plus places removed) one scenario may hold.
-MAX_SCENARIO_CHANGES = 100
+MAX_SCENARIO_CHANGES = MAX_ITEMS["scenario_changes"]
 #: The longest label of a planned place (characters).
-MAX_LABEL_CHARS = 120
+MAX_LABEL_CHARS = MAX_CHARS["scenarios"]["label"]
 #: The version of the stored ``payload_json`` layout.
 PAYLOAD_VERSION = 1
 
@@ -102,7 +103,7 @@ def check_name(name: Any) -> str:
     if not name:
         raise ScenarioError(["the name is empty; give the scenario a name, e.g. 案A."])
     if len(name) > MAX_NAME_CHARS:
-        raise ScenarioError([f"the name has {len(name)} characters; shorten it to at most "
+        raise ScenarioError([f"the name has {len(name):,} characters; shorten it to at most "
                              f"{MAX_NAME_CHARS}."])
     if _has_control_characters(name):
         raise ScenarioError(["the name contains control characters (line breaks, tabs); "
@@ -130,10 +131,13 @@ def _check_add(index: int, item: Any, problems: list[str]) -> dict[str, Any] | N
         problems.append(f"{where}.lonlat must be [lon, lat] in degrees, got {lonlat!r}.")
         return None
     label = item.get("label", "")
-    if not isinstance(label, str) or len(label) > MAX_LABEL_CHARS \
-            or _has_control_characters(label):
+    if not isinstance(label, str) or _has_control_characters(label):
         problems.append(f"{where}.label must be text of at most {MAX_LABEL_CHARS} characters "
                         "on one line.")
+        return None
+    if len(label) > MAX_LABEL_CHARS:
+        problems.append(f"{where}.label has {len(label):,} characters; shorten it to at most "
+                        f"{MAX_LABEL_CHARS}.")
         return None
     return {"lonlat": [numbers[0], numbers[1]], "label": label.strip()}
 
@@ -315,7 +319,7 @@ class ScenarioStore:
             raise ValueError(msg)
         name = check_name(name)
         payload = check_changes(changes)
-        if not isinstance(district, str) or len(district) > MAX_NAME_CHARS:
+        if not isinstance(district, str) or len(district) > MAX_CHARS["scenarios"]["district"]:
             raise ScenarioError([f"district must be a district name or '', got {district!r}."])
         database = self.database
         with database.transaction() as tx:

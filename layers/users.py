@@ -28,9 +28,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from layers.database import Database, Transaction
 from layers.migrations import migrate
+from layers.place_fields import MAX_CHARS
 
 logger = logging.getLogger(__name__)
 __all__ = [
+    "MAX_NAME_CHARS",
     "MIN_PASSWORD_LENGTH",
     "ROLES",
     "Account",
@@ -48,7 +50,10 @@ MIN_PASSWORD_LENGTH = 10
 #: How passwords are hashed (werkzeug's scrypt: salted and memory-hard).
 PASSWORD_METHOD = "scrypt"
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+#: The longest user name (:data:`layers.place_fields.MAX_CHARS`).
+MAX_NAME_CHARS = MAX_CHARS["users"]["name"]
+
+_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._@-]{{0,{MAX_NAME_CHARS - 1}}}")
 
 # What a session token looks like (``secrets.token_urlsafe(32)``: 43 of these characters).
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
@@ -89,8 +94,11 @@ def _token_hash(token: str) -> str:
 
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name.strip()):
-        msg = (f"The user name {name!r} is not allowed: use 1-64 letters, digits, '.', '_', '-' "
-               "or '@', starting with a letter or digit (e.g. sato or k.sato).")
+        too_long = isinstance(name, str) and len(name.strip()) > MAX_NAME_CHARS
+        shown = f"{name[:20]!r}… ({len(name.strip()):,} characters)" if too_long else repr(name)
+        msg = (f"The user name {shown} is not allowed: use 1-{MAX_NAME_CHARS} letters, "
+               "digits, '.', '_', '-' or '@', starting with a letter or digit (e.g. sato or "
+               "k.sato).")
         raise UserError(msg)
     return name.strip()
 

@@ -183,3 +183,4 @@ def register_admin(app: Flask) -> None:
     from webmap import admin_files, admin_places, admin_routes  # noqa: F401 (their routes)
 
     app.register_blueprint(admin)
+    admin_files.init_uploads(app)

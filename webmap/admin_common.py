@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from markupsafe import Markup
 
 from layers.errors import Problem
+from layers.place_fields import MAX_CHARS
 from layers.places_store import PlaceStore
 from layers.users import UserStore
 from webmap.admin_text import ACTION_LABELS, ADMIN_TEXT, PLACE_FIELD_LABELS, ROLE_LABELS
@@ -80,7 +81,8 @@ def json_data(value: Any) -> Markup:
 
 
 def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[str, int]:
-    """Render a staff page with the words, the user and the navigation."""
+    """Render a staff page with the words, the user, the navigation and ``limits`` (the
+    most characters of each field, :data:`layers.place_fields.MAX_CHARS`, for ``maxlength``)."""
     user = current_user()
     nav = [(ADMIN_TEXT["places"], url_for("admin.places")),
            (ADMIN_TEXT["routes"], url_for("admin.routes"))]
@@ -94,7 +96,7 @@ def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[s
     html = render_template(template, t=ADMIN_TEXT, labels=PLACE_FIELD_LABELS,
                            roles=ROLE_LABELS, actions=ACTION_LABELS, user=user, nav=nav,
                            can_edit=has_role(user, "editor"), site_title=study.config.title,
-                           json_data=json_data, **context)
+                           json_data=json_data, limits=MAX_CHARS, **context)
     return html, status
 
 

@@ -8,15 +8,24 @@
   (:meth:`~layers.places_store.PlaceStore.import_file`: all rows or none), and
   ``POST /admin/import/cancel``;
 - ``GET /admin/export`` and ``/admin/export/<csv|geojson|gpkg>`` (viewer): CSV for Excel
-  (UTF-8 with BOM), GeoJSON, GeoPackage.
+  (UTF-8 with BOM, no cell that a spreadsheet runs as a formula), GeoJSON, GeoPackage.
 
 Only ``.csv``, ``.geojson`` and ``.json`` are accepted (415 otherwise); the app refuses bodies
 over ``MAX_CONTENT_LENGTH`` (413). Both answers have a Japanese message.
+
+Uploaded files: the upload folder is ``UPLOAD_FOLDER`` (``IBASHO_UPLOAD_FOLDER``), else
+``ibasho-uploads`` beside the GeoPackage (beside the config for PostGIS), mode 0700. A file
+is kept there only under a random name, and only while its preview waits for the confirm:
+it is deleted on confirm, on cancel, on a new upload of the same session, when it has
+errors, and when checking it fails. Files older than :data:`UPLOAD_MAX_AGE_S` (an abandoned
+preview, a crashed process) are swept when the app starts and on every upload. Messages name
+the file as it was uploaded, never the path where the server keeps it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import shutil
 import tempfile
@@ -26,22 +35,27 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, redirect, request, session, url_for
 from werkzeug.utils import secure_filename
 
 from layers.errors import LayerError, Problem
 from layers.place_files import EXPORT_FORMATS, ImportPreview
+from layers.site_database import secret_key_path
 from webmap.admin_common import admin, flash_message, place_store, problem_rows, render_admin
 from webmap.admin_text import ADMIN_TEXT, ERROR_TEXT
 from webmap.auth import current_user, login_required
-from webmap.live import data_changed
-from webmap.security import upload_suffix
+from webmap.live import LIVE_KEY, data_changed
+from webmap.security import UPLOAD_SUFFIXES, upload_suffix
 
 logger = logging.getLogger(__name__)
-__all__ = ["UPLOAD_MAX_AGE_S", "upload_folder"]
+__all__ = ["UPLOAD_FOLDER_NAME", "UPLOAD_MAX_AGE_S", "init_uploads", "sweep_uploads",
+           "upload_folder"]
 
 #: Uploads checked but not imported are deleted after this many seconds.
 UPLOAD_MAX_AGE_S = 3600
+
+#: The default upload folder's name (beside the GeoPackage, or the config for PostGIS).
+UPLOAD_FOLDER_NAME = "ibasho-uploads"
 
 #: Rows shown in the preview of a good file.
 PREVIEW_ROWS = 200
@@ -49,24 +63,53 @@ PREVIEW_ROWS = 200
 _SESSION_KEY = "pending_import"
 _MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
                 "gpkg": "application/geopackage+sqlite3"}
+#: The names this module gives uploads: a random token and an accepted suffix.
+_KEPT_NAME = re.compile(r"[0-9a-f]{32}(?:" + "|".join(map(re.escape, UPLOAD_SUFFIXES)) + ")")
+
+
+def init_uploads(app: Flask) -> Path:
+    """
+    Choose ``app``'s upload folder (``UPLOAD_FOLDER``, else :data:`UPLOAD_FOLDER_NAME` beside
+    the database), create it (mode 0700) and sweep what earlier processes left there.
+    """
+    folder = app.config.get("UPLOAD_FOLDER")
+    if not folder:  # where the session key is kept: beside the GeoPackage, or the config
+        live = app.extensions[LIVE_KEY]
+        key_file = secret_key_path(live.database.location, live.base_study.config.directory)
+        folder = str(key_file.parent / UPLOAD_FOLDER_NAME)
+        app.config["UPLOAD_FOLDER"] = folder
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    swept = sweep_uploads(path)
+    logger.info("Uploads are checked in %s (%d old files swept)", path, swept)
+    return path
 
 
 def upload_folder() -> Path:
-    """The folder for uploads being checked (``UPLOAD_FOLDER``, else a private temp folder)."""
-    folder = current_app.config.get("UPLOAD_FOLDER")
-    if not folder:
-        folder = tempfile.mkdtemp(prefix="ibasho-uploads-")  # mode 0700
-        current_app.config["UPLOAD_FOLDER"] = folder
-    path = Path(folder)
+    """The folder for uploads being checked (see :func:`init_uploads`)."""
+    path = Path(current_app.config["UPLOAD_FOLDER"])
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
-def _prune(folder: Path) -> None:
-    cutoff = time.time() - UPLOAD_MAX_AGE_S
+def sweep_uploads(folder: Path, *, max_age_s: float = UPLOAD_MAX_AGE_S) -> int:
+    """
+    Delete the uploads in ``folder`` older than ``max_age_s``; returns how many.
+
+    Only files named as this module names them (a 32-hex-digit token and an accepted
+    suffix) are touched, so a folder shared with other files loses none of them.
+    """
+    cutoff = time.time() - max_age_s
+    swept = 0
     for old in folder.iterdir():
-        if old.is_file() and old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+        try:
+            if _KEPT_NAME.fullmatch(old.name) and old.is_file() and \
+                    old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+                swept += 1
+        except OSError as exc:  # another process swept it first, or it is not ours to delete
+            logger.info("Could not sweep %s: %s", old.name, exc)
+    return swept
 
 
 def _pending_path(pending: Any) -> Path | None:
@@ -74,8 +117,7 @@ def _pending_path(pending: Any) -> Path | None:
     if not isinstance(pending, dict):
         return None
     token, suffix = str(pending.get("token", "")), str(pending.get("suffix", ""))
-    if len(token) != 32 or not all(c in "0123456789abcdef" for c in token) or \
-            upload_suffix(f"x{suffix}") != suffix:
+    if not _KEPT_NAME.fullmatch(f"{token}{suffix}"):
         return None
     path = upload_folder() / f"{token}{suffix}"
     return path if path.is_file() else None
@@ -93,15 +135,18 @@ def import_form() -> Any:
     return render_admin("admin_import.html", stage="form")
 
 
-def _preview(path: Path) -> ImportPreview:
-    """:meth:`PlaceStore.preview_import`, with a file GDAL or pandas cannot parse as a problem."""
+def _preview(path: Path, name: str) -> ImportPreview:
+    """:meth:`PlaceStore.preview_import`, with a file GDAL or pandas cannot parse as a problem.
+
+    Messages name the file ``name`` (as uploaded), never ``path``.
+    """
     try:
-        return place_store().preview_import(path)
+        return place_store().preview_import(path, name=name)
     except (LayerError, ValueError, UnicodeError, OSError, RuntimeError) as exc:
         logger.info("Upload %s could not be read: %s", path.name, exc)
-        problem = Problem(path.name, "the file cannot be read as a table of places.",
+        problem = Problem(name, "the file cannot be read as a table of places.",
                           fix="Save it from Excel as CSV (UTF-8), or as GeoJSON, and try again.")
-        return ImportPreview(path.name, None, [problem])
+        return ImportPreview(name, None, [problem])
 
 
 @admin.post("/import")
@@ -116,23 +161,29 @@ def import_check() -> Any:
     if suffix is None:
         abort(415, description=ERROR_TEXT[415]["message"])
     folder = upload_folder()
-    _prune(folder)
+    sweep_uploads(folder)
     old = _pending_path(session.pop(_SESSION_KEY, None))
     if old is not None:
         old.unlink(missing_ok=True)
     token = secrets.token_hex(16)
     path = folder / f"{token}{suffix}"
-    upload.save(path)
     name = _display_name(upload.filename)
-    logger.info("%s uploaded %s (%d bytes) for import", current_user().name,
-                secure_filename(name) or "upload", path.stat().st_size)
-    preview = _preview(path)
-    rows = problem_rows(preview.problems)
-    if not preview.ok:
-        path.unlink(missing_ok=True)
-        return render_admin("admin_import.html", stage="errors", status=400, file_name=name,
-                            problems=rows, error_count=len(preview.errors))
-    session[_SESSION_KEY] = {"token": token, "suffix": suffix, "name": name}
+    kept = False
+    try:  # the file stays only if its preview waits for the confirm
+        upload.save(path)
+        logger.info("%s uploaded %s (%d bytes) for import", current_user().name,
+                    secure_filename(name) or "upload", path.stat().st_size)
+        preview = _preview(path, name)
+        rows = problem_rows(preview.problems)
+        if not preview.ok:
+            return render_admin("admin_import.html", stage="errors", status=400,
+                                file_name=name, problems=rows,
+                                error_count=len(preview.errors))
+        session[_SESSION_KEY] = {"token": token, "suffix": suffix, "name": name}
+        kept = True
+    finally:
+        if not kept:
+            path.unlink(missing_ok=True)
     places = preview.places
     shown = [{"row": int(r.row), "name": r.name, "category": r.category,
               "district": r.district, "located": r.geometry is not None}
@@ -153,17 +204,16 @@ def import_confirm() -> Any:
                             error=ADMIN_TEXT["import_expired"])
     user = current_user()
     assert user is not None
+    name = _display_name(str(pending.get("name", "")))
     try:
-        ids = place_store().import_file(path, user=user.name)
+        ids = place_store().import_file(path, user=user.name, name=name)
     except LayerError as exc:
+        return render_admin("admin_import.html", stage="errors", status=400,
+                            file_name=name, problems=problem_rows(exc.problems),
+                            error_count=sum(p.is_error for p in exc.problems))
+    finally:  # imported or not, the file is done with
         path.unlink(missing_ok=True)
         session.pop(_SESSION_KEY, None)
-        return render_admin("admin_import.html", stage="errors", status=400,
-                            file_name=pending.get("name", ""),
-                            problems=problem_rows(exc.problems),
-                            error_count=sum(p.is_error for p in exc.problems))
-    path.unlink(missing_ok=True)
-    session.pop(_SESSION_KEY, None)
     data_changed()
     flash_message(ADMIN_TEXT["imported"].format(count=len(ids)))
     return redirect(url_for("admin.places"))

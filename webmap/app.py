@@ -125,7 +125,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``SECRET_KEY`` (``IBASHO_SECRET_KEY``) the session key, else a random key is kept in
     ``ibasho-secret.key`` beside the database; ``SESSION_COOKIE_SECURE`` defaults to on
     except under ``TESTING``; ``PERMANENT_SESSION_LIFETIME`` (seconds) to 8 hours from the
-    login (:mod:`webmap.security`).
+    login (:mod:`webmap.security`). ``PUBLIC_URL`` is the site's public address for QR codes
+    on printed sheets (:mod:`webmap.print_views`); ``UPLOAD_FOLDER`` where uploads wait for
+    their import (:mod:`webmap.admin_files`).
 
     Examples
     --------

@@ -3,7 +3,8 @@
 :func:`scenario_outcome` runs :func:`layers.planning.what_if_many` on a scenario's changes and
 gives, per walking threshold, the people within reach and their share before and after, for
 the city and for one district; :func:`scenario_csv` writes that table (and the changes) as a
-CSV file that Excel opens (UTF-8 with a BOM). Text comes from :data:`webmap.style.PLANNER_TEXT`.
+CSV file that Excel opens (UTF-8 with a BOM), in which no cell runs as a formula. Text comes
+from :data:`webmap.style.PLANNER_TEXT`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import shapely
 
 from geo.coverage import assign_districts
 from geo.crs import STORAGE_CRS
+from layers.place_files import spreadsheet_cell
 from layers.planning import Plan, what_if_many
 from layers.study import StudyArea
 from webmap.geojson import json_value
@@ -30,9 +32,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["added_label", "baseline_rows", "change_text", "changes_summary",
            "located_place_ids", "people_text", "scenario_csv", "scenario_outcome", "share_text",
            "threshold_labels"]
-
-#: Characters that make a spreadsheet read a cell as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def share_text(value: float | None) -> str:
@@ -205,11 +204,14 @@ def added_label(item: Mapping[str, Any]) -> str:
     return label
 
 
-def _cell(value: Any) -> Any:
-    """A CSV cell that no spreadsheet runs as a formula (user text starting with = + - @)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+class _SpreadsheetWriter:
+    """A ``csv.writer`` whose every cell passes :func:`layers.place_files.spreadsheet_cell`."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self._writer.writerow([spreadsheet_cell(value) for value in row])
 
 
 def _percent(value: float | None) -> str:
@@ -222,13 +224,14 @@ def scenario_csv(name: str, outcome: Mapping[str, Any]) -> bytes:
 
     First the scenario's name, method and population basis; then one row per area (the
     city, the scenario's district) and threshold, before and after; then the changes.
-    Cells starting with ``=``, ``+``, ``-`` or ``@`` are prefixed with ``'`` so that a
-    spreadsheet shows them as text.
+    Every cell passes :func:`layers.place_files.spreadsheet_cell`: text starting with ``=``,
+    ``+``, ``-``, ``@``, tab or carriage return is prefixed with ``'`` so that a spreadsheet
+    shows it as text and never runs it.
     """
     text = PLANNER_TEXT
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([text["csv_scenario"], _cell(name)])
+    writer = _SpreadsheetWriter(csv.writer(out, lineterminator="\r\n"))
+    writer.writerow([text["csv_scenario"], name])
     writer.writerow([text["csv_method"], outcome["method_note"]])
     writer.writerow([text["csv_basis"], outcome["basis_label"]
                      or COVERAGE_LABELS["no_population"]])
@@ -243,7 +246,7 @@ def scenario_csv(name: str, outcome: Mapping[str, Any]) -> bytes:
                       outcome["district"]))
     for area, rows in areas:
         for row in rows:
-            writer.writerow([_cell(area), labels.get(row["threshold"], row["threshold"]),
+            writer.writerow([area, labels.get(row["threshold"], row["threshold"]),
                              round(row["population"]), round(row["before"]["covered"]),
                              round(row["after"]["covered"]), round(row["change"]),
                              _percent(row["before"]["share"]), _percent(row["after"]["share"])])
@@ -251,8 +254,8 @@ def scenario_csv(name: str, outcome: Mapping[str, Any]) -> bytes:
     writer.writerow([text["csv_change_kind"], text["csv_name"], text["csv_district"],
                      text["csv_lon"], text["csv_lat"]])
     for item in outcome["added"]:
-        writer.writerow([text["added"], _cell(added_label(item)), _cell(item["district"]),
+        writer.writerow([text["added"], added_label(item), item["district"],
                          f"{item['lonlat'][0]:.6f}", f"{item['lonlat'][1]:.6f}"])
     for item in outcome["removed"]:
-        writer.writerow([text["removed"], _cell(item["name"]), _cell(item["district"]), "", ""])
+        writer.writerow([text["removed"], item["name"], item["district"], "", ""])
     return out.getvalue().encode("utf-8-sig")

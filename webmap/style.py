@@ -398,6 +398,8 @@ PRINT_PAGE_TEXT: dict[str, str] = {
     "greyscale": "白黒印刷向け（色ではなく形と模様で区別）",
     "table": "地図の横に居場所の一覧（曜日・時間・連絡先）を付ける",
     "qr": "この地区のウェブ地図へのQRコードを付ける",
+    "qr_unset": ("QRコードを付けるには、公開中の地図のアドレスをサーバーに設定してください"
+                 "（環境変数 IBASHO_PUBLIC_URL、例：https://ibasho.example.jp）。"),
     "submit": "地図を作ってダウンロード",
     "preview": "見本を表示",
     "preview_alt": "{area}の印刷用の地図の見本（{paper}・{orientation}）",
