@@ -337,16 +337,6 @@ class LiveSite:
             with self._refresh_lock:
                 self._refreshing = False
 
-    def wait_until_current(self, *, timeout_s: float) -> bool:
-        """Wait until the served maps are at the stored data version; False on timeout."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.database.data_version() <= self.version and not self._refreshing:
-                return True
-            self._check_version()
-            time.sleep(0.05)
-        return False
-
     def watch(self) -> None:
         """Start the watcher thread of this process, if not running (also after a fork)."""
         if self._watcher is not None and self._watcher.is_alive() and \
