@@ -3,13 +3,21 @@
 Population may be points (each counted wholly where it lies) or polygons (split by area).
 Analyses count 65+ residents when the layer has them (``population.attrs["basis"] ==
 "age65"``) and everyone otherwise.
+
+A server analyses its study area again after every edit of the places, with the same district,
+stop and population frames each time; what depends on those alone (the districts in metres,
+the reach of the stops and the people it covers) is computed once per frame and kept while the
+frames live (:func:`_remembered`), so only the places' part is done again. Layers are never
+changed in place once loaded.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +49,90 @@ class CoverageResult:
     city: pd.DataFrame
     #: ``"age65"`` or ``"total"``: which count the population figures are, or None.
     basis: str | None
+
+
+#: What :func:`_remembered` keeps: the frames it was computed from (weakly), and the value.
+_REMEMBERED: dict[tuple, tuple[tuple[weakref.ref, ...], Any]] = {}
+
+
+def _remembered(frames: tuple[Any, ...], params: tuple[Any, ...],
+                compute: Callable[[], Any]) -> Any:
+    """
+    ``compute()``, once per identity of ``frames`` (None allowed) and ``params``.
+
+    The value is kept while every frame lives (a frame that dies takes its entries with it),
+    and only for the very same objects, never for equal copies. A frame changed in place
+    anyway (rows, bounds, columns, ``attrs`` or the sums of its numbers) is computed again.
+    """
+    live = tuple(frame for frame in frames if frame is not None)
+    key = (tuple(None if frame is None else (id(frame), _fingerprint(frame))
+                 for frame in frames), params)
+    hit = _REMEMBERED.get(key)
+    if hit is not None and all(ref() is frame for ref, frame in zip(hit[0], live, strict=True)):
+        return hit[1]
+    value = compute()
+    _REMEMBERED[key] = (tuple(weakref.ref(frame) for frame in live), value)
+    for frame in live:
+        weakref.finalize(frame, _REMEMBERED.pop, key, None)
+    return value
+
+
+def _fingerprint(frame: gpd.GeoDataFrame) -> tuple:
+    """What changes when a frame is edited in place (cheap: no geometry is compared)."""
+    numbers = frame.select_dtypes("number")
+    return (len(frame), tuple(frame.columns), tuple(frame.total_bounds) if len(frame) else (),
+            repr(sorted(frame.attrs.items())), tuple(numbers.sum().round(6)))
+
+
+@dataclass(frozen=True)
+class _FixedLayers:
+    """What coverage needs of the districts, stops and population (never of the places)."""
+
+    districts_m: gpd.GeoDataFrame
+    study_area: shapely.Geometry
+    stop_buffers_m: gpd.GeoDataFrame
+    stop_buffers: gpd.GeoDataFrame
+    population_m: gpd.GeoDataFrame | None
+    weights: np.ndarray
+    basis: str | None
+    #: People per district, and people within each radius of a stop per (district, radius).
+    district_people: dict[str, float]
+    stop_covered: dict[tuple[str, float], float]
+    stop_district: pd.Series | None
+
+
+def _fixed_layers(districts: gpd.GeoDataFrame, stops: gpd.GeoDataFrame | None,
+                  population: gpd.GeoDataFrame | None, *, radii_m: Sequence[float],
+                  metric_crs: str) -> _FixedLayers:
+    districts_m = to_metric(districts[["name", "geometry"]], metric_crs)
+    study_area = shapely.union_all(districts_m.geometry.values)
+    has_stops = stops is not None and len(stops) > 0
+    stop_buffers_m = (dissolved_buffers(stops, radii_m=radii_m, clip_to=study_area,
+                                        metric_crs=metric_crs) if has_stops
+                      else gpd.GeoDataFrame({"radius_m": []}, geometry=[], crs=metric_crs))
+    basis = population_basis(population)
+    if population is not None:
+        population_m = to_metric(population, metric_crs)
+        weights = population_m[basis].to_numpy(dtype=float)
+    else:
+        population_m, weights = None, np.zeros(0)
+    district_people: dict[str, float] = {}
+    stop_covered: dict[tuple[str, float], float] = {}
+    for name, district in zip(districts_m["name"], districts_m.geometry, strict=True):
+        district_people[name] = (population_within(district, population_m, weights)
+                                 if population_m is not None else np.nan)
+        for radius_m, stop_reach in zip(stop_buffers_m["radius_m"], stop_buffers_m.geometry,
+                                        strict=True):
+            if population_m is not None:
+                stop_covered[name, radius_m] = population_within(
+                    shapely.intersection(district, stop_reach), population_m, weights)
+    return _FixedLayers(
+        districts_m=districts_m, study_area=study_area, stop_buffers_m=stop_buffers_m,
+        stop_buffers=_valid_polygons(stop_buffers_m.to_crs(STORAGE_CRS)),
+        population_m=population_m, weights=weights, basis=basis,
+        district_people=district_people, stop_covered=stop_covered,
+        stop_district=assign_districts(stops, districts, metric_crs=metric_crs)
+        if has_stops else None)
 
 
 def population_basis(population: gpd.GeoDataFrame | None) -> str | None:
@@ -128,42 +220,30 @@ def coverage_by_district(
         ``population``, ``covered``, ``uncovered``, ``covered_share``, ``stop_covered``,
         ``stop_covered_share``, ``places``, ``places_unlocated``, ``stops``.
     """
-    districts_m = to_metric(districts[["name", "geometry"]], metric_crs)
-    study_area = shapely.union_all(districts_m.geometry.values)
-    buffers_m = dissolved_buffers(places, radii_m=radii_m, clip_to=study_area,
+    fixed: _FixedLayers = _remembered(
+        (districts, stops, population), (tuple(radii_m), str(metric_crs)),
+        lambda: _fixed_layers(districts, stops, population, radii_m=radii_m,
+                              metric_crs=metric_crs))
+    districts_m, population_m, weights = fixed.districts_m, fixed.population_m, fixed.weights
+    buffers_m = dissolved_buffers(places, radii_m=radii_m, clip_to=fixed.study_area,
                                   metric_crs=metric_crs)
     has_stops = stops is not None and len(stops) > 0
-    stop_buffers_m = (dissolved_buffers(stops, radii_m=radii_m, clip_to=study_area,
-                                        metric_crs=metric_crs) if has_stops
-                      else gpd.GeoDataFrame({"radius_m": []}, geometry=[], crs=metric_crs))
-
-    basis = population_basis(population)
-    if population is not None:
-        population_m = to_metric(population, metric_crs)
-        weights = population_m[basis].to_numpy(dtype=float)
-    else:
-        population_m, weights = None, np.zeros(0)
+    basis, stop_district = fixed.basis, fixed.stop_district
 
     located = places.geometry.notna()
     place_district = assign_districts(places, districts, metric_crs=metric_crs)
     if "district" in places:  # unlocated places count where the file says they belong
         place_district = place_district.where(located, places["district"])
-    stop_district = assign_districts(stops, districts, metric_crs=metric_crs) if has_stops else None
 
     rows, gap_rows = [], []
     for name, district in zip(districts_m["name"], districts_m.geometry, strict=True):
-        district_people = (population_within(district, population_m, weights)
-                           if population_m is not None else np.nan)
+        district_people = fixed.district_people[name]
         for radius_m, reach in zip(buffers_m["radius_m"], buffers_m.geometry, strict=True):
             covered_area = shapely.intersection(district, reach)
             gap = shapely.difference(district, reach)
             covered = (population_within(covered_area, population_m, weights)
                        if population_m is not None else np.nan)
-            stop_covered = np.nan
-            if has_stops and population_m is not None:
-                stop_reach = stop_buffers_m.geometry[stop_buffers_m["radius_m"] == radius_m].iloc[0]
-                stop_covered = population_within(shapely.intersection(district, stop_reach),
-                                                 population_m, weights)
+            stop_covered = fixed.stop_covered.get((name, radius_m), np.nan)
             rows.append({
                 "district": name,
                 "radius_m": radius_m,
@@ -201,7 +281,7 @@ def coverage_by_district(
                     "no population layer" if population is None
                     else f"{row.covered:,.0f} of {row.population:,.0f} people ({basis})")
     return CoverageResult(buffers=_valid_polygons(buffers_m.to_crs(STORAGE_CRS)),
-                          stop_buffers=_valid_polygons(stop_buffers_m.to_crs(STORAGE_CRS)),
+                          stop_buffers=fixed.stop_buffers.copy(),
                           gaps=gaps,
                           table=table, city=city, basis=basis)
 

@@ -6,6 +6,7 @@ a change without its entry, nor an entry for a change that was rolled back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -25,20 +26,36 @@ def to_json(record: Mapping[str, Any]) -> dict[str, Any]:
     """
     A feature as JSON: timestamps as ISO 8601 text (``Z`` for UTC), geometries as GeoJSON.
 
+    A number that JSON cannot hold (infinity or NaN, in a row stored by hand) is kept as its
+    text, so the change that fixes such a row can still be recorded.
+
     Examples
     --------
     >>> to_json({"name": "A", "geometry": shapely.Point(139, 36)})
     {'name': 'A', 'geometry': {'type': 'Point', 'coordinates': (139.0, 36.0)}}
+    >>> to_json({"lon": float("inf")})
+    {'lon': 'inf'}
     """
     out: dict[str, Any] = {}
     for key, value in record.items():
         if isinstance(value, datetime):
             out[key] = value.isoformat().replace("+00:00", "Z")
         elif isinstance(value, BaseGeometry):
-            out[key] = shapely.geometry.mapping(value)
+            out[key] = _finite(shapely.geometry.mapping(value))
         else:
-            out[key] = value
+            out[key] = _finite(value)
     return out
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every infinite or NaN float (also in tuples, lists, dicts) as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_finite(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    return value
 
 
 def record_change(database: Database, tx: Transaction, *, action: str, layer: str,

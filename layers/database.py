@@ -8,6 +8,9 @@ row is locked for a read-modify-write, and the column types of the schema.
 A GeoPackage written here is a real one (``gpkg_spatial_ref_sys``, ``gpkg_contents``,
 ``gpkg_geometry_columns``, GeoPackage geometry blobs) that QGIS, GDAL and pyogrio open; it
 needs neither SpatiaLite nor GDAL to write, only Python's ``sqlite3``.
+
+A change of places or routes adds one to the one row of ``data_version`` as it commits (and
+PostGIS sends it on :data:`DATA_VERSION_CHANNEL`): :mod:`webmap.live` reads that row.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -43,7 +47,9 @@ from layers.geopackage import (
 logger = logging.getLogger(__name__)
 __all__ = [
     "DATABASE_URL_ENV",
+    "DATA_VERSION_CHANNEL",
     "GEOPACKAGE_SUFFIXES",
+    "MAP_TABLES",
     "Database",
     "DatabaseUnavailableError",
     "Transaction",
@@ -56,6 +62,11 @@ DATABASE_URL_ENV = "IBASHO_DATABASE_URL"
 
 #: File suffixes taken as a GeoPackage (any other suffix is accepted too, with a warning).
 GEOPACKAGE_SUFFIXES = (".gpkg", ".sqlite", ".db")
+
+#: The tables the maps are drawn from: a change to them moves the data version.
+MAP_TABLES = frozenset({"places", "walking_routes"})
+#: The PostgreSQL channel on which a committed change announces the new data version.
+DATA_VERSION_CHANNEL = "ibasho_data_version"
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 _SQLITE_SCHEMES = ("sqlite", "gpkg")
@@ -149,17 +160,26 @@ def _pyformat(sql: str) -> str:
 class Transaction:
     """One open transaction: run SQL with ``:name`` parameters, get rows as dicts."""
 
-    def __init__(self, database: Database, cursor: Any) -> None:
+    def __init__(self, database: Database, cursor: Any, *, write: bool = True) -> None:
         self.database = database
+        self.write = write
+        self.data_version: int | None = None  # set when it changes a map table
         self._cursor = cursor
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action()`` once this transaction has committed (never if it rolls back)."""
+        self._after_commit.append(action)
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement; returns the number of rows it changed (-1 when unknown)."""
+        self._log(sql)
         self._cursor.execute(self.database.prepare_sql(sql), dict(params or {}))
         return int(self._cursor.rowcount)
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a query; every row as a dict keyed by column name."""
+        self._log(sql)
         self._cursor.execute(self.database.prepare_sql(sql), dict(params or {}))
         if self._cursor.description is None:
             return []
@@ -170,6 +190,10 @@ class Transaction:
         """The first row of a query, or None."""
         rows = self.rows(sql, params)
         return rows[0] if rows else None
+
+    def _log(self, sql: str) -> None:  # every statement at DEBUG, like SQLAlchemy's echo
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("SQL %s: %s", self.database.dialect, " ".join(sql.split())[:200])
 
 
 class Database(ABC):
@@ -186,6 +210,10 @@ class Database(ABC):
     #: Appended to a SELECT that will be followed by an UPDATE of the same rows.
     for_update: str = ""
 
+    def __init__(self) -> None:
+        self._open = threading.local()
+        self._commit_checks: list[Callable[[Transaction], None]] = []
+
     @property
     @abstractmethod
     def display_name(self) -> str:
@@ -195,13 +223,39 @@ class Database(ABC):
         """Whether there is anything yet (False for a GeoPackage file not yet created)."""
         return True
 
-    @abstractmethod
-    def transaction(self, *, write: bool = True) -> AbstractContextManager[Transaction]:
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
         """
         A transaction that commits on success and rolls back on any exception.
 
         ``write=False`` is a read: it waits for no writer (and PostGIS refuses writes in it).
+        In an open transaction of this thread it is that one (commit checks run at its end).
         """
+        outer: Transaction | None = getattr(self._open, "tx", None)
+        if outer is not None:
+            if write and not outer.write:
+                raise RuntimeError("A write cannot run inside a read transaction.")
+            yield outer
+            return
+        with self.open_transaction(write=write) as tx:
+            self._open.tx = tx
+            try:
+                yield tx
+                if tx.data_version is not None:
+                    for check in list(self._commit_checks):
+                        check(tx)
+            finally:
+                self._open.tx = None
+        for action in tx._after_commit:
+            action()
+
+    @abstractmethod
+    def open_transaction(self, *, write: bool = True) -> AbstractContextManager[Transaction]:
+        """A new transaction of this dialect (use :meth:`transaction`)."""
+
+    def add_commit_check(self, check: Callable[[Transaction], None]) -> None:
+        """Call ``check(tx)`` before a change of places or routes commits (raise: roll back)."""
+        self._commit_checks.append(check)
 
     def prepare_sql(self, sql: str) -> str:
         """The statement in this driver's parameter style."""
@@ -262,9 +316,30 @@ class Database(ABC):
                        description: str) -> None:
         """Declare a new table (its spatial column ``geom`` when ``geometry_type`` is given)."""
 
-    @abstractmethod
     def mark_changed(self, tx: Transaction, table: str) -> None:
-        """Note that ``table`` changed (GeoPackage ``gpkg_contents.last_change``)."""
+        """Note that ``table`` changed; a map table moves the data version (once per tx)."""
+        self.note_table_change(tx, table)
+        if table not in MAP_TABLES or tx.data_version is not None:
+            return
+        tx.execute("UPDATE data_version SET version = version + 1, changed_at = :now "
+                   "WHERE id = 1", {"now": self.timestamp_param(datetime.now(UTC))})
+        tx.data_version = self.read_data_version(tx)
+        self.announce(tx, tx.data_version)
+
+    @abstractmethod
+    def note_table_change(self, tx: Transaction, table: str) -> None:
+        """What the dialect records of a changed table."""
+
+    @abstractmethod
+    def announce(self, tx: Transaction, version: int) -> None:
+        """Tell the listening processes of ``version`` once ``tx`` commits."""
+
+    def read_data_version(self, tx: Transaction) -> int:
+        """The data version: one row, by its primary key (the places are not read)."""
+        row = tx.one("SELECT version FROM data_version WHERE id = 1")
+        if row is None:
+            raise LookupError(f"{self.display_name} has no data_version row; migrate it.")
+        return int(row["version"])
 
 
 class GeoPackageDatabase(Database):
@@ -285,6 +360,7 @@ class GeoPackageDatabase(Database):
     busy_timeout_s = 30.0
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = Path(path)
         if self.path.suffix.lower() not in GEOPACKAGE_SUFFIXES:
             logger.warning("%s does not end in .gpkg; it is written as a GeoPackage anyway",
@@ -301,7 +377,7 @@ class GeoPackageDatabase(Database):
         return self.path.exists()
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+    def open_transaction(self, *, write: bool = True) -> Iterator[Transaction]:
         if not write and not self.path.exists():
             raise LayerError.single(self.path, "the database file does not exist yet.",
                                     fix="Create it with PlaceStore.migrate() first.")
@@ -319,7 +395,7 @@ class GeoPackageDatabase(Database):
                     fix="Point IBASHO_DATABASE_URL (or the store path) at a .gpkg file; a "
                         "missing file is created.") from None
             try:
-                yield Transaction(self, connection.cursor())
+                yield Transaction(self, connection.cursor(), write=write)
             except BaseException:
                 if connection.in_transaction:  # SQLite may have rolled back by itself
                     connection.execute("ROLLBACK")
@@ -378,9 +454,12 @@ class GeoPackageDatabase(Database):
                        ":srs_id, 0, 0)",
                        {"table": table, "type": geometry_type, "srs_id": STORAGE_SRID})
 
-    def mark_changed(self, tx: Transaction, table: str) -> None:
+    def note_table_change(self, tx: Transaction, table: str) -> None:
         tx.execute("UPDATE gpkg_contents SET last_change = :now WHERE table_name = :table",
                    {"now": self.timestamp_param(datetime.now(UTC)), "table": table})
+
+    def announce(self, tx: Transaction, version: int) -> None:
+        """Nothing to send: other processes see the file change (a ``stat``)."""
 
 
 class PostGISDatabase(Database):
@@ -402,6 +481,7 @@ class PostGISDatabase(Database):
     connect_timeout_s = 10
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         # psycopg (libpq) knows postgresql:// and postgres://, not SQLAlchemy's +driver form
         self.url = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
 
@@ -412,23 +492,29 @@ class PostGISDatabase(Database):
     def display_name(self) -> str:
         return _masked(self.url)
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+    def connect(self, *, autocommit: bool = False) -> Any:
+        """A new psycopg connection (DatabaseUnavailableError says what to check)."""
         psycopg = _import_psycopg()
         try:
-            connection = psycopg.connect(self.url, connect_timeout=self.connect_timeout_s)
+            return psycopg.connect(self.url, connect_timeout=self.connect_timeout_s,
+                                   autocommit=autocommit)
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             msg = (f"Cannot connect to {self.display_name}: {reason}. Is the PostgreSQL server "
                    f"running, and is {DATABASE_URL_ENV} right? Unset it to use the GeoPackage "
                    "file instead.")
             raise DatabaseUnavailableError(msg) from None
+
+    @contextmanager
+    def open_transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        psycopg = _import_psycopg()
+        connection = self.connect()
         try:
             with connection.cursor() as cursor:
                 if not write:
                     cursor.execute("SET TRANSACTION READ ONLY")
                 try:
-                    yield Transaction(self, cursor)
+                    yield Transaction(self, cursor, write=write)
                 except BaseException:
                     with suppress(psycopg.Error):  # a broken connection: the server rolls back
                         connection.rollback()
@@ -489,8 +575,13 @@ class PostGISDatabase(Database):
             tx.execute(f"CREATE INDEX {table}_geom_idx ON {table} USING GIST (geom)")
         tx.execute(f"COMMENT ON TABLE {table} IS {_sql_literal(description)}")
 
-    def mark_changed(self, tx: Transaction, table: str) -> None:
+    def note_table_change(self, tx: Transaction, table: str) -> None:
         """Nothing to do: PostgreSQL keeps no change time per table."""
+
+    def announce(self, tx: Transaction, version: int) -> None:
+        """``NOTIFY`` :data:`DATA_VERSION_CHANNEL` with the version (sent on commit)."""
+        tx.execute("SELECT pg_notify(:channel, :version)",
+                   {"channel": DATA_VERSION_CHANNEL, "version": str(version)})
 
 
 def _sql_literal(text: str) -> str:

@@ -6,6 +6,11 @@ and :func:`migrate` applies the missing ones in order, all in one transaction, s
 migration leaves the database exactly as it was. The SQL is written once for both dialects;
 ``{pk}``, ``{text}``, ``{point}`` … are the dialect's column types
 (:attr:`layers.database.Database.types`).
+
+Versions need not be consecutive: a version taken by a branch developed at the same time may be
+missing here, and it is applied when it arrives, after later ones, so migrations developed side
+by side must not depend on each other (4 is the sessions table of another branch; 5 is the
+data version below).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from layers.database import Database, Transaction
 
 logger = logging.getLogger(__name__)
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "SchemaVersionError", "current_version",
-           "migrate"]
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "SchemaVersionError", "applied_versions",
+           "current_version", "migrate"]
 
 
 class SchemaVersionError(RuntimeError):
@@ -136,12 +142,33 @@ def _create_user_sessions(database: Database, tx: Transaction) -> None:
                                         "or role, when disabled, or after their lifetime")
 
 
+def _create_data_version(database: Database, tx: Transaction) -> None:
+    """
+    Version 5: one row counting the committed changes of the map layers (places, routes).
+
+    :meth:`layers.database.Database.mark_changed` adds one in the transaction of every change,
+    so every process serving the database sees that its maps are out of date by reading this
+    one row (see :mod:`webmap.live`).
+    """
+    types = database.types
+    tx.execute(f"""CREATE TABLE data_version (
+        id {types["integer"]} NOT NULL PRIMARY KEY CHECK (id = 1),
+        version {types["integer"]} NOT NULL,
+        changed_at {types["timestamp"]} NOT NULL)""")
+    database.register_table(tx, "data_version", geometry_type=None,
+                            description="Counts the committed changes of places and routes")
+    tx.execute("INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, :now)",
+               {"now": database.timestamp_param(datetime.now(UTC))})
+
+
 #: Every migration, in order; append, never edit.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "places, walking_routes and audit_log tables", _create_tables),
     Migration(2, "users, login_failures and scenarios tables", _create_users_and_scenarios),
     Migration(3, "benches of walking routes (walking_routes.benches_json)", _add_route_benches),
     Migration(4, "server-side staff sessions (user_sessions table)", _create_user_sessions),
+    Migration(5, "data_version: one row counting changes of places and routes",
+              _create_data_version),
 )
 
 #: The schema version this code reads and writes.
@@ -150,10 +177,14 @@ LATEST_VERSION = MIGRATIONS[-1].version
 
 def current_version(database: Database, tx: Transaction) -> int:
     """The highest version applied to the database (0 for an empty one)."""
+    return max(applied_versions(database, tx), default=0)
+
+
+def applied_versions(database: Database, tx: Transaction) -> set[int]:
+    """Every version applied to the database (empty for an empty one)."""
     if not database.table_exists(tx, "schema_version"):
-        return 0
-    row = tx.one("SELECT MAX(version) AS version FROM schema_version")
-    return int(row["version"]) if row and row["version"] is not None else 0
+        return set()
+    return {int(row["version"]) for row in tx.rows("SELECT version FROM schema_version")}
 
 
 def migrate(database: Database, *,
@@ -166,23 +197,25 @@ def migrate(database: Database, *,
     database
         The database to migrate (an empty GeoPackage file is created).
     migrations
-        The steps, with versions 1, 2, 3 … in order (tests pass their own).
+        The steps, with versions 1, 2, 3 … in increasing order; a version may be missing
+        (one taken by another branch), and one that arrives later is applied then, after
+        the higher ones already applied (tests pass their own).
 
     Returns
     -------
     list of int
-        The versions applied now (empty when the database was up to date).
+        The versions applied now, in order (empty when the database was up to date).
 
     Raises
     ------
     SchemaVersionError
         If the database has a version newer than the last migration known here.
     ValueError
-        If ``migrations`` are not numbered 1, 2, 3 … in order.
+        If ``migrations`` do not start at 1 and increase.
     """
     versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        msg = f"Migrations must be numbered 1, 2, 3 … in order; got {versions}."
+    if versions and (versions[0] != 1 or any(b <= a for a, b in pairwise(versions))):
+        msg = f"Migrations must be numbered 1, 2, 3 … in increasing order; got {versions}."
         raise ValueError(msg)
     latest = versions[-1] if versions else 0
     with database.transaction() as tx:
@@ -202,8 +235,9 @@ def migrate(database: Database, *,
                 applied_at {types["timestamp"]} NOT NULL)""")
             database.register_table(tx, "schema_version", geometry_type=None,
                                     description="Migrations applied to this database")
+        done = applied_versions(database, tx)
         applied = []
-        for migration in migrations[current:]:
+        for migration in (m for m in migrations if m.version not in done):
             migration.apply(database, tx)
             tx.execute("INSERT INTO schema_version (version, description, applied_at) "
                        "VALUES (:version, :description, :applied_at)",

@@ -5,6 +5,10 @@ in one database: by default a GeoPackage beside the config (:data:`DEFAULT_DATAB
 the PostGIS database that ``IBASHO_DATABASE_URL`` names. On first start it is created, migrated
 and filled from the config's files; from then on the database, not the files, is what the
 maps show (edit the places on the staff pages, or import a file there).
+
+The maps are drawn from :meth:`SiteDatabase.map_layers`: the places and routes as stored, with
+the data version they were read at (:meth:`SiteDatabase.data_version`, one row that every change
+of them moves), so a server can tell cheaply whether its maps are out of date.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import shapely
 
-from layers.database import store_url_from_env
+from layers.database import GeoPackageDatabase, store_url_from_env
 from layers.places_store import PlaceStore, open_store
 from layers.points import StudyExtent
 from layers.route_store import measure_walking_routes, walking_routes_with_benches
@@ -30,6 +35,8 @@ __all__ = [
     "DEFAULT_DATABASE_NAME",
     "SECRET_KEY_NAME",
     "SEED_USER",
+    "MapLayers",
+    "MapRow",
     "SiteDatabase",
     "database_location",
     "open_site_database",
@@ -100,6 +107,51 @@ def secret_key_path(location: str, config_directory: str | Path) -> Path:
     return Path(location.split("://", 1)[-1]).parent / SECRET_KEY_NAME
 
 
+@dataclass(frozen=True)
+class MapRow:
+    """One stored row the maps draw: a place or a walking route, at one version."""
+
+    layer: str
+    feature_id: str
+    version: int
+    name: str
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """What identifies the row as it is now (an edit makes a new key)."""
+        return self.layer, self.feature_id, self.version
+
+
+@dataclass(frozen=True)
+class MapLayers:
+    """The places and walking routes that are not retired, read at one data version."""
+
+    places: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    data_version: int
+
+    def rows(self) -> list[MapRow]:
+        """Every place, then every route."""
+        return [*(MapRow("places", str(i), int(v), str(n)) for i, v, n in
+                  zip(self.places["place_id"], self.places["version"], self.places["name"],
+                      strict=True)),
+                *(MapRow("walking_routes", str(i), int(v), str(n)) for i, v, n in
+                  zip(self.routes["route_id"], self.routes["version"], self.routes["name"],
+                      strict=True))]
+
+    def only(self, rows: Collection[MapRow]) -> MapLayers:
+        """These layers with only ``rows`` (matched by layer, id and version)."""
+        keys = {row.key for row in rows}
+        places = [n for n, (i, v) in enumerate(zip(self.places["place_id"],
+                                                   self.places["version"], strict=True))
+                  if ("places", str(i), int(v)) in keys]
+        routes = [n for n, (i, v) in enumerate(zip(self.routes["route_id"],
+                                                   self.routes["version"], strict=True))
+                  if ("walking_routes", str(i), int(v)) in keys]
+        return MapLayers(places=self.places.iloc[places], routes=self.routes.iloc[routes],
+                         data_version=self.data_version)
+
+
 @dataclass
 class SiteDatabase:
     """The stores of one site (they share one database)."""
@@ -108,13 +160,57 @@ class SiteDatabase:
     users: UserStore
     location: str
 
-    def study(self, base: StudyArea) -> StudyArea:
-        """``base`` (loaded from the config's files) with the places and routes stored here."""
+    def data_version(self) -> int:
+        """
+        The data version: one more after every committed change of places or routes.
+
+        One row read by its primary key, in a read transaction of its own (or in the open
+        transaction of this thread); the places are not read.
+        """
+        database = self.places.database
+        with database.transaction(write=False) as tx:
+            return database.read_data_version(tx)
+
+    def file_signature(self) -> tuple[int, int, int] | None:
+        """
+        A GeoPackage's inode, size and modification time (None for PostGIS or no file).
+
+        Every commit changes it; reading it costs a ``stat``, no query and no lock.
+        """
+        database = self.places.database
+        if not isinstance(database, GeoPackageDatabase):
+            return None
+        try:
+            info = database.path.stat()
+        except OSError:
+            return None
+        return info.st_ino, info.st_size, info.st_mtime_ns
+
+    def map_layers(self) -> MapLayers:
+        """The stored places and routes, and the data version they include (at least)."""
+        database = self.places.database
+        with database.transaction(write=False) as tx:
+            version = database.read_data_version(tx)  # first: a later change is read again
+            places = self.places.places()
+            routes = walking_routes_with_benches(self.places)
+        return MapLayers(places=places, routes=routes, data_version=version)
+
+    def study(self, base: StudyArea, layers: MapLayers | None = None) -> StudyArea:
+        """
+        ``base`` (loaded from the config's files) with the places and routes stored here.
+
+        Parameters
+        ----------
+        base
+            The study area as loaded from the config's files.
+        layers
+            The places and routes to show (default: all of :meth:`map_layers`).
+        """
         config = base.config
-        routes = measure_walking_routes(walking_routes_with_benches(self.places),
-                                        speed_m_per_min=config.speed_m_per_min,
+        layers = self.map_layers() if layers is None else layers
+        routes = measure_walking_routes(layers.routes, speed_m_per_min=config.speed_m_per_min,
                                         metric_crs=config.metric_crs)
-        return study_with_places(base, self.places.places(), walking_routes=routes)
+        return study_with_places(base, layers.places, walking_routes=routes)
 
 
 def study_extent(study: StudyArea) -> StudyExtent | None:

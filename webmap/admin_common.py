@@ -96,8 +96,20 @@ def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[s
     html = render_template(template, t=ADMIN_TEXT, labels=PLACE_FIELD_LABELS,
                            roles=ROLE_LABELS, actions=ACTION_LABELS, user=user, nav=nav,
                            can_edit=has_role(user, "editor"), site_title=study.config.title,
-                           json_data=json_data, limits=MAX_CHARS, **context)
+                           json_data=json_data, limits=MAX_CHARS,
+                           left_out=_left_out() if user else [], **context)
     return html, status
+
+
+def _left_out() -> list[dict[str, str]]:
+    """The stored rows the public maps leave out (they cannot be drawn), with edit links."""
+    rows = []
+    for item in _live().left_out:
+        endpoint, key = (("admin.edit_place", "place_id") if item.row.layer == "places"
+                         else ("admin.edit_route", "route_id"))
+        rows.append({"label": item.label, "name": item.row.name, "reason": item.reason,
+                     "href": url_for(endpoint, **{key: item.row.feature_id})})
+    return rows
 
 
 def form_values(form: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:

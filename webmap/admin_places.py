@@ -167,7 +167,8 @@ def retire_place(place_id: str) -> Response | tuple[str, int]:
         current = place_store().place(place_id)
         return _render_form(place_id=place_id, values=_values(current),
                             version=current["version"], status=400,
-                            problems=problem_rows(exc.problems), retired=True)
+                            problems=problem_rows(exc.problems),
+                            retired=current["retired_at"] is not None)
     data_changed()
     flash_message(ADMIN_TEXT["retired_done"].format(name=place["name"]))
     return redirect(url_for("admin.places"))

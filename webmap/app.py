@@ -8,8 +8,10 @@ The editable layers (places, walking routes) and the staff accounts live in a da
 (:mod:`layers.site_database`): a GeoPackage beside the config by default
 (``<config dir>/ibasho-data.gpkg``), else ``DATABASE`` in the app config or
 ``IBASHO_DATABASE_URL`` (PostGIS). On start it is migrated and, when empty, filled from the
-config's files; the maps show what is stored in it. After each change made on the staff pages
-(:mod:`webmap.admin`) the state is recomputed once (:mod:`webmap.live`).
+config's files; the maps show what is stored in it. A change made on the staff pages
+(:mod:`webmap.admin`) is drawn before it commits, and every process serving the database
+draws its maps again when the data version moves (:mod:`webmap.live`); rows that cannot be
+drawn are left out and listed on the staff pages.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from layers.study import StudyArea, analyse_study_area, load_study_area
 from webmap.auth import init_auth
 from webmap.build import build_map
 from webmap.live import LIVE_KEY, LiveSite
+from webmap.near_index import build_near_index
 from webmap.pages import RenderedMap, render_map
 from webmap.security import configure_security
 
@@ -127,7 +130,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     except under ``TESTING``; ``PERMANENT_SESSION_LIFETIME`` (seconds) to 8 hours from the
     login (:mod:`webmap.security`). ``PUBLIC_URL`` is the site's public address for QR codes
     on printed sheets (:mod:`webmap.print_views`); ``UPLOAD_FOLDER`` where uploads wait for
-    their import (:mod:`webmap.admin_files`).
+    their import (:mod:`webmap.admin_files`). ``WATCH_DATABASE`` (``IBASHO_WATCH_DATABASE``)
+    runs a thread that learns of changes made by other processes between requests (on by
+    default, off under ``TESTING``, where the check on each request remains; :mod:`webmap.live`).
 
     Examples
     --------
@@ -138,12 +143,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(IBASHO_CONFIG=str(get_path("takasaki")), JSON_SORT_KEYS=False,
                             DATABASE=None, SESSION_COOKIE_SECURE=None,
-                            PERMANENT_SESSION_LIFETIME=None)
+                            PERMANENT_SESSION_LIFETIME=None, WATCH_DATABASE=None)
     app.config.from_prefixed_env("IBASHO")
     _take_config_alias(app)
     if test_config is not None:
         app.config.from_mapping(test_config)
         _take_config_alias(app)
+    if app.config["WATCH_DATABASE"] is None:
+        app.config["WATCH_DATABASE"] = not app.config.get("TESTING")
     app.json.ensure_ascii = False  # Japanese names stay readable in the JSON
     app.json.sort_keys = False
 
@@ -164,10 +171,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                       district_url="/districts/{name}",
                                       generation=next(generations))
 
-    state = make_state(site.study(base_study))
-    app.extensions["ibasho"] = state
+    from webmap.near import INDEX_KEY
+
     live = LiveSite(app, base_study=base_study, database=site, make_state=make_state)
+    live.derive(INDEX_KEY, _near_index)
+    live.start()
     app.extensions[LIVE_KEY] = live
+    app.before_request(live.check_for_changes)
+    if app.config["WATCH_DATABASE"]:
+        live.watch()
+    state = app.extensions["ibasho"]
 
     from webmap.admin import register_admin
     from webmap.near import near
@@ -184,15 +197,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(near)
     register_error_handlers(app)
     register_admin(app)
-    live.on_refresh(_rebuild_near_index)
     logger.info("ibasho app ready: %s, %d districts", state.study.config.name,
                 len(state.study.districts))
     return app
 
 
-def _rebuild_near_index(app: Flask, state: IbashoState) -> None:
+def _near_index(state: object) -> object:
     """The 近くの居場所 lookup tables, made again from the new places."""
-    from webmap.near import INDEX_KEY
-    from webmap.near_index import build_near_index
-
-    app.extensions[INDEX_KEY] = build_near_index(state.study, state.plan)
+    assert isinstance(state, IbashoState)
+    return build_near_index(state.study, state.plan)

@@ -116,3 +116,32 @@ def test_takasaki_output_polygons_are_valid(takasaki_coverage) -> None:
     for frame in (result.buffers, result.stop_buffers, result.gaps):
         assert frame.geometry.is_valid.all()
         assert frame.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def test_a_server_analysing_again_gets_fresh_figures(toy: dict) -> None:
+    """
+    A server analyses again after every edit with the same district, stop and population
+    frames, whose part is computed once: the places' part must still be new each time, and a
+    frame changed in place must not give the figures of before.
+    """
+    stops = gpd.GeoDataFrame({"name": ["停"]}, geometry=[shapely.Point(3000, 1000)],
+                             crs=METRIC_CRS)
+    args = {"radii_m": [500], "population": toy["population"], "stops": stops,
+            "metric_crs": METRIC_CRS}
+    first = coverage_by_district(toy["districts"], toy["places"], **args)
+    again = coverage_by_district(toy["districts"], toy["places"], **args)
+    assert first.table.equals(again.table) and first.stop_buffers.equals(again.stop_buffers)
+    assert again.table.set_index("district").loc["東", "stop_covered"] == 2
+
+    moved = toy["places"].copy()
+    moved.geometry = [shapely.Point(3000, 1000), None]  # the edited place, now in the east
+    table = coverage_by_district(toy["districts"], moved, **args).table.set_index("district")
+    assert (table.loc["西", "covered"], table.loc["東", "covered"]) == (0, 2)
+
+    toy["population"].loc[2, "age65"] = 5.0  # changed in place (not done, but never stale)
+    table = coverage_by_district(toy["districts"], moved, **args).table.set_index("district")
+    assert table.loc["東", "population"] == 5 and table.loc["東", "stop_covered"] == 5
+    toy["population"].attrs["basis"] = "total"
+    result = coverage_by_district(toy["districts"], moved, **args)
+    assert result.basis == "total" and result.table.set_index("district").loc["東",
+                                                                              "population"] == 7

@@ -58,7 +58,7 @@ def _wkt(geometries: gpd.GeoSeries) -> list[str | None]:
 
 def test_migrate_from_empty_then_idempotent(empty_store: PlaceStore) -> None:
     assert empty_store.schema_version == 0
-    assert empty_store.migrate() == list(range(1, LATEST_VERSION + 1))
+    assert empty_store.migrate() == [m.version for m in MIGRATIONS]
     assert empty_store.schema_version == LATEST_VERSION
     assert empty_store.migrate() == []
     assert empty_store.schema_version == LATEST_VERSION
@@ -98,6 +98,22 @@ def test_next_migration_applies_once_and_old_code_refuses_newer(store: PlaceStor
     newer = PlaceStore(store.database)
     with pytest.raises(SchemaVersionError, match="Update ibasho"):
         newer.places()
+
+
+def test_a_migration_of_a_parallel_branch_fills_its_gap_later(store: PlaceStore) -> None:
+    """A version left free for another branch is applied when it arrives, after later ones."""
+    gap = NEXT + 1
+    steps = (*MIGRATIONS, Migration(gap, "later", lambda database, tx: None))
+    assert migrate(store.database, migrations=steps) == [gap]
+
+    def add_column(database, tx):
+        tx.execute(f"ALTER TABLE places ADD COLUMN parallel {database.types['text']}")
+
+    filled = (*MIGRATIONS, Migration(NEXT, "parallel", add_column), steps[-1])
+    assert migrate(store.database, migrations=filled) == [NEXT]
+    assert migrate(store.database, migrations=filled) == []
+    with store.database.transaction(write=False) as tx:
+        assert tx.rows("SELECT parallel FROM places") == []
 
 
 def test_migrations_must_be_numbered_in_order(tmp_path: Path) -> None:
@@ -409,7 +425,8 @@ def test_geopackage_opens_in_gdal(tmp_path: Path, takasaki_places: gpd.GeoDataFr
     layers = dict(pyogrio.list_layers(path))
     assert layers == {"places": "Point", "walking_routes": "MultiLineString",
                       "schema_version": None, "audit_log": None, "users": None,
-                      "login_failures": None, "scenarios": None, "user_sessions": None}
+                      "login_failures": None, "scenarios": None, "user_sessions": None,
+                      "data_version": None}
     read = pyogrio.read_dataframe(path, layer="places")
     assert read.crs == "EPSG:4326"
     assert list(read["id"]) == list(takasaki_places["place_id"])
@@ -475,7 +492,7 @@ def test_environment_variable_selects_postgis(postgis_url: str, tmp_path: Path,
     monkeypatch.setenv(DATABASE_URL_ENV, postgis_url)
     store = open_store(store_url_from_env(default))
     assert isinstance(store.database, PostGISDatabase)
-    assert store.migrate() == list(range(1, LATEST_VERSION + 1))
+    assert store.migrate() == [m.version for m in MIGRATIONS]
     store.add_place(SALON, user="suzuki")
     assert list(open_store(postgis_url).places()["name"]) == ["テストサロン"]
     assert not default.exists()
