@@ -23,6 +23,7 @@ from geo.coverage import assign_districts
 from geo.crs import STORAGE_CRS
 from layers.planning import what_if_many
 from webmap.geojson import feature_collection, json_value
+from webmap.json_body import brief, read_json_object
 from webmap.reach_layers import method_note, suggested_sites, uncovered_by_district
 from webmap.views import (
     _check_district,
@@ -152,7 +153,7 @@ def _lonlat(value: Any) -> tuple[float, float]:
     numbers = (isinstance(value, list | tuple) and len(value) == 2
                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
     if not numbers or not all(math.isfinite(v) for v in value):
-        _fail(400, f'"add" must be [lon, lat] in degrees (two numbers), got {value!r}. '
+        _fail(400, f'"add" must be [lon, lat] in degrees (two numbers), got {brief(value)}. '
                    + _WHAT_IF_USAGE)
     lon, lat = float(value[0]), float(value[1])
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -191,27 +192,22 @@ def api_what_if() -> Response:
     ...]}``, either may be empty); ``added`` and ``removed`` are then lists too.
     """
     state = _state()
-    body = request.get_json(silent=True, force=True)
-    if not isinstance(body, dict):
-        _fail(400, "The body is not a JSON object. " + _WHAT_IF_USAGE)
-    unknown = sorted(set(body) - {"add", "remove"})
-    if unknown:
-        _fail(400, f"unknown field(s) {', '.join(map(repr, unknown))}. " + _WHAT_IF_USAGE)
+    body = read_json_object(fields={"add": list, "remove": (str, list)}, usage=_WHAT_IF_USAGE)
     add, remove = body.get("add"), body.get("remove")
     if add is None and remove is None:
         _fail(400, "Nothing to change. " + _WHAT_IF_USAGE)
     many_adds = isinstance(add, list) and (not add or isinstance(add[0], list | tuple))
-    lonlats = ([_lonlat(value) for value in add] if many_adds
-               else [] if add is None else [_lonlat(add)])
     many_removes = isinstance(remove, list)
     place_ids = remove if many_removes else [] if remove is None else [remove]
+    count = (len(add) if many_adds else int(add is not None)) + len(place_ids)
+    if count > MAX_WHAT_IF_CHANGES:
+        _fail(400, f"At most {MAX_WHAT_IF_CHANGES} changes at once, got {count}.")
+    lonlats = ([_lonlat(value) for value in add] if many_adds
+               else [] if add is None else [_lonlat(add)])
     for place_id in place_ids:
         if not isinstance(place_id, str) or not place_id:
             _fail(400, f'"remove" must be a place id such as "p0012" (or a list of them), got '
-                       f"{place_id!r}; see /api/places for the ids.")
-    if len(lonlats) + len(place_ids) > MAX_WHAT_IF_CHANGES:
-        _fail(400, f"At most {MAX_WHAT_IF_CHANGES} changes at once, got "
-                   f"{len(lonlats) + len(place_ids)}.")
+                       f"{brief(place_id)}; see /api/places for the ids.")
     if state.study.population is None:
         _fail(404, "What-if needs a population layer: add [layers.population] to the config.")
     started = time.perf_counter()
