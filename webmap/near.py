@@ -6,6 +6,9 @@
   page's script adds the phone's location, 「いまどこ？」 and the (optional) map.
 - ``GET /api/near?lat=&lon=&lang=&n=``: the ``n`` nearest places on foot with their routes.
 - ``GET /api/whereami?lat=&lon=&lang=``: where that is, in words to read out.
+
+Both position endpoints follow one rule: a point more than :data:`OUTSIDE_LIMIT_M` outside
+the study area gets 400 with ``"reason": "outside"`` (the page then asks for a district).
 - ``GET /api/near/choices?district=&lang=``: the start points of a district.
 
 Errors use the app's one JSON shape ``{"ok": false, "error": …, "status": 400}`` (see
@@ -148,10 +151,16 @@ def api_near() -> Response:
 
 @near.get("/api/whereami")
 def api_whereami() -> Response:
-    """Where ``lat``/``lon`` is, in sentences to read out on the phone."""
+    """
+    Where ``lat``/``lon`` is, in sentences to read out on the phone. A point more than
+    :data:`OUTSIDE_LIMIT_M` outside the study area is refused as ``/api/near`` refuses it
+    (400, ``"reason": "outside"``): there is no nearby stop or town to name.
+    """
     lang = _lang(strict=True)
     lon, lat = _coords(required=True)
-    return _json({"ok": True, "lang": lang, **where_am_i(_index(), lon, lat, lang=lang)})
+    index = _index()
+    _check_outside(index, lon, lat)
+    return _json({"ok": True, "lang": lang, **where_am_i(index, lon, lat, lang=lang)})
 
 
 def _choice_groups(index: NearIndex, district: str | None, lang: str) -> list[dict[str, Any]]:
