@@ -119,29 +119,36 @@ def coverage_table(reach: StraightReach, radii_m: Sequence[float]) -> tuple[pd.D
     """
     People within each radius of a place, per district and for the city.
 
+    Vectorised (one ``bincount`` per radius): the what-if endpoint calls it on every request.
+
     Returns
     -------
     (DataFrame, DataFrame)
         Per district: ``district``, ``radius_m``, ``population``, ``covered``, ``uncovered``,
         ``covered_share``; and the same summed for the city.
     """
-    rows = []
-    districts = pd.unique(reach.district)
-    for radius_m in radii_m:
-        inside = reach.nearest_m <= radius_m
-        for name in districts:
-            mine = reach.district == name
-            population = float(reach.weights[mine].sum())
-            covered = float(reach.weights[mine & inside].sum())
-            rows.append({"district": name, "radius_m": float(radius_m), "population": population,
-                         "covered": covered})
-    table = pd.DataFrame(rows)
-    city = table.groupby("radius_m", as_index=False)[["population", "covered"]].sum()
-    for frame in (table, city):
-        frame["uncovered"] = frame["population"] - frame["covered"]
-        frame["covered_share"] = frame["covered"] / frame["population"].where(
-            frame["population"] > 0)
+    codes, names = pd.factorize(reach.district, use_na_sentinel=False)  # first-seen order
+    n_districts, n_radii = len(names), len(radii_m)
+    population = np.bincount(codes, weights=reach.weights, minlength=n_districts)
+    covered = np.concatenate([
+        np.bincount(codes, weights=np.where(reach.nearest_m <= radius_m, reach.weights, 0.0),
+                    minlength=n_districts) for radius_m in radii_m]) if n_radii else np.empty(0)
+    radii = np.asarray(radii_m, dtype=float)
+    table = _coverage_frame({"district": list(names) * n_radii,
+                             "radius_m": np.repeat(radii, n_districts)},
+                            np.tile(population, n_radii), covered)
+    city = _coverage_frame({"radius_m": radii}, np.full(n_radii, population.sum()),
+                           covered.reshape(n_radii, n_districts).sum(axis=1))
     return table, city
+
+
+def _coverage_frame(keys: dict, population: np.ndarray, covered: np.ndarray) -> pd.DataFrame:
+    """Rows of ``keys`` with population, covered, uncovered and the covered share (NaN when
+    nobody lives there), computed in numpy and framed once."""
+    share = np.divide(covered, population, out=np.full(len(covered), np.nan),
+                      where=population > 0)
+    return pd.DataFrame({**keys, "population": population, "covered": covered,
+                         "uncovered": population - covered, "covered_share": share})
 
 
 def straight_sites(reach: StraightReach, candidates: gpd.GeoDataFrame, *, radius_m: float,

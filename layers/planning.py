@@ -93,6 +93,9 @@ class Plan:
     basis: str | None
     #: The districts' union in the metric CRS (what-if checks new places against it).
     area_m: shapely.Geometry | None = None
+    #: Straight-line coverage now (per district, city) at the config's radii, computed once:
+    #: every what-if compares against it (:func:`geo.straight_line.coverage_table`).
+    straight_coverage: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
 
 def walk_profile(study: StudyArea) -> WalkProfile:
@@ -139,7 +142,9 @@ def plan_study_area(study: StudyArea) -> Plan:
     return Plan(profile=profile, method="network" if network is not None else "straight",
                 network=network, straight=straight, suggestions=suggestions,
                 suggestion_threshold=threshold, basis=basis,
-                area_m=study.districts.to_crs(config.metric_crs).geometry.union_all())
+                area_m=study.districts.to_crs(config.metric_crs).geometry.union_all(),
+                straight_coverage=(None if straight is None
+                                   else coverage_table(straight, config.radii_m)))
 
 
 def _network(study: StudyArea, profile: WalkProfile) -> NetworkAnalysis:
@@ -286,8 +291,10 @@ def what_if_many(study: StudyArea, plan: Plan, *,
         changed = straight_what_if(changed, remove=row)
     for xy in added:
         changed = straight_what_if(changed, add_xy=(float(xy[0]), float(xy[1])))
-    before_table, before_city = coverage_table(plan.straight, radii)
-    after_table, after_city = coverage_table(changed, radii)
+    before_table, before_city = (plan.straight_coverage if plan.straight_coverage is not None
+                                 else coverage_table(plan.straight, radii))
+    after_table, after_city = ((before_table, before_city) if changed is plan.straight
+                               else coverage_table(changed, radii))
     return {"method": "straight", "unit": "metres", "thresholds": list(radii),
             "before": {"districts": before_table, "city": before_city},
             "after": {"districts": after_table, "city": after_city}}

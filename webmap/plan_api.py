@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from geo.coverage import assign_districts
 from geo.crs import STORAGE_CRS
 from layers.planning import what_if_many
-from webmap.geojson import feature_collection, json_value
+from webmap.geojson import feature_collection
 from webmap.json_body import brief, read_json_object
 from webmap.reach_layers import method_note, suggested_sites, uncovered_by_district
 from webmap.views import (
@@ -163,22 +163,34 @@ def _lonlat(value: Any) -> tuple[float, float]:
 
 
 def _compare_rows(before: pd.DataFrame, after: pd.DataFrame, column: str,
-                  keys: list[str]) -> pd.DataFrame:
-    fields = ["population", "covered", "uncovered", "covered_share"]
-    merged = before[[*keys, column, *fields]].merge(
-        after[[*keys, column, "covered", "uncovered", "covered_share"]],
-        on=[*keys, column], suffixes=("_before", "_after"))
-    merged["change"] = merged["covered_after"] - merged["covered_before"]
-    return merged.rename(columns={column: "threshold"})
+                  keys: list[str]) -> list[dict[str, Any]]:
+    """
+    Before and after side by side, matched on ``keys`` and the threshold ``column``, in the
+    answer's shape: ``{*keys, "threshold", "population", "before": {...}, "after": {...},
+    "change"}``. Plain lists rather than a DataFrame merge, as every what-if runs this.
+    """
+    fields = ("covered", "uncovered", "covered_share")
+    match = (*keys, column)
+    old = {name: before[name].tolist() for name in (*match, "population", *fields)}
+    new = {name: after[name].tolist() for name in (*match, *fields)}
+    position = {key: row for row, key in enumerate(zip(*(new[k] for k in match), strict=True))}
+    rows = []
+    for i, key in enumerate(zip(*(old[k] for k in match), strict=True)):
+        j = position.get(key)
+        if j is None:
+            continue
+        rows.append({
+            **{name: old[name][i] for name in keys}, "threshold": old[column][i],
+            "population": _finite(old["population"][i]),
+            "before": {name: _finite(old[name][i]) for name in fields},
+            "after": {name: _finite(new[name][j]) for name in fields},
+            "change": _finite(new["covered"][j] - old["covered"][i])})
+    return rows
 
 
-def _row(record: dict[str, Any], keys: list[str]) -> dict[str, Any]:
-    state = {when: {field: record[f"{field}_{when}"]
-                    for field in ("covered", "uncovered", "covered_share")}
-             for when in ("before", "after")}
-    return json_value({**{key: record[key] for key in keys}, "threshold": record["threshold"],
-                       "population": record["population"], **state,
-                       "change": record["change"]})
+def _finite(value: float) -> float | None:
+    """A number for JSON: NaN (a district where nobody lives has no share) becomes null."""
+    return value if math.isfinite(value) else None
 
 
 @plan_api.post("/what-if")
@@ -219,13 +231,12 @@ def api_what_if() -> Response:
         _fail(400, f"{exc}{hint}")
     column = "minutes" if result["method"] == "network" else "radius_m"
     city = _compare_rows(result["before"]["city"], result["after"]["city"], column, [])
-    districts = _compare_rows(result["before"]["districts"], result["after"]["districts"],
-                              column, ["district"])
-    districts = districts[districts["district"].astype(str) != ""]
-    changed = set(districts.loc[districts["change"].abs() > 1e-9, "district"])
-    districts = districts[districts["district"].isin(changed)]
+    districts = [row for row in _compare_rows(result["before"]["districts"],
+                                              result["after"]["districts"], column,
+                                              ["district"]) if str(row["district"]) != ""]
+    changed = {row["district"] for row in districts if abs(row["change"] or 0.0) > 1e-9}
+    districts = [row for row in districts if row["district"] in changed]
     elapsed_ms = (time.perf_counter() - started) * 1000
-    places = state.study.places.set_index("place_id")
     added = []
     if lonlats:
         points = gpd.GeoDataFrame(geometry=[shapely.Point(*lonlat) for lonlat in lonlats],
@@ -234,8 +245,10 @@ def api_what_if() -> Response:
                                  metric_crs=state.study.config.metric_crs)
         added = [{"lonlat": list(lonlat), "district": str(district)}
                  for lonlat, district in zip(lonlats, found, strict=True)]
-    removed = [{"place_id": place_id, "name": str(places.loc[place_id, "name"]),
-                "district": str(places.loc[place_id, "district"])}
+    places = state.study.places
+    row_of = {place_id: row for row, place_id in enumerate(places["place_id"].tolist())}
+    removed = [{"place_id": place_id, "name": str(places["name"].iat[row_of[place_id]]),
+                "district": str(places["district"].iat[row_of[place_id]])}
                for place_id in dict.fromkeys(place_ids)]
     # the answer mirrors the question: one change as an object, a list as a list
     return current_app.json.response({
@@ -247,7 +260,7 @@ def api_what_if() -> Response:
         "basis": state.plan.basis,
         "added": added if many_adds else (added[0] if added else None),
         "removed": removed if many_removes else (removed[0] if removed else None),
-        "city": [_row(r, []) for r in city.to_dict(orient="records")],
-        "districts": [_row(r, ["district"]) for r in districts.to_dict(orient="records")],
+        "city": city,
+        "districts": districts,
         "elapsed_ms": round(elapsed_ms, 3),
     })
