@@ -269,7 +269,12 @@ def streets(config: Path, osm_file: Path, verbose: bool) -> None:
               help="TCP port.")
 @click.option("--threads", default=4, show_default=True, help="Worker threads of the server.")
 def serve(config: Path, host: str, port: int, threads: int) -> None:
-    """Serve the maps and the GeoJSON API with the waitress WSGI server."""
+    """Serve the maps and the GeoJSON API with the waitress WSGI server.
+
+    No ``Server`` banner is sent; bodies over the app's upload limit are refused by waitress
+    before they are read in full; ``X-Forwarded-*`` headers are dropped unless
+    ``IBASHO_PROXY_FIX`` says how many proxies to trust (:mod:`webmap.security`).
+    """
     from waitress import serve as waitress_serve
 
     from webmap.app import create_app
@@ -277,7 +282,9 @@ def serve(config: Path, host: str, port: int, threads: int) -> None:
     _setup_logging(True)
     app = create_app({"CONFIG": str(config.resolve())})
     click.echo(f"Serving {config} at http://{host}:{port}/  (Ctrl+C to stop)", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="",
+                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 64 * 1024,
+                   clear_untrusted_proxy_headers=not app.config["PROXY_FIX"])
 
 
 main.add_command(users)
