@@ -35,6 +35,7 @@ from layers.site_database import (
 from layers.study import StudyArea, analyse_study_area, load_study_area
 from webmap.auth import init_auth
 from webmap.build import build_map
+from webmap.http_cache import configure_http_cache
 from webmap.live import LIVE_KEY, LiveSite
 from webmap.pages import RenderedMap, render_map
 from webmap.security import configure_security
@@ -150,6 +151,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     secret_key = None if app.config.get("SECRET_KEY") else \
         read_or_create_secret_key(secret_key_path(location, config.directory))
     configure_security(app, secret_key=secret_key, basemap_url=config.basemap.get("url"))
+    configure_http_cache(app)
     app.extensions["ibasho_users"] = site.users
     init_auth(app)
 
