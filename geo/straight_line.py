@@ -23,8 +23,8 @@ from geo.crs import METRIC_CRS, to_metric
 from geo.siting import SiteSuggestion
 
 logger = logging.getLogger(__name__)
-__all__ = ["StraightReach", "coverage_table", "straight_reach", "straight_sites",
-           "straight_what_if"]
+__all__ = ["StraightReach", "coverage_table", "covered_by_district", "straight_reach",
+           "straight_sites", "straight_what_if"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class StraightReach:
     second_m: np.ndarray           # distance to the second nearest (for removals)
     basis: str | None
     metric_crs: str = METRIC_CRS
+    #: Each point's district as a row of ``district_names`` (made once, for :func:`coverage_table`).
+    district_codes: np.ndarray | None = None
+    #: The district names in the order the points first name them.
+    district_names: tuple[str, ...] | None = None
 
 
 def _xy(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:
@@ -68,8 +72,10 @@ def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
     places_xy[located] = np.column_stack([places_m.geometry[located].x,
                                           places_m.geometry[located].y])
     nearest_m, nearest, second_m = _two_nearest(people_xy, places_xy)
+    codes, names = pd.factorize(district, use_na_sentinel=False)
     return StraightReach(people_xy, weights, district, places_xy, nearest_m, nearest, second_m,
-                         basis, metric_crs)
+                         basis, metric_crs, district_codes=codes,
+                         district_names=tuple(str(name) for name in names))
 
 
 def _two_nearest(people_xy: np.ndarray,
@@ -114,31 +120,51 @@ def straight_what_if(reach: StraightReach, *, add_xy: tuple[float, float] | None
                    second_m=second_m)
 
 
+def covered_by_district(reach: StraightReach,
+                        radii_m: Sequence[float]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """
+    People per district and people within each radius of a place, as arrays.
+
+    Returns
+    -------
+    (list, ndarray, ndarray)
+        The district names (in the order the points first name them; '' for points outside
+        every district), the people of each district ``(d,)``, and the people within each
+        radius ``(len(radii_m), d)``. One ``bincount`` per radius: every what-if runs this.
+    """
+    if reach.district_codes is not None and reach.district_names is not None:
+        codes, names = reach.district_codes, list(reach.district_names)
+    else:
+        codes, found = pd.factorize(reach.district, use_na_sentinel=False)
+        names = [str(name) for name in found]
+    population = np.bincount(codes, weights=reach.weights, minlength=len(names))
+    covered = np.array([
+        np.bincount(codes, weights=np.where(reach.nearest_m <= radius_m, reach.weights, 0.0),
+                    minlength=len(names)) for radius_m in radii_m]).reshape(len(radii_m),
+                                                                             len(names))
+    return names, population, covered
+
+
 def coverage_table(reach: StraightReach, radii_m: Sequence[float]) -> tuple[pd.DataFrame,
                                                                              pd.DataFrame]:
     """
     People within each radius of a place, per district and for the city.
 
-    Vectorised (one ``bincount`` per radius): the what-if endpoint calls it on every request.
-
     Returns
     -------
     (DataFrame, DataFrame)
-        Per district: ``district``, ``radius_m``, ``population``, ``covered``, ``uncovered``,
+        Per district (radius by radius, districts as :func:`covered_by_district` orders them):
+        ``district``, ``radius_m``, ``population``, ``covered``, ``uncovered``,
         ``covered_share``; and the same summed for the city.
     """
-    codes, names = pd.factorize(reach.district, use_na_sentinel=False)  # first-seen order
-    n_districts, n_radii = len(names), len(radii_m)
-    population = np.bincount(codes, weights=reach.weights, minlength=n_districts)
-    covered = np.concatenate([
-        np.bincount(codes, weights=np.where(reach.nearest_m <= radius_m, reach.weights, 0.0),
-                    minlength=n_districts) for radius_m in radii_m]) if n_radii else np.empty(0)
+    names, population, covered = covered_by_district(reach, radii_m)
+    n_radii, n_districts = covered.shape
     radii = np.asarray(radii_m, dtype=float)
-    table = _coverage_frame({"district": list(names) * n_radii,
+    table = _coverage_frame({"district": names * n_radii,
                              "radius_m": np.repeat(radii, n_districts)},
-                            np.tile(population, n_radii), covered)
+                            np.tile(population, n_radii), covered.ravel())
     city = _coverage_frame({"radius_m": radii}, np.full(n_radii, population.sum()),
-                           covered.reshape(n_radii, n_districts).sum(axis=1))
+                           covered.sum(axis=1))
     return table, city
 
 

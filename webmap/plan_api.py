@@ -3,7 +3,7 @@
 ``/api/isochrones`` needs a street network (404 otherwise, saying how to add one);
 ``/api/suggestions`` and ``/api/uncovered`` work in both modes; ``POST /api/what-if`` adds
 and/or removes places (one, or lists of them) and answers from the precomputed plan
-(:func:`layers.planning.what_if_many`) without recomputing the city. Errors have the one JSON
+(:func:`layers.planning.what_if_counts`) without recomputing the city. Errors have the one JSON
 shape of :mod:`webmap.views`.
 """
 
@@ -14,14 +14,10 @@ import math
 import time
 from typing import Any
 
-import geopandas as gpd
-import pandas as pd
-import shapely
+import numpy as np
 from flask import Blueprint, Response, current_app, request
 
-from geo.coverage import assign_districts
-from geo.crs import STORAGE_CRS
-from layers.planning import what_if_many
+from layers.planning import WhatIfCounts, what_if_counts
 from webmap.geojson import feature_collection
 from webmap.json_body import brief, read_json_object
 from webmap.reach_layers import method_note, suggested_sites, uncovered_by_district
@@ -162,35 +158,35 @@ def _lonlat(value: Any) -> tuple[float, float]:
     return lon, lat
 
 
-def _compare_rows(before: pd.DataFrame, after: pd.DataFrame, column: str,
-                  keys: list[str]) -> list[dict[str, Any]]:
-    """
-    Before and after side by side, matched on ``keys`` and the threshold ``column``, in the
-    answer's shape: ``{*keys, "threshold", "population", "before": {...}, "after": {...},
-    "change"}``. Plain lists rather than a DataFrame merge, as every what-if runs this.
-    """
-    fields = ("covered", "uncovered", "covered_share")
-    match = (*keys, column)
-    old = {name: before[name].tolist() for name in (*match, "population", *fields)}
-    new = {name: after[name].tolist() for name in (*match, *fields)}
-    position = {key: row for row, key in enumerate(zip(*(new[k] for k in match), strict=True))}
-    rows = []
-    for i, key in enumerate(zip(*(old[k] for k in match), strict=True)):
-        j = position.get(key)
-        if j is None:
-            continue
-        rows.append({
-            **{name: old[name][i] for name in keys}, "threshold": old[column][i],
-            "population": _finite(old["population"][i]),
-            "before": {name: _finite(old[name][i]) for name in fields},
-            "after": {name: _finite(new[name][j]) for name in fields},
-            "change": _finite(new["covered"][j] - old["covered"][i])})
-    return rows
-
-
 def _finite(value: float) -> float | None:
     """A number for JSON: NaN (a district where nobody lives has no share) becomes null."""
+    value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _compare_row(keys: dict[str, Any], threshold: float, population: float, before: float,
+                 after: float) -> dict[str, Any]:
+    """One row of the answer: the people within ``threshold`` before and after."""
+    def state(covered: float) -> dict[str, float | None]:
+        return {"covered": _finite(covered), "uncovered": _finite(population - covered),
+                "covered_share": _finite(covered / population) if population > 0 else None}
+
+    return {**keys, "threshold": float(threshold), "population": _finite(population),
+            "before": state(before), "after": state(after), "change": _finite(after - before)}
+
+
+def _compare(counts: WhatIfCounts) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The city rows (one per threshold) and the rows of the districts whose coverage changed
+    (threshold by threshold), from the arrays of :func:`layers.planning.what_if_counts`."""
+    before, after, population = counts.covered_before, counts.covered_after, counts.population
+    city = [_compare_row({}, threshold, population.sum(), before[t].sum(), after[t].sum())
+            for t, threshold in enumerate(counts.thresholds)]
+    named = np.array([bool(name) for name in counts.districts])
+    changed = np.flatnonzero(named & (np.abs(after - before) > 1e-9).any(axis=0))
+    districts = [_compare_row({"district": counts.districts[d]}, threshold, population[d],
+                              before[t, d], after[t, d])
+                 for t, threshold in enumerate(counts.thresholds) for d in changed]
+    return city, districts
 
 
 @plan_api.post("/what-if")
@@ -224,27 +220,15 @@ def api_what_if() -> Response:
         _fail(404, "What-if needs a population layer: add [layers.population] to the config.")
     started = time.perf_counter()
     try:
-        result = what_if_many(state.study, state.plan, add_lonlats=lonlats,
-                              remove_place_ids=place_ids)
+        counts = what_if_counts(state.study, state.plan, add_lonlats=lonlats,
+                                remove_place_ids=place_ids)
     except ValueError as exc:
         hint = " See /api/places for the ids." if str(exc).startswith("No place") else ""
         _fail(400, f"{exc}{hint}")
-    column = "minutes" if result["method"] == "network" else "radius_m"
-    city = _compare_rows(result["before"]["city"], result["after"]["city"], column, [])
-    districts = [row for row in _compare_rows(result["before"]["districts"],
-                                              result["after"]["districts"], column,
-                                              ["district"]) if str(row["district"]) != ""]
-    changed = {row["district"] for row in districts if abs(row["change"] or 0.0) > 1e-9}
-    districts = [row for row in districts if row["district"] in changed]
+    city, districts = _compare(counts)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    added = []
-    if lonlats:
-        points = gpd.GeoDataFrame(geometry=[shapely.Point(*lonlat) for lonlat in lonlats],
-                                  crs=STORAGE_CRS)
-        found = assign_districts(points, state.study.districts,
-                                 metric_crs=state.study.config.metric_crs)
-        added = [{"lonlat": list(lonlat), "district": str(district)}
-                 for lonlat, district in zip(lonlats, found, strict=True)]
+    added = [{"lonlat": list(lonlat), "district": district}
+             for lonlat, district in zip(lonlats, counts.added_districts, strict=True)]
     places = state.study.places
     row_of = {place_id: row for row, place_id in enumerate(places["place_id"].tolist())}
     removed = [{"place_id": place_id, "name": str(places["name"].iat[row_of[place_id]]),
@@ -253,10 +237,10 @@ def api_what_if() -> Response:
     # the answer mirrors the question: one change as an object, a list as a list
     return current_app.json.response({
         "ok": True,
-        "method": result["method"],
+        "method": counts.method,
         "method_note": method_note(state.study, state.plan),
-        "unit": result["unit"],
-        "thresholds": [float(t) for t in result["thresholds"]],
+        "unit": counts.unit,
+        "thresholds": [float(t) for t in counts.thresholds],
         "basis": state.plan.basis,
         "added": added if many_adds else (added[0] if added else None),
         "removed": removed if many_removes else (removed[0] if removed else None),
