@@ -27,6 +27,11 @@ __all__ = ["StraightReach", "coverage_table", "covered_by_district", "straight_r
            "straight_sites", "straight_what_if"]
 
 
+#: Up to this many resident-place pairs, distances are computed directly rather than through
+#: a k-d tree (building the tree of 400 places costs more than measuring a few residents).
+BRUTE_FORCE_PAIRS = 200_000
+
+
 @dataclass(frozen=True)
 class StraightReach:
     """Distances from every resident point to the places, in metres (straight line)."""
@@ -85,7 +90,13 @@ def _two_nearest(people_xy: np.ndarray,
     if len(active) == 0:
         return np.full(n, np.inf), np.full(n, -1), np.full(n, np.inf)
     k = min(2, len(active))
-    distances, rows = cKDTree(places_xy[active]).query(people_xy, k=k)
+    if n * len(active) <= BRUTE_FORCE_PAIRS:  # a what-if's few residents: no tree to build
+        gaps = people_xy[:, None, :] - places_xy[active][None, :, :]
+        all_distances = np.hypot(gaps[..., 0], gaps[..., 1])
+        rows = np.argsort(all_distances, axis=1, kind="stable")[:, :k]
+        distances = np.take_along_axis(all_distances, rows, axis=1)
+    else:
+        distances, rows = cKDTree(places_xy[active]).query(people_xy, k=k)
     distances, rows = distances.reshape(n, k), rows.reshape(n, k)
     second = distances[:, 1] if k == 2 else np.full(n, np.inf)
     return distances[:, 0], active[rows[:, 0]], second

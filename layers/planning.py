@@ -248,6 +248,8 @@ def _added_xy(study: StudyArea, plan: Plan,
 
 def _districts_of(study: StudyArea, plan: Plan, xy: np.ndarray) -> list[str]:
     """The district holding each point, or the nearest one (a place across the boundary)."""
+    if len(xy) == 0:
+        return []
     shapes = plan.district_shapes_m
     if shapes is None:
         shapes = study.districts.to_crs(study.config.metric_crs).geometry.to_numpy()

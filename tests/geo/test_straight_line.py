@@ -44,6 +44,22 @@ def test_what_if_remove_and_add_equal_recomputation(takasaki) -> None:
     assert coverage_table(added, [500])[1]["covered"].iloc[0] >= city_before
 
 
+def test_direct_distances_equal_the_k_d_tree(takasaki, monkeypatch) -> None:
+    """Small what-ifs measure directly; large areas use the tree: both give the same reach."""
+    from geo import straight_line
+
+    study = takasaki
+    direct = straight_reach(study.places, study.population, study.districts)
+    monkeypatch.setattr(straight_line, "BRUTE_FORCE_PAIRS", 0)
+    tree = straight_reach(study.places, study.population, study.districts)
+    assert np.allclose(direct.nearest_m, tree.nearest_m)
+    assert np.allclose(direct.second_m, tree.second_m)
+    assert (direct.nearest == tree.nearest).mean() > 0.99  # ties may pick either place
+    for row in np.flatnonzero(study.places.geometry.notna())[[0, 5]]:
+        assert np.allclose(straight_what_if(direct, remove=int(row)).nearest_m,
+                           straight_what_if(tree, remove=int(row)).nearest_m)
+
+
 def test_coverage_table_equals_a_groupby_of_the_residents(takasaki) -> None:
     """The vectorised table against pandas' groupby of the same residents, radius by radius."""
     study = takasaki
