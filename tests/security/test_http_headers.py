@@ -13,6 +13,7 @@ import gzip
 import http.client
 import json
 import re
+import socket
 from urllib.parse import urlsplit
 
 import brotli
@@ -259,3 +260,22 @@ def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(served):
     assert headers.get("Server") is None and b"waitress" not in data
     # the server is still there
     assert fetch(served, "/api/health")[0] == 200
+
+
+# ---- many clients at once ---------------------------------------------------------------
+
+
+def test_more_than_a_hundred_connections_are_all_answered(served):
+    """waitress's default limit (100, its listening socket included) left the last clients of
+    a hundred unaccepted; ``ibasho serve`` accepts 500."""
+    parts = urlsplit(served)
+    clients = [socket.create_connection((parts.hostname, parts.port), timeout=30)
+               for _ in range(120)]
+    try:
+        for client in clients:  # all open at once, each asks once and keeps the connection
+            client.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        for client in clients:
+            assert client.recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        for client in clients:
+            client.close()
