@@ -14,7 +14,7 @@
 - **Static files**: ``url_for("static", ...)`` adds ``?v=<hash of the file>``
   (:func:`webmap.assets.static_version`); a request with the current hash gets
   ``Cache-Control: public, max-age=31536000, immutable``, any other ``no-cache`` with its
-  ``ETag`` (revalidated).
+  ``ETag`` (revalidated). They are compressed once per file, as the bodies above.
 """
 
 from __future__ import annotations
@@ -161,10 +161,20 @@ def cached_response(key: str, make: Callable[[], str | bytes], *, mimetype: str,
     return response.make_conditional(request)
 
 
-def _static_cache_headers(response: Response) -> Response:
-    """A year for a static file asked for at its current version, revalidation otherwise."""
+def _static_files(response: Response) -> Response:
+    """
+    A static file: read into memory (they are small) so that it is compressed once per
+    version like a cached body, not streamed through a compressor that would leave the file
+    open; kept a year when asked for at its current version, revalidated otherwise.
+    """
     if request.endpoint != "static" or response.status_code != 200:
         return response
+    if response.is_streamed:
+        response.direct_passthrough = False
+        response.make_sequence()  # the file is closed when the response is
+    etag, _ = response.get_etag()
+    if etag:
+        g.ibasho_body_etag = f"static:{etag}"
     filename = (request.view_args or {}).get("filename", "")
     version = request.args.get("v")
     if version and version == static_version(filename):
@@ -192,10 +202,10 @@ def configure_http_cache(app: Flask) -> None:
     """
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "zstd", "gzip", "deflate"])
-    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "zstd", "gzip", "deflate"])
+    app.config.setdefault("COMPRESS_STREAMS", False)  # static files are read first (above)
     app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
     app.config.setdefault("COMPRESS_CACHE_KEY", _compression_key)
     app.extensions[_KEY] = _BodyCache()
     Compress(app)
-    app.after_request(_static_cache_headers)
+    app.after_request(_static_files)
     app.url_defaults(_version_static_urls)

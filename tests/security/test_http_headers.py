@@ -9,6 +9,7 @@ bodies over the limit refused before they are read. Sizes are asserted, never ti
 
 from __future__ import annotations
 
+import gc
 import gzip
 import http.client
 import json
@@ -203,6 +204,20 @@ def test_unversioned_or_stale_static_urls_are_revalidated(served):
         assert "no-cache" in headers["Cache-Control"]
         status, _, body = fetch(served, stale, headers={"If-None-Match": headers["ETag"]})
         assert status == 304 and body == b""
+
+
+def test_static_files_are_compressed_once_and_closed(client):
+    """In-process: the file behind a compressed static answer is closed with the answer (an
+    open file is a ResourceWarning, an error here), and the bytes are the file's."""
+    from webmap.assets import STATIC_DIR, static_version
+
+    url = f"/static/near/near.js?v={static_version('near/near.js')}"
+    for _ in range(2):  # the second answer comes from the compression cache
+        response = client.get(url, headers={"Accept-Encoding": "br"})
+        assert response.headers["Content-Encoding"] == "br"
+        assert brotli.decompress(response.data) == (STATIC_DIR / "near/near.js").read_bytes()
+        response.close()
+    gc.collect()
 
 
 def test_versions_change_with_the_file(served):
