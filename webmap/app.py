@@ -125,7 +125,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``DATABASE`` (a GeoPackage path or a PostgreSQL URL) chooses the database;
     ``SECRET_KEY`` (``IBASHO_SECRET_KEY``) the session key, else a random key is kept in
     ``ibasho-secret.key`` beside the database; ``SESSION_COOKIE_SECURE`` defaults to on
-    except under ``TESTING`` (:mod:`webmap.security`).
+    except under ``TESTING``; ``PROXY_FIX`` (``IBASHO_PROXY_FIX``) is the number of reverse
+    proxies whose ``X-Forwarded-*`` headers are trusted, none by default
+    (:mod:`webmap.security`). Responses are compressed and cached per state
+    (:mod:`webmap.http_cache`).
 
     Examples
     --------
