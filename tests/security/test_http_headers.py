@@ -22,7 +22,7 @@ import pytest
 from served import served_app
 
 from webmap.json_body import MAX_JSON_BYTES
-from webmap.security import HSTS, MAX_UPLOAD_BYTES
+from webmap.security import HSTS, MAX_UPLOAD_BYTES, proxy_count
 
 #: A browser's Accept-Encoding (zstd left out: it is negotiated the same way).
 BROWSER = "gzip, deflate, br"
@@ -251,6 +251,18 @@ def test_hsts_behind_a_proxy_that_says_https(behind_proxy):
     assert headers.get("Strict-Transport-Security") is None
     _, headers, _ = fetch(behind_proxy, "/")
     assert headers.get("Strict-Transport-Security") is None
+
+
+@pytest.mark.parametrize(("value", "count"), [(None, 0), ("", 0), ("0", 0), (1, 1), ("2", 2),
+                                              (True, 1), ("true", 1), ("off", 0)])
+def test_proxy_fix_setting(value, count):
+    assert proxy_count(value) == count
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "9", "1.5", "*"])
+def test_a_wrong_proxy_fix_setting_is_refused_with_the_fix(value):
+    with pytest.raises(ValueError, match=r"IBASHO_PROXY_FIX=.* set it to 1 behind one"):
+        proxy_count(value)
 
 
 # ---- bodies over the limit --------------------------------------------------------------
