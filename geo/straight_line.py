@@ -23,8 +23,13 @@ from geo.crs import METRIC_CRS, to_metric
 from geo.siting import SiteSuggestion
 
 logger = logging.getLogger(__name__)
-__all__ = ["StraightReach", "coverage_table", "straight_reach", "straight_sites",
-           "straight_what_if"]
+__all__ = ["StraightReach", "coverage_table", "covered_by_district", "straight_reach",
+           "straight_sites", "straight_what_if"]
+
+
+#: Up to this many resident-place pairs, distances are computed directly rather than through
+#: a k-d tree (building the tree of 400 places costs more than measuring a few residents).
+BRUTE_FORCE_PAIRS = 200_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,10 @@ class StraightReach:
     second_m: np.ndarray           # distance to the second nearest (for removals)
     basis: str | None
     metric_crs: str = METRIC_CRS
+    #: Each point's district as a row of ``district_names`` (made once, for :func:`coverage_table`).
+    district_codes: np.ndarray | None = None
+    #: The district names in the order the points first name them.
+    district_names: tuple[str, ...] | None = None
 
 
 def _xy(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:
@@ -68,8 +77,10 @@ def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
     places_xy[located] = np.column_stack([places_m.geometry[located].x,
                                           places_m.geometry[located].y])
     nearest_m, nearest, second_m = _two_nearest(people_xy, places_xy)
+    codes, names = pd.factorize(district, use_na_sentinel=False)
     return StraightReach(people_xy, weights, district, places_xy, nearest_m, nearest, second_m,
-                         basis, metric_crs)
+                         basis, metric_crs, district_codes=codes,
+                         district_names=tuple(str(name) for name in names))
 
 
 def _two_nearest(people_xy: np.ndarray,
@@ -79,7 +90,13 @@ def _two_nearest(people_xy: np.ndarray,
     if len(active) == 0:
         return np.full(n, np.inf), np.full(n, -1), np.full(n, np.inf)
     k = min(2, len(active))
-    distances, rows = cKDTree(places_xy[active]).query(people_xy, k=k)
+    if n * len(active) <= BRUTE_FORCE_PAIRS:  # a what-if's few residents: no tree to build
+        gaps = people_xy[:, None, :] - places_xy[active][None, :, :]
+        all_distances = np.hypot(gaps[..., 0], gaps[..., 1])
+        rows = np.argsort(all_distances, axis=1, kind="stable")[:, :k]
+        distances = np.take_along_axis(all_distances, rows, axis=1)
+    else:
+        distances, rows = cKDTree(places_xy[active]).query(people_xy, k=k)
     distances, rows = distances.reshape(n, k), rows.reshape(n, k)
     second = distances[:, 1] if k == 2 else np.full(n, np.inf)
     return distances[:, 0], active[rows[:, 0]], second
@@ -114,6 +131,31 @@ def straight_what_if(reach: StraightReach, *, add_xy: tuple[float, float] | None
                    second_m=second_m)
 
 
+def covered_by_district(reach: StraightReach,
+                        radii_m: Sequence[float]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """
+    People per district and people within each radius of a place, as arrays.
+
+    Returns
+    -------
+    (list, ndarray, ndarray)
+        The district names (in the order the points first name them; '' for points outside
+        every district), the people of each district ``(d,)``, and the people within each
+        radius ``(len(radii_m), d)``. One ``bincount`` per radius: every what-if runs this.
+    """
+    if reach.district_codes is not None and reach.district_names is not None:
+        codes, names = reach.district_codes, list(reach.district_names)
+    else:
+        codes, found = pd.factorize(reach.district, use_na_sentinel=False)
+        names = [str(name) for name in found]
+    population = np.bincount(codes, weights=reach.weights, minlength=len(names))
+    covered = np.array([
+        np.bincount(codes, weights=np.where(reach.nearest_m <= radius_m, reach.weights, 0.0),
+                    minlength=len(names)) for radius_m in radii_m]).reshape(len(radii_m),
+                                                                             len(names))
+    return names, population, covered
+
+
 def coverage_table(reach: StraightReach, radii_m: Sequence[float]) -> tuple[pd.DataFrame,
                                                                              pd.DataFrame]:
     """
@@ -122,26 +164,28 @@ def coverage_table(reach: StraightReach, radii_m: Sequence[float]) -> tuple[pd.D
     Returns
     -------
     (DataFrame, DataFrame)
-        Per district: ``district``, ``radius_m``, ``population``, ``covered``, ``uncovered``,
+        Per district (radius by radius, districts as :func:`covered_by_district` orders them):
+        ``district``, ``radius_m``, ``population``, ``covered``, ``uncovered``,
         ``covered_share``; and the same summed for the city.
     """
-    rows = []
-    districts = pd.unique(reach.district)
-    for radius_m in radii_m:
-        inside = reach.nearest_m <= radius_m
-        for name in districts:
-            mine = reach.district == name
-            population = float(reach.weights[mine].sum())
-            covered = float(reach.weights[mine & inside].sum())
-            rows.append({"district": name, "radius_m": float(radius_m), "population": population,
-                         "covered": covered})
-    table = pd.DataFrame(rows)
-    city = table.groupby("radius_m", as_index=False)[["population", "covered"]].sum()
-    for frame in (table, city):
-        frame["uncovered"] = frame["population"] - frame["covered"]
-        frame["covered_share"] = frame["covered"] / frame["population"].where(
-            frame["population"] > 0)
+    names, population, covered = covered_by_district(reach, radii_m)
+    n_radii, n_districts = covered.shape
+    radii = np.asarray(radii_m, dtype=float)
+    table = _coverage_frame({"district": names * n_radii,
+                             "radius_m": np.repeat(radii, n_districts)},
+                            np.tile(population, n_radii), covered.ravel())
+    city = _coverage_frame({"radius_m": radii}, np.full(n_radii, population.sum()),
+                           covered.sum(axis=1))
     return table, city
+
+
+def _coverage_frame(keys: dict, population: np.ndarray, covered: np.ndarray) -> pd.DataFrame:
+    """Rows of ``keys`` with population, covered, uncovered and the covered share (NaN when
+    nobody lives there), computed in numpy and framed once."""
+    share = np.divide(covered, population, out=np.full(len(covered), np.nan),
+                      where=population > 0)
+    return pd.DataFrame({**keys, "population": population, "covered": covered,
+                         "uncovered": population - covered, "covered_share": share})
 
 
 def straight_sites(reach: StraightReach, candidates: gpd.GeoDataFrame, *, radius_m: float,

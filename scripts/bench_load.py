@@ -3,17 +3,24 @@
 Starts ``ibasho serve`` on 127.0.0.1 and a free port (the embedded Takasaki data unless
 ``--config``; its database is a GeoPackage in a temporary folder and the session key comes
 from the environment, so nothing is written beside the config), waits for ``/api/health``, then
-runs ``wrk`` with ``--connections`` connections for ``--duration`` seconds against each target:
+runs ``wrk`` with ``--connections`` connections for ``--duration`` seconds against each target,
+one after another on the same server:
 
 - ``map``: ``GET /`` (the city map page, the heaviest page);
 - ``places``: ``GET /api/places`` (GeoJSON);
+- ``stops``: ``GET /api/stops`` (GeoJSON with the timetables, the largest API body);
+- ``near``: ``GET /api/near?lat=…&lon=…`` (the resident page's lookup, made per request);
 - ``what_if``: ``POST /api/what-if`` with ``{"remove": "p0001"}`` (a wrk Lua script).
 
-For each: requests/s, latency p50/p90/p99 (``--latency``), and errors (non-2xx/3xx responses
-and socket errors: connect, read, write, timeout), which must be zero. The last line is
-``RESULT {...}`` (JSON); the exit status is 1 when any target had errors.
+Every request says ``Accept-Encoding: gzip, deflate, br`` as a browser does. For each target:
+requests/s, latency p50/p90/p99 (``--latency``), errors (non-2xx/3xx responses and socket
+errors: connect, read, write, timeout), which must be zero, and the bytes of one answer on the
+wire (``wire_bytes``, with its ``Content-Encoding``) beside its size uncompressed
+(``body_bytes``). The last line is ``RESULT {...}`` (JSON); the exit status is 1 when any
+target had errors.
 
-wrk is Debian's ``wrk`` package (``apt-get install wrk``). Only loopback addresses are used.
+wrk is Debian's ``wrk`` package: when it is missing the script runs ``apt-get install -y wrk``
+(as root; otherwise it says so and stops). Only loopback addresses are used.
 
 Usage: python scripts/bench_load.py [--duration 30] [--connections 100] [--threads 4]
 """
@@ -21,6 +28,7 @@ Usage: python scripts/bench_load.py [--duration 30] [--connections 100] [--threa
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import os
@@ -33,16 +41,32 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zlib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("bench_load")
 
-WHAT_IF_LUA = """
+#: What a browser says it can decode (zstd left out: wrk and urllib send what we tell them).
+ACCEPT_ENCODING = "gzip, deflate, br"
+
+#: The what-if body (one place removed), as the planner page sends it.
+WHAT_IF_BODY = '{"remove": "p0001"}'
+
+WHAT_IF_LUA = f"""
 wrk.method = "POST"
-wrk.body = '{"remove": "p0001"}'
+wrk.body = '{WHAT_IF_BODY}'
 wrk.headers["Content-Type"] = "application/json"
 """
+
+#: name: (path, POST body or None). 36.3223 N, 139.0032 E is central Takasaki (高崎駅西口).
+TARGETS: dict[str, tuple[str, str | None]] = {
+    "map": ("/", None),
+    "places": ("/api/places", None),
+    "stops": ("/api/stops", None),
+    "near": ("/api/near?lat=36.3223&lon=139.0032", None),
+    "what_if": ("/api/what-if", WHAT_IF_BODY),
+}
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
@@ -51,6 +75,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def ensure_wrk() -> bool:
+    """wrk on the PATH, installed from Debian when missing (as root); False when it cannot be."""
+    if shutil.which("wrk"):
+        return True
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        logger.error("wrk is missing: install it (apt-get install wrk) and run again.")
+        return False
+    logger.info("wrk is missing: apt-get install -y wrk")
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, capture_output=True, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=False)
+        subprocess.run(install, capture_output=True, check=False)
+    if shutil.which("wrk") is None:
+        logger.error("apt-get could not install wrk: install it by hand and run again.")
+        return False
+    return True
 
 
 def wait_ready(url: str, *, timeout_s: float = 120.0) -> None:
@@ -64,6 +106,30 @@ def wait_ready(url: str, *, timeout_s: float = 120.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def _decode(data: bytes, encoding: str) -> bytes:
+    if encoding == "gzip":
+        return gzip.decompress(data)
+    if encoding == "deflate":
+        return zlib.decompress(data)
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(data)
+    return data
+
+
+def wire_size(url: str, body: str | None) -> dict:
+    """One answer as a browser gets it: bytes on the wire, encoding, and bytes decoded."""
+    request = urllib.request.Request(  # loopback only
+        url, data=None if body is None else body.encode(),
+        headers={"Accept-Encoding": ACCEPT_ENCODING, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        data = response.read()
+        encoding = response.headers.get("Content-Encoding") or "identity"
+    return {"wire_bytes": len(data), "encoding": encoding,
+            "body_bytes": len(_decode(data, encoding))}
 
 
 def milliseconds(text: str) -> float:
@@ -97,7 +163,7 @@ def parse_wrk(output: str) -> dict:
 def run_wrk(url: str, *, connections: int, threads: int, duration_s: int,
             script: Path | None, timeout_s: int) -> dict:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency",
-               f"--timeout={timeout_s}s"]
+               f"--timeout={timeout_s}s", "-H", f"Accept-Encoding: {ACCEPT_ENCODING}"]
     if script is not None:
         command += ["-s", str(script)]
     command.append(url)
@@ -119,14 +185,18 @@ def main() -> int:
                         help="waitress worker threads (ibasho serve --threads).")
     parser.add_argument("--timeout", type=int, default=10,
                         help="Seconds before wrk counts a request as timed out.")
-    parser.add_argument("--targets", default="map,places,what_if",
-                        help="Comma-separated: map, places, what_if.")
+    parser.add_argument("--targets", default=",".join(TARGETS),
+                        help=f"Comma-separated, from: {', '.join(TARGETS)}.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if shutil.which("wrk") is None:
-        logger.error("wrk is missing: apt-get install wrk")
+    names = [name.strip() for name in args.targets.split(",") if name.strip()]
+    unknown = [name for name in names if name not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
+    if not ensure_wrk():
         return 2
 
+    sys.path.insert(0, str(REPO))
     from data import get_path
 
     config = (args.config or get_path("takasaki")).resolve()
@@ -147,19 +217,23 @@ def main() -> int:
         wait_ready(f"{base}/api/health")
         logger.info("ibasho serve (waitress, %d threads) ready on %s in %.1f s",
                     args.server_threads, base, time.perf_counter() - started)
-        lua = workdir / "what_if.lua"
-        lua.write_text(WHAT_IF_LUA, encoding="utf-8")
-        targets = {"map": ("/", None), "places": ("/api/places", None),
-                   "what_if": ("/api/what-if", lua)}
-        for name in args.targets.split(","):
-            path, script = targets[name.strip()]
-            results[name] = {"path": path, **run_wrk(
+        print(f"{'target':<8} {'path':<14} {'req/s':>9}  {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'errors':>6}  {'on the wire':>12} {'uncompressed':>12}")
+        for name in names:
+            path, body = TARGETS[name]
+            script = None
+            if body is not None:
+                script = workdir / f"{name}.lua"
+                script.write_text(WHAT_IF_LUA, encoding="utf-8")
+            size = wire_size(base + path, body)
+            row = results[name] = {"path": path, **size, **run_wrk(
                 base + path, connections=args.connections, threads=args.threads,
                 duration_s=args.duration, script=script, timeout_s=args.timeout)}
-            row = results[name]
-            print(f"{name:<8} {path:<14} {row['requests_per_s']:>9.1f} req/s  "
-                  f"p50 {row['p50_ms']:>8.1f} ms  p90 {row['p90_ms']:>8.1f} ms  "
-                  f"p99 {row['p99_ms']:>8.1f} ms  errors {row['errors']}")
+            shown = path if len(path) <= 14 else path[:13] + "…"
+            print(f"{name:<8} {shown:<14} {row['requests_per_s']:>9.1f}  "
+                  f"{row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>6}  "
+                  f"{row['wire_bytes'] / 1024:>9.1f} KB {row['body_bytes'] / 1024:>9.1f} KB"
+                  f" ({row['encoding']})", flush=True)
     finally:
         server.terminate()
         try:

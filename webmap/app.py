@@ -37,6 +37,7 @@ from layers.site_database import (
 from layers.study import StudyArea, analyse_study_area, load_study_area
 from webmap.auth import init_auth
 from webmap.build import build_map
+from webmap.http_cache import configure_http_cache
 from webmap.live import LIVE_KEY, LiveSite
 from webmap.near_index import build_near_index
 from webmap.pages import RenderedMap, render_map
@@ -133,6 +134,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     their import (:mod:`webmap.admin_files`). ``WATCH_DATABASE`` (``IBASHO_WATCH_DATABASE``)
     runs a thread that learns of changes made by other processes between requests (on by
     default, off under ``TESTING``, where the check on each request remains; :mod:`webmap.live`).
+    ``PROXY_FIX`` (``IBASHO_PROXY_FIX``) is the number of reverse proxies whose
+    ``X-Forwarded-*`` headers are trusted, none by default (:mod:`webmap.security`). Responses
+    are compressed and cached per state (:mod:`webmap.http_cache`).
 
     Examples
     --------
@@ -161,6 +165,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     secret_key = None if app.config.get("SECRET_KEY") else \
         read_or_create_secret_key(secret_key_path(location, config.directory))
     configure_security(app, secret_key=secret_key, basemap_url=config.basemap.get("url"))
+    configure_http_cache(app)
     app.extensions["ibasho_users"] = site.users
     init_auth(app)
 

@@ -4,13 +4,19 @@ There is no CDN: folium's default links (jsdelivr, jQuery, Bootstrap, Font Aweso
 replaced by files under ``webmap/static/vendor``, addressed through an *asset base* URL
 (``/static/vendor`` when Flask serves them, ``static/vendor`` or ``../static/vendor`` in
 files written to disk).
+
+Served files are versioned: an absolute asset base (the app's) gives URLs such as
+``/static/vendor/leaflet/leaflet.js?v=<hash of the file>`` (:func:`static_version`), as does
+``url_for("static", ...)`` in the app (:mod:`webmap.http_cache`), so a browser may keep them
+for a year and still gets a changed file at once. Files written to disk keep plain paths.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -21,6 +27,7 @@ __all__ = [
     "copy_static",
     "map_css",
     "map_js",
+    "static_version",
     "vendor_css",
     "vendor_js",
 ]
@@ -49,9 +56,31 @@ MAP_JS_CSS: dict[str, dict[str, list[tuple[str, str]]]] = {
 }
 
 
+@lru_cache(maxsize=256)
+def static_version(filename: str) -> str | None:
+    """
+    The version of the static file ``filename`` (a path under ``webmap/static``): the first
+    16 hex digits of a BLAKE2b hash of its bytes, or None when there is no such file.
+
+    Read once per file and process (a deployment restarts the server).
+
+    Examples
+    --------
+    >>> len(static_version("site.css")), static_version("../pyproject.toml")
+    (16, None)
+    """
+    path = (STATIC_DIR / filename).resolve()
+    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+        return None
+    return hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+
+
 def _join(asset_base: str, path: str) -> str:
+    """``asset_base/path``; versioned (``?v=``) when the base is absolute, i.e. served."""
     base = asset_base.rstrip("/")
-    return f"{base}/{path}" if base else path
+    url = f"{base}/{path}" if base else path
+    version = static_version(f"vendor/{path}") if base.startswith("/") else None
+    return f"{url}?v={version}" if version else url
 
 
 def vendor_js(library: str, *, asset_base: str) -> list[tuple[str, str]]:

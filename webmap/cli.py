@@ -268,8 +268,19 @@ def streets(config: Path, osm_file: Path, verbose: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               help="TCP port.")
 @click.option("--threads", default=4, show_default=True, help="Worker threads of the server.")
-def serve(config: Path, host: str, port: int, threads: int) -> None:
-    """Serve the maps and the GeoJSON API with the waitress WSGI server."""
+@click.option("--connection-limit", default=500, show_default=True,
+              type=click.IntRange(10, 10_000),
+              help="Open connections accepted at once (more wait to be accepted).")
+def serve(config: Path, host: str, port: int, threads: int, connection_limit: int) -> None:
+    """Serve the maps and the GeoJSON API with the waitress WSGI server.
+
+    No ``Server`` banner is sent; bodies over the app's upload limit are refused by waitress
+    before they are read in full; ``X-Forwarded-*`` headers are dropped unless
+    ``IBASHO_PROXY_FIX`` says how many proxies to trust (README, Safety).
+    \f
+    waitress's default limit of 100 connections counts its own listening socket too, so 100
+    clients (wrk's 100 connections) left some unaccepted until they timed out; hence 500.
+    """
     from waitress import serve as waitress_serve
 
     from webmap.app import create_app
@@ -277,7 +288,10 @@ def serve(config: Path, host: str, port: int, threads: int) -> None:
     _setup_logging(True)
     app = create_app({"CONFIG": str(config.resolve())})
     click.echo(f"Serving {config} at http://{host}:{port}/  (Ctrl+C to stop)", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="",
+                   connection_limit=connection_limit,
+                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 64 * 1024,
+                   clear_untrusted_proxy_headers=not app.config["PROXY_FIX"])
 
 
 main.add_command(users)

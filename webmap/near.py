@@ -6,6 +6,9 @@
   page's script adds the phone's location, 「いまどこ？」 and the (optional) map.
 - ``GET /api/near?lat=&lon=&lang=&n=``: the ``n`` nearest places on foot with their routes.
 - ``GET /api/whereami?lat=&lon=&lang=``: where that is, in words to read out.
+
+Both position endpoints follow one rule: a point more than :data:`OUTSIDE_LIMIT_M` outside
+the study area gets 400 with ``"reason": "outside"`` (the page then asks for a district).
 - ``GET /api/near/choices?district=&lang=``: the start points of a district.
 
 Errors use the app's one JSON shape ``{"ok": false, "error": …, "status": 400}`` (see
@@ -50,6 +53,11 @@ _MAP_FIELDS = ("place_id", "rank", "name", "lat", "lon", "route", "route_kind")
 
 #: Points farther than this outside the study area get no list (the places are too far).
 OUTSIDE_LIMIT_M = 3000.0
+
+#: Points this many degrees beyond the districts' bounds are outside without measuring
+#: (0.5° is 45 km of longitude and 55 km of latitude in Japan, so more than :data:`FAR_KM`).
+FAR_DEGREES = 0.5
+FAR_KM = 40.0
 
 
 @near.record_once
@@ -117,12 +125,32 @@ def _now() -> dt.datetime:
         _fail(400, f"at {text!r} is not an ISO date-time, e.g. at=2026-12-02T09:30.")
 
 
-def _check_outside(index: NearIndex, lon: float, lat: float) -> None:
+def _outside_message(index: NearIndex, lon: float, lat: float) -> str | None:
+    """
+    Why ``(lon, lat)`` gets no answer, or None: the one rule of ``/api/near``,
+    ``/api/whereami`` and the page, a point more than :data:`OUTSIDE_LIMIT_M` outside the
+    study area. A point beyond :data:`FAR_DEGREES` of the districts' bounds is outside without
+    being projected, as the metric CRS (one plane zone) gives meaningless or infinite
+    distances so far away.
+    """
+    minx, miny, maxx, maxy = index.study.districts.total_bounds
+    name = index.study.config.name
+    if not (minx - FAR_DEGREES <= lon <= maxx + FAR_DEGREES
+            and miny - FAR_DEGREES <= lat <= maxy + FAR_DEGREES):
+        return (f"({lat:.5f}, {lon:.5f}) is more than {FAR_KM:.0f} km outside {name}; "
+                "choose a start point there.")
     outside_m = index.outside_m(*index.project(lon, lat))
-    if outside_m > OUTSIDE_LIMIT_M:
-        _fail(400, f"({lat:.5f}, {lon:.5f}) is {outside_m / 1000:.1f} km outside "
-                   f"{index.study.config.name}; choose a start point there.",
-              reason="outside")
+    if outside_m <= OUTSIDE_LIMIT_M:
+        return None
+    return (f"({lat:.5f}, {lon:.5f}) is {outside_m / 1000:.1f} km outside {name}; "
+            "choose a start point there.")
+
+
+def _check_outside(index: NearIndex, lon: float, lat: float) -> None:
+    """400 with ``"reason": "outside"`` for a point :func:`_outside_message` refuses."""
+    message = _outside_message(index, lon, lat)
+    if message is not None:
+        _fail(400, message, reason="outside")
 
 
 def _json(body: dict[str, Any]) -> Response:
@@ -148,10 +176,16 @@ def api_near() -> Response:
 
 @near.get("/api/whereami")
 def api_whereami() -> Response:
-    """Where ``lat``/``lon`` is, in sentences to read out on the phone."""
+    """
+    Where ``lat``/``lon`` is, in sentences to read out on the phone. A point more than
+    :data:`OUTSIDE_LIMIT_M` outside the study area is refused as ``/api/near`` refuses it
+    (400, ``"reason": "outside"``): there is no nearby stop or town to name.
+    """
     lang = _lang(strict=True)
     lon, lat = _coords(required=True)
-    return _json({"ok": True, "lang": lang, **where_am_i(_index(), lon, lat, lang=lang)})
+    index = _index()
+    _check_outside(index, lon, lat)
+    return _json({"ok": True, "lang": lang, **where_am_i(index, lon, lat, lang=lang)})
 
 
 def _choice_groups(index: NearIndex, district: str | None, lang: str) -> list[dict[str, Any]]:
@@ -238,8 +272,7 @@ def near_page() -> str:
             district = choice.district
     result = None
     if origin is not None:
-        outside_m = index.outside_m(*index.project(*origin))
-        if outside_m > OUTSIDE_LIMIT_M:
+        if _outside_message(index, *origin) is not None:
             message = text["outside"].format(area=index.study.config.name)
         else:
             result = nearest_places(index, *origin, lang=lang, now=_now(), count=_count())

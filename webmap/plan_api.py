@@ -3,7 +3,7 @@
 ``/api/isochrones`` needs a street network (404 otherwise, saying how to add one);
 ``/api/suggestions`` and ``/api/uncovered`` work in both modes; ``POST /api/what-if`` adds
 and/or removes places (one, or lists of them) and answers from the precomputed plan
-(:func:`layers.planning.what_if_many`) without recomputing the city. Errors have the one JSON
+(:func:`layers.planning.what_if_counts`) without recomputing the city. Errors have the one JSON
 shape of :mod:`webmap.views`.
 """
 
@@ -14,15 +14,12 @@ import math
 import time
 from typing import Any
 
-import geopandas as gpd
-import pandas as pd
-import shapely
+import numpy as np
 from flask import Blueprint, Response, current_app, request
 
-from geo.coverage import assign_districts
-from geo.crs import STORAGE_CRS
-from layers.planning import what_if_many
-from webmap.geojson import feature_collection, json_value
+from layers.planning import WhatIfCounts, what_if_counts
+from webmap.geojson import feature_collection
+from webmap.json_body import brief, read_json_object
 from webmap.reach_layers import method_note, suggested_sites, uncovered_by_district
 from webmap.views import (
     _check_district,
@@ -152,7 +149,7 @@ def _lonlat(value: Any) -> tuple[float, float]:
     numbers = (isinstance(value, list | tuple) and len(value) == 2
                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
     if not numbers or not all(math.isfinite(v) for v in value):
-        _fail(400, f'"add" must be [lon, lat] in degrees (two numbers), got {value!r}. '
+        _fail(400, f'"add" must be [lon, lat] in degrees (two numbers), got {brief(value)}. '
                    + _WHAT_IF_USAGE)
     lon, lat = float(value[0]), float(value[1])
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -161,23 +158,35 @@ def _lonlat(value: Any) -> tuple[float, float]:
     return lon, lat
 
 
-def _compare_rows(before: pd.DataFrame, after: pd.DataFrame, column: str,
-                  keys: list[str]) -> pd.DataFrame:
-    fields = ["population", "covered", "uncovered", "covered_share"]
-    merged = before[[*keys, column, *fields]].merge(
-        after[[*keys, column, "covered", "uncovered", "covered_share"]],
-        on=[*keys, column], suffixes=("_before", "_after"))
-    merged["change"] = merged["covered_after"] - merged["covered_before"]
-    return merged.rename(columns={column: "threshold"})
+def _finite(value: float) -> float | None:
+    """A number for JSON: NaN (a district where nobody lives has no share) becomes null."""
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
-def _row(record: dict[str, Any], keys: list[str]) -> dict[str, Any]:
-    state = {when: {field: record[f"{field}_{when}"]
-                    for field in ("covered", "uncovered", "covered_share")}
-             for when in ("before", "after")}
-    return json_value({**{key: record[key] for key in keys}, "threshold": record["threshold"],
-                       "population": record["population"], **state,
-                       "change": record["change"]})
+def _compare_row(keys: dict[str, Any], threshold: float, population: float, before: float,
+                 after: float) -> dict[str, Any]:
+    """One row of the answer: the people within ``threshold`` before and after."""
+    def state(covered: float) -> dict[str, float | None]:
+        return {"covered": _finite(covered), "uncovered": _finite(population - covered),
+                "covered_share": _finite(covered / population) if population > 0 else None}
+
+    return {**keys, "threshold": float(threshold), "population": _finite(population),
+            "before": state(before), "after": state(after), "change": _finite(after - before)}
+
+
+def _compare(counts: WhatIfCounts) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The city rows (one per threshold) and the rows of the districts whose coverage changed
+    (threshold by threshold), from the arrays of :func:`layers.planning.what_if_counts`."""
+    before, after, population = counts.covered_before, counts.covered_after, counts.population
+    city = [_compare_row({}, threshold, population.sum(), before[t].sum(), after[t].sum())
+            for t, threshold in enumerate(counts.thresholds)]
+    named = np.array([bool(name) for name in counts.districts])
+    changed = np.flatnonzero(named & (np.abs(after - before) > 1e-9).any(axis=0))
+    districts = [_compare_row({"district": counts.districts[d]}, threshold, population[d],
+                              before[t, d], after[t, d])
+                 for t, threshold in enumerate(counts.thresholds) for d in changed]
+    return city, districts
 
 
 @plan_api.post("/what-if")
@@ -191,67 +200,51 @@ def api_what_if() -> Response:
     ...]}``, either may be empty); ``added`` and ``removed`` are then lists too.
     """
     state = _state()
-    body = request.get_json(silent=True, force=True)
-    if not isinstance(body, dict):
-        _fail(400, "The body is not a JSON object. " + _WHAT_IF_USAGE)
-    unknown = sorted(set(body) - {"add", "remove"})
-    if unknown:
-        _fail(400, f"unknown field(s) {', '.join(map(repr, unknown))}. " + _WHAT_IF_USAGE)
+    body = read_json_object(fields={"add": list, "remove": (str, list)}, usage=_WHAT_IF_USAGE)
     add, remove = body.get("add"), body.get("remove")
     if add is None and remove is None:
         _fail(400, "Nothing to change. " + _WHAT_IF_USAGE)
     many_adds = isinstance(add, list) and (not add or isinstance(add[0], list | tuple))
-    lonlats = ([_lonlat(value) for value in add] if many_adds
-               else [] if add is None else [_lonlat(add)])
     many_removes = isinstance(remove, list)
     place_ids = remove if many_removes else [] if remove is None else [remove]
+    count = (len(add) if many_adds else int(add is not None)) + len(place_ids)
+    if count > MAX_WHAT_IF_CHANGES:
+        _fail(400, f"At most {MAX_WHAT_IF_CHANGES} changes at once, got {count}.")
+    lonlats = ([_lonlat(value) for value in add] if many_adds
+               else [] if add is None else [_lonlat(add)])
     for place_id in place_ids:
         if not isinstance(place_id, str) or not place_id:
             _fail(400, f'"remove" must be a place id such as "p0012" (or a list of them), got '
-                       f"{place_id!r}; see /api/places for the ids.")
-    if len(lonlats) + len(place_ids) > MAX_WHAT_IF_CHANGES:
-        _fail(400, f"At most {MAX_WHAT_IF_CHANGES} changes at once, got "
-                   f"{len(lonlats) + len(place_ids)}.")
+                       f"{brief(place_id)}; see /api/places for the ids.")
     if state.study.population is None:
         _fail(404, "What-if needs a population layer: add [layers.population] to the config.")
     started = time.perf_counter()
     try:
-        result = what_if_many(state.study, state.plan, add_lonlats=lonlats,
-                              remove_place_ids=place_ids)
+        counts = what_if_counts(state.study, state.plan, add_lonlats=lonlats,
+                                remove_place_ids=place_ids)
     except ValueError as exc:
         hint = " See /api/places for the ids." if str(exc).startswith("No place") else ""
         _fail(400, f"{exc}{hint}")
-    column = "minutes" if result["method"] == "network" else "radius_m"
-    city = _compare_rows(result["before"]["city"], result["after"]["city"], column, [])
-    districts = _compare_rows(result["before"]["districts"], result["after"]["districts"],
-                              column, ["district"])
-    districts = districts[districts["district"].astype(str) != ""]
-    changed = set(districts.loc[districts["change"].abs() > 1e-9, "district"])
-    districts = districts[districts["district"].isin(changed)]
+    city, districts = _compare(counts)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    places = state.study.places.set_index("place_id")
-    added = []
-    if lonlats:
-        points = gpd.GeoDataFrame(geometry=[shapely.Point(*lonlat) for lonlat in lonlats],
-                                  crs=STORAGE_CRS)
-        found = assign_districts(points, state.study.districts,
-                                 metric_crs=state.study.config.metric_crs)
-        added = [{"lonlat": list(lonlat), "district": str(district)}
-                 for lonlat, district in zip(lonlats, found, strict=True)]
-    removed = [{"place_id": place_id, "name": str(places.loc[place_id, "name"]),
-                "district": str(places.loc[place_id, "district"])}
+    added = [{"lonlat": list(lonlat), "district": district}
+             for lonlat, district in zip(lonlats, counts.added_districts, strict=True)]
+    places = state.study.places
+    row_of = {place_id: row for row, place_id in enumerate(places["place_id"].tolist())}
+    removed = [{"place_id": place_id, "name": str(places["name"].iat[row_of[place_id]]),
+                "district": str(places["district"].iat[row_of[place_id]])}
                for place_id in dict.fromkeys(place_ids)]
     # the answer mirrors the question: one change as an object, a list as a list
     return current_app.json.response({
         "ok": True,
-        "method": result["method"],
+        "method": counts.method,
         "method_note": method_note(state.study, state.plan),
-        "unit": result["unit"],
-        "thresholds": [float(t) for t in result["thresholds"]],
+        "unit": counts.unit,
+        "thresholds": [float(t) for t in counts.thresholds],
         "basis": state.plan.basis,
         "added": added if many_adds else (added[0] if added else None),
         "removed": removed if many_removes else (removed[0] if removed else None),
-        "city": [_row(r, []) for r in city.to_dict(orient="records")],
-        "districts": [_row(r, ["district"]) for r in districts.to_dict(orient="records")],
+        "city": city,
+        "districts": districts,
         "elapsed_ms": round(elapsed_ms, 3),
     })

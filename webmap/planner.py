@@ -47,6 +47,7 @@ from layers.study import StudyArea
 from webmap.auth import current_user, has_role, login_required
 from webmap.export import MEDIA_TYPES, ORIENTATIONS, PAPER_SIZES_MM
 from webmap.geojson import feature_collection
+from webmap.json_body import read_json_object
 from webmap.pages import page_context
 from webmap.plan_results import (
     added_label,
@@ -82,6 +83,11 @@ scenarios_api = Blueprint("json", __name__)
 
 #: Sheet formats a scenario can be exported in.
 SHEET_FORMATS = ("png", "pdf")
+#: The fields of a scenario to save, and their JSON types.
+_SCENARIO_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str, "district": str, "add": list, "remove": list, "threshold": int}
+_SCENARIO_USAGE = ('Send a JSON object {"name": "案A", "district": "", "add": [{"lonlat": '
+                   '[lon, lat], "label": "..."}], "remove": ["p0012"], "threshold": 500}.')
 #: How many rendered scenario sheets to keep.
 SHEET_CACHE_SIZE = 12
 _sheets: OrderedDict[tuple, bytes] = OrderedDict()
@@ -295,15 +301,9 @@ def save_scenario() -> Response:
     name or changes (or changes the data cannot take, such as an unknown place); 409 for a
     name already used.
     """
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        _fail(400, 'Send a JSON object {"name": "...", "add": [...], "remove": [...]}.')
+    body = read_json_object(fields=_SCENARIO_FIELDS, usage=_SCENARIO_USAGE)
     district = _district_arg(body.get("district") or None) or ""
     changes = {key: body[key] for key in ("add", "remove", "threshold") if key in body}
-    unknown = sorted(set(body) - {"name", "district", "add", "remove", "threshold"})
-    if unknown:
-        _fail(400, f"unknown field(s) {', '.join(map(repr, unknown))}; send name, district, "
-                   "add, remove and threshold.")
     state = _state()
     try:
         check_name(body.get("name"))

@@ -14,7 +14,14 @@
   :data:`UPLOAD_SUFFIXES` (415 otherwise), each with a Japanese message.
 - Headers on every response: a Content-Security-Policy (below), ``X-Content-Type-Options:
   nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` and
-  ``Permissions-Policy: geolocation=(self)``.
+  ``Permissions-Policy: geolocation=(self)``; on answers to https requests also
+  ``Strict-Transport-Security`` (:data:`HSTS`). ``ibasho serve`` sends no ``Server`` banner.
+- Behind a reverse proxy that ends TLS: ``IBASHO_PROXY_FIX=1`` (the number of proxies in
+  front) trusts that many ``X-Forwarded-For/-Proto/-Host/-Port`` values (werkzeug's
+  ``ProxyFix``), so the app knows the request came over https. Off by default: without it
+  those headers are never trusted (``ibasho serve`` drops them). Set it only when every
+  request comes through the proxy (bind ``ibasho serve`` to 127.0.0.1), as a client that
+  reaches the app directly could otherwise claim any address or scheme.
 
 Content-Security-Policy: the folium map pages (``/``, ``/districts/…``) are made of inline
 scripts, so the site-wide policy allows ``script-src 'self' 'unsafe-inline'``; every value from
@@ -31,13 +38,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 logger = logging.getLogger(__name__)
 __all__ = [
+    "HSTS",
     "MAX_UPLOAD_BYTES",
     "UPLOAD_SUFFIXES",
     "configure_security",
     "content_security_policy",
+    "proxy_count",
     "session_lifetime",
     "upload_suffix",
 ]
@@ -50,6 +60,10 @@ UPLOAD_SUFFIXES = (".csv", ".geojson", ".json")
 
 #: How long a staff login lasts, from the login (``PERMANENT_SESSION_LIFETIME`` sets another).
 SESSION_LIFETIME = timedelta(hours=8)
+
+#: ``Strict-Transport-Security`` of answers to https requests: browsers use https only, for a
+#: year. Not ``includeSubDomains``: a council's domain may serve other sites over http.
+HSTS = "max-age=31536000"
 
 #: Paths that get the strict policy (no inline scripts).
 STRICT_PREFIXES = ("/admin", "/plan")
@@ -93,6 +107,36 @@ def session_lifetime(value: object) -> timedelta:
                "Set e.g. IBASHO_PERMANENT_SESSION_LIFETIME=28800 for 8 hours, or unset it.")
         raise ValueError(msg)
     return lifetime
+
+
+def proxy_count(value: object) -> int:
+    """
+    The number of trusted reverse proxies from the ``PROXY_FIX`` setting (0: trust none).
+
+    Examples
+    --------
+    >>> proxy_count(None), proxy_count(True), proxy_count("2"), proxy_count(0)
+    (0, 1, 2, 0)
+
+    Raises
+    ------
+    ValueError
+        Anything but a whole number from 0 to 5 (or true/false).
+    """
+    if value is None or value is False or value == "":
+        return 0
+    if value is True:
+        return 1
+    text = str(value).strip().lower()
+    if text in {"true", "yes", "on"}:
+        return 1
+    if text in {"false", "no", "off"}:
+        return 0
+    if not text.isdigit() or int(text) > 5:
+        msg = (f"IBASHO_PROXY_FIX={value!r} is not a number of proxies; set it to 1 behind "
+               "one reverse proxy (0 or unset: no proxy headers are trusted).")
+        raise ValueError(msg)
+    return int(text)
 
 
 def upload_suffix(filename: str | None) -> str | None:
@@ -153,8 +197,8 @@ def _tile_hosts(basemap_url: str | None) -> tuple[str, ...]:
 
 def configure_security(app: Flask, *, secret_key: str | None, basemap_url: str | None) -> None:
     """
-    Set the session key, cookie flags, session lifetime and upload limit, and add the headers
-    to every response.
+    Set the session key, cookie flags, session lifetime, upload limit and trusted proxies, and
+    add the headers to every response.
 
     Parameters
     ----------
@@ -169,7 +213,8 @@ def configure_security(app: Flask, *, secret_key: str | None, basemap_url: str |
     Raises
     ------
     ValueError
-        If ``PERMANENT_SESSION_LIFETIME`` is not a positive duration.
+        If ``PERMANENT_SESSION_LIFETIME`` is not a positive duration, or ``PROXY_FIX`` not a
+        number of proxies.
     """
     if not app.config.get("SECRET_KEY"):
         if not secret_key:
@@ -191,6 +236,13 @@ def configure_security(app: Flask, *, secret_key: str | None, basemap_url: str |
     if not app.config["SESSION_COOKIE_SECURE"] and not app.testing:
         logger.warning("Session cookies are sent over plain http (SESSION_COOKIE_SECURE is "
                        "off): serve the staff pages over https only on a trusted network.")
+    proxies = proxy_count(app.config.get("PROXY_FIX"))
+    app.config["PROXY_FIX"] = proxies
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
+                                x_host=proxies, x_port=proxies)
+        logger.info("Trusting X-Forwarded-* of %d reverse prox%s (IBASHO_PROXY_FIX)", proxies,
+                    "y" if proxies == 1 else "ies")
     strict = content_security_policy(strict=True, tile_hosts=_tile_hosts(basemap_url))
     relaxed = content_security_policy(strict=False, tile_hosts=_tile_hosts(basemap_url))
 
@@ -206,5 +258,7 @@ def configure_security(app: Flask, *, secret_key: str | None, basemap_url: str |
         headers.setdefault("Permissions-Policy", "geolocation=(self)")
         if is_strict:
             headers.setdefault("Cache-Control", "no-store")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 

@@ -1,5 +1,8 @@
 """Blueprints: the pages (``/``, ``/districts``, ``/districts/<name>``) and ``/api/``.
 
+Pages and GeoJSON bodies are made once per state and sent with an ``ETag`` (304 when the
+browser has them), compressed once (:mod:`webmap.http_cache`).
+
 Every API error has one shape, ``{"ok": false, "error": "...", "status": 404}`` (plus the
 valid choices when a name or radius is wrong); pages get a Japanese error page. No
 traceback is ever sent.
@@ -33,6 +36,7 @@ from layers.planning import NetworkAnalysis
 from webmap.admin_text import ADMIN_TEXT, ERROR_TEXT
 from webmap.app import IbashoState
 from webmap.geojson import feature_collection, json_value
+from webmap.http_cache import cached_response
 from webmap.pages import (
     Urls,
     comparison_rows,
@@ -128,49 +132,58 @@ def _urls() -> Urls:
 # ---- pages ------------------------------------------------------------------------------
 
 
+def _page(key: str, state: IbashoState, render: Callable[[], str]) -> Response:
+    """A page made once per state, with its ETag (304 when unchanged), compressed once."""
+    return cached_response(f"page:{key}", render, mimetype="text/html",
+                           generation=state.generation)
+
+
 @pages.get("/")
-def index() -> str:
+def index() -> Response:
     """The city map, full page, under an accessible header."""
     state = _state()
-    return render_template("index.html", urls=_urls(), map=state.city_map,
-                           **page_context(state.study, state.coverage, state.plan))
+    return _page("/", state, lambda: render_template(
+        "index.html", urls=_urls(), map=state.city_map,
+        **page_context(state.study, state.coverage, state.plan)))
 
 
 @pages.get("/districts")
-def districts() -> str:
+def districts() -> Response:
     """Every district with its coverage summary, linking to its page."""
     state = _state()
-    return render_template(
+    return _page("/districts", state, lambda: render_template(
         "districts.html", urls=_urls(),
         summaries=district_summaries(state.study, state.coverage),
         radius_headings=radius_headings(state.coverage),
         city_rows=coverage_rows(state.study, state.coverage),
         comparison=comparison_summaries(state.study, state.plan),
         suggestions=suggestion_rows(state.study, state.plan),
-        **page_context(state.study, state.coverage, state.plan))
+        **page_context(state.study, state.coverage, state.plan)))
 
 
 @pages.get("/districts/<name>")
-def district(name: str) -> str:
+def district(name: str) -> Response:
     """One district: its map, its coverage table and its places."""
     state = _state()
     _check_district(name)
-    return render_template(
+    return _page(f"/districts/{name}", state, lambda: render_template(
         "district.html", urls=_urls(), district=name, map=state.district_map(name),
         rows=coverage_rows(state.study, state.coverage, district=name),
         places=district_places(state.study, name),
         comparison=comparison_rows(state.plan, district=name),
         suggestions=suggestion_rows(state.study, state.plan, district=name),
-        **page_context(state.study, state.coverage, state.plan))
+        **page_context(state.study, state.coverage, state.plan)))
 
 
 # ---- API --------------------------------------------------------------------------------
 
 
 def _geojson_response(key: str, make: Callable[[], dict]) -> Response:
-    body = _state_cache(key, lambda: json.dumps(make(), ensure_ascii=False,
-                                                separators=(",", ":")))
-    return Response(body, mimetype=_GEOJSON)
+    """GeoJSON made once per state, with its ETag (304 when unchanged), compressed once."""
+    return cached_response(
+        f"api:{key}", lambda: _state_cache(key, lambda: json.dumps(
+            make(), ensure_ascii=False, separators=(",", ":"))),
+        mimetype=_GEOJSON, generation=_state().generation)
 
 
 def _state_cache(key: str, make: Callable[[], str]) -> str:

@@ -6,6 +6,7 @@ import itertools
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -41,6 +42,69 @@ def test_what_if_remove_and_add_equal_recomputation(takasaki) -> None:
     assert np.allclose(added.nearest_m, full.nearest_m)
     city_before = coverage_table(reach, [500])[1]["covered"].iloc[0]
     assert coverage_table(added, [500])[1]["covered"].iloc[0] >= city_before
+
+
+def test_direct_distances_equal_the_k_d_tree(takasaki, monkeypatch) -> None:
+    """Small what-ifs measure directly; large areas use the tree: both give the same reach."""
+    from geo import straight_line
+
+    study = takasaki
+    direct = straight_reach(study.places, study.population, study.districts)
+    monkeypatch.setattr(straight_line, "BRUTE_FORCE_PAIRS", 0)
+    tree = straight_reach(study.places, study.population, study.districts)
+    assert np.allclose(direct.nearest_m, tree.nearest_m)
+    assert np.allclose(direct.second_m, tree.second_m)
+    assert (direct.nearest == tree.nearest).mean() > 0.99  # ties may pick either place
+    for row in np.flatnonzero(study.places.geometry.notna())[[0, 5]]:
+        assert np.allclose(straight_what_if(direct, remove=int(row)).nearest_m,
+                           straight_what_if(tree, remove=int(row)).nearest_m)
+
+
+def test_coverage_table_equals_a_groupby_of_the_residents(takasaki) -> None:
+    """The vectorised table against pandas' groupby of the same residents, radius by radius."""
+    study = takasaki
+    reach = straight_reach(study.places, study.population, study.districts)
+    radii = [300.0, 500.0, 800.0]
+    table, city = coverage_table(reach, radii)
+    people = pd.DataFrame({"district": reach.district, "weight": reach.weights,
+                           "nearest_m": reach.nearest_m})
+    names = list(pd.unique(reach.district))
+    assert len(names) > 20 and len(table) == len(names) * len(radii)
+    for radius in radii:
+        expected = (people.assign(covered=people["weight"].where(people["nearest_m"] <= radius,
+                                                                 0.0))
+                    .groupby("district", sort=False)[["weight", "covered"]].sum())
+        rows = table[table["radius_m"] == radius]
+        assert rows["district"].tolist() == names  # districts in the residents' order
+        rows = rows.set_index("district")
+        assert rows["population"].to_numpy() == pytest.approx(expected["weight"].to_numpy())
+        assert rows["covered"].to_numpy() == pytest.approx(expected["covered"].to_numpy())
+        assert (rows["uncovered"] + rows["covered"]).to_numpy() == pytest.approx(
+            rows["population"].to_numpy())
+        at_city = city[city["radius_m"] == radius].iloc[0]
+        assert at_city["covered"] == pytest.approx(expected["covered"].sum())
+        assert at_city["covered_share"] == pytest.approx(
+            expected["covered"].sum() / expected["weight"].sum())
+    assert (city["covered"].diff().dropna() >= 0).all()  # a larger radius covers no fewer
+
+
+def test_coverage_table_of_a_district_where_nobody_lives() -> None:
+    """Hand-made: two districts, one with residents, one with none (its share is NaN)."""
+    reach = straight_reach(
+        gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs="EPSG:6677"),
+        gpd.GeoDataFrame({"total": [10.0, 5.0, 0.0]},
+                         geometry=[shapely.Point(100, 0), shapely.Point(600, 0),
+                                   shapely.Point(5000, 0)], crs="EPSG:6677"),
+        gpd.GeoDataFrame({"name": ["近い", "遠い"]},
+                         geometry=[shapely.box(-1000, -1000, 1000, 1000),
+                                   shapely.box(4000, -1000, 6000, 1000)], crs="EPSG:6677"),
+        metric_crs="EPSG:6677")
+    table, city = coverage_table(reach, [500.0])
+    assert table["district"].tolist() == ["近い", "遠い"]
+    assert table["covered"].tolist() == [10.0, 0.0]
+    assert table["covered_share"].iloc[0] == pytest.approx(10 / 15)
+    assert np.isnan(table["covered_share"].iloc[1])
+    assert city["population"].iloc[0] == 15.0 and city["covered"].iloc[0] == 10.0
 
 
 def test_greedy_matches_brute_force_on_a_small_instance() -> None:

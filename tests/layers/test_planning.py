@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
+import numpy as np
 import pytest
 from nagoya_city import write_nagoya_config  # tests/nagoya_city.py, beside conftest.py
 
 from data import get_path
-from layers.planning import plan_study_area, what_if
+from geo.coverage import assign_districts
+from layers.planning import plan_study_area, what_if, what_if_counts, what_if_many
 from layers.study import load_study_area
 
 
@@ -39,3 +42,38 @@ def test_straight_plan_on_takasaki() -> None:
     assert plan.method == "straight" and plan.network is None
     assert plan.suggestion_threshold == 500.0
     assert len(plan.suggestions) == study.config.suggestions
+
+
+@pytest.fixture(scope="module")
+def takasaki_plan():
+    study = load_study_area(get_path("takasaki"))
+    return study, plan_study_area(study)
+
+
+@pytest.mark.parametrize("area", ["takasaki_plan", "nagoya"])
+def test_what_if_counts_are_the_tables_of_what_if_many(area, request) -> None:
+    """The arrays the what-if endpoint answers from hold the numbers of the tables."""
+    study, plan = request.getfixturevalue(area)
+    located = study.places[study.places.geometry.notna()]
+    centre = located.geometry.iloc[len(located) // 2]
+    changes = {"remove_place_ids": located["place_id"].iloc[[0, -1]].tolist(),
+               "add_lonlats": [(centre.x + 0.004, centre.y + 0.003), (centre.x, centre.y)]}
+    tables = what_if_many(study, plan, **changes)
+    counts = what_if_counts(study, plan, **changes)
+    column = "minutes" if counts.method == "network" else "radius_m"
+    assert counts.method == tables["method"] and counts.unit == tables["unit"]
+    assert counts.thresholds == [float(t) for t in tables["thresholds"]]
+    for when, covered in (("before", counts.covered_before), ("after", counts.covered_after)):
+        table = tables[when]["districts"]
+        for t, threshold in enumerate(counts.thresholds):
+            rows = table[table[column] == threshold].set_index("district")
+            rows = rows.loc[counts.districts]
+            assert covered[t] == pytest.approx(rows["covered"].to_numpy())
+            assert counts.population == pytest.approx(rows["population"].to_numpy())
+        city = tables[when]["city"]
+        assert covered.sum(axis=1) == pytest.approx(city["covered"].to_numpy())
+    assert (counts.covered_after != counts.covered_before).any()
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*np.array(changes["add_lonlats"]).T),
+                              crs="EPSG:4326")
+    assert counts.added_districts == assign_districts(
+        points, study.districts, metric_crs=study.config.metric_crs).tolist()
