@@ -141,7 +141,7 @@ def _posted() -> tuple[dict[str, Any], list[Problem]]:
         text = str(request.form.get(key, "") or "[]")
         try:
             values[key] = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
             values[key] = []
             problems.append(Problem("form", "is not readable.", field=key,
                                     fix="Reload the page and draw again."))

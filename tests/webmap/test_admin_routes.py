@@ -86,6 +86,8 @@ def test_edit_benches_with_version_check(admin_app, editor):
     ('"not a line"', "not a list of [lon, lat] pairs"),
     ("[[135.5, 34.7], [135.6, 34.8]]", "outside"),
     ("{bad json", "is not readable"),
+    ("[" * 100_000 + "]" * 100_000, "is not readable"),  # deeper than the parser recurses
+    ("[" * 50, "is not readable"),
 ])
 def test_bad_lines_are_refused(admin_app, editor, line, expected):
     response = post_form(editor, "/admin/routes/new", route_form(unique("悪い線"), line=line))
