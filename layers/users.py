@@ -352,7 +352,8 @@ class UserStore:
         transaction that keeps every other attempt out (``BEGIN IMMEDIATE`` on SQLite, a lock
         of ``login_failures`` on PostgreSQL), so parallel attempts cannot all see room for
         one more. A good login deletes the attempt (:meth:`clear_failures`); a failed one
-        leaves it as the failure.
+        leaves it as the failure. Attempts older than ``window`` count no more and are
+        deleted in the same transaction, so the table never grows past one window's attempts.
         """
         moment = now or datetime.now(UTC)
         params = {"name": _attempt_key(name, length=200),
@@ -361,6 +362,7 @@ class UserStore:
                   "at": self.database.timestamp_param(moment)}
         with self.database.transaction() as tx:
             self.database.lock_table(tx, "login_failures")
+            tx.execute("DELETE FROM login_failures WHERE failed_at < :since", params)
             row = tx.one("SELECT COUNT(*) AS by_address, "
                          "COALESCE(SUM(CASE WHEN name = :name THEN 1 ELSE 0 END), 0) AS by_name "
                          "FROM login_failures WHERE address = :address AND failed_at >= :since",

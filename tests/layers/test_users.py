@@ -123,3 +123,16 @@ def test_cli_users_add_prompts_twice_and_lists(tmp_path):
                                                database]).output
     store = UserStore(open_database(database))
     assert store.verify("sato", PASSWORD).role == "editor"
+
+
+def test_reserving_an_attempt_deletes_those_past_the_window(users):
+    """The attempts table holds one window's attempts, not every attempt ever made."""
+    now = datetime.now(UTC)
+    window = timedelta(minutes=15)
+    for minutes in (20, 60, 60 * 24 * 30):
+        users.record_failure("sato", "192.0.2.9", at=now - timedelta(minutes=minutes))
+    users.record_failure("sato", "192.0.2.9", at=now - timedelta(minutes=1))
+    assert users.reserve_login_attempt("sato", "192.0.2.9", window=window, name_limit=5,
+                                       address_limit=20, now=now)
+    assert users.prune_failures(older_than=window, now=now) == 0  # already gone
+    assert users.recent_failures("sato", "192.0.2.9", window=window, now=now) == 2
