@@ -14,6 +14,7 @@ rule for points outside the study area (checked here too).
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -95,8 +96,10 @@ def editor(app):
     if users.get("json-fuzz-editor") is None:
         users.create_user("json-fuzz-editor", "correct horse battery", role="editor")
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_name"] = "json-fuzz-editor"
+    form = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    client.post("/admin/login", data={"name": "json-fuzz-editor",
+                                      "password": "correct horse battery", "csrf_token": token})
     page = client.get("/plan").get_data(as_text=True)
     config = page.split('id="plan-config">', 1)[1].split("</script>", 1)[0]
     client.token = json.loads(config)["csrf_token"]

@@ -98,7 +98,7 @@ def test_readme_table_equals_the_code() -> None:
     table = text.split("| table | at most (characters, or items) |", 1)[1].split("\n\n", 1)[0]
     documented = {}
     for line in table.strip().splitlines()[1:]:
-        first, limits = (cell.strip() for cell in line.strip("|").split("|"))
+        first, limits = (cell.strip() for cell in line.strip().strip("|").split("|"))
         pairs = {name: int(n.replace(",", ""))
                  for name, n in re.findall(r"`(\w+)` ([\d,]+)", limits)}
         documented[first.strip("`")] = pairs
