@@ -14,8 +14,8 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 packages=()
 # Japanese fonts for the A4/A3 sheets: Noto Sans CJK (PNG/SVG) and IPAex (clean PDFs)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || packages+=(fonts-noto-cjk)
-fc-list 2>/dev/null | grep -qi "IPAexGothic" || packages+=(fonts-ipaexfont-gothic)
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || packages+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -i "IPAexGothic" >/dev/null || packages+=(fonts-ipaexfont-gothic)
 if ((with_test)); then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
   # the PostGIS half of tests/layers/test_database.py (scripts/postgis.sh starts the server)
