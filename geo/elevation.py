@@ -1,6 +1,6 @@
 """Heights from an elevation grid (DEM) at any points: bilinear sampling and void filling.
 
-Reading the raster file is :func:`layers.elevation.load_elevation`'s job; this module only
+Reading the raster file is :func:`layers.files.elevation.load_elevation`'s job; this module only
 does the arithmetic, in the DEM's own CRS (points are transformed to it, never the raster).
 """
 

@@ -127,7 +127,7 @@ def network_reach(graph: WalkGraph, places: gpd.GeoDataFrame | Snapped, *, limit
         Search no farther (> 0); the largest threshold of interest.
     max_snap_m
         Places farther than this from every street take no part (report them with
-        :func:`layers.streets.places_far_from_streets`).
+        :func:`layers.files.streets.places_far_from_streets`).
 
     Returns
     -------

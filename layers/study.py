@@ -17,18 +17,18 @@ import shapely
 
 from geo.coverage import CoverageResult, assign_districts, coverage_by_district
 from geo.network import StreetNetwork
-from layers.candidates import load_candidates
+from layers.files.candidates import load_candidates
 from layers.config import StudyConfig, load_config
-from layers.districts import load_districts
-from layers.elevation import elevation_for_network
+from layers.files.districts import load_districts
+from layers.files.elevation import elevation_for_network
 from layers.errors import LayerError, Problem
-from layers.places import PLACE_COLUMNS, load_places
-from layers.points import StudyExtent
-from layers.population import load_population
-from layers.reader import read_vector
-from layers.routes import load_bus_routes, load_walking_routes
-from layers.stops import load_stops
-from layers.streets import CACHE_DIR_NAME, load_streets, places_far_from_streets
+from layers.files.places import PLACE_COLUMNS, load_places
+from layers.files.points import StudyExtent
+from layers.files.population import load_population
+from layers.files.reader import read_vector
+from layers.files.routes import load_bus_routes, load_walking_routes
+from layers.files.stops import load_stops
+from layers.files.streets import CACHE_DIR_NAME, load_streets, places_far_from_streets
 
 logger = logging.getLogger(__name__)
 __all__ = ["StudyArea", "analyse_study_area", "check_study_area", "load_study_area",
@@ -196,10 +196,10 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
     study
         The loaded study area.
     places
-        Places with :data:`layers.places.PLACE_COLUMNS` (other columns are dropped; retired
+        Places with :data:`layers.files.places.PLACE_COLUMNS` (other columns are dropped; retired
         places must be left out by the caller), in ``STORAGE_CRS``.
     walking_routes
-        Routes with :data:`layers.routes.WALKING_ROUTE_COLUMNS`; None keeps the study's.
+        Routes with :data:`layers.files.routes.WALKING_ROUTE_COLUMNS`; None keeps the study's.
 
     Returns
     -------

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data import get_path
 from layers.study import analyse_study_area, load_study_area
-from webmap.export import export_all_districts, export_sheet
+from webmap.prints.sheet import export_all_districts, export_sheet
 
 
 def _peak_mb() -> float:

@@ -208,7 +208,7 @@ def main() -> int:
     env.pop("IBASHO_DATABASE_URL", None)
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(  # ibasho serve: waitress
-        [sys.executable, "-m", "webmap.cli", "serve", str(config), "--host", "127.0.0.1",
+        [sys.executable, "-m", "webmap.cli.main", "serve", str(config), "--host", "127.0.0.1",
          "--port", str(port), "--threads", str(args.server_threads)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
     results: dict = {}

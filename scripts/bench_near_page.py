@@ -131,7 +131,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     test_config = {"TESTING": True}
     if args.config:

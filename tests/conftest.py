@@ -27,7 +27,7 @@ def app(tmp_path_factory):
     Its database (seeded from the config's files) is a GeoPackage in a temporary folder, so
     the tests never write beside the embedded config.
     """
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     database = tmp_path_factory.mktemp("app-db") / "ibasho-data.gpkg"
     return create_app({"TESTING": True, "DATABASE": str(database)})

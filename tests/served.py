@@ -53,7 +53,7 @@ def served_app(database: str, *, config: str | Path | None = None,
                    "IBASHO_SECRET_KEY": "test-secret-key-for-served-processes",
                    "IBASHO_SESSION_COOKIE_SECURE": "false", **(env or {})}
     environment.pop("IBASHO_DATABASE_URL", None)
-    command = [sys.executable, "-c", "from webmap.cli import main; main()", "serve",
+    command = [sys.executable, "-c", "from webmap.cli.main import main; main()", "serve",
                str(config or get_path("takasaki")), "--host", "127.0.0.1", "--port", str(port),
                "--threads", str(threads)]
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115

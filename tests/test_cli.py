@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from data import get_path
-from webmap.cli import main
+from webmap.cli.main import main
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_build_to_unwritable_folder(runner: CliRunner, tmp_path: Path) -> None:
 def test_build_shows_the_places_staff_edited(runner: CliRunner, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Once `ibasho serve` keeps a database, `ibasho build` maps its places, not the file's."""
-    from layers.site_database import open_site_database
+    from layers.store.site import open_site_database
     from layers.study import load_study_area
 
     database = tmp_path / "site.gpkg"

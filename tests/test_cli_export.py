@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from data import get_path
-from webmap.cli import main
+from webmap.cli.main import main
 
 CONFIG = str(get_path("takasaki"))
 

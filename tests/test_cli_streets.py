@@ -9,9 +9,9 @@ import geopandas as gpd
 import shapely
 from click.testing import CliRunner
 
-from layers.planning import plan_study_area
+from layers.analysis import plan_study_area
 from layers.study import load_study_area
-from webmap.cli import main
+from webmap.cli.main import main
 
 NAGOYA = Path(__file__).parent / "data" / "nagoya_sakae_josm.osm"
 # central Nagoya (栄/伏見), inside the extract

@@ -11,8 +11,9 @@ import pytest
 import geo
 import layers
 
-MODULES = ["data"] + [f"{package.__name__}.{info.name}" for package in (geo, layers)
-                      for info in pkgutil.iter_modules(package.__path__)]
+MODULES = ["data"] + [info.name for package in (geo, layers)
+                      for info in pkgutil.walk_packages(package.__path__,
+                                                        prefix=f"{package.__name__}.")]
 
 
 @pytest.mark.parametrize("name", MODULES)

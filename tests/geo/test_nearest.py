@@ -23,7 +23,7 @@ from geo.nearest import (
 from geo.network import StreetNetwork, snap_points
 from geo.reach import walk_graph
 from geo.walking import PROFILES
-from layers.streets import load_streets
+from layers.files.streets import load_streets
 
 CRS = "EPSG:6677"
 NAGOYA = Path(__file__).resolve().parents[1] / "data" / "nagoya_sakae_josm.osm"

@@ -15,7 +15,7 @@ from geo.isochrones import walk_isochrones
 from geo.network import Snapped, StreetNetwork, snap_points, to_csgraph
 from geo.reach import add_place, network_reach, point_minutes, remove_place, walk_graph
 from geo.walking import PROFILES, WalkProfile
-from layers.streets import load_streets
+from layers.files.streets import load_streets
 
 CRS = "EPSG:6677"
 NAGOYA = Path(__file__).resolve().parents[1] / "data" / "nagoya_sakae_josm.osm"

@@ -16,7 +16,7 @@ from geo.network_coverage import People, coverage_by_district_network, district_
 from geo.reach import add_place, network_reach, point_minutes, walk_graph
 from geo.siting import node_candidates, suggest_sites, what_if
 from geo.walking import PROFILES
-from layers.streets import load_streets
+from layers.files.streets import load_streets
 
 NAGOYA = Path(__file__).resolve().parents[1] / "data" / "nagoya_sakae_josm.osm"
 MINUTES = 4.0

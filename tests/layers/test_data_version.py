@@ -1,7 +1,7 @@
 """The data version: one row that every committed change of places or routes moves, once.
 
 Every process serving a database compares it with the version its maps were drawn at
-(:mod:`webmap.live`), so it must move with every committed change (edits, retirements,
+(:mod:`webmap.web.live`), so it must move with every committed change (edits, retirements,
 imports, routes), exactly once per transaction, never for a rolled-back one, and not for
 changes the maps do not draw (accounts, scenarios). Runs on a GeoPackage and on PostGIS.
 """
@@ -16,13 +16,13 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.database import DATA_VERSION_CHANNEL, Transaction
+from layers.store.database import DATA_VERSION_CHANNEL, Transaction
 from layers.errors import LayerError
-from layers.places_store import PlaceStore, VersionConflict
-from layers.route_store import add_walking_route, retire_walking_route, update_walking_route
-from layers.scenarios import ScenarioStore
-from layers.site_database import SiteDatabase
-from layers.users import UserStore
+from layers.store.places import PlaceStore, VersionConflict
+from layers.store.routes import add_walking_route, retire_walking_route, update_walking_route
+from layers.store.scenarios import ScenarioStore
+from layers.store.site import SiteDatabase
+from layers.store.users import UserStore
 
 pytest_plugins = ["conftest_db"]
 
@@ -125,7 +125,7 @@ def test_concurrent_changes_get_consecutive_versions(store: PlaceStore) -> None:
 
 
 def test_postgis_announces_the_version_on_commit_only(postgis_url: str) -> None:
-    from layers.places_store import open_store
+    from layers.store.places import open_store
 
     store = open_store(postgis_url)
     store.migrate()

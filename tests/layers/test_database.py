@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from layers.config import StudyConfig
-from layers.database import (
+from layers.store.database import (
     DATABASE_URL_ENV,
     DatabaseUnavailableError,
     GeoPackageDatabase,
@@ -22,11 +22,11 @@ from layers.database import (
     store_url_from_env,
 )
 from layers.errors import LayerError
-from layers.geopackage import decode_gpkg_geometry, encode_gpkg_geometry
-from layers.migrations import LATEST_VERSION, MIGRATIONS, Migration, SchemaVersionError, migrate
-from layers.places import PLACE_COLUMNS, load_places
-from layers.places_store import PlaceNotFoundError, PlaceStore, VersionConflict, open_store
-from layers.points import StudyExtent
+from layers.store.gpkg_format import decode_gpkg_geometry, encode_gpkg_geometry
+from layers.store.migrations import LATEST_VERSION, MIGRATIONS, Migration, SchemaVersionError, migrate
+from layers.files.places import PLACE_COLUMNS, load_places
+from layers.store.places import PlaceNotFoundError, PlaceStore, VersionConflict, open_store
+from layers.files.points import StudyExtent
 
 pytest_plugins = ["conftest_db"]
 

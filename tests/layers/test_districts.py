@@ -11,7 +11,7 @@ import shapely
 
 from data import get_path
 from layers.config import LayerConfig, load_config
-from layers.districts import load_districts
+from layers.files.districts import load_districts
 from layers.errors import LayerError
 
 CONFIG = load_config(get_path("takasaki"))

@@ -11,9 +11,9 @@ import shapely
 from data import get_path
 from layers.config import DEFAULT_CATEGORIES, LayerConfig, load_config
 from layers.errors import LayerError
-from layers.places import load_places
-from layers.points import StudyExtent
-from layers.reader import read_vector
+from layers.files.places import load_places
+from layers.files.points import StudyExtent
+from layers.files.reader import read_vector
 
 CONFIG = load_config(get_path("takasaki"))
 HEADER = "name,category,lon,lat,schedule,position_source\n"

@@ -9,7 +9,7 @@ from nagoya_city import write_nagoya_config  # tests/nagoya_city.py, beside conf
 
 from data import get_path
 from geo.coverage import assign_districts
-from layers.planning import plan_study_area, what_if, what_if_counts, what_if_many
+from layers.analysis import plan_study_area, what_if, what_if_counts, what_if_many
 from layers.study import load_study_area
 
 

@@ -11,7 +11,7 @@ import shapely
 from data import get_path
 from layers.config import LayerConfig, load_config
 from layers.errors import LayerError
-from layers.population import load_population
+from layers.files.population import load_population
 
 CONFIG = load_config(get_path("takasaki"))
 

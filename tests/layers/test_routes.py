@@ -11,7 +11,7 @@ from pyproj import Geod
 
 from layers.config import LayerConfig
 from layers.errors import LayerError, Severity
-from layers.routes import (
+from layers.files.routes import (
     BUS_ROUTE_COLUMNS,
     DEFAULT_ROUTE_COLOR,
     DEFAULT_WALKING_KIND,

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from layers.database import open_database
-from layers.migrations import MIGRATIONS, SchemaVersionError, migrate
-from layers.scenarios import (
+from layers.store.database import open_database
+from layers.store.migrations import MIGRATIONS, SchemaVersionError, migrate
+from layers.store.scenarios import (
     MAX_NAME_CHARS,
     MAX_SCENARIO_CHANGES,
     DuplicateScenarioError,

@@ -13,8 +13,8 @@ from shapely import box
 
 from layers.config import LayerConfig
 from layers.errors import LayerError, Severity
-from layers.stops import STOP_COLUMNS, is_gtfs, load_stops
-from layers.timetable import HOLIDAY_NOTE, departures_on
+from layers.files.stops import STOP_COLUMNS, is_gtfs, load_stops
+from layers.files.timetable import HOLIDAY_NOTE, departures_on
 
 DATA = Path(__file__).parents[2] / "data" / "takasaki"
 STOPS_GEOJSON = DATA / "bus" / "gururin_stops.geojson"

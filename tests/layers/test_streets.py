@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from layers.errors import LayerError
-from layers.streets import (
+from layers.files.streets import (
     clean_josm_xml,
     is_walkable,
     load_streets,
@@ -174,7 +174,7 @@ def test_cache_is_used_and_rebuilt_for_another_version(tmp_path: Path, monkeypat
     caches = list(cache_dir.glob("streets-*.npz"))
     assert len(caches) == 1 and len(caches[0].stem) == len("streets-") + 16
 
-    import layers.streets as streets
+    import layers.files.streets as streets
 
     def no_build(*args, **kwargs):
         raise AssertionError("the cache should have been used")

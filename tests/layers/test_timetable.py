@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from layers.timetable import (
+from layers.files.timetable import (
     CAUTION_NOTE,
     HOLIDAY_NOTE,
     day_type,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from layers.database import open_database
-from layers.migrations import LATEST_VERSION
-from layers.users import Account, UserError, UserStore
-from webmap.cli import main
+from layers.store.database import open_database
+from layers.store.migrations import LATEST_VERSION
+from layers.store.users import Account, UserError, UserStore
+from webmap.cli.main import main
 
 pytest_plugins = ["conftest_db"]
 

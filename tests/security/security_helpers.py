@@ -19,7 +19,7 @@ import requests
 #: Password of every test account.
 PASSWORD = "correct horse 1"
 
-#: The app's session cookie (webmap.security).
+#: The app's session cookie (webmap.web.security).
 COOKIE = "ibasho_session"
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

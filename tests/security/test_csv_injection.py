@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.database import open_database
-from layers.place_files import FORMULA_START, spreadsheet_cell
-from layers.users import UserStore
-from webmap.plan_results import scenario_csv, scenario_outcome
+from layers.store.database import open_database
+from layers.files.place_files import FORMULA_START, spreadsheet_cell
+from layers.store.users import UserStore
+from webmap.web.planner.results import scenario_csv, scenario_outcome
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS / "layers"), str(TESTS / "webmap")]

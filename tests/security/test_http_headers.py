@@ -21,8 +21,8 @@ import brotli
 import pytest
 from served import served_app
 
-from webmap.json_body import MAX_JSON_BYTES
-from webmap.security import HSTS, MAX_UPLOAD_BYTES, proxy_count
+from webmap.web.json_body import MAX_JSON_BYTES
+from webmap.web.security import HSTS, MAX_UPLOAD_BYTES, proxy_count
 
 #: A browser's Accept-Encoding (zstd left out: it is negotiated the same way).
 BROWSER = "gzip, deflate, br"
@@ -209,7 +209,7 @@ def test_unversioned_or_stale_static_urls_are_revalidated(served):
 def test_static_files_are_compressed_once_and_closed(client):
     """In-process: the file behind a compressed static answer is closed with the answer (an
     open file is a ResourceWarning, an error here), and the bytes are the file's."""
-    from webmap.assets import STATIC_DIR, static_version
+    from webmap.maps.assets import STATIC_DIR, static_version
 
     url = f"/static/near/near.js?v={static_version('near/near.js')}"
     for _ in range(2):  # the second answer comes from the compression cache

@@ -2,7 +2,7 @@
 
 The JSON endpoints (every ``request`` body read in ``webmap/``): ``POST /api/what-if`` (anyone)
 and ``POST /plan/scenarios`` (an editor, with the CSRF token). Both read their body through
-:func:`webmap.json_body.read_json_object`. Hypothesis posts arbitrary bodies: random bytes,
+:func:`webmap.web.json_body.read_json_object`. Hypothesis posts arbitrary bodies: random bytes,
 invalid UTF-8, JSON-ish values with NaN/Infinity, huge numbers and wrong types, deeply nested
 arrays; the answer is the endpoint's success or 400/413 (404 for an unknown district, 409 for
 a name already used) in the one error shape ``{"ok": false, "error", "status"}``.
@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.scenarios import ScenarioStore
-from webmap.json_body import MAX_JSON_BYTES, MAX_JSON_DEPTH
-from webmap.near import OUTSIDE_LIMIT_M
+from layers.store.scenarios import ScenarioStore
+from webmap.web.json_body import MAX_JSON_BYTES, MAX_JSON_DEPTH
+from webmap.web.resident.views import OUTSIDE_LIMIT_M
 
 FUZZ = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -23,13 +23,13 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.database import open_database
+from layers.store.database import open_database
 from layers.errors import LayerError
-from layers.place_fields import MAX_CHARS, MAX_ITEMS, TEXT_FIELDS
-from layers.route_store import add_walking_route, update_walking_route, walking_route
-from layers.routes import DEFAULT_WALKING_KIND
-from layers.scenarios import ScenarioError, ScenarioStore
-from layers.users import UserError, UserStore
+from layers.fields.schema import MAX_CHARS, MAX_ITEMS, TEXT_FIELDS
+from layers.store.routes import add_walking_route, update_walking_route, walking_route
+from layers.files.routes import DEFAULT_WALKING_KIND
+from layers.store.scenarios import ScenarioError, ScenarioStore
+from layers.store.users import UserError, UserStore
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS / "layers"), str(TESTS / "webmap"),
@@ -353,7 +353,7 @@ def test_served_app_refuses_a_megabyte_name(tmp_path: Path) -> None:
 
 def test_config_files_are_held_to_the_limits(tmp_path: Path) -> None:
     from layers.config import DEFAULT_CATEGORIES, LayerConfig
-    from layers.places import load_places
+    from layers.files.places import load_places
 
     path = write_csv(tmp_path / "places.csv", [
         {"名称": "中央公民館", "category": "公民館", "notes": "ok", "lon": "", "lat": ""},

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from security_helpers import PASSWORD, unique
 from served import served_app
 
-from layers.database import open_database
-from layers.users import UserStore
-from webmap.admin import ADDRESS_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT, LOGIN_WINDOW
+from layers.store.database import open_database
+from layers.store.users import UserStore
+from webmap.web.admin.login import ADDRESS_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT, LOGIN_WINDOW
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "layers"))

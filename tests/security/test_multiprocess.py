@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 from served import served_app
 
-from layers.places_store import open_store
-from layers.users import UserStore
+from layers.store.places import open_store
+from layers.store.users import UserStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "webmap"))

@@ -28,9 +28,9 @@ from security_helpers import (
 )
 from served import served_app
 
-from webmap.auth import SESSION_KEY
-from webmap.cli import main
-from webmap.security import SESSION_LIFETIME, configure_security
+from webmap.web.auth import SESSION_KEY
+from webmap.cli.main import main
+from webmap.web.security import SESSION_LIFETIME, configure_security
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "layers"))

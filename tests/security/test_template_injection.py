@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.place_fields import TEXT_FIELDS
-from webmap.build import build_map
-from webmap.pages import render_map
+from layers.fields.schema import TEXT_FIELDS
+from webmap.maps.build import build_map
+from webmap.maps.pages import render_map
 
 #: What an attacker or a careless editor types: template, markup and script syntax.
 PAYLOADS = [
@@ -98,7 +98,7 @@ def test_print_sheet_shows_names_literally(takasaki, coverage, name):
 
     import pypdf
 
-    from webmap.export import render_sheet
+    from webmap.prints.sheet import render_sheet
 
     study = _with_place_text(takasaki, {"name": name, "contact": name})
     place = study.places.loc[study.places.geometry.notna()].iloc[0]

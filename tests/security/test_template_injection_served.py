@@ -15,7 +15,7 @@ import pytest
 import requests
 from served import ROOT, served_app
 
-from layers.site_database import open_site_database
+from layers.store.site import open_site_database
 
 #: What staff or an imported file put in the fields of one place (shown fields of the popup).
 EVIL = {
@@ -126,7 +126,7 @@ def test_edits_keep_working_on_that_database(server):
 def test_built_site_shows_the_text_literally(evil_database, tmp_path):
     location, _, _ = evil_database
     out = tmp_path / "site"
-    subprocess.run([sys.executable, "-c", "from webmap.cli import main; main()", "build",
+    subprocess.run([sys.executable, "-c", "from webmap.cli.main import main; main()", "build",
                     "data/takasaki/ibasho.toml", "--out", str(out)], cwd=ROOT, check=True,
                    env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
                         "IBASHO_DATABASE": location}, capture_output=True, timeout=600)

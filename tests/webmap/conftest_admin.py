@@ -44,7 +44,7 @@ def admin_database(request: pytest.FixtureRequest,
 @pytest.fixture(scope="module")
 def admin_app(admin_database: str, tmp_path_factory: pytest.TempPathFactory):
     """The app on Takasaki with its places in ``admin_database`` and three accounts."""
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     uploads = tmp_path_factory.mktemp("uploads")
     app = create_app({"TESTING": True, "DATABASE": admin_database,

@@ -238,7 +238,7 @@ lines = ["© OpenStreetMap contributors (ODbL)"]
 @pytest.fixture(scope="module")
 def nagoya_app(tmp_path_factory):
     """The app on the Nagoya study area: walking minutes on the street network."""
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     config = write_nagoya_near_config(tmp_path_factory.mktemp("nagoya_near"))
     return create_app({"TESTING": True, "IBASHO_CONFIG": str(config)})

@@ -13,8 +13,8 @@ import pytest
 from admin_helpers import ACCOUNTS, PASSWORD, csrf_token, login, place_fields, post_form, unique
 from flask import Flask
 
-from webmap.admin import LOGIN_FAILURE_LIMIT
-from webmap.auth import User, current_user, has_role, login_required
+from webmap.web.admin.login import LOGIN_FAILURE_LIMIT
+from webmap.web.auth import User, current_user, has_role, login_required
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
@@ -177,7 +177,7 @@ def test_session_cookie_flags(admin_app):
 
 def test_production_defaults(tmp_path, monkeypatch):
     """Outside tests: Secure cookies, and a random key kept beside the database (0600)."""
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     monkeypatch.delenv("IBASHO_SECRET_KEY", raising=False)
     database = tmp_path / "site.gpkg"

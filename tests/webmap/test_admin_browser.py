@@ -28,7 +28,7 @@ def browser():
 @pytest.fixture(scope="module")
 def admin_server(tmp_path_factory):
     """The store-backed app (a GeoPackage) with an editor, served on 127.0.0.1."""
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     folder = tmp_path_factory.mktemp("admin-browser")
     app = create_app({"TESTING": True, "DATABASE": str(folder / "ibasho-data.gpkg"),

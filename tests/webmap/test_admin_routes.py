@@ -13,7 +13,7 @@ import pytest
 from admin_helpers import post_form, unique
 
 from layers.errors import LayerError
-from layers.route_store import (
+from layers.store.routes import (
     RouteVersionConflict,
     add_walking_route,
     retire_walking_route,

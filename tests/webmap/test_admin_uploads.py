@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from admin_helpers import login, place_fields, post_form, unique
 
-from layers.place_fields import MAX_ITEMS
-from webmap.admin_files import UPLOAD_FOLDER_NAME, UPLOAD_MAX_AGE_S
+from layers.fields.schema import MAX_ITEMS
+from webmap.web.admin.files import UPLOAD_FOLDER_NAME, UPLOAD_MAX_AGE_S
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
@@ -113,7 +113,7 @@ def test_a_new_upload_replaces_the_waiting_one(admin_app, editor) -> None:
 
 
 def test_default_folder_is_beside_the_database_and_swept_at_start(tmp_path: Path) -> None:
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     database = tmp_path / "site" / "ibasho-data.gpkg"
     folder = database.parent / UPLOAD_FOLDER_NAME
@@ -136,7 +136,7 @@ def test_default_folder_is_beside_the_database_and_swept_at_start(tmp_path: Path
 
 
 def test_default_folder_is_private(tmp_path: Path) -> None:
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     database = tmp_path / "ibasho-data.gpkg"
     app = create_app({"TESTING": True, "DATABASE": str(database)})

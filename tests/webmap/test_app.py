@@ -12,9 +12,9 @@ from flask import Flask
 from nagoya_city import write_nagoya_config
 
 from geo.straight_line import coverage_table
-from layers.planning import plan_study_area
-from webmap.app import create_app
-from webmap.views import register_error_handlers
+from layers.analysis import plan_study_area
+from webmap.web.app import create_app
+from webmap.web.public.views import register_error_handlers
 
 
 def geojson(response) -> dict:

@@ -18,9 +18,9 @@ from browser_support import WatchedPage, launch_chromium, screenshot_folder, ser
 from nagoya_city import EVIL_CANDIDATE, write_nagoya_config
 from shapely import Point
 
-from webmap.assets import VENDOR_DIR
-from webmap.build import build_map
-from webmap.style import ISOCHRONE_COLORS, NETWORK_GAP_STYLE, PLAN_TEXT
+from webmap.maps.assets import VENDOR_DIR
+from webmap.maps.build import build_map
+from webmap.maps.style import ISOCHRONE_COLORS, NETWORK_GAP_STYLE, PLAN_TEXT
 
 pytestmark = pytest.mark.browser
 
@@ -221,7 +221,7 @@ def nagoya_server(tmp_path_factory):
     """The app on the Nagoya study area (real streets), served like ``server``."""
     from werkzeug.serving import make_server
 
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     config = write_nagoya_config(tmp_path_factory.mktemp("nagoya"))
     app = create_app({"TESTING": True, "CONFIG": str(config)})

@@ -15,14 +15,14 @@ import pytest
 from nagoya_city import EVIL_CANDIDATE, MINUTES, write_nagoya_config
 from shapely import Point
 
-from layers.planning import plan_study_area
+from layers.analysis import plan_study_area
 from layers.study import analyse_study_area, load_study_area
-from webmap.build import build_map, default_radius, walk_minutes
-from webmap.departures import TimetableTables, day_mask, pack_departures, timetable_config
-from webmap.elements import script_json
-from webmap.reach_layers import suggestion_icon_svg
-from webmap.site import district_file_name, write_site
-from webmap.style import (
+from webmap.maps.build import build_map, default_radius, walk_minutes
+from webmap.maps.departures import TimetableTables, day_mask, pack_departures, timetable_config
+from webmap.maps.elements import script_json
+from webmap.maps.reach_layers import suggestion_icon_svg
+from webmap.maps.site import district_file_name, write_site
+from webmap.maps.style import (
     BASIS_LABELS,
     CATEGORY_STYLES,
     LAYER_LABELS,

@@ -21,9 +21,9 @@ from matplotlib.text import Text
 from PIL import Image
 
 from geo.crs import STORAGE_CRS
-from webmap import export
-from webmap.build import build_map
-from webmap.export import (
+from webmap.prints import sheet as export
+from webmap.maps.build import build_map
+from webmap.prints.sheet import (
     FORMATS,
     PAPER_SIZES_MM,
     SUPPORTED_DPI,
@@ -36,10 +36,10 @@ from webmap.export import (
     save_sheet,
     sheet_filename,
 )
-from webmap.print_fonts import JAPANESE_FONTS, _installed_fonts
-from webmap.print_map import scale_bar_length_m
-from webmap.sheet_layout import text_width_mm, wrap_text
-from webmap.style import (
+from webmap.prints.fonts import JAPANESE_FONTS, _installed_fonts
+from webmap.prints.drawing import scale_bar_length_m
+from webmap.prints.layout import text_width_mm, wrap_text
+from webmap.maps.style import (
     CATEGORY_STYLES,
     LAYER_LABELS,
     PRINT_HATCHES,
@@ -174,7 +174,7 @@ def test_no_missing_glyph_warning(takasaki, coverage, recwarn):
 
 
 def test_no_japanese_font_is_a_clear_error(monkeypatch):
-    from webmap import print_fonts
+    from webmap.prints import fonts as print_fonts
 
     find_japanese_font.cache_clear()
     monkeypatch.setattr(print_fonts, "_installed_fonts", lambda: [])
@@ -497,9 +497,9 @@ def test_network_sheet_shows_what_the_web_map_shows(tmp_path) -> None:
     """With streets loaded, the sheet draws the network isochrone and gaps, labelled as such."""
     from nagoya_city import MINUTES, write_nagoya_config
 
-    from layers.planning import plan_study_area
+    from layers.analysis import plan_study_area
     from layers.study import analyse_study_area, load_study_area
-    from webmap.export import draw_sheet
+    from webmap.prints.sheet import draw_sheet
 
     study = load_study_area(write_nagoya_config(tmp_path))
     plan = plan_study_area(study)

@@ -20,12 +20,12 @@ from admin_helpers import ACCOUNTS, PASSWORD, login, place_fields, post_form, pu
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import webmap.app
-from layers.geopackage import encode_gpkg_geometry
-from layers.places_store import open_store
-from layers.site_database import open_site_database
+import webmap.web.app
+from layers.store.gpkg_format import encode_gpkg_geometry
+from layers.store.places import open_store
+from layers.store.site import open_site_database
 from layers.study import StudyArea
-from webmap.live import CHECK_INTERVAL_S, LIVE_KEY
+from webmap.web.live import CHECK_INTERVAL_S, LIVE_KEY
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
@@ -43,19 +43,19 @@ def undrawable(monkeypatch: pytest.MonkeyPatch) -> None:
     Stands for any reason drawing fails: until issue #9 item 1 was fixed, a name such as
     ``{{ 1/0 }}`` did (branca rendered it as a template). The rest is the real app.
     """
-    build_map = webmap.app.build_map
+    build_map = webmap.web.app.build_map
 
     def failing(study: StudyArea, *args, **kwargs):
         if study.places["name"].str.contains(UNDRAWABLE).any():
             raise ZeroDivisionError("division by zero")
         return build_map(study, *args, **kwargs)
 
-    monkeypatch.setattr(webmap.app, "build_map", failing)
+    monkeypatch.setattr(webmap.web.app, "build_map", failing)
 
 
 def _sql(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage().split(": ", 1)[1] for r in caplog.records
-            if r.name == "layers.database" and r.getMessage().startswith("SQL ")]
+            if r.name == "layers.store.database" and r.getMessage().startswith("SQL ")]
 
 
 def test_a_request_costs_at_most_one_row_read_a_second(admin_app, caplog) -> None:
@@ -63,7 +63,7 @@ def test_a_request_costs_at_most_one_row_read_a_second(admin_app, caplog) -> Non
     pages = ["/api/places", "/api/near?lat=36.3219&lon=139.0035", "/", "/districts"]
     for page in pages:
         assert client.get(page).status_code == 200  # answers made once, before counting
-    caplog.set_level(logging.DEBUG, logger="layers.database")
+    caplog.set_level(logging.DEBUG, logger="layers.store.database")
     started = time.monotonic()
     requests = 0
     while time.monotonic() - started < 2.5 * CHECK_INTERVAL_S:
@@ -185,8 +185,8 @@ def _insert_undrawable_place(location: str) -> None:
 def test_the_server_starts_on_a_row_that_cannot_be_drawn(store_url: str, takasaki, caplog):
     open_site_database(takasaki, store_url)  # created and seeded, as the first start does
     _insert_undrawable_place(store_url)
-    caplog.set_level(logging.WARNING, logger="webmap.live")
-    app = webmap.app.create_app({"TESTING": True, "DATABASE": store_url})
+    caplog.set_level(logging.WARNING, logger="webmap.web.live")
+    app = webmap.web.app.create_app({"TESTING": True, "DATABASE": store_url})
     live = app.extensions[LIVE_KEY]
     assert [(item.label, item.row.name) for item in live.left_out] == [("place p9000",
                                                                          "手入力の場所")]

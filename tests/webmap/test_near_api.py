@@ -13,7 +13,7 @@ import conftest_near
 import pytest
 from conftest_near import EVIL_NAME, IWAHANA, NAGOYA_HERE
 
-from webmap.near import INDEX_KEY
+from webmap.web.resident.views import INDEX_KEY
 
 nagoya_app = conftest_near.nagoya_app  # a shared fixture (tests/webmap/conftest_near.py)
 

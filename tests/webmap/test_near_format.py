@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from layers.contact import parse_contact
-from layers.schedule import parse_schedule
-from webmap.near_format import (
+from layers.fields.contact import parse_contact
+from layers.fields.schedule import parse_schedule
+from webmap.web.resident.format import (
     JST,
     format_distance,
     format_opening,
@@ -17,8 +17,8 @@ from webmap.near_format import (
     join_sentences,
     round_minutes,
 )
-from webmap.near_places import opening_info
-from webmap.near_text import (
+from webmap.web.resident.places import opening_info
+from webmap.web.resident.texts import (
     CATEGORY_NAMES,
     COMPASS_NAMES,
     DAY_TYPE_NAMES,
@@ -27,7 +27,7 @@ from webmap.near_text import (
     WEEKDAY_NAMES,
     near_text,
 )
-from webmap.style import CATEGORY_STYLES
+from webmap.maps.style import CATEGORY_STYLES
 
 
 def test_both_languages_have_every_word_with_the_same_placeholders() -> None:
@@ -117,7 +117,7 @@ def test_schedules_without_dates_say_so(text, note) -> None:
 
 
 def test_english_opening_label() -> None:
-    from layers.schedule import Opening
+    from layers.fields.schedule import Opening
 
     assert format_opening(Opening(dt.date(2027, 1, 6)), "en") == "Wed 6 Jan"
     assert format_opening(Opening(dt.date(2027, 1, 6)), "ja") == "1月6日（水）"
@@ -126,7 +126,7 @@ def test_english_opening_label() -> None:
 def test_the_script_gets_every_word_it_uses() -> None:
     from pathlib import Path
 
-    from webmap.near import SCRIPT_TEXT_KEYS
+    from webmap.web.resident.views import SCRIPT_TEXT_KEYS
 
     script = (Path(__file__).resolve().parents[2] / "webmap/static/near/near.js").read_text(
         encoding="utf-8")

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
 
-from layers.scenarios import ScenarioStore
+from layers.store.scenarios import ScenarioStore
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import webmap
-from layers.scenarios import ScenarioStore
+from layers.store.scenarios import ScenarioStore
 
 EVIL = "<img src=x onerror=alert(1)>案"
 PASSWORD = "correct horse battery"
@@ -317,7 +317,7 @@ def test_sheet_exports(editor, client):
 def test_network_page(tmp_path):
     from nagoya_city import write_nagoya_config
 
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     app = create_app({"TESTING": True, "CONFIG": str(write_nagoya_config(tmp_path))})
     config = page_config(app.test_client())

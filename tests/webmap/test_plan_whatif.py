@@ -16,9 +16,9 @@ from nagoya_city import write_nagoya_config
 
 from geo.crs import STORAGE_CRS
 from geo.straight_line import coverage_table
-from layers.planning import plan_study_area, what_if_many
+from layers.analysis import plan_study_area, what_if_many
 from layers.study import StudyArea
-from webmap.app import create_app
+from webmap.web.app import create_app
 
 
 @pytest.fixture(scope="module")

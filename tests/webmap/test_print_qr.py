@@ -16,7 +16,7 @@ import zxingcpp
 from PIL import Image
 from served import served_app
 
-from webmap.print_views import check_public_url, sheet_cache_info
+from webmap.web.printing.views import check_public_url, sheet_cache_info
 
 PUBLIC = "https://ibasho.example.jp/takasaki"
 SHEET = "/print/sheet?district=箕郷&format=png&dpi=150&qr=1&table=0"
@@ -29,7 +29,7 @@ def qr_texts(png: bytes) -> list[str]:
 @pytest.fixture(scope="module")
 def public_app(tmp_path_factory):
     """The app with ``PUBLIC_URL`` set (with a trailing slash, as people write it)."""
-    from webmap.app import create_app
+    from webmap.web.app import create_app
 
     database = tmp_path_factory.mktemp("qr-db") / "ibasho-data.gpkg"
     return create_app({"TESTING": True, "DATABASE": str(database),

@@ -1,7 +1,7 @@
 /* ibasho map behaviour: markers, popups, today's bus departures, panels.
  *
- * Inlined into every map page by webmap/build.py. All text arriving here is HTML that the
- * server has already escaped (webmap/popups.py); this file never builds HTML from raw data,
+ * Inlined into every map page by webmap/maps/build.py. All text arriving here is HTML that the
+ * server has already escaped (webmap/maps/popups.py); this file never builds HTML from raw data,
  * and uses raw names only through DOM properties (title, aria-label).
  */
 var IbashoMap = (function () {

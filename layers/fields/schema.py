@@ -1,0 +1,335 @@
+"""The fields of places (and routes) that staff edit, and the checks every edit or row passes.
+
+The messages are those of :mod:`layers.files.places` and :mod:`layers.files.points`, so a coordinator
+sees the same words for a bad category whether it came from a CSV file or from the edit form.
+
+:data:`MAX_CHARS` and :data:`MAX_ITEMS` are the one table of limits of everything stored:
+every write path (the staff forms, CSV/GeoJSON imports, the config's files seeded into the
+database, the planner's JSON API, ``ibasho users``) is checked against it before anything is
+written, and README's table of limits shows the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import STORAGE_CRS
+from layers.errors import Problem
+from layers.files.points import StudyExtent, check_points_in_area
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "MAX_CHARS",
+    "MAX_ITEMS",
+    "TEXT_FIELDS",
+    "check_place_fields",
+    "check_route_lines",
+    "duplicate_name_problems",
+    "import_rows_problem",
+    "point_of",
+    "position_quality",
+    "same_position",
+    "text_problem",
+]
+
+#: Text fields of a place that staff edit (``place_id`` and ``version`` are the store's).
+TEXT_FIELDS = ("name", "category", "district", "address", "schedule", "contact", "notes",
+               "position_source", "source")
+
+#: Keys accepted for a new or changed place: the text fields, and the position as ``lon`` +
+#: ``lat`` (decimal degrees, numbers or text) or ``geometry`` (a shapely Point, or None).
+EDITABLE_FIELDS = (*TEXT_FIELDS, "lon", "lat", "geometry")
+
+#: The most characters of each stored text, by table and field (a character is a Unicode
+#: code point: 漢字, かな and letters count one each).
+MAX_CHARS: dict[str, dict[str, int]] = {
+    "places": {"name": 100, "category": 40, "district": 60, "address": 200, "schedule": 500,
+               "contact": 200, "notes": 2000, "position_source": 200, "source": 300},
+    "walking_routes": {"name": 100, "kind": 40},
+    "scenarios": {"name": 80, "label": 120, "district": 80},
+    "users": {"name": 64},
+}
+
+#: The most items: rows of one import of places, changes (places added plus places taken
+#: away) of one scenario, benches and line points of one walking route.
+MAX_ITEMS: dict[str, int] = {"import_rows": 5000, "scenario_changes": 100,
+                             "route_benches": 500, "route_points": 5000}
+
+_LONLAT_FIELDS = {"x": "lon", "y": "lat", "x/y": "lon/lat"}
+
+
+def text_problem(value: str, *, table: str, field: str, label: str,
+                 row: int | None = None) -> Problem | None:
+    """
+    The problem with a text that cannot be stored as it is, or None.
+
+    A text may have at most :data:`MAX_CHARS` ``[table][field]`` characters, and no NUL
+    character (PostgreSQL cannot store one; it comes from copying out of some programs).
+    The message gives the length found and the limit, in Japanese first (staff read it on
+    the pages) and in English; ``field``, ``label`` (the file or the place) and ``row`` say
+    where.
+
+    Examples
+    --------
+    >>> print(text_problem("あ" * 101, table="places", field="name", label="up.csv", row=3))
+    up.csv, row 3, field 'name': 101文字あります。上限は100文字です（101 characters; at most \
+100）。 100文字以内に短くしてください。Shorten it to 100 characters or fewer.
+    >>> text_problem("あ" * 100, table="places", field="name", label="up.csv") is None
+    True
+    """
+    limit = MAX_CHARS[table][field]
+    if len(value) > limit:
+        found = len(value)
+        return Problem(label, f"{found:,}文字あります。上限は{limit:,}文字です"
+                              f"（{found:,} characters; at most {limit:,}）。", row=row,
+                       field=field, fix=f"{limit:,}文字以内に短くしてください。Shorten it to "
+                                        f"{limit:,} characters or fewer.")
+    if "\x00" in value:
+        return Problem(label, "NUL文字（U+0000）が含まれています（the text contains a NUL "
+                              "character, which cannot be stored）。", row=row, field=field,
+                       fix="その文字を消してください。Remove it (it comes from copying out of "
+                           "another program).")
+    return None
+
+
+def position_quality(position_source: str, geometry: BaseGeometry | None) -> str:
+    """
+    How good a position is; the rule of :func:`layers.files.places.load_places`.
+
+    Examples
+    --------
+    >>> position_quality("approx: 町の中心", shapely.Point(139, 36.3))
+    'approx'
+    >>> position_quality("", None)
+    'unknown'
+    """
+    if geometry is None:
+        return "unknown"
+    prefix = position_source.split(":", 1)[0].strip().lower()
+    return "approx" if prefix in {"approx", "unknown"} else "exact"
+
+
+def check_place_fields(
+    base: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    *,
+    categories: Sequence[str],
+    extent: StudyExtent | None,
+    label: str,
+    row: int | None = None,
+) -> tuple[dict[str, str], BaseGeometry | None, list[Problem]]:
+    """
+    A place with ``changes`` applied to ``base``, and every problem with the result.
+
+    Parameters
+    ----------
+    base
+        The place as it is (its text fields and ``geometry``); empty for a new place.
+    changes
+        Keys from :data:`EDITABLE_FIELDS`.
+    categories
+        The allowed categories.
+    extent
+        The study area, or None to accept any longitude/latitude.
+    label
+        Names the place or file in messages (``place p0012``, ``upload.csv``).
+    row
+        The row in an imported file, for messages.
+
+    Returns
+    -------
+    (dict, Point or None, list of Problem)
+        The text fields (stripped, ``""`` for missing), the position, and the problems
+        (names that are taken are checked by the store, which knows them). A changed text
+        longer than :data:`MAX_CHARS` allows is a problem (:func:`text_problem`).
+    """
+    problems: list[Problem] = []
+    record = {name: str(base.get(name, "") or "") for name in TEXT_FIELDS}
+    geometry = base.get("geometry")
+    for key in sorted(str(key) for key in changes if key not in EDITABLE_FIELDS):
+        problems.append(Problem(label, "is not a field of a place.", row=row, field=key,
+                                fix=f"Use: {', '.join(EDITABLE_FIELDS)}."))
+    for name in TEXT_FIELDS:
+        if name not in changes:
+            continue
+        value = changes[name]
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            record[name] = ""
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            record[name] = str(value).strip()
+            problem = text_problem(record[name], table="places", field=name, label=label,
+                                   row=row)
+            if problem is not None:
+                problems.append(problem)
+        else:
+            problems.append(Problem(label, f"must be text, got {type(value).__name__}.",
+                                    row=row, field=name, fix="Give the value as text."))
+    if "geometry" in changes:
+        geometry = changes["geometry"]
+        if geometry is not None and not isinstance(geometry, BaseGeometry):
+            problems.append(Problem(label, f"expected a shapely Point or None, got "
+                                    f"{type(geometry).__name__}.", row=row, field="geometry",
+                                    fix="Pass lon and lat instead."))
+            geometry = None
+        elif geometry is not None and geometry.is_empty:
+            geometry = None
+    if "geometry" in changes and ("lon" in changes or "lat" in changes):
+        problems.append(Problem(label, "both lon/lat and geometry are given.", row=row,
+                                field="geometry", fix="Give the position one way only."))
+    elif "lon" in changes or "lat" in changes:
+        geometry, lonlat_problem = _lonlat_point(changes, label=label, row=row)
+        if lonlat_problem is not None:
+            problems.append(lonlat_problem)
+    if geometry is not None:
+        geometry = shapely.force_2d(geometry)  # a GPS height has no column to go in
+        found = check_points_in_area(gpd.GeoSeries([geometry], crs=STORAGE_CRS), Path(label),
+                                     extent=extent)
+        problems += [replace(p, path=label, row=row,
+                             field=_LONLAT_FIELDS.get(p.field or "", p.field)) for p in found]
+
+    if not record["name"]:
+        problems.append(Problem(label, "the name is empty.", row=row, field="name",
+                                fix="Give the place its name as residents know it."))
+    if record["category"] not in categories:
+        problems.append(Problem(
+            label, f"unknown category {record['category'] or '(empty)'}.", row=row,
+            field="category", fix=f"Use one of: {', '.join(categories)} (or add it to "
+                                  "[categories] in the config)."))
+    return record, geometry, problems
+
+
+def import_rows_problem(count: int, *, label: str) -> Problem | None:
+    """
+    The problem with importing ``count`` rows at once, if more than :data:`MAX_ITEMS` allows.
+
+    Examples
+    --------
+    >>> print(import_rows_problem(5001, label="up.csv"))
+    up.csv: 5,001行あります。一度に取り込めるのは5,000行までです（5,001 rows; at most 5,000 \
+at once）。 ファイルを分けて、何回かに分けて取り込んでください。Split the file and import \
+the parts one after another.
+    """
+    limit = MAX_ITEMS["import_rows"]
+    if count <= limit:
+        return None
+    return Problem(label, f"{count:,}行あります。一度に取り込めるのは{limit:,}行までです"
+                          f"（{count:,} rows; at most {limit:,} at once）。",
+                   fix="ファイルを分けて、何回かに分けて取り込んでください。Split the file and "
+                       "import the parts one after another.")
+
+
+def _lonlat_point(changes: Mapping[str, Any], *, label: str,
+                  row: int | None) -> tuple[BaseGeometry | None, Problem | None]:
+    """The point of ``lon``/``lat``; both empty means no position."""
+    values: list[float | None] = []
+    for name in ("lon", "lat"):
+        value = changes.get(name)
+        text = "" if value is None else str(value).strip().replace("，", ".").replace("．", ".")
+        if text == "" or text.lower() == "nan":
+            values.append(None)
+            continue
+        try:
+            values.append(float(text))
+        except ValueError:
+            return None, Problem(label, f"{value!r} is not a number.", row=row, field=name,
+                                 fix="Write decimal degrees, e.g. lon 139.0046, lat 36.3219.")
+    lon, lat = values
+    if lon is None and lat is None:
+        return None, None
+    if lon is None or lat is None:
+        return None, Problem(label, "only one coordinate is given.", row=row,
+                             field="lon" if lon is None else "lat",
+                             fix="Give both lon and lat, or neither.")
+    return shapely.Point(lon, lat), None
+
+
+def duplicate_name_problems(names: Sequence[str], rows: Sequence[int | None], *,
+                            stored: Mapping[str, str], label: str) -> list[Problem]:
+    """
+    Names already used by a place in the store (``stored``: name → id), or twice in ``names``.
+
+    Examples
+    --------
+    >>> [str(p) for p in duplicate_name_problems(["A", "B", "A"], [2, 3, 4],
+    ...                                          stored={"B": "p0001"}, label="up.csv")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ["up.csv, row 3, field 'name': 'B' is already in the store as p0001. Edit p0001 instead,
+      or tell the two apart (e.g. add the 町名).",
+     "up.csv, row 4, field 'name': 'A' appears again (first at row 2). Remove the duplicate,
+      or tell the two apart (e.g. add the 町名)."]
+    """
+    counts = Counter(names)
+    first_row: dict[str, int | None] = {}
+    problems = []
+    for row, name in zip(rows, names, strict=True):
+        if not name:
+            continue
+        if name in stored:
+            problems.append(Problem(
+                label, f"{name!r} is already in the store as {stored[name]}.", row=row,
+                field="name", fix=f"Edit {stored[name]} instead, or tell the two apart "
+                                  "(e.g. add the 町名)."))
+        elif counts[name] > 1 and name in first_row:
+            problems.append(Problem(
+                label, f"{name!r} appears again (first at row {first_row[name]}).", row=row,
+                field="name",
+                fix="Remove the duplicate, or tell the two apart (e.g. add the 町名)."))
+        first_row.setdefault(name, row)
+    return problems
+
+
+def point_of(place: Mapping[str, Any]) -> BaseGeometry | None:
+    """The point of a stored place's ``lon``/``lat`` (None without a position)."""
+    if place.get("lon") is None or place.get("lat") is None:
+        return None
+    return shapely.Point(place["lon"], place["lat"])
+
+
+def same_position(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:
+    """Whether two positions (or their absence) are the same."""
+    if a is None or b is None:
+        return a is b
+    return bool(a.equals(b))
+
+
+def check_route_lines(routes: gpd.GeoDataFrame, *,
+                      label: str) -> tuple[list[BaseGeometry], list[Problem]]:
+    """
+    Every route as a 2D MultiLineString (a GPX track may have gaps), and every problem.
+
+    A route needs a ``name`` and a (Multi)LineString; its ``name`` and ``kind`` are text
+    within :data:`MAX_CHARS`; rows are numbered from 1.
+    """
+    problems: list[Problem] = []
+    lines = []
+    kinds = routes["kind"] if "kind" in routes.columns else [""] * len(routes)
+    for row, (name, kind, line) in enumerate(zip(routes["name"], kinds, routes.geometry,
+                                                 strict=True), start=1):
+        if not str(name or "").strip():
+            problems.append(Problem(label, "the route has no name.", row=row, field="name",
+                                    fix="Name it as walkers know it."))
+        for field, text in (("name", name), ("kind", kind)):
+            problem = text_problem(str(text or "").strip(), table="walking_routes",
+                                   field=field, label=label, row=row)
+            if problem is not None:
+                problems.append(problem)
+        if line is None or line.is_empty or line.geom_type not in ("LineString",
+                                                                   "MultiLineString"):
+            what = "no geometry" if line is None or line.is_empty else f"a {line.geom_type}"
+            problems.append(Problem(label, f"the route has {what}, not a line.", row=row,
+                                    field="geometry", fix="Use a LineString or a GPX track."))
+        else:  # 2D: a GPX track's heights have no column to go in
+            line = shapely.force_2d(line)
+            if line.geom_type == "LineString":
+                line = shapely.MultiLineString([line])
+        lines.append(line)
+    return lines, problems

@@ -1,0 +1,159 @@
+"""Gathering places (居場所, サロン, 公民館, 集会所, 長寿センター …): load and validate.
+
+Places come from CSV (UTF-8, UTF-8 with BOM or CP932, as Excel saves them) or from a vector
+file (GeoJSON, GeoPackage, Shapefile). A place without coordinates is kept and listed with a
+warning, never dropped: the coordinators know it exists even if nobody has put it on a map.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import STORAGE_CRS
+from layers.config import LayerConfig
+from layers.errors import LayerError, Problem, Severity
+from layers.fields.schema import text_problem
+from layers.files.points import StudyExtent, read_points
+
+logger = logging.getLogger(__name__)
+__all__ = ["PLACE_COLUMNS", "POSITION_QUALITIES", "load_places", "validate_places"]
+
+#: Columns of a loaded places layer (besides ``geometry``).
+PLACE_COLUMNS = (
+    "place_id", "name", "category", "district", "address", "schedule", "contact", "notes",
+    "position_source", "position_quality", "source",
+)
+
+#: How good a position is, from the prefix of ``position_source`` (``exact:…``, ``approx:…``).
+POSITION_QUALITIES = ("exact", "approx", "unknown")
+
+_TEXT_FIELDS = ("district", "address", "schedule", "contact", "notes", "position_source", "source")
+
+
+def load_places(
+    layer: LayerConfig,
+    *,
+    categories: Sequence[str],
+    extent: StudyExtent | None = None,
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """
+    Load the places layer, checking every row.
+
+    Parameters
+    ----------
+    layer
+        The config's ``[layers.places]``; ``fields`` maps ibasho's names (``name``,
+        ``category``, ``lon``, ``lat``, ``address``, ``schedule`` …) to the file's columns.
+    categories
+        Allowed categories; any other is an error that lists these.
+    extent
+        The study area; points outside it (or inside only when lon/lat are swapped) are errors.
+
+    Returns
+    -------
+    (GeoDataFrame, list of Problem)
+        Places in ``STORAGE_CRS`` with :data:`PLACE_COLUMNS` (geometry None where unknown),
+        and the warnings (errors raise).
+
+    Raises
+    ------
+    LayerError
+        With every error found in the file.
+    """
+    places, problems = _read_places(layer, extent=extent)
+    problems += validate_places(places, layer, categories=categories)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise LayerError(problems)
+    located = places.geometry.notna().sum()
+    logger.info("Loaded %d places from %s (%d with a position)", len(places), layer.path.name,
+                located)
+    return places, problems
+
+
+def _read_places(layer: LayerConfig, *,
+                 extent: StudyExtent | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    path = layer.path
+    raw, geometries, problems, row_offset = read_points(layer, extent=extent)
+
+    name_field = layer.source_field("name")
+    if name_field not in raw.columns:
+        problems.append(Problem(path, f"there is no {name_field!r} column.", field=name_field,
+                                fix="Every place needs a name; map the column in the config."))
+        raise LayerError(problems)
+
+    places = pd.DataFrame({"name": layer.text_column(raw, "name"),
+                           "category": layer.text_column(raw, "category")})
+    for name in _TEXT_FIELDS:
+        places[name] = layer.text_column(raw, name)
+    places.insert(0, "place_id", [f"p{i + 1:04d}" for i in range(len(raw))])
+    places["row"] = range(row_offset, row_offset + len(raw))
+    places["position_quality"] = [
+        _quality(source, geometry is not None)
+        for source, geometry in zip(places["position_source"], geometries, strict=True)
+    ]
+    frame = gpd.GeoDataFrame(places, geometry=gpd.GeoSeries(geometries, crs=STORAGE_CRS,
+                                                             index=places.index))
+    for row, quality, name in zip(frame["row"], frame["position_quality"], frame["name"],
+                                  strict=True):
+        if quality == "approx":
+            problems.append(Problem(path, f"the position of {name!r} is approximate.", row=row,
+                                    field=layer.source_field("position_source"),
+                                    fix="Shown with a note on the map; replace it with the "
+                                        "building's position when known.",
+                                    severity=Severity.WARNING))
+    return frame, problems
+
+
+def _quality(position_source: str, has_point: bool) -> str:
+    if not has_point:
+        return "unknown"
+    prefix = position_source.split(":", 1)[0].strip().lower()
+    if prefix in {"approx", "unknown"}:
+        return "approx"
+    return "exact"  # "exact:…", or no note at all: the position is taken as given
+
+
+def validate_places(places: gpd.GeoDataFrame, layer: LayerConfig, *,
+                    categories: Sequence[str]) -> list[Problem]:
+    """
+    Problems with names, categories and texts too long to store (positions are checked while
+    reading; the limits are :data:`layers.fields.schema.MAX_CHARS`).
+    """
+    path = layer.path
+    problems: list[Problem] = []
+    for name in ("name", "category", *_TEXT_FIELDS):
+        for row, value in zip(places["row"], places[name], strict=True):
+            problem = text_problem(value, table="places", field=name, label=str(path), row=row)
+            if problem is not None:
+                problems.append(replace(problem, path=path, field=layer.source_field(name)))
+    name_field, category_field = layer.source_field("name"), layer.source_field("category")
+    allowed = set(categories)
+    counts = Counter(places["name"])
+    first_row: dict[str, int] = {}
+    for row, name, category in zip(places["row"], places["name"], places["category"],
+                                   strict=True):
+        if not name:
+            problems.append(Problem(path, "the name is empty.", row=row, field=name_field,
+                                    fix="Give the place its name as residents know it."))
+        elif counts[name] > 1:
+            if name in first_row:
+                problems.append(Problem(
+                    path, f"{name!r} appears again (first at row {first_row[name]}).", row=row,
+                    field=name_field,
+                    fix="Remove the duplicate, or tell the two apart (e.g. add the 町名)."))
+            else:
+                first_row[name] = row
+        if category not in allowed:
+            shown = category or "(empty)"
+            problems.append(Problem(
+                path, f"unknown category {shown}.", row=row, field=category_field,
+                fix=f"Use one of: {', '.join(categories)} (or add it to [categories] in the "
+                    "config)."))
+    return problems

@@ -1,0 +1,301 @@
+"""The ``ibasho`` command: check a study area's data, build its maps, serve them.
+
+Examples
+--------
+    ibasho check data/takasaki/ibasho.toml
+    ibasho build data/takasaki/ibasho.toml --out build/
+    ibasho serve data/takasaki/ibasho.toml --port 8000
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from layers.errors import LayerError, format_problems
+from layers.study import analyse_study_area, check_study_area, load_study_area
+from webmap.cli.users import users
+
+__all__ = ["main"]
+
+CONFIG_ARGUMENT = click.argument(
+    "config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ibasho")
+def main() -> None:
+    """ibasho 居場所マップ: walking reach to gathering places for older residents."""
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--verbose", "-v", is_flag=True, help="Also log what each step does.")
+def check(config: Path, verbose: bool) -> None:
+    """Validate every layer of CONFIG and list every problem (file, row, field, fix).
+
+    Exits with status 1 when any layer has an error; warnings (a place without a position,
+    an approximate position, a repaired polygon) do not change the status.
+    """
+    _setup_logging(verbose)
+
+    def progress(name: str, count: int, n_problems: int) -> None:
+        click.echo(f"  {name:<15} {count:>6} features  {n_problems:>4} problems", err=True)
+
+    click.echo(f"Checking {config} …", err=True)
+    problems = check_study_area(config, progress=progress)
+    errors = [p for p in problems if p.is_error]
+    if problems:
+        click.echo(format_problems(problems))
+    click.echo(f"{len(errors)} errors, {len(problems) - len(errors)} warnings.", err=True)
+    if errors:
+        sys.exit(1)
+
+
+def _load(config: Path):
+    started = time.perf_counter()
+
+    def progress(name: str, count: int) -> None:
+        click.echo(f"  loaded {name:<15} {count:>6} features", err=True)
+
+    try:
+        study = load_study_area(config, progress=progress)
+    except LayerError as exc:
+        click.echo(format_problems(exc.problems), err=True)
+        raise click.ClickException(
+            f"{config} has data errors; run `ibasho check {config}` for the full list.") from None
+    study = _with_stored_places(study)
+    coverage = analyse_study_area(study)
+    for _, row in coverage.city.iterrows():
+        people = ("" if row.population != row.population  # NaN: no population layer
+                  else f", {row.covered_share:.0%} of {row.population:,.0f} residents")
+        click.echo(f"  within {row.radius_m:.0f} m of a place: "
+                   f"{row.covered_area_share:.0%} of the area{people}", err=True)
+    click.echo(f"Analysed {len(study.districts)} districts in "
+               f"{time.perf_counter() - started:.1f} s", err=True)
+    return study, coverage
+
+
+def _with_stored_places(study):
+    """
+    The study with the places and routes staff edited, when the site has a database.
+
+    ``ibasho serve`` keeps edits in a database (the GeoPackage beside the config, or
+    ``IBASHO_DATABASE_URL``); maps and sheets made from the command line show the same
+    places. Without a database yet, the config's files are what there is.
+    """
+    import os
+
+    from layers.store.site import database_location, open_site_database
+
+    location = database_location(study.config.directory,
+                                 configured=os.environ.get("IBASHO_DATABASE"))
+    is_file = "://" not in location
+    if is_file and not Path(location).exists():
+        return study
+    stored = open_site_database(study, location).study(study)
+    shown = location if is_file else location.split("@")[-1]  # never print a password
+    click.echo(f"  places from the database {shown}: {len(stored.places)} "
+               f"(the config's file has {len(study.places)})", err=True)
+    return stored
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("build"), show_default=True,
+              help="Folder for index.html, districts/*.html and ibasho.gpkg.")
+@click.option("--verbose", "-v", is_flag=True, help="Also log what each step does.")
+def build(config: Path, out_dir: Path, verbose: bool) -> None:
+    """Build the city map, one map per district and a GeoPackage of every layer and result."""
+    from layers.files.geopackage import write_geopackage
+    from webmap.maps.site import write_site
+
+    _setup_logging(verbose)
+    study, coverage = _load(config)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        plan = _plan(study)
+        written = write_site(study, coverage, out_dir, plan=plan, verbose=True)
+        gpkg = write_geopackage(_result_layers(study, coverage, plan), out_dir / "ibasho.gpkg")
+    except PermissionError as exc:
+        raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror}. "
+                                   "Choose another --out folder.") from None
+    click.echo(f"Wrote {len(written)} map pages and {gpkg.name} to {out_dir}/ "
+               f"(open {out_dir / 'index.html'})", err=True)
+
+
+def _plan(study):
+    from layers.analysis import plan_study_area
+
+    started = time.perf_counter()
+    plan = plan_study_area(study)
+    method = ("on the street network" if plan.method == "network"
+              else "straight-line estimate (no street network: see `ibasho streets`)")
+    click.echo(f"Planned {method} in {time.perf_counter() - started:.1f} s", err=True)
+    if plan.suggestions is not None and len(plan.suggestions):
+        best = plan.suggestions.iloc[0]
+        click.echo(f"  best next site: {best['name']} ({best['district']}), "
+                   f"+{best['newly_covered']:,.0f} residents within reach", err=True)
+    return plan
+
+
+def _result_layers(study, coverage, plan) -> dict:
+    """Every layer and result of a build, by GeoPackage layer name (None: not written)."""
+    network = plan.network
+    return {
+        "boundary": study.boundary, "districts": study.districts, "places": study.places,
+        "stops": study.stops, "bus_routes": study.bus_routes,
+        "walking_routes": study.walking_routes, "population": study.population,
+        "candidates": study.candidates, "reach_buffers": coverage.buffers,
+        "stop_buffers": coverage.stop_buffers if len(coverage.stop_buffers) else None,
+        "gaps": coverage.gaps, "coverage_by_district": coverage.table,
+        "coverage_city": coverage.city,
+        "suggested_sites": plan.suggestions,
+        "isochrones": network.isochrones if network else None,
+        "network_gaps": network.gaps if network else None,
+        "network_coverage": network.coverage.table if network and network.coverage else None,
+        "coverage_comparison": network.comparison if network else None,
+    }
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--district", help="Export one district (its name as in the districts layer).")
+@click.option("--all-districts", is_flag=True, help="One sheet per district into --out (a folder).")
+@click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True,
+              help="Paper size.")
+@click.option("--orientation", type=click.Choice(["portrait", "landscape"]), default="portrait",
+              show_default=True, help="Page orientation.")
+@click.option("--dpi", type=int, default=300, show_default=True,
+              help="Resolution of PNG output: 300 (print) or 150 (screen, e-mail).")
+@click.option("--format", "fmt", type=click.Choice(["png", "pdf", "svg"]), default="png",
+              show_default=True, help="PNG image, or PDF/SVG with vector lines and text.")
+@click.option("--greyscale", is_flag=True,
+              help="Black-and-white printing: categories by shape, areas by hatching.")
+@click.option("--no-table", is_flag=True, help="Leave out the list of places beside the map.")
+@click.option("--qr-url", help="Put a QR code to this address on the sheet (with --all-districts, "
+                               "'{name}' is replaced by the district name).")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Output file (or folder with --all-districts).")
+def export(config: Path, district: str | None, all_districts: bool, paper: str,
+           orientation: str, dpi: int, fmt: str, greyscale: bool, no_table: bool,
+           qr_url: str | None, out: Path) -> None:
+    """Export newsletter-ready map sheets (A4/A3, PNG 300 dpi, vector PDF or SVG).
+
+    Works offline: the background is drawn from the data, with the legend, scale bar, north
+    arrow and every 出典 line on the sheet.
+    """
+    from webmap.prints.sheet import ExportError, export_all_districts, export_sheet
+
+    _setup_logging(False)
+    if district and all_districts:
+        raise click.UsageError("Use --district NAME or --all-districts, not both.")
+    study, coverage = _load(config)
+    options = {"paper": paper, "orientation": orientation, "dpi": dpi, "fmt": fmt,
+               "greyscale": greyscale, "with_table": not no_table, "plan": _plan(study)}
+    started = time.perf_counter()
+    try:
+        if all_districts:
+            def progress(name: str, done: int, total: int) -> None:
+                click.echo(f"  [{done:>2}/{total}] {name}", err=True)
+
+            written = export_all_districts(study, coverage, out_dir=out, qr_url_template=qr_url,
+                                           workers=2, progress=progress, **options)
+        else:
+            written = [export_sheet(study, coverage, out=out, district=district, qr_url=qr_url,
+                                    **options)]
+    except (ValueError, ExportError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {len(written)} sheet{'s' if len(written) > 1 else ''} "
+               f"({paper} {orientation}, {fmt.upper()}) in {time.perf_counter() - started:.1f} s:"
+               f" {written[0] if len(written) == 1 else out}", err=True)
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--osm", "osm_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="OpenStreetMap extract covering the study area (.osm.pbf, .osm, .osm.bz2).")
+@click.option("--verbose", "-v", is_flag=True, help="Also log what each step does.")
+def streets(config: Path, osm_file: Path, verbose: bool) -> None:
+    """Import a street network for CONFIG and turn network walking analysis on.
+
+    The extract is read, filtered to what a pedestrian can use, clipped to the study area
+    and cached beside the config; then ``[network] streets`` is set in CONFIG, so maps and
+    pages give walking times on real streets instead of straight-line estimates.
+    """
+    from layers.config import load_config, set_config_value
+    from layers.files.streets import CACHE_DIR_NAME, load_streets
+    from layers.study import study_outline
+
+    _setup_logging(verbose)
+    try:
+        study_config = load_config(config)
+        area = study_outline(study_config)
+        started = time.perf_counter()
+        click.echo(f"Reading {osm_file.name} …", err=True)
+        network = load_streets(osm_file, area=area, metric_crs=study_config.metric_crs,
+                               cache_dir=study_config.directory / CACHE_DIR_NAME)
+    except LayerError as exc:
+        raise click.ClickException(format_problems(exc.problems)) from None
+    total_km = float(network.length_m.sum()) / 1000
+    click.echo(f"  {network.n_nodes:,} street nodes, {network.n_edges:,} segments, "
+               f"{total_km:,.1f} km walkable, in {time.perf_counter() - started:.1f} s", err=True)
+    try:
+        relative = osm_file.resolve().relative_to(study_config.directory)
+    except ValueError:
+        relative = osm_file.resolve()
+    set_config_value(config, "network", "streets", relative.as_posix())
+    click.echo(f"Network analysis is on: {config} now has [network] streets = "
+               f'"{relative.as_posix()}". Run `ibasho build {config}` to redraw the maps.',
+               err=True)
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 to serve the local network).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="TCP port.")
+@click.option("--threads", default=4, show_default=True, help="Worker threads of the server.")
+@click.option("--connection-limit", default=500, show_default=True,
+              type=click.IntRange(10, 10_000),
+              help="Open connections accepted at once (more wait to be accepted).")
+def serve(config: Path, host: str, port: int, threads: int, connection_limit: int) -> None:
+    """Serve the maps and the GeoJSON API with the waitress WSGI server.
+
+    No ``Server`` banner is sent; bodies over the app's upload limit are refused by waitress
+    before they are read in full; ``X-Forwarded-*`` headers are dropped unless
+    ``IBASHO_PROXY_FIX`` says how many proxies to trust (README, Safety).
+    \f
+    waitress's default limit of 100 connections counts its own listening socket too, so 100
+    clients (wrk's 100 connections) left some unaccepted until they timed out; hence 500.
+    """
+    from waitress import serve as waitress_serve
+
+    from webmap.web.app import create_app
+
+    _setup_logging(True)
+    app = create_app({"CONFIG": str(config.resolve())})
+    click.echo(f"Serving {config} at http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="",
+                   connection_limit=connection_limit,
+                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 64 * 1024,
+                   clear_untrusted_proxy_headers=not app.config["PROXY_FIX"])
+
+
+main.add_command(users)
+
+
+if __name__ == "__main__":
+    main()

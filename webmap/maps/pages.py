@@ -1,0 +1,271 @@
+"""What the HTML pages show, shared by the Flask views and the static site.
+
+The pages (city map, district list, district map with its coverage table) are rendered
+from the same Jinja templates in ``webmap/templates`` by Flask and by
+:func:`webmap.maps.site.write_site`; only the URLs differ, so templates ask an :class:`Urls`
+object for every link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import pandas as pd
+
+from geo.coverage import CoverageResult
+from layers.analysis import Plan
+from layers.study import StudyArea
+from webmap.maps.popups import format_people, format_share
+from webmap.maps.reach_layers import method_note, suggested_sites, threshold_text, walk_minutes
+from webmap.maps.style import (
+    BASIS_LABELS,
+    COVERAGE_LABELS,
+    METHOD_NOTE,
+    PAGE_TEXT,
+    PLAN_TEXT,
+    POSITION_NOTES,
+    UI_TEXT,
+)
+
+__all__ = [
+    "RenderedMap",
+    "Urls",
+    "comparison_rows",
+    "comparison_summaries",
+    "coverage_rows",
+    "district_places",
+    "district_summaries",
+    "page_context",
+    "radius_headings",
+    "render_map",
+    "suggestion_rows",
+]
+
+
+@dataclass(frozen=True)
+class RenderedMap:
+    """A folium map split for embedding: what goes in ``<head>``, the map div, the script."""
+
+    header: str
+    html: str
+    script: str
+
+
+def render_map(m: folium.Map) -> RenderedMap:
+    """Render ``m`` once and keep its three parts (as folium's docs do for Flask pages)."""
+    root = m.get_root()
+    root.render()
+    return RenderedMap(header=root.header.render(), html=root.html.render(),
+                       script=root.script.render())
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Every link a page needs; Flask passes ``url_for`` helpers, the site relative paths."""
+
+    home: str
+    districts: str
+    static: Callable[[str], str]
+    district: Callable[[str], str]
+    #: The 印刷用の地図 and 計画づくり pages; None in the static site (they need the server).
+    print_map: str | None = None
+    plan: str | None = None
+    near: str | None = None
+
+
+def _basis_label(basis: str | None) -> str | None:
+    return BASIS_LABELS.get(basis, basis) if basis is not None else None
+
+
+def page_context(study: StudyArea, coverage: CoverageResult,
+                 plan: Plan | None = None) -> dict[str, Any]:
+    """
+    Texts every page shows: the title, the method notes and the population basis.
+
+    ``method_note`` is how walking reach was computed (道のり with a street network, else
+    直線距離による概算); ``straight_note`` labels the straight-line tables in both modes.
+    """
+    config = study.config
+    basis = _basis_label(coverage.basis)
+    suggestions = plan.suggestions if plan is not None else None
+    return {
+        "title": config.title,
+        "text": PAGE_TEXT,
+        "ui": UI_TEXT,
+        "labels": COVERAGE_LABELS,
+        "plan_text": PLAN_TEXT,
+        "method_note": method_note(study, plan),
+        "straight_note": METHOD_NOTE.format(detour_factor=config.detour_factor),
+        "has_network": plan is not None and plan.network is not None,
+        "speed": plan.profile.speed_m_per_min if plan is not None else config.speed_m_per_min,
+        "suggestion_caption": _suggestion_caption(study, plan) if suggestions is not None
+        else None,
+        "pace_note": UI_TEXT["walk_pace"].format(speed=config.speed_m_per_min),
+        "approximate_note": UI_TEXT["approximate_note"] if config.districts_approximate else None,
+        "basis_label": basis,
+        "basis_note": COVERAGE_LABELS["basis"].format(basis=basis) if basis else
+        COVERAGE_LABELS["no_population"],
+        "attribution": list(config.attribution),
+    }
+
+
+def coverage_rows(study: StudyArea, coverage: CoverageResult, *,
+                  district: str | None = None) -> list[dict[str, str]]:
+    """
+    One formatted row per radius (strings ready for a table), for a district or the city.
+    """
+    config = study.config
+    table = (coverage.city if district is None
+             else coverage.table[coverage.table["district"] == district])
+    rows = []
+    for row in table.itertuples():
+        minutes = walk_minutes(row.radius_m, speed_m_per_min=config.speed_m_per_min,
+                               detour_factor=config.detour_factor)
+        rows.append({
+            "radius": f"{row.radius_m:g} m",
+            "walk_minutes": COVERAGE_LABELS["minutes"].format(minutes=minutes),
+            "covered_area_share": format_share(row.covered_area_share),
+            "population": format_people(row.population),
+            "covered": format_people(row.covered),
+            "uncovered": format_people(row.uncovered),
+            "covered_share": format_share(row.covered_share),
+            "stop_covered_share": format_share(row.stop_covered_share),
+            "places": int(row.places),
+            "places_unlocated": int(row.places_unlocated),
+            "stops": int(row.stops),
+        })
+    return rows
+
+
+def district_summaries(study: StudyArea, coverage: CoverageResult) -> list[dict[str, Any]]:
+    """Per district: name, population, places, stops and the share covered at each radius."""
+    radii = sorted(coverage.table["radius_m"].unique())
+    summaries = []
+    for name in study.district_names:
+        rows = coverage.table[coverage.table["district"] == name].set_index("radius_m")
+        first = rows.iloc[0] if len(rows) else pd.Series(dtype=object)
+        summaries.append({
+            "name": name,
+            "population": format_people(first.get("population")),
+            "places": int(first.get("places", 0)),
+            "places_unlocated": int(first.get("places_unlocated", 0)),
+            "stops": int(first.get("stops", 0)),
+            "shares": [format_share(rows["covered_share"].get(r)) for r in radii],
+        })
+    return summaries
+
+
+def district_places(study: StudyArea, district: str) -> list[dict[str, str]]:
+    """The places of a district (located or not), for the list under its map."""
+    places = study.places[study.places["district"] == district]
+    result = []
+    for place in places.to_dict(orient="records"):
+        quality = place.get("position_quality") or "unknown"
+        result.append({
+            "name": str(place.get("name", "")),
+            "category": str(place.get("category", "")),
+            "schedule": str(place.get("schedule", "") or ""),
+            "position": POSITION_NOTES.get(quality, POSITION_NOTES["unknown"]),
+            "quality": quality,
+        })
+    return result
+
+
+def radius_headings(coverage: CoverageResult) -> list[str]:
+    """Column headings of the per-radius shares (``300 m圏``)."""
+    heading = COVERAGE_LABELS["radius_heading"]
+    return [heading.format(radius_m=r) for r in sorted(coverage.table["radius_m"].unique())]
+
+
+def _comparison(plan: Plan | None) -> pd.DataFrame | None:
+    if plan is None or plan.network is None or plan.network.comparison is None:
+        return None
+    return plan.network.comparison
+
+
+def _points(network_share: Any, straight_share: Any) -> str:
+    if pd.isna(network_share) or pd.isna(straight_share):
+        return "—"
+    return PLAN_TEXT["points"].format(points=100 * (network_share - straight_share))
+
+
+def comparison_rows(plan: Plan | None, *, district: str | None = None) -> list[dict[str, str]]:
+    """
+    Straight-line and network coverage side by side, one formatted row per threshold, for a
+    district or (summed) the city; empty without a street network.
+    """
+    table = _comparison(plan)
+    if table is None:
+        return []
+    if district is None:
+        table = table.groupby(["minutes", "radius_m"], as_index=False)[
+            ["population", "straight_covered", "network_covered"]].sum()
+        population = table["population"].where(table["population"] > 0)
+        table["straight_share"] = table["straight_covered"] / population
+        table["network_share"] = table["network_covered"] / population
+    else:
+        table = table[table["district"] == district]
+    return [{
+        "minutes": PLAN_TEXT["minutes_value"].format(minutes=row.minutes),
+        "radius": f"{row.radius_m:g} m",
+        "straight_share": format_share(row.straight_share),
+        "straight_covered": format_people(row.straight_covered),
+        "network_share": format_share(row.network_share),
+        "network_covered": format_people(row.network_covered),
+        "difference": _points(row.network_share, row.straight_share),
+    } for row in table.sort_values("minutes").itertuples()]
+
+
+def comparison_summaries(study: StudyArea, plan: Plan | None) -> dict[str, Any] | None:
+    """
+    For the district list: per district the straight-line and network shares at each
+    threshold (``rows``), the city's (``city``) and the threshold headings; None without
+    a street network.
+    """
+    table = _comparison(plan)
+    if table is None:
+        return None
+    thresholds = sorted(table["minutes"].unique())
+    indexed = table.set_index(["district", "minutes"])
+    rows = []
+    for name in study.district_names:
+        pairs = []
+        for minutes in thresholds:
+            found = (name, minutes) in indexed.index
+            row = indexed.loc[(name, minutes)] if found else None
+            pairs.append({
+                "straight": format_share(row["straight_share"]) if found else "—",
+                "network": format_share(row["network_share"]) if found else "—"})
+        rows.append({"name": name, "pairs": pairs})
+    city = [{"straight": row["straight_share"], "network": row["network_share"]}
+            for row in comparison_rows(plan)]
+    return {"headings": [PLAN_TEXT["threshold_network"].format(minutes=m) for m in thresholds],
+            "rows": rows, "city": city}
+
+
+def _suggestion_caption(study: StudyArea, plan: Plan) -> str:
+    threshold = threshold_text(study.config, method=plan.method,
+                               threshold=plan.suggestion_threshold)
+    basis = _basis_label(plan.basis) or COVERAGE_LABELS["no_population"]
+    return PLAN_TEXT["suggestions_caption"].format(threshold=threshold, basis=basis)
+
+
+def suggestion_rows(study: StudyArea, plan: Plan | None, *,
+                    district: str | None = None) -> list[dict[str, Any]]:
+    """The suggested sites (all, or those in ``district``), formatted for a table."""
+    sites = suggested_sites(study, plan)
+    if sites is None:
+        return []
+    if district is not None:
+        sites = sites[sites["district"] == district]
+    return [{
+        "rank": int(site["rank"]),
+        "name": str(site["name"]),
+        "address": str(site["address"] or ""),
+        "district": str(site["district"] or ""),
+        "gain": f"+{format_people(site['newly_covered'])}",
+        "share_after": format_share(site["share_after"]),
+    } for site in sites.drop(columns="geometry").to_dict(orient="records")]

@@ -1,0 +1,149 @@
+"""Write the whole web map as static files: open ``index.html`` with no server and no internet.
+
+The pages are the Flask app's pages (same templates, same maps) with relative links::
+
+    out_dir/index.html                 the city map
+    out_dir/districts.html             the list of districts with their coverage
+    out_dir/districts/<name>.html      one page per district
+    out_dir/static/...                 CSS and the vendored Leaflet libraries
+
+Every file is written to a temporary name and renamed into place, so a reader (or a web
+server) never sees a half-written page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from tqdm import tqdm
+
+from geo.coverage import CoverageResult
+from layers.analysis import Plan
+from layers.study import StudyArea
+from webmap.maps.assets import copy_static
+from webmap.maps.build import build_map
+from webmap.maps.pages import (
+    Urls,
+    comparison_rows,
+    comparison_summaries,
+    coverage_rows,
+    district_places,
+    district_summaries,
+    page_context,
+    radius_headings,
+    render_map,
+    suggestion_rows,
+)
+
+logger = logging.getLogger(__name__)
+__all__ = ["TEMPLATES_DIR", "district_file_name", "write_site"]
+
+#: The Jinja templates shared with the Flask app.
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+
+_UNSAFE = str.maketrans({char: "_" for char in '/\\:*?"<>|'})
+
+
+def district_file_name(name: str) -> str:
+    """The file of a district's page: its name with characters unsafe in file names as ``_``."""
+    return f"{name.translate(_UNSAFE)}.html"
+
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES_DIR),
+                       autoescape=select_autoescape(["html"]))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _urls(depth: int) -> Urls:
+    """Links from a page ``depth`` folders below ``out_dir``."""
+    up = "../" * depth
+    return Urls(home=f"{up}index.html", districts=f"{up}districts.html",
+                static=lambda path: f"{up}static/{path}",
+                district=lambda name: f"{up}districts/{quote(district_file_name(name))}")
+
+
+def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
+               plan: Plan | None = None, today: dt.date | None = None,
+               verbose: bool = False) -> list[Path]:
+    """
+    Write the city map, the district list and one page per district to ``out_dir``.
+
+    Parameters
+    ----------
+    study
+        The loaded study area.
+    coverage
+        Its analysis.
+    out_dir
+        The folder to write to (created if needed; files already there are replaced).
+    plan
+        Its plan (:func:`layers.analysis.plan_study_area`): network reach, the straight-line
+        vs network tables and the suggested sites. None: straight-line layers only.
+    today
+        The date the maps' holiday lists start from (default: today).
+    verbose
+        Show a progress bar over the districts.
+
+    Returns
+    -------
+    list of Path
+        The HTML pages written (the static folder is copied as well).
+
+    Examples
+    --------
+    >>> from data import get_path
+    >>> from layers.study import analyse_study_area, load_study_area
+    >>> study = load_study_area(get_path("takasaki"))  # doctest: +SKIP
+    >>> write_site(study, analyse_study_area(study), Path("out/site"))  # doctest: +SKIP
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copy_static(out_dir)
+    environment = _environment()
+    context = page_context(study, coverage, plan)
+    written: list[Path] = []
+
+    city_map = build_map(study, coverage, plan=plan, asset_base="static/vendor",
+                         district_url="districts/{name}.html", title_bar=False, today=today)
+    page = environment.get_template("index.html").render(
+        urls=_urls(0), map=render_map(city_map), **context)
+    _write_atomic(out_dir / "index.html", page)
+    written.append(out_dir / "index.html")
+
+    page = environment.get_template("districts.html").render(
+        urls=_urls(0), summaries=district_summaries(study, coverage),
+        radius_headings=radius_headings(coverage), city_rows=coverage_rows(study, coverage),
+        comparison=comparison_summaries(study, plan), suggestions=suggestion_rows(study, plan),
+        **context)
+    _write_atomic(out_dir / "districts.html", page)
+    written.append(out_dir / "districts.html")
+
+    template = environment.get_template("district.html")
+    for name in tqdm(study.district_names, desc="district maps", unit="map",
+                     disable=not verbose):
+        district_map = build_map(study, coverage, plan=plan, district=name,
+                                 asset_base="../static/vendor",
+                                 district_url="{name}.html", title_bar=False, today=today)
+        page = template.render(
+            urls=_urls(1), district=name, map=render_map(district_map),
+            rows=coverage_rows(study, coverage, district=name),
+            places=district_places(study, name),
+            comparison=comparison_rows(plan, district=name),
+            suggestions=suggestion_rows(study, plan, district=name), **context)
+        path = out_dir / "districts" / district_file_name(name)
+        _write_atomic(path, page)
+        written.append(path)
+    logger.info("Wrote %d pages of %s to %s", len(written), study.config.name, out_dir)
+    return written

@@ -1,0 +1,1 @@
+"""Printed sheets (A4/A3 PNG, PDF, SVG) drawn with matplotlib."""

@@ -1,0 +1,595 @@
+"""Printed maps: one A4 or A3 sheet of the city or of a district, as PNG, PDF or SVG.
+
+A sheet has a title and subtitle (district, date, scale), the map, a legend of exactly the
+layers drawn, a scale bar in metres, a north arrow, the sources of every layer (出典) and,
+optionally, a table of the places shown (schedule and contact) and a QR code linking to the
+web map. It draws the web map's layers with the web map's styles (:mod:`webmap.maps.style`) and
+needs no network: the background is drawn from the data.
+
+Text is set in a Japanese system font (:mod:`webmap.prints.fonts`). PDF text stays text (fonts
+embedded as Type 42, so it can be selected and searched) and PDF and SVG stay vector: no part
+of a sheet is a raster image. The map is drawn by :mod:`webmap.prints.drawing`, the rest of the
+page by :mod:`webmap.prints.layout`.
+
+Examples
+--------
+>>> from data import get_path
+>>> from layers.study import analyse_study_area, load_study_area
+>>> study = load_study_area(get_path("takasaki"))  # doctest: +SKIP
+>>> coverage = analyse_study_area(study)  # doctest: +SKIP
+>>> export_sheet(study, coverage, district="箕郷", out=Path("minowa.pdf"),
+...              fmt="pdf")  # doctest: +SKIP
+PosixPath('minowa.pdf')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import os
+import re
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from geo.coverage import CoverageResult
+from layers.analysis import Plan
+from layers.study import StudyArea
+from webmap.prints.fonts import JapaneseFont, find_japanese_font
+from webmap.prints.sheet_layers import (
+    MapView,
+    PrintLayers,
+    Streets,
+    map_view,
+    prepare_layers,
+    sheet_places,
+)
+from webmap.prints.drawing import draw_map
+from webmap.prints.layout import (
+    ORIENTATIONS,
+    PAPER_SIZES_MM,
+    SheetLayout,
+    TableRow,
+    draw_footer,
+    draw_header,
+    draw_legend,
+    draw_table,
+    sheet_layout,
+)
+from webmap.maps.style import POSITION_NOTES, PRINT_TEXT, UI_TEXT
+
+logger = logging.getLogger(__name__)
+__all__ = [
+    "FORMATS",
+    "MEDIA_TYPES",
+    "ORIENTATIONS",
+    "PAPER_SIZES_MM",
+    "SUPPORTED_DPI",
+    "ExportError",
+    "JapaneseFont",
+    "Sheet",
+    "draw_sheet",
+    "export_all_districts",
+    "export_sheet",
+    "find_japanese_font",
+    "japanese_date",
+    "render_sheet",
+    "save_sheet",
+    "sheet_filename",
+]
+
+#: Raster resolutions (dots per inch) of PNG sheets: 300 for print, 150 for screens and mail.
+#: Vector formats (PDF, SVG) accept the same values; they only matter for hatch density.
+SUPPORTED_DPI: tuple[int, ...] = (150, 300)
+
+#: Output formats: PNG (raster), PDF and SVG (vector, text kept as text in PDF).
+FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
+
+#: The media type of each format (for a web page that streams a sheet).
+MEDIA_TYPES: dict[str, str] = {"png": "image/png", "pdf": "application/pdf",
+                               "svg": "image/svg+xml"}
+
+#: Settings and rcParams are global in matplotlib: sheets drawn in threads (a web server)
+#: take turns, so that one sheet's settings are never undone by another's.
+_MATPLOTLIB_LOCK = threading.RLock()
+
+#: Type 42 keeps PDF text selectable; SVG text becomes paths so it looks the same anywhere.
+_RC = {"pdf.fonttype": 42, "svg.fonttype": "path", "svg.hashsalt": "ibasho",
+       "hatch.linewidth": 0.7, "axes.unicode_minus": False,
+       # Text from the data is drawn as written: never read as mathtext ($…$) or TeX.
+       "text.parse_math": False, "text.usetex": False}
+
+
+class ExportError(OSError):
+    """A sheet could not be written where it was asked to go; the message says why and how."""
+
+
+@dataclass
+class Sheet:
+    """A drawn sheet, before it is saved: the figure and what went on it."""
+
+    figure: Figure
+    layout: SheetLayout
+    view: MapView
+    map_axes: Axes
+    title: str
+    #: Legend labels in the order drawn: exactly the layers on the map.
+    legend_labels: list[str]
+    #: Located places drawn (with ``number``) and the table's rows (empty without a table).
+    places: pd.DataFrame
+    table_rows: list[TableRow]
+    font: JapaneseFont
+    dpi: int
+
+
+def _check_options(*, paper: str, orientation: str, dpi: int, fmt: str) -> None:
+    if paper not in PAPER_SIZES_MM:
+        msg = f"paper {paper!r} is not supported; choose one of: {', '.join(PAPER_SIZES_MM)}."
+        raise ValueError(msg)
+    if orientation not in ORIENTATIONS:
+        msg = f"orientation {orientation!r} is not supported; choose {' or '.join(ORIENTATIONS)}."
+        raise ValueError(msg)
+    if isinstance(dpi, bool) or dpi not in SUPPORTED_DPI:
+        msg = (f"dpi {dpi!r} is not supported; choose one of: "
+               f"{', '.join(str(d) for d in SUPPORTED_DPI)}.")
+        raise ValueError(msg)
+    if fmt not in FORMATS:
+        msg = f"format {fmt!r} is not supported; choose one of: {', '.join(FORMATS)}."
+        raise ValueError(msg)
+
+
+def _check_district(study: StudyArea, district: str | None) -> None:
+    if district is not None and district not in study.district_names:
+        msg = (f"unknown district {district!r}; choose one of: "
+               f"{', '.join(study.district_names)}.")
+        raise ValueError(msg)
+
+
+_PREPARED: dict[tuple[int, ...], tuple[tuple, PrintLayers]] = {}
+
+
+def _layers(study: StudyArea, coverage: CoverageResult, streets: Streets | None,
+            rivers: gpd.GeoDataFrame | None, plan: Plan | None = None) -> PrintLayers:
+    """The projected layers of ``study``, made once per study and analysis and kept."""
+    key = (id(study), id(coverage), id(streets), id(rivers), id(plan))
+    cached = _PREPARED.get(key)
+    if cached is not None and all(ref() is obj for ref, obj in zip(
+            cached[0], (study, coverage), strict=True)):
+        return cached[1]
+    layers = prepare_layers(study, coverage, plan=plan, streets=streets, rivers=rivers)
+    _PREPARED.clear()  # one study area at a time: a web app serves one
+    _PREPARED[key] = ((weakref.ref(study), weakref.ref(coverage)), layers)
+    return layers
+
+
+def _empty_message(study: StudyArea, shown: pd.DataFrame, district: str | None) -> str | None:
+    """What to say when the sheet's district has no place on the map (None if it has)."""
+    places = study.places if district is None else study.places[
+        study.places["district"] == district]
+    if places.empty:
+        return PRINT_TEXT["no_places"]
+    own = shown if district is None else shown[shown["district"] == district]
+    return PRINT_TEXT["no_located_places"] if own.empty else None
+
+
+def japanese_date(day: dt.date) -> str:
+    """
+    ``2026年（令和8年）5月1日``; the era is left out before Reiwa.
+
+    Examples
+    --------
+    >>> japanese_date(dt.date(2019, 5, 1))
+    '2019年（令和元年）5月1日'
+    """
+    if day < dt.date(2019, 5, 1):
+        return f"{day.year}年{day.month}月{day.day}日"
+    reiwa = day.year - 2018
+    return PRINT_TEXT["date"].format(year=day.year, reiwa="元" if reiwa == 1 else reiwa,
+                                     month=day.month, day=day.day)
+
+
+def _table_rows(shown: pd.DataFrame, unlocated: pd.DataFrame,
+                district: str | None) -> list[TableRow]:
+    def text(value) -> str:
+        return "" if value is None or pd.isna(value) else str(value).strip()
+
+    rows = []
+    for place in shown.to_dict(orient="records"):
+        other = district is not None and text(place["district"]) not in ("", district)
+        rows.append(TableRow(
+            number=str(int(place["number"])), category=text(place["category"]),
+            name=text(place["name"]),
+            note=PRINT_TEXT["other_district"].format(district=place["district"]) if other else "",
+            schedule=text(place.get("schedule")), contact=text(place.get("contact")),
+            approximate=place.get("position_quality") == "approx"))
+    for place in unlocated.to_dict(orient="records"):
+        notes = [PRINT_TEXT["unlocated_mark"]]
+        if district is None and text(place.get("district")):
+            notes.append(PRINT_TEXT["other_district"].format(district=place["district"]))
+        rows.append(TableRow(
+            number="—", category=text(place["category"]), name=text(place["name"]),
+            note="・".join(notes), schedule=text(place.get("schedule")),
+            contact=text(place.get("contact"))))
+    return rows
+
+
+def _draw_place_table(fig: Figure, layout: SheetLayout, shown: pd.DataFrame,
+                      unlocated: pd.DataFrame, *, district: str | None, message: str | None,
+                      font: JapaneseFont,
+                      greyscale: bool) -> tuple[list[TableRow], pd.DataFrame] | None:
+    """
+    The longest place table that fits: every place shown; else the district's own places
+    (the neighbours' markers then go unnumbered). None, drawing nothing, when neither fits.
+
+    Returns the rows drawn and the places that got a number on the map.
+    """
+    choices = [(shown, message)]
+    if district is not None:
+        own = shown[shown["district"] == district]
+        if len(own) < len(shown):
+            note = PRINT_TEXT["neighbours_unnumbered"]
+            choices.append((own, f"{message}。{note}" if message else note))
+    for places, text in choices:
+        rows = _table_rows(places, unlocated, district)
+        if draw_table(fig, layout, rows, heading=PRINT_TEXT["table_heading"],
+                      font=font.regular, bold=font.bold, message=text, greyscale=greyscale,
+                      footnote="※" + POSITION_NOTES["approx"]):
+            return rows, places
+    return None
+
+
+def _qr_matrix(url: str) -> np.ndarray:
+    try:
+        import qrcode
+    except ImportError:  # pragma: no cover - qrcode is a dependency of the export extra
+        msg = "QR codes need the qrcode package: pip install qrcode."
+        raise ImportError(msg) from None
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=1)
+    code.add_data(url)
+    code.make(fit=True)
+    return np.array(code.get_matrix(), dtype=bool)
+
+
+def _figure_size_in(layout: SheetLayout, *, dpi: int, fmt: str) -> tuple[float, float]:
+    """Paper size in inches; for PNG rounded to whole pixels (A4 at 300 dpi: 2480 × 3508)."""
+    width_in, height_in = layout.width_mm / 25.4, layout.height_mm / 25.4
+    if fmt != "png":
+        return width_in, height_in
+    return ((round(width_in * dpi) + 1e-3) / dpi, (round(height_in * dpi) + 1e-3) / dpi)
+
+
+def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | None = None,
+               paper: str = "A4", orientation: str = "portrait", dpi: int = 300,
+               fmt: str = "png", greyscale: bool = False, with_table: bool = True,
+               qr_url: str | None = None, today: dt.date | None = None,
+               streets: Streets | None = None, rivers: gpd.GeoDataFrame | None = None,
+               layers: PrintLayers | None = None, plan: Plan | None = None) -> Sheet:
+    """
+    Draw one sheet (see :func:`render_sheet` for the parameters) and return it unsaved.
+
+    ``layers`` are the study's layers projected by :func:`webmap.prints.sheet_layers.prepare_layers`
+    (made and kept on first use when not given).
+    """
+    _check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    _check_district(study, district)
+    config = study.config
+    layers = layers or _layers(study, coverage, streets, rivers, plan)
+    font = find_japanese_font(for_pdf=fmt == "pdf")
+    today = today or dt.date.today()
+    attribution = list(config.attribution)
+    layout = sheet_layout(paper, orientation, footer_lines=len(attribution),
+                          qr=qr_url is not None, table=with_table)
+    rc = {**_RC, "font.family": font.regular["fontfamily"]}
+    with _MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
+        fig = Figure(figsize=_figure_size_in(layout, dpi=dpi, fmt=fmt), dpi=dpi)
+        fig.patch.set_facecolor("#FFFFFF")
+        view = map_view(layers, district, width_mm=layout.map.w, height_mm=layout.map.h)
+        shown, unlocated = sheet_places(layers, view)
+        message = _empty_message(study, shown, district)
+        rows: list[TableRow] = []
+        numbered = shown.iloc[0:0]
+        notes = [layers.method_note]
+        if config.districts_approximate:
+            notes.append(UI_TEXT["approximate_note"])
+        drawn = (_draw_place_table(fig, layout, shown, unlocated, district=district,
+                                   message=message, font=font, greyscale=greyscale)
+                 if with_table else None)
+        if drawn is not None:
+            rows, numbered = drawn
+        else:
+            if with_table:  # the list is too long for this sheet: give its room to the map
+                layout = sheet_layout(paper, orientation, footer_lines=len(attribution),
+                                      qr=qr_url is not None, table=False)
+                view = map_view(layers, district, width_mm=layout.map.w,
+                                height_mm=layout.map.h)
+                shown, unlocated = sheet_places(layers, view)
+                notes.insert(0, PRINT_TEXT["table_elsewhere" if district is None
+                                           else "table_too_long"])
+            if len(unlocated):
+                notes.insert(0, PRINT_TEXT["unlocated_count"].format(count=len(unlocated)))
+        shown = shown.assign(number=shown["number"].where(shown.index.isin(numbered.index)))
+        ax = fig.add_axes(layout.map.in_figure(layout.width_mm, layout.height_mm), gid="map")
+        legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w, greyscale=greyscale,
+                          numbered=not numbered.empty, font=font.regular, bold=font.bold,
+                          scale=layout.scale)
+        if message:
+            ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
+                    fontsize=15 * layout.scale, zorder=30, gid="empty-message",
+                    bbox={"boxstyle": "round,pad=0.6", "facecolor": "#FFFFFF",
+                          "edgecolor": "#000000", "linewidth": 1.0}, **font.bold)
+        labels = draw_legend(fig, layout, legend, notes=notes, font=font.regular,
+                             bold=font.bold, greyscale=greyscale)
+        title = (config.title if district is None
+                 else f"{district}{UI_TEXT['district_suffix']}｜{config.title}")
+        denominator = _scale_denominator(view.width_m, layout.map.w)
+        lines = [PRINT_TEXT["created"].format(date=japanese_date(today)) + "　"
+                 + PRINT_TEXT["scale"].format(denominator=denominator, paper=paper),
+                 UI_TEXT["walk_pace"].format(speed=config.speed_m_per_min)]
+        draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold,
+                    qr_matrix=_qr_matrix(qr_url) if qr_url else None)
+        draw_footer(fig, layout, attribution, font=font.regular)
+    logger.info("Drew the %s %s sheet of %s: %d places, %d legend rows", paper, orientation,
+                district or config.name, len(shown), len(labels))
+    return Sheet(figure=fig, layout=layout, view=view, map_axes=ax, title=title,
+                 legend_labels=labels, places=shown, table_rows=rows, font=font, dpi=dpi)
+
+
+def _scale_denominator(width_m: float, width_mm: float) -> int:
+    """The map's scale 1:n, n rounded to two significant figures (1:24,000)."""
+    n = width_m / width_mm * 1000
+    digits = len(str(int(n))) - 2
+    return int(round(n, -digits)) if digits > 0 else round(n)
+
+
+def save_sheet(sheet: Sheet, fmt: str) -> bytes:
+    """The sheet encoded as ``fmt`` (PNG at the sheet's dpi, PDF or SVG)."""
+    buffer = io.BytesIO()
+    metadata = ({"Title": sheet.title, "Creator": "ibasho"} if fmt in ("pdf", "svg")
+                else {"Title": sheet.title, "Software": "ibasho"})
+    rc = {**_RC, "font.family": sheet.font.regular["fontfamily"]}
+    with _MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
+        sheet.figure.savefig(buffer, format=fmt, dpi=sheet.dpi, metadata=metadata,
+                             facecolor="#FFFFFF")
+    return buffer.getvalue()
+
+
+def render_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | None = None,
+                 paper: str = "A4", orientation: str = "portrait", dpi: int = 300,
+                 fmt: str = "png", greyscale: bool = False, with_table: bool = True,
+                 qr_url: str | None = None, today: dt.date | None = None,
+                 streets: Streets | None = None,
+                 rivers: gpd.GeoDataFrame | None = None, plan: Plan | None = None) -> bytes:
+    """
+    One printable sheet of the city or of a district, as the bytes of a PNG, PDF or SVG file.
+
+    Parameters
+    ----------
+    study, coverage
+        The study area and its analysis (:func:`layers.study.analyse_study_area`).
+    district
+        A district name, or None for the whole study area.
+    paper, orientation
+        ``"A4"`` or ``"A3"``; ``"portrait"`` or ``"landscape"``.
+    dpi
+        150 or 300 (:data:`SUPPORTED_DPI`): an A4 PNG at 300 dpi is 2480 × 3508 pixels.
+    fmt
+        ``"png"``, ``"pdf"`` or ``"svg"`` (:data:`FORMATS`).
+    greyscale
+        For black-and-white printing: greys only, areas hatched.
+    with_table
+        Number the places and list them (schedule, contact) beside the map when the list
+        fits; otherwise the sheet says where to find it.
+    qr_url
+        Print a QR code linking here (the district's page of the web map).
+    today
+        The date printed on the sheet (default: today).
+    streets, rivers
+        Optional background layers (a :class:`geo.network.StreetNetwork` or street lines;
+        river lines or water polygons).
+    plan
+        The study's plan (:func:`layers.analysis.plan_study_area`): with a street network the
+        sheet shows the network isochrone and gaps, as the web map does.
+
+    Raises
+    ------
+    ValueError
+        For an unknown district (the message lists them), paper, orientation, dpi or format.
+    RuntimeError
+        If no Japanese font is installed.
+    """
+    sheet = draw_sheet(study, coverage, district=district, paper=paper,
+                       orientation=orientation, dpi=dpi, fmt=fmt, greyscale=greyscale,
+                       with_table=with_table, qr_url=qr_url, today=today, streets=streets,
+                       rivers=rivers, plan=plan)
+    return save_sheet(sheet, fmt)
+
+
+def export_sheet(study: StudyArea, coverage: CoverageResult, *, out: Path | str,
+                 district: str | None = None, paper: str = "A4",
+                 orientation: str = "portrait", dpi: int = 300, fmt: str = "png",
+                 greyscale: bool = False, with_table: bool = True, qr_url: str | None = None,
+                 today: dt.date | None = None, streets: Streets | None = None,
+                 rivers: gpd.GeoDataFrame | None = None, plan: Plan | None = None) -> Path:
+    """
+    Write one sheet (see :func:`render_sheet`) to ``out``, all at once or not at all.
+
+    The file is written beside ``out`` under a temporary name and then renamed, so a failed
+    export never leaves a half-written file.
+
+    Raises
+    ------
+    ValueError
+        For a bad option (see :func:`render_sheet`), or when ``out`` ends in another format's
+        suffix (``minowa.pdf`` with ``fmt="png"``).
+    ExportError
+        When ``out`` cannot be written (its folder is missing or read-only, or it is a folder).
+    """
+    out = Path(out)
+    _check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    if out.suffix and out.suffix.lower().lstrip(".") in FORMATS and \
+            out.suffix.lower() != f".{fmt}":
+        msg = f"{out.name} ends in {out.suffix} but the format is {fmt!r}; make them match."
+        raise ValueError(msg)
+    _check_writable(out)
+    data = render_sheet(study, coverage, district=district, paper=paper,
+                        orientation=orientation, dpi=dpi, fmt=fmt, greyscale=greyscale,
+                        with_table=with_table, qr_url=qr_url, today=today, streets=streets,
+                        rivers=rivers, plan=plan)
+    _write_atomic(data, out)
+    logger.info("Wrote %s (%.0f kB)", out, len(data) / 1024)
+    return out
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before drawing when ``out`` obviously cannot be written."""
+    if out.is_dir():
+        msg = (f"cannot write the sheet to {out}: it is a folder. Give a file name, "
+               f"e.g. {out / 'map.png'}.")
+        raise ExportError(msg)
+    if not out.parent.is_dir():
+        msg = (f"cannot write the sheet to {out}: the folder {out.parent} does not exist. "
+               "Create it first or choose another folder.")
+        raise ExportError(msg)
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        msg = (f"cannot write the sheet to {out}: the folder {out.parent} is not writable. "
+               "Choose a folder you can write to.")
+        raise ExportError(msg)
+
+
+def _write_atomic(data: bytes, out: Path) -> None:
+    """Write ``data`` to a temporary file beside ``out`` and rename it over ``out``."""
+    try:
+        handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.",
+                                             suffix=".part")
+    except OSError as exc:
+        msg = f"cannot write the sheet to {out}: {exc.strerror}. Choose a folder you can write to."
+        raise ExportError(msg) from exc
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        msg = f"cannot write the sheet to {out}: {exc.strerror or exc}."
+        raise ExportError(msg) from exc
+
+
+def sheet_filename(district: str, *, index: int, fmt: str) -> str:
+    """``03_箕郷.png``: numbered in the study's order, characters unsafe in file names replaced."""
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "_", district).strip("._") or "district"
+    return f"{index:02d}_{safe}.{fmt}"
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(study: StudyArea, coverage: CoverageResult, layers: PrintLayers,
+                 options: dict) -> None:
+    _WORKER.update(study=study, coverage=coverage, layers=layers, options=options)
+
+
+def _render_district(name: str, out: Path) -> Path:
+    study, coverage = _WORKER["study"], _WORKER["coverage"]
+    options = dict(_WORKER["options"])
+    template = options.pop("qr_url_template")
+    sheet = draw_sheet(study, coverage, district=name, layers=_WORKER["layers"],
+                       qr_url=_district_url(template, name), **options)
+    _write_atomic(save_sheet(sheet, options["fmt"]), out)
+    sheet.figure.clear()
+    return out
+
+
+def _district_url(template: str | None, name: str) -> str | None:
+    from webmap.maps.popups import district_url
+
+    return district_url(template, name)
+
+
+def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir: Path | str,
+                         paper: str = "A4", orientation: str = "portrait", dpi: int = 300,
+                         fmt: str = "png", greyscale: bool = False, with_table: bool = True,
+                         qr_url_template: str | None = None, today: dt.date | None = None,
+                         streets: Streets | None = None, rivers: gpd.GeoDataFrame | None = None,
+                         workers: int = 1,
+                         progress: Callable[[str, int, int], None] | None = None,
+                         plan: Plan | None = None) -> list[Path]:
+    """
+    One sheet per district in ``out_dir`` (created if missing), named by :func:`sheet_filename`.
+
+    Parameters
+    ----------
+    qr_url_template
+        The web page of a district with ``{name}`` for its (URL-quoted) name, e.g.
+        ``https://example.org/districts/{name}``; each sheet gets its own QR code.
+    workers
+        Processes drawing sheets at once (2 on a 2-core machine halves the time).
+    progress
+        Called as ``progress(district, done, total)`` after each sheet.
+
+    Other parameters are those of :func:`render_sheet`.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the study's district order.
+
+    Raises
+    ------
+    ValueError, ExportError
+        As :func:`export_sheet`; nothing is drawn before the options are checked.
+    """
+    _check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    if workers < 1:
+        msg = f"`workers` must be ≥ 1, got {workers!r}."
+        raise ValueError(msg)
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create the folder {out_dir}: {exc.strerror}. Choose another folder."
+        raise ExportError(msg) from exc
+    _check_writable(out_dir / "sheet")
+    find_japanese_font(for_pdf=fmt == "pdf")  # fail early, before any process starts
+    layers = prepare_layers(study, coverage, plan=plan, streets=streets, rivers=rivers)
+    options = {"paper": paper, "orientation": orientation, "dpi": dpi, "fmt": fmt,
+               "greyscale": greyscale, "with_table": with_table,
+               "qr_url_template": qr_url_template, "today": today or dt.date.today()}
+    names = study.district_names
+    jobs = {name: out_dir / sheet_filename(name, index=i, fmt=fmt)
+            for i, name in enumerate(names, start=1)}
+    done = 0
+    if workers == 1:
+        _init_worker(study, coverage, layers, options)
+        try:
+            for name, path in jobs.items():
+                _render_district(name, path)
+                done += 1
+                if progress is not None:
+                    progress(name, done, len(jobs))
+        finally:
+            _WORKER.clear()
+    else:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                 initargs=(study, coverage, layers, options)) as pool:
+            futures = {pool.submit(_render_district, name, path): name
+                       for name, path in jobs.items()}
+            for future in as_completed(futures):
+                future.result()
+                done += 1
+                if progress is not None:
+                    progress(futures[future], done, len(jobs))
+    logger.info("Wrote %d district sheets to %s", len(jobs), out_dir)
+    return list(jobs.values())

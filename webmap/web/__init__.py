@@ -1,0 +1,1 @@
+"""The Flask app: its factory, state, security and one blueprint per audience."""

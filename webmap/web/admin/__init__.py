@@ -1,0 +1,1 @@
+"""The staff pages under /admin: login, places, walking routes, imports and exports."""

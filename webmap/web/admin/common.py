@@ -1,0 +1,125 @@
+"""What every staff page (``/admin``) shares: the blueprint, the stores and the page context.
+
+The pages themselves are in :mod:`webmap.web.admin.login` (login, lists, audit),
+:mod:`webmap.web.admin.places`, :mod:`webmap.web.admin.routes` and :mod:`webmap.web.admin.files`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
+from markupsafe import Markup
+
+from layers.errors import Problem
+from layers.fields.schema import MAX_CHARS
+from layers.store.places import PlaceStore
+from layers.store.users import UserStore
+from webmap.web.admin.texts import ACTION_LABELS, ADMIN_TEXT, PLACE_FIELD_LABELS, ROLE_LABELS
+from webmap.web.auth import current_user, has_role
+from webmap.web.live import LIVE_KEY, LiveSite
+
+logger = logging.getLogger(__name__)
+__all__ = ["admin", "map_settings", "place_store", "problem_rows", "render_admin", "user_store"]
+
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _live() -> LiveSite:
+    return current_app.extensions[LIVE_KEY]
+
+
+def place_store() -> PlaceStore:
+    """The places database of the app."""
+    return _live().database.places
+
+
+def user_store() -> UserStore:
+    """The staff accounts of the app."""
+    return _live().database.users
+
+
+def state() -> Any:
+    """The current :class:`~webmap.web.app.IbashoState` (what the public maps show)."""
+    return current_app.extensions["ibasho"]
+
+
+def map_settings() -> dict[str, Any]:
+    """What the small Leaflet maps of the forms need: bounds (of the places) and the basemap."""
+    study = state().study
+    located = study.places[study.places.geometry.notna()]
+    frame = located if len(located) >= 2 else study.boundary
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    basemap = study.config.basemap
+    return {"bounds": [[miny, minx], [maxy, maxx]],
+            "tiles": basemap.get("url", ""),
+            "attribution": basemap.get("attribution", ""),
+            "max_zoom": int(basemap.get("max_zoom", 18))}
+
+
+def problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:
+    """Problems as table rows: row, field (in Japanese), problem, fix, severity."""
+    return [{"row": p.row, "field": PLACE_FIELD_LABELS.get(p.field or "", p.field or ""),
+             "field_name": p.field or "", "problem": p.problem, "fix": p.fix,
+             "error": p.is_error,
+             "severity": ADMIN_TEXT["severity_error" if p.is_error else "severity_warning"]}
+            for p in problems]
+
+
+def flash_message(text: str) -> None:
+    flash(text, "info")
+
+
+def json_data(value: Any) -> Markup:
+    """``value`` as JSON safe inside ``<script type="application/json">`` (``<`` escaped)."""
+    text = json.dumps(value, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # safe: <, > and & are escaped above
+
+
+def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[str, int]:
+    """Render a staff page with the words, the user, the navigation and ``limits`` (the
+    most characters of each field, :data:`layers.fields.schema.MAX_CHARS`, for ``maxlength``)."""
+    user = current_user()
+    nav = [(ADMIN_TEXT["places"], url_for("admin.places")),
+           (ADMIN_TEXT["routes"], url_for("admin.routes"))]
+    if has_role(user, "editor"):
+        nav.append((ADMIN_TEXT["import"], url_for("admin.import_form")))
+    nav += [(ADMIN_TEXT["export"], url_for("admin.export_page")),
+            (ADMIN_TEXT["audit"], url_for("admin.audit"))]
+    if has_role(user, "admin"):
+        nav.append((ADMIN_TEXT["users"], url_for("admin.users")))
+    study = state().study
+    html = render_template(template, t=ADMIN_TEXT, labels=PLACE_FIELD_LABELS,
+                           roles=ROLE_LABELS, actions=ACTION_LABELS, user=user, nav=nav,
+                           can_edit=has_role(user, "editor"), site_title=study.config.title,
+                           json_data=json_data, limits=MAX_CHARS,
+                           left_out=_left_out() if user else [], **context)
+    return html, status
+
+
+def _left_out() -> list[dict[str, str]]:
+    """The stored rows the public maps leave out (they cannot be drawn), with edit links."""
+    rows = []
+    for item in _live().left_out:
+        endpoint, key = (("admin.edit_place", "place_id") if item.row.layer == "places"
+                         else ("admin.edit_route", "route_id"))
+        rows.append({"label": item.label, "name": item.row.name, "reason": item.reason,
+                     "href": url_for(endpoint, **{key: item.row.feature_id})})
+    return rows
+
+
+def form_values(form: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """The named fields of a posted form, stripped (missing ones as '')."""
+    return {name: str(form.get(name, "")).strip() for name in names}
+
+
+def form_version() -> int:
+    """The version the edited form was loaded at (a 400 when the form lacks it)."""
+    text = str(request.form.get("version", ""))
+    if not text.isdigit():
+        abort(400, description="The form has no version; reload the page and edit again.")
+    return int(text)

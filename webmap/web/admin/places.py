@@ -1,0 +1,174 @@
+"""Adding, editing and retiring places on the staff pages.
+
+- ``GET/POST /admin/places/new``: the form, with a small map: a click sets the position (editor);
+- ``GET /admin/places/<id>``: the place in the form (read-only for viewers);
+  ``POST`` saves it (editor). The form carries the version it was read at; if someone saved
+  in between, nothing is stored and the page shows :attr:`VersionConflict.message_ja` with the
+  current values (409);
+- ``POST /admin/places/<id>/retire``: retire it (editor; the version is checked too).
+
+Every problem of a form is listed at once (400) and nothing is stored; after a change the maps
+are recomputed (:func:`webmap.web.live.data_changed`) and the public map shows it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from layers.errors import LayerError
+from layers.store.places import PlaceNotFoundError, VersionConflict
+from webmap.web.admin.common import (
+    admin,
+    flash_message,
+    form_values,
+    form_version,
+    map_settings,
+    place_store,
+    problem_rows,
+    render_admin,
+    state,
+)
+from webmap.web.admin.texts import ADMIN_TEXT
+from webmap.web.auth import current_user, has_role, login_required
+from webmap.web.live import data_changed
+
+logger = logging.getLogger(__name__)
+__all__ = ["PLACE_FORM_FIELDS"]
+
+#: The fields of the place form, in order.
+PLACE_FORM_FIELDS = ("name", "category", "district", "address", "schedule", "contact", "notes",
+                     "position_source", "source", "lon", "lat")
+
+_PLACE_ID = re.compile(r"p\d{1,9}")
+
+
+def _values(place: dict[str, Any]) -> dict[str, str]:
+    """A stored place as the form shows it."""
+    values = {name: str(place.get(name) or "") for name in PLACE_FORM_FIELDS}
+    for name in ("lon", "lat"):
+        values[name] = "" if place.get(name) is None else f"{place[name]:.6f}"
+    return values
+
+
+def _render_form(*, place_id: str | None, values: dict[str, str], version: int | None,
+                 status: int = 200, **extra: Any) -> tuple[str, int]:
+    study = state().study
+    districts = list(study.district_names)
+    if values.get("district") and values["district"] not in districts:
+        districts.append(values["district"])
+    store = place_store()
+    retired = extra.pop("retired", False)
+    return render_admin(
+        "admin_place_form.html", status=status, place_id=place_id, values=values,
+        version=version, categories=store.categories, districts=districts,
+        map_config={**map_settings(), "places": _other_places(place_id)}, retired=retired,
+        readonly=not has_role(current_user(), "editor") or retired, **extra)
+
+
+def _other_places(place_id: str | None) -> list[list[Any]]:
+    """The other located places, ``[lon, lat, name]``, drawn faintly for orientation."""
+    places = state().study.places
+    located = places[places.geometry.notna() & (places["place_id"] != place_id)]
+    return [[round(p.x, 7), round(p.y, 7), str(name)]
+            for p, name in zip(located.geometry, located["name"], strict=True)]
+
+
+def _check_id(place_id: str) -> str:
+    if not _PLACE_ID.fullmatch(place_id):
+        abort(404, description=f"{place_id!r} is not a place id (e.g. p0012).")
+    return place_id
+
+
+@admin.route("/places/new", methods=["GET", "POST"])
+@login_required("editor")
+def new_place() -> Any:
+    """The empty form; a good POST adds the place and goes to its page."""
+    if request.method == "GET":
+        return _render_form(place_id=None, values=dict.fromkeys(PLACE_FORM_FIELDS, ""),
+                            version=None)
+    values = form_values(request.form, PLACE_FORM_FIELDS)
+    user = current_user()
+    assert user is not None  # login_required
+    try:
+        place = place_store().add_place(values, user=user.name)
+    except LayerError as exc:
+        return _render_form(place_id=None, values=values, version=None, status=400,
+                            problems=problem_rows(exc.problems))
+    data_changed()
+    flash_message(ADMIN_TEXT["added"].format(name=place["name"], place_id=place["place_id"]))
+    return redirect(url_for("admin.edit_place", place_id=place["place_id"]))
+
+
+@admin.route("/places/<place_id>", methods=["GET", "POST"])
+@login_required("viewer")
+def edit_place(place_id: str) -> Any:
+    """The place in the form; a POST (editor) saves it if nobody saved in between."""
+    _check_id(place_id)
+    store = place_store()
+    try:
+        place = store.place(place_id)
+    except PlaceNotFoundError:
+        abort(404, description=f"There is no place {place_id}.")
+    retired = place["retired_at"] is not None
+    if request.method == "GET":
+        return _render_form(place_id=place_id, values=_values(place), version=place["version"],
+                            retired=retired)
+    if not has_role(current_user(), "editor"):
+        abort(403)
+    version = form_version()
+    values = form_values(request.form, PLACE_FORM_FIELDS)
+    user = current_user()
+    assert user is not None
+    try:
+        updated = store.update_place(place_id, values, expected_version=version, user=user.name)
+    except VersionConflict as exc:
+        return _conflict(place_id, exc, values)
+    except LayerError as exc:
+        return _render_form(place_id=place_id, values=values, version=version, status=400,
+                            problems=problem_rows(exc.problems), retired=retired)
+    if updated["version"] != version:
+        data_changed()
+    flash_message(ADMIN_TEXT["saved"])
+    return redirect(url_for("admin.edit_place", place_id=place_id))
+
+
+def _conflict(place_id: str, exc: VersionConflict, yours: dict[str, str]) -> tuple[str, int]:
+    """The form with the current values, the conflict message and the editor's own input."""
+    current = place_store().place(place_id)
+    logger.info("Version conflict on %s: %s", place_id, exc.message_en)
+    values = _values(current)
+    differing = [(name, yours.get(name, "")) for name in PLACE_FORM_FIELDS
+                 if yours.get(name, "") != values[name]]
+    return _render_form(place_id=place_id, values=values, version=current["version"],
+                        status=409, conflict=exc.message_ja, yours=differing,
+                        retired=current["retired_at"] is not None)
+
+
+@admin.post("/places/<place_id>/retire")
+@login_required("editor")
+def retire_place(place_id: str) -> Response | tuple[str, int]:
+    """Retire the place (it leaves the maps; its history stays)."""
+    _check_id(place_id)
+    version = form_version()
+    user = current_user()
+    assert user is not None
+    try:
+        place = place_store().retire_place(place_id, expected_version=version, user=user.name)
+    except PlaceNotFoundError:
+        abort(404, description=f"There is no place {place_id}.")
+    except VersionConflict as exc:
+        return _conflict(place_id, exc, {})
+    except LayerError as exc:
+        current = place_store().place(place_id)
+        return _render_form(place_id=place_id, values=_values(current),
+                            version=current["version"], status=400,
+                            problems=problem_rows(exc.problems),
+                            retired=current["retired_at"] is not None)
+    data_changed()
+    flash_message(ADMIN_TEXT["retired_done"].format(name=place["name"]))
+    return redirect(url_for("admin.places"))

@@ -1,0 +1,214 @@
+"""The Flask app: the maps as pages and the layers as a JSON API.
+
+The study area is loaded and analysed once, in :func:`create_app`, and kept on
+``app.extensions["ibasho"]`` with the city map already rendered; a district's map is rendered
+the first time it is asked for and then kept.
+
+The editable layers (places, walking routes) and the staff accounts live in a database
+(:mod:`layers.store.site`): a GeoPackage beside the config by default
+(``<config dir>/ibasho-data.gpkg``), else ``DATABASE`` in the app config or
+``IBASHO_DATABASE_URL`` (PostGIS). On start it is migrated and, when empty, filled from the
+config's files; the maps show what is stored in it. A change made on the staff pages
+(:mod:`webmap.web.admin.login`) is drawn before it commits, and every process serving the database
+draws its maps again when the data version moves (:mod:`webmap.web.live`); rows that cannot be
+drawn are left out and listed on the staff pages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from data import get_path
+from geo.coverage import CoverageResult
+from layers.analysis import Plan, plan_study_area
+from layers.store.site import (
+    database_location,
+    open_site_database,
+    read_or_create_secret_key,
+    secret_key_path,
+)
+from layers.study import StudyArea, analyse_study_area, load_study_area
+from webmap.web.auth import init_auth
+from webmap.maps.build import build_map
+from webmap.web.http_cache import configure_http_cache
+from webmap.web.live import LIVE_KEY, LiveSite
+from webmap.web.resident.index import build_near_index
+from webmap.maps.pages import RenderedMap, render_map
+from webmap.web.security import configure_security
+
+logger = logging.getLogger(__name__)
+__all__ = ["IbashoState", "create_app"]
+
+
+@dataclass
+class IbashoState:
+    """What the app loads once: the study area, its analysis and the rendered maps."""
+
+    study: StudyArea
+    coverage: CoverageResult
+    #: Network reach (when streets are loaded), suggested sites, and what-if state.
+    plan: Plan
+    asset_base: str
+    district_url: str
+    city_map: RenderedMap | None = None
+    #: 0 for the first state, one more after each refresh (caches key on it).
+    generation: int = 0
+    #: Bodies of API answers made from this state (made once, on first request).
+    api_cache: dict[str, str] = field(default_factory=dict)
+    _district_maps: dict[str, RenderedMap] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, config_path: str | Path, *, asset_base: str,
+             district_url: str) -> IbashoState:
+        """Load and analyse the study area of ``config_path`` and render the city map."""
+        return cls.from_study(load_study_area(config_path), asset_base=asset_base,
+                              district_url=district_url)
+
+    @classmethod
+    def from_study(cls, study: StudyArea, *, asset_base: str, district_url: str,
+                   generation: int = 0) -> IbashoState:
+        """Analyse a loaded study area and render its city map."""
+        coverage = analyse_study_area(study)
+        plan = plan_study_area(study)
+        state = cls(study=study, coverage=coverage, plan=plan, asset_base=asset_base,
+                    district_url=district_url, generation=generation)
+        state.city_map = render_map(build_map(study, coverage, plan=plan,
+                                              asset_base=asset_base,
+                                              district_url=district_url, title_bar=False))
+        return state
+
+    def district_map(self, name: str) -> RenderedMap:
+        """The rendered map of district ``name`` (rendered on first use, then cached)."""
+        with self._lock:
+            rendered = self._district_maps.get(name)
+        if rendered is None:
+            rendered = render_map(build_map(self.study, self.coverage, plan=self.plan,
+                                            district=name,
+                                            asset_base=self.asset_base,
+                                            district_url=self.district_url, title_bar=False))
+            with self._lock:
+                rendered = self._district_maps.setdefault(name, rendered)
+        return rendered
+
+
+def _take_config_alias(app: Flask) -> None:
+    """Take ``CONFIG`` (``IBASHO_CONFIG`` with the prefix stripped) as ``IBASHO_CONFIG``."""
+    if "CONFIG" in app.config:
+        app.config["IBASHO_CONFIG"] = str(app.config.pop("CONFIG"))
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """
+    Create the ibasho web app (the Flask application-factory pattern of the flaskr tutorial).
+
+    Parameters
+    ----------
+    test_config
+        Settings that override the defaults and the environment (tests pass
+        ``{"TESTING": True}``).
+
+    Notes
+    -----
+    Settings, later ones winning:
+
+    1. ``IBASHO_CONFIG``: the study-area config file (default: the embedded Takasaki one).
+    2. Environment variables starting with ``IBASHO_`` (``from_prefixed_env``); as Flask
+       strips the prefix, ``IBASHO_CONFIG=/path/to/ibasho.toml`` arrives as ``CONFIG`` and
+       is taken as ``IBASHO_CONFIG``.
+    3. ``test_config`` (``CONFIG`` is accepted there too, as ``ibasho serve`` passes it).
+
+    ``DATABASE`` (a GeoPackage path or a PostgreSQL URL) chooses the database;
+    ``SECRET_KEY`` (``IBASHO_SECRET_KEY``) the session key, else a random key is kept in
+    ``ibasho-secret.key`` beside the database; ``SESSION_COOKIE_SECURE`` defaults to on
+    except under ``TESTING``; ``PERMANENT_SESSION_LIFETIME`` (seconds) to 8 hours from the
+    login (:mod:`webmap.web.security`). ``PUBLIC_URL`` is the site's public address for QR codes
+    on printed sheets (:mod:`webmap.web.printing.views`); ``UPLOAD_FOLDER`` where uploads wait for
+    their import (:mod:`webmap.web.admin.files`). ``WATCH_DATABASE`` (``IBASHO_WATCH_DATABASE``)
+    runs a thread that learns of changes made by other processes between requests (on by
+    default, off under ``TESTING``, where the check on each request remains; :mod:`webmap.web.live`).
+    ``PROXY_FIX`` (``IBASHO_PROXY_FIX``) is the number of reverse proxies whose
+    ``X-Forwarded-*`` headers are trusted, none by default (:mod:`webmap.web.security`). Responses
+    are compressed and cached per state (:mod:`webmap.web.http_cache`).
+
+    Examples
+    --------
+    >>> app = create_app({"TESTING": True})  # doctest: +SKIP
+    >>> app.test_client().get("/api/health").json["ok"]  # doctest: +SKIP
+    True
+    """
+    # "webmap": the package whose templates/ and static/ folders the app serves
+    app = Flask("webmap", instance_relative_config=False)
+    app.config.from_mapping(IBASHO_CONFIG=str(get_path("takasaki")), JSON_SORT_KEYS=False,
+                            DATABASE=None, SESSION_COOKIE_SECURE=None,
+                            PERMANENT_SESSION_LIFETIME=None, WATCH_DATABASE=None)
+    app.config.from_prefixed_env("IBASHO")
+    _take_config_alias(app)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+        _take_config_alias(app)
+    if app.config["WATCH_DATABASE"] is None:
+        app.config["WATCH_DATABASE"] = not app.config.get("TESTING")
+    app.json.ensure_ascii = False  # Japanese names stay readable in the JSON
+    app.json.sort_keys = False
+
+    base_study = load_study_area(app.config["IBASHO_CONFIG"])
+    config = base_study.config
+    location = database_location(config.directory, configured=app.config["DATABASE"])
+    site = open_site_database(base_study, location)
+    secret_key = None if app.config.get("SECRET_KEY") else \
+        read_or_create_secret_key(secret_key_path(location, config.directory))
+    configure_security(app, secret_key=secret_key, basemap_url=config.basemap.get("url"))
+    configure_http_cache(app)
+    app.extensions["ibasho_users"] = site.users
+    init_auth(app)
+
+    generations = itertools.count()
+
+    def make_state(study: StudyArea) -> IbashoState:
+        return IbashoState.from_study(study, asset_base=f"{app.static_url_path}/vendor",
+                                      district_url="/districts/{name}",
+                                      generation=next(generations))
+
+    from webmap.web.resident.views import INDEX_KEY
+
+    live = LiveSite(app, base_study=base_study, database=site, make_state=make_state)
+    live.derive(INDEX_KEY, _near_index)
+    live.start()
+    app.extensions[LIVE_KEY] = live
+    app.before_request(live.check_for_changes)
+    if app.config["WATCH_DATABASE"]:
+        live.watch()
+    state = app.extensions["ibasho"]
+
+    from webmap.web.admin.login import register_admin
+    from webmap.web.resident.views import near
+    from webmap.web.public.plan_api import plan_api
+    from webmap.web.planner.views import planner
+    from webmap.web.printing.views import print_page
+    from webmap.web.public.views import api, pages, register_error_handlers
+
+    app.register_blueprint(pages)
+    app.register_blueprint(api)
+    app.register_blueprint(plan_api)
+    app.register_blueprint(planner)
+    app.register_blueprint(print_page)
+    app.register_blueprint(near)
+    register_error_handlers(app)
+    register_admin(app)
+    logger.info("ibasho app ready: %s, %d districts", state.study.config.name,
+                len(state.study.districts))
+    return app
+
+
+def _near_index(state: object) -> object:
+    """The 近くの居場所 lookup tables, made again from the new places."""
+    assert isinstance(state, IbashoState)
+    return build_near_index(state.study, state.plan)

@@ -1,0 +1,211 @@
+"""HTTP caching and compression: ETags, revalidation, gzip/brotli made once, static files kept.
+
+- **Bodies made once per state** (the pages ``/``, ``/districts``, ``/districts/<name>`` and
+  the GeoJSON API): :func:`cached_response` keeps each body encoded with a strong ``ETag`` (a
+  hash of its bytes, so every worker gives the same tag for the same data) per state
+  ``generation`` (:class:`webmap.web.app.IbashoState`), answers ``If-None-Match`` with 304, and
+  says ``Cache-Control: no-cache``: a browser keeps the body and asks again each time, so it
+  gets the new map after a change made on the staff pages and a 304 otherwise.
+- **Compression** (Flask-Compress): HTML, JSON, GeoJSON, JavaScript and CSS of 500 bytes or
+  more, in brotli, zstd, gzip or deflate as the browser accepts (``Vary: Accept-Encoding``);
+  the tag of a compressed body is ``"<tag>:br"`` and so on. The bodies above are compressed
+  once per encoding (:class:`CompressedBodies`, keyed by tag), every other answer per
+  request.
+- **Static files**: ``url_for("static", ...)`` adds ``?v=<hash of the file>``
+  (:func:`webmap.maps.assets.static_version`); a request with the current hash gets
+  ``Cache-Control: public, max-age=31536000, immutable``, any other ``no-cache`` with its
+  ``ETag`` (revalidated). They are compressed once per file, as the bodies above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, g, request
+from flask_compress import Compress
+
+from webmap.maps.assets import static_version
+
+logger = logging.getLogger(__name__)
+__all__ = [
+    "COMPRESSED_CACHE_BYTES",
+    "STATIC_MAX_AGE_S",
+    "CachedBody",
+    "CompressedBodies",
+    "cached_response",
+    "configure_http_cache",
+]
+
+#: How long a browser keeps a versioned static file (a year; a new version has a new URL).
+STATIC_MAX_AGE_S = 365 * 24 * 3600
+
+#: At most this many bytes of compressed bodies are kept (least recently used go first).
+COMPRESSED_CACHE_BYTES = 64 * 1024 * 1024
+
+#: At most this many encoded bodies are kept per state (pages of every district, API bodies).
+MAX_CACHED_BODIES = 512
+
+#: Media types compressed (Flask-Compress's list, plus GeoJSON).
+COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "text/javascript",
+                    "application/javascript", "application/json", "application/geo+json",
+                    "image/svg+xml"]
+
+_KEY = "ibasho_http_cache"
+_UNCACHED = "-"  # the compression cache key of a body made per request: never stored
+
+
+@dataclass(frozen=True)
+class CachedBody:
+    """A body made once per state: its bytes, media type and strong ETag."""
+
+    data: bytes
+    mimetype: str
+    etag: str
+
+
+class _BodyCache:
+    """Encoded bodies of the current state ``generation``; older generations are dropped."""
+
+    def __init__(self) -> None:
+        self._generation: int | None = None
+        self._bodies: dict[str, CachedBody] = {}
+        self._lock = threading.Lock()
+
+    def get_or_make(self, generation: int, key: str, make: Callable[[], str | bytes],
+                    mimetype: str) -> CachedBody:
+        with self._lock:
+            if generation == self._generation and key in self._bodies:
+                return self._bodies[key]
+        made = make()
+        data = made.encode("utf-8") if isinstance(made, str) else made
+        body = CachedBody(data=data, mimetype=mimetype,
+                          etag=hashlib.blake2b(data, digest_size=16).hexdigest())
+        with self._lock:
+            if self._generation is None or generation > self._generation:
+                self._generation, self._bodies = generation, {}
+            if generation == self._generation and len(self._bodies) < MAX_CACHED_BODIES:
+                body = self._bodies.setdefault(key, body)
+        return body
+
+
+class CompressedBodies:
+    """
+    Flask-Compress's cache backend: compressed bodies by ``"<encoding>;<etag>"``, kept up to
+    :data:`COMPRESSED_CACHE_BYTES` (least recently used dropped). Keys of bodies made per
+    request (``"<encoding>;-"``) are never stored.
+    """
+
+    def __init__(self, max_bytes: int = COMPRESSED_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        if key.endswith(";" + _UNCACHED):
+            return None
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        if key.endswith(";" + _UNCACHED) or len(value) > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return
+            self._items[key] = value
+            self._size += len(value)
+            while self._size > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._size -= len(dropped)
+
+
+def _compression_key(_request) -> str:
+    """The ETag of a body :func:`cached_response` made once, else "made per request"."""
+    return g.get("ibasho_body_etag") or _UNCACHED
+
+
+def cached_response(key: str, make: Callable[[], str | bytes], *, mimetype: str,
+                    generation: int) -> Response:
+    """
+    The body ``make()`` gives, made once per state ``generation`` and ``key``, with its
+    ``ETag`` and ``Cache-Control: no-cache``; 304 when the request's ``If-None-Match`` has the
+    tag. Compressed once per encoding (see the module notes).
+
+    Parameters
+    ----------
+    key
+        Names the body within a state, e.g. ``"page:/"`` or ``"api:places"``.
+    make
+        Makes the body (text is encoded as UTF-8); called once per state and key.
+    mimetype
+        The body's media type (``text/html``, ``application/geo+json``, ...).
+    generation
+        The state's :attr:`webmap.web.app.IbashoState.generation` the body is made from.
+    """
+    cache: _BodyCache = current_app.extensions[_KEY]
+    body = cache.get_or_make(generation, key, make, mimetype)
+    response = Response(body.data, mimetype=body.mimetype)
+    response.set_etag(body.etag)
+    response.cache_control.no_cache = True
+    g.ibasho_body_etag = body.etag
+    return response.make_conditional(request)
+
+
+def _static_files(response: Response) -> Response:
+    """
+    A static file: read into memory (they are small) so that it is compressed once per
+    version like a cached body, not streamed through a compressor that would leave the file
+    open; kept a year when asked for at its current version, revalidated otherwise.
+    """
+    if request.endpoint != "static" or response.status_code != 200:
+        return response
+    if response.is_streamed:
+        response.direct_passthrough = False
+        response.make_sequence()  # the file is closed when the response is
+    etag, _ = response.get_etag()
+    if etag:
+        g.ibasho_body_etag = f"static:{etag}"
+    filename = (request.view_args or {}).get("filename", "")
+    version = request.args.get("v")
+    if version and version == static_version(filename):
+        response.cache_control.no_cache = None
+        response.cache_control.public = True
+        response.cache_control.max_age = STATIC_MAX_AGE_S
+        response.cache_control.immutable = True
+    return response
+
+
+def _version_static_urls(endpoint: str, values: dict) -> None:
+    """``url_for("static", filename=...)`` adds ``v=<hash of the file>``."""
+    if endpoint == "static" and "v" not in values:
+        version = static_version(values.get("filename", ""))
+        if version:
+            values["v"] = version
+
+
+def configure_http_cache(app: Flask) -> None:
+    """
+    Compression (Flask-Compress), the per-state body cache and the static files' headers.
+
+    Call after the other ``after_request`` functions are registered whose headers must be
+    on compressed answers too (Flask runs them last-registered first).
+    """
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "zstd", "gzip", "deflate"])
+    app.config.setdefault("COMPRESS_STREAMS", False)  # static files are read first (above)
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
+    app.config.setdefault("COMPRESS_CACHE_KEY", _compression_key)
+    app.extensions[_KEY] = _BodyCache()
+    Compress(app)
+    app.after_request(_static_files)
+    app.url_defaults(_version_static_urls)

@@ -1,0 +1,1 @@
+"""The what-if planner (/plan) and its saved scenarios."""

@@ -1,0 +1,419 @@
+"""The planner page for councils (``/plan``): try new places, save and compare scenarios.
+
+A council (第2層協議体) clicks the map, a candidate site or a suggested site to plan a new
+place, or an existing place to assume it closed; each change asks ``POST /api/what-if`` for
+the coverage before and after (several changes at once), and the page shows them for the
+district and the city (:mod:`webmap.web.public.plan_api`, :func:`layers.analysis.what_if_many`).
+
+Routes:
+
+- ``GET /plan`` (``?district=NAME``): the page; ``GET /plan/candidates``: candidate sites;
+- ``GET /plan/scenarios``: the saved scenarios; ``POST /plan/scenarios`` saves one (an
+  editor's login and the CSRF token in ``X-CSRFToken``); ``GET /plan/scenarios/<id>``: one,
+  with its numbers; ``DELETE /plan/scenarios/<id>``: delete it (editor);
+- ``GET /plan/compare?ids=s0001,s0002``: saved scenarios side by side (``&fragment=1`` for
+  the table alone, as the page shows it);
+- ``GET /plan/scenarios/<id>.csv``: its table (UTF-8 with BOM);
+  ``GET /plan/scenarios/<id>/map.png`` (``.pdf``): its A4 sheet (:mod:`webmap.prints.plan_sheet`).
+
+Scenarios are kept in the places database (:class:`layers.store.scenarios.ScenarioStore`, over the
+database of ``app.extensions["ibasho_users"]`` unless ``app.extensions["ibasho_scenarios"]``
+is set). JSON routes answer errors in the API's shape ``{"ok": false, "error", "status"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.parse
+from collections import OrderedDict
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
+
+from layers.store.database import DatabaseUnavailableError
+from layers.analysis import Plan
+from layers.store.scenarios import (
+    DuplicateScenarioError,
+    ScenarioError,
+    ScenarioNotFoundError,
+    ScenarioStore,
+    check_changes,
+    check_name,
+)
+from layers.study import StudyArea
+from webmap.web.auth import current_user, has_role, login_required
+from webmap.prints.sheet import MEDIA_TYPES, ORIENTATIONS, PAPER_SIZES_MM
+from webmap.maps.geojson import feature_collection
+from webmap.web.json_body import read_json_object
+from webmap.maps.pages import page_context
+from webmap.web.planner.results import (
+    added_label,
+    baseline_rows,
+    change_text,
+    changes_summary,
+    scenario_csv,
+    scenario_outcome,
+    share_text,
+    threshold_labels,
+)
+from webmap.prints.plan_sheet import render_scenario_sheet
+from webmap.maps.reach_layers import method_note, threshold_text
+from webmap.maps.style import (
+    BASIS_LABELS,
+    CATEGORY_STYLES,
+    COVERAGE_LABELS,
+    DEFAULT_CATEGORY_STYLE,
+    PAGE_TEXT,
+    PLANNER_STYLE,
+    PLANNER_TEXT,
+    SUGGESTION_STYLE,
+)
+from webmap.web.public.views import _fail, _state, _urls
+
+logger = logging.getLogger(__name__)
+__all__ = ["planner"]
+
+planner = Blueprint("planner", __name__)
+#: The JSON routes (nested in ``planner``): their errors have the API's JSON shape, the
+#: pages' errors the app's Japanese error page.
+scenarios_api = Blueprint("json", __name__)
+
+#: Sheet formats a scenario can be exported in.
+SHEET_FORMATS = ("png", "pdf")
+#: The fields of a scenario to save, and their JSON types.
+_SCENARIO_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str, "district": str, "add": list, "remove": list, "threshold": int}
+_SCENARIO_USAGE = ('Send a JSON object {"name": "案A", "district": "", "add": [{"lonlat": '
+                   '[lon, lat], "label": "..."}], "remove": ["p0012"], "threshold": 500}.')
+#: How many rendered scenario sheets to keep.
+SHEET_CACHE_SIZE = 12
+_sheets: OrderedDict[tuple, bytes] = OrderedDict()
+_sheets_lock = threading.Lock()
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+
+def _scenarios() -> ScenarioStore:
+    """The scenario store of the app's database (503 when the app has no database)."""
+    store = current_app.extensions.get("ibasho_scenarios")
+    if store is None:
+        users = current_app.extensions.get("ibasho_users")
+        if users is None:
+            raise ServiceUnavailable(description="Saved scenarios need the places database, "
+                                                 "and this app has none configured.")
+        store = current_app.extensions.setdefault("ibasho_scenarios",
+                                                  ScenarioStore(users.database))
+    return store
+
+
+def _district_arg(value: str | None) -> str | None:
+    """A district name from the request, checked (a Japanese 404 page otherwise)."""
+    if not value:
+        return None
+    names = _state().study.district_names
+    if value not in names:
+        _fail(404, f"unknown district {value!r}; valid districts: {', '.join(names)}.",
+              districts=names, page_message=PAGE_TEXT["unknown_district"].format(name=value))
+    return value
+
+
+def _baseline(study: StudyArea, plan: Plan) -> dict[str, Any]:
+    """The coverage now, per threshold, for the city and every district (kept per plan)."""
+    cache = current_app.extensions.setdefault("ibasho_plan_baseline", {})
+    if cache.get("plan") is not plan:
+        cache.update(plan=plan, value=baseline_rows(study, plan))
+    return cache["value"]
+
+
+def _outcome(scenario: dict[str, Any], district: str | None = None) -> dict[str, Any]:
+    """A saved scenario's numbers from the current data (removed places no longer there are
+    left out and listed in ``missing``)."""
+    state = _state()
+    name = district if district is not None else (scenario["district"] or None)
+    if name is not None and name not in state.study.district_names:
+        name = None
+    try:
+        return scenario_outcome(state.study, state.plan, add=scenario["add"],
+                                remove=scenario["remove"], district=name, skip_missing=True)
+    except ValueError as exc:
+        _fail(400, f"The scenario cannot be computed on the current data: {exc}")
+
+
+def _load(scenario_id: str) -> dict[str, Any]:
+    try:
+        return _scenarios().scenario(scenario_id)
+    except ScenarioNotFoundError as exc:
+        _fail(404, str(exc), page_message=PLANNER_TEXT["unknown_scenario"])
+
+
+def _scenario_json(scenario: dict[str, Any], *, with_author: bool) -> dict[str, Any]:
+    scenario_id = scenario["scenario_id"]
+    body = {"scenario_id": scenario_id, "name": scenario["name"],
+            "district": scenario["district"], "add": scenario["add"],
+            "remove": scenario["remove"], "threshold": scenario["threshold"],
+            "created_at": scenario["created_at"].isoformat().replace("+00:00", "Z"),
+            "summary": PLANNER_TEXT["changes_summary"].format(
+                added=len(scenario["add"]), removed=len(scenario["remove"])),
+            "urls": {"self": url_for("planner.json.get_scenario",
+                                     scenario_id=scenario_id),
+                     "csv": url_for("planner.scenario_table", scenario_id=scenario_id),
+                     "png": url_for("planner.scenario_map", scenario_id=scenario_id,
+                                    fmt="png"),
+                     "pdf": url_for("planner.scenario_map", scenario_id=scenario_id,
+                                    fmt="pdf")}}
+    if with_author:
+        body["created_by"] = scenario["created_by"]
+    return body
+
+
+def _attachment(data: bytes, mimetype: str, scenario: dict[str, Any], suffix: str) -> Response:
+    """A download named ``s0001_案A.csv`` (RFC 5987), ``s0001.csv`` for old browsers."""
+    response = Response(data, mimetype=mimetype)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in scenario["name"]).strip("_")
+    name = f"{scenario['scenario_id']}_{safe or 'scenario'}.{suffix}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{scenario['scenario_id']}.{suffix}\"; "
+        f"filename*=UTF-8''{urllib.parse.quote(name)}")
+    return response
+
+
+@scenarios_api.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    """The API's error shape, ``{"ok": false, "error", "status"}`` (plus the valid choices)."""
+    message = error.description or error.name
+    if isinstance(error, CSRFError):
+        message = f"{PLANNER_TEXT['csrf_failed']} ({message})"
+    body = {"ok": False, "error": message, "status": error.code,
+            **dict(getattr(error, "details", {}))}
+    body.pop("page_message", None)
+    response = current_app.json.response(body)
+    response.status_code = error.code or 500
+    return response
+
+
+@scenarios_api.errorhandler(DatabaseUnavailableError)
+def _database_down(error: DatabaseUnavailableError) -> Response:
+    logger.error("Scenario database unavailable: %s", error)
+    return _http_error(ServiceUnavailable(description=str(error)))
+
+
+# ---- the page ---------------------------------------------------------------------------
+
+
+def _page_config(district: str | None) -> dict[str, Any]:
+    """Everything the page's script needs, as JSON (text, thresholds, numbers now, URLs)."""
+    state = _state()
+    study, plan = state.study, state.plan
+    config = study.config
+    thresholds = threshold_labels(study, plan)
+    values = [t["value"] for t in thresholds]
+    default = plan.suggestion_threshold if plan.suggestion_threshold in values else (
+        values[len(values) // 2])
+    user = current_user()
+    csrf = generate_csrf() if "csrf" in current_app.extensions else ""
+    suggestion_threshold = next((t["label"] for t in thresholds
+                                 if t["value"] == plan.suggestion_threshold), "")
+    return {
+        "text": PLANNER_TEXT,
+        "method": plan.method,
+        "method_note": PLANNER_TEXT["method"].format(note=method_note(study, plan)),
+        "basis_note": _basis_note(plan.basis),
+        "thresholds": thresholds,
+        "threshold": default,
+        "suggestion_threshold": suggestion_threshold,
+        "district": district,
+        "baseline": _baseline(study, plan) if study.population is not None else None,
+        "can_edit": has_role(user, "editor"),
+        "csrf_token": csrf,
+        "basemap": {"url": config.basemap["url"], "attribution": config.basemap["attribution"],
+                    "max_zoom": int(config.basemap.get("max_zoom", 18))},
+        "bounds": list(study.districts.total_bounds),
+        "style": {"planner": PLANNER_STYLE, "suggestion": SUGGESTION_STYLE,
+                  "categories": CATEGORY_STYLES, "default_category": DEFAULT_CATEGORY_STYLE},
+        "urls": {
+            "what_if": url_for("plan_api.api_what_if"),
+            "districts": url_for("api.api_districts"),
+            "places": url_for("api.api_places"),
+            "suggestions": url_for("plan_api.api_suggestions"),
+            "candidates": url_for("planner.json.candidates"),
+            "reach": (url_for("plan_api.api_isochrones") + "?minutes=" if plan.method ==
+                      "network" else url_for("api.api_buffers") + "?radius="),
+            "scenarios": url_for("planner.json.list_scenarios"),
+            "compare": url_for("planner.compare"),
+            "login": url_for("admin.login", next=request.full_path),
+        },
+    }
+
+
+def _basis_note(basis: str | None) -> str:
+    if basis is None:
+        return COVERAGE_LABELS["no_population"]
+    note = PLANNER_TEXT["basis"].format(basis=BASIS_LABELS.get(basis, basis))
+    return note + (PLANNER_TEXT["basis_total_note"] if basis == "total" else "")
+
+
+@planner.get("/plan")
+def page() -> str:
+    """The planner: a map and a side panel (district, threshold, changes, scenarios)."""
+    state = _state()
+    district = _district_arg(request.args.get("district"))
+    return render_template(
+        "plan.html", urls=_urls(), planner=PLANNER_TEXT, district=district,
+        districts=state.study.district_names, plan_config=_page_config(district),
+        **page_context(state.study, state.coverage, state.plan))
+
+
+@scenarios_api.get("/plan/candidates")
+def candidates() -> Response:
+    """The candidate sites (``name``, ``address``) as GeoJSON; empty without a layer."""
+    study = _state().study
+    frame = study.candidates
+    if frame is None or frame.empty:
+        return current_app.json.response({"type": "FeatureCollection", "features": []})
+    located = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    columns = [c for c in ("name", "address") if c in located.columns]
+    return current_app.json.response(feature_collection(located, properties=columns))
+
+
+# ---- scenarios --------------------------------------------------------------------------
+
+
+@scenarios_api.get("/plan/scenarios")
+def list_scenarios() -> Response:
+    """The saved scenarios, oldest first (who saved them only for a logged-in user)."""
+    user = current_user()
+    scenarios = [_scenario_json(s, with_author=user is not None)
+                 for s in _scenarios().scenarios()]
+    return current_app.json.response({"ok": True, "scenarios": scenarios,
+                                      "can_edit": has_role(user, "editor")})
+
+
+@scenarios_api.post("/plan/scenarios")
+@login_required("editor")
+def save_scenario() -> Response:
+    """
+    Save the changes on the page under a name: ``{"name", "district", "add": [{"lonlat",
+    "label"}], "remove": [ids], "threshold"}``. 201 with the saved scenario; 400 for a bad
+    name or changes (or changes the data cannot take, such as an unknown place); 409 for a
+    name already used.
+    """
+    body = read_json_object(fields=_SCENARIO_FIELDS, usage=_SCENARIO_USAGE)
+    district = _district_arg(body.get("district") or None) or ""
+    changes = {key: body[key] for key in ("add", "remove", "threshold") if key in body}
+    state = _state()
+    try:
+        check_name(body.get("name"))
+        checked = check_changes(changes)
+        scenario_outcome(state.study, state.plan, add=checked["add"],
+                         remove=checked["remove"])  # the data must take the changes
+        saved = _scenarios().save(body.get("name"), checked, user=current_user().name,
+                                  district=district)
+    except ScenarioError as exc:
+        status = 409 if isinstance(exc, DuplicateScenarioError) else 400
+        response = current_app.json.response({"ok": False, "error": str(exc),
+                                              "problems": exc.problems, "status": status})
+        response.status_code = status
+        return response
+    except ValueError as exc:
+        _fail(400, str(exc))
+    response = current_app.json.response({"ok": True, "scenario": _scenario_json(
+        saved, with_author=True)})
+    response.status_code = 201
+    return response
+
+
+@scenarios_api.get("/plan/scenarios/<scenario_id>")
+def get_scenario(scenario_id: str) -> Response:
+    """One saved scenario with its numbers now (``?district=`` for another district)."""
+    scenario = _load(scenario_id)
+    outcome = _outcome(scenario, _district_arg(request.args.get("district")))
+    return current_app.json.response({
+        "ok": True, "scenario": _scenario_json(scenario, with_author=current_user() is not None),
+        "outcome": outcome})
+
+
+@scenarios_api.delete("/plan/scenarios/<scenario_id>")
+@login_required("editor")
+def delete_scenario(scenario_id: str) -> Response:
+    """Delete a saved scenario (an editor's login and the CSRF token)."""
+    try:
+        _scenarios().delete(scenario_id, user=current_user().name)
+    except ScenarioNotFoundError as exc:
+        _fail(404, str(exc))
+    with _sheets_lock:
+        for key in [key for key in _sheets if key[0] == scenario_id]:
+            del _sheets[key]
+    return current_app.json.response({"ok": True, "deleted": scenario_id})
+
+
+@planner.get("/plan/scenarios/<scenario_id>.csv")
+def scenario_table(scenario_id: str) -> Response:
+    """The scenario's table as CSV (UTF-8 with BOM, for Excel)."""
+    scenario = _load(scenario_id)
+    data = scenario_csv(scenario["name"], _outcome(scenario))
+    return _attachment(data, "text/csv; charset=utf-8", scenario, "csv")
+
+
+@planner.get("/plan/scenarios/<scenario_id>/map.<fmt>")
+def scenario_map(scenario_id: str, fmt: str) -> Response:
+    """The scenario's printable sheet: A4 (``?paper=A3``), PNG at 150 dpi or PDF."""
+    if fmt not in SHEET_FORMATS:
+        raise NotFound(description=f"no {fmt!r} export; choose one of: "
+                                   f"{', '.join(SHEET_FORMATS)}.")
+    paper = request.args.get("paper", "A4")
+    orientation = request.args.get("orientation", "portrait")
+    if paper not in PAPER_SIZES_MM or orientation not in ORIENTATIONS:
+        _fail(400, f"paper must be one of {', '.join(PAPER_SIZES_MM)} and orientation one of "
+                   f"{', '.join(ORIENTATIONS)}.")
+    scenario = _load(scenario_id)
+    state = _state()
+    key = (scenario_id, scenario["created_at"], fmt, paper, orientation, state.generation)
+    with _sheets_lock:
+        data = _sheets.get(key)
+    if data is None:
+        data = render_scenario_sheet(state.study, _outcome(scenario), name=scenario["name"],
+                                     paper=paper, orientation=orientation, fmt=fmt)
+        with _sheets_lock:
+            _sheets[key] = data
+            while len(_sheets) > SHEET_CACHE_SIZE:
+                _sheets.popitem(last=False)
+    return _attachment(data, MEDIA_TYPES[fmt], scenario, fmt)
+
+
+@planner.get("/plan/compare")
+def compare() -> str:
+    """Saved scenarios side by side: changes, and the share within reach per threshold for
+    the city and a district (``?district=``, else each scenario's own)."""
+    state = _state()
+    ids = [i for i in request.args.get("ids", "").split(",") if i.strip()]
+    if not ids:
+        _fail(400, "Give the scenarios to compare: ?ids=s0001,s0002.",
+              page_message=PLANNER_TEXT["compare_hint"])
+    district = _district_arg(request.args.get("district"))
+    rows = []
+    for scenario_id in dict.fromkeys(i.strip() for i in ids):
+        scenario = _load(scenario_id)
+        outcome = _outcome(scenario, district)
+        rows.append({"scenario": scenario, "outcome": outcome,
+                     "changes": [added_label(a) for a in outcome["added"]],
+                     "removed": [r["name"] for r in outcome["removed"]],
+                     "summary": changes_summary(outcome)})
+    config = state.study.config
+    thresholds = [{**t, "short": threshold_text(config, method=state.plan.method,
+                                                threshold=t["value"], short=True)}
+                  for t in threshold_labels(state.study, state.plan)]
+    template = "plan_compare_table.html" if request.args.get("fragment") else "plan_compare.html"
+    return render_template(
+        template, urls=_urls(), planner=PLANNER_TEXT, rows=rows, thresholds=thresholds,
+        district=district, share_text=share_text, change_text=change_text,
+        show_district=district is not None or any(r["outcome"]["district"] for r in rows),
+        plan_basis_note=_basis_note(state.plan.basis),
+        method_line=PLANNER_TEXT["method"].format(note=method_note(state.study, state.plan)),
+        **page_context(state.study, state.coverage, state.plan))
+
+
+planner.register_blueprint(scenarios_api)

@@ -1,0 +1,193 @@
+"""The 「印刷用の地図」 page: choose a district and paper, get an A4/A3 sheet to print.
+
+``/print`` is a form; ``/print/sheet`` renders the sheet with :func:`webmap.prints.sheet.render_sheet`
+(offline: no tiles) and sends it as a download, or inline for the preview. Rendered sheets are
+kept in a small cache, since a council prints the same sheet for every household; the cache
+is keyed by the checked options only (district, paper, orientation, format, dpi, greyscale,
+table, QR) and the data's generation, so nothing else in a request makes a new render.
+
+The QR code points at the site's public address, ``PUBLIC_URL`` (``IBASHO_PUBLIC_URL``, e.g.
+``https://ibasho.example.jp``), never at the ``Host`` a request names: without it the form
+explains how to set it and sheets have no QR code.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.parse
+from collections import OrderedDict
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+
+from webmap.prints.sheet import (
+    FORMATS,
+    MEDIA_TYPES,
+    ORIENTATIONS,
+    PAPER_SIZES_MM,
+    SUPPORTED_DPI,
+    render_sheet,
+)
+from webmap.maps.pages import page_context
+from webmap.maps.style import PAGE_TEXT, PRINT_PAGE_TEXT
+from webmap.web.public.views import _fail, _state, _urls
+
+logger = logging.getLogger(__name__)
+__all__ = ["CACHE_SIZE", "check_public_url", "print_page", "public_address", "sheet_cache_info"]
+
+print_page = Blueprint("print_page", __name__)
+
+#: How many rendered sheets to keep (a 300 dpi A4 PNG is about 1–2 MB).
+CACHE_SIZE = 24
+_cache: OrderedDict[tuple, bytes] = OrderedDict()
+_cache_lock = threading.Lock()
+_cache_counts = {"hits": 0, "renders": 0}
+
+
+def check_public_url(value: Any) -> str | None:
+    """
+    The site's public address (``PUBLIC_URL``) without a trailing ``/``, or None when unset.
+
+    Raises
+    ------
+    ValueError
+        For anything but an ``http(s)://host[/path]`` address (no user, query or fragment).
+
+    Examples
+    --------
+    >>> check_public_url("https://ibasho.example.jp/takasaki/"), check_public_url("")
+    ('https://ibasho.example.jp/takasaki', None)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or \
+            parts.password or parts.query or parts.fragment or any(c.isspace() for c in text):
+        msg = (f"PUBLIC_URL (IBASHO_PUBLIC_URL) {text!r} is not a public web address; set it "
+               "to where residents open the map, e.g. https://ibasho.example.jp, or leave it "
+               "unset to print sheets without a QR code.")
+        raise ValueError(msg)
+    return text.rstrip("/")
+
+
+def _check_config(setup: BlueprintSetupState) -> None:
+    """Check ``PUBLIC_URL`` once, when the app starts (a bad one stops it with a fix)."""
+    config = setup.app.config
+    config["PUBLIC_URL"] = check_public_url(config.get("PUBLIC_URL"))
+
+
+print_page.record_once(_check_config)
+
+
+def public_address(district: str | None) -> str | None:
+    """
+    The public address of the city map, or of ``district``'s page: ``PUBLIC_URL`` and the
+    page's path (None when ``PUBLIC_URL`` is unset). Nothing of the request goes into it.
+    """
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        return None
+    routes = current_app.url_map.bind("public.invalid", script_name="/")
+    path = routes.build("pages.district", {"name": district}) if district else \
+        routes.build("pages.index", {})
+    return f"{base}{path}"
+
+
+def sheet_cache_info() -> dict[str, int]:
+    """How the sheet cache is doing: ``hits``, ``renders`` (misses) and ``size``."""
+    with _cache_lock:
+        return {**_cache_counts, "size": len(_cache)}
+
+
+def _choice(name: str, valid: tuple, default: Any, *, convert=str) -> Any:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = convert(text)
+    except ValueError:
+        value = None
+    if value not in valid:
+        message = PRINT_PAGE_TEXT["bad_option"].format(name=name, value=text,
+                                                       valid=", ".join(map(str, valid)))
+        _fail(400, message, page_message=message, **{name: list(valid)})
+    return value
+
+
+def _options() -> dict[str, Any]:
+    """The sheet asked for, checked against what the export supports (400 otherwise)."""
+    study = _state().study
+    district = request.args.get("district") or None
+    if district is not None and district not in study.district_names:
+        _fail(404, f"unknown district {district!r}; valid districts: "
+                   f"{', '.join(study.district_names)}.", districts=study.district_names,
+              page_message=PAGE_TEXT["unknown_district"].format(name=district))
+    return {
+        "district": district,
+        "paper": _choice("paper", tuple(PAPER_SIZES_MM), "A4"),
+        "orientation": _choice("orientation", ORIENTATIONS, "portrait"),
+        "fmt": _choice("format", FORMATS, "png"),
+        "dpi": _choice("dpi", SUPPORTED_DPI, 300, convert=int),
+        "greyscale": request.args.get("greyscale") == "1",
+        # the form sends table=0 (hidden) and table=1 (checkbox) when ticked
+        "with_table": "table" not in request.args or "1" in request.args.getlist("table"),
+        "qr": request.args.get("qr") == "1",
+    }
+
+
+@print_page.get("/print")
+def form() -> str:
+    """The form: area, paper, orientation, format, resolution, greyscale, table, QR."""
+    state = _state()
+    options = _options() if request.args else None
+    preview = None
+    if options is not None:
+        preview = url_for("print_page.sheet", **{**request.args, "format": "png", "dpi": 150,
+                                                  "inline": "1"})
+    return render_template(
+        "print.html", urls=_urls(), print_text=PRINT_PAGE_TEXT,
+        districts=state.study.district_names, papers=list(PAPER_SIZES_MM),
+        orientations=ORIENTATIONS, formats=FORMATS, dpis=SUPPORTED_DPI,
+        chosen=options or {}, preview=preview,
+        qr_available=bool(current_app.config.get("PUBLIC_URL")),
+        **page_context(state.study, state.coverage, state.plan))
+
+
+@print_page.get("/print/sheet")
+def sheet() -> Response:
+    """The sheet itself (a download, or inline with ``inline=1``)."""
+    state = _state()
+    options = _options()
+    district, qr = options.pop("district"), options.pop("qr")
+    qr_url = public_address(district) if qr else None
+    if qr and qr_url is None:
+        logger.info("No QR code on the sheet: PUBLIC_URL (IBASHO_PUBLIC_URL) is not set")
+    # the checked options only (new data: new key); qr_url follows from them and the config
+    key = (state.generation, district, qr_url is not None, *sorted(options.items()))
+    with _cache_lock:
+        data = _cache.get(key)
+        if data is not None:
+            _cache.move_to_end(key)
+            _cache_counts["hits"] += 1
+    if data is None:
+        data = render_sheet(state.study, state.coverage, district=district, qr_url=qr_url,
+                            plan=state.plan, **options)
+        with _cache_lock:
+            _cache_counts["renders"] += 1
+            _cache[key] = data
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    area = district or state.study.config.name
+    filename = f"{area}_{options['paper']}_{options['orientation']}.{options['fmt']}"
+    disposition = "inline" if request.args.get("inline") == "1" else "attachment"
+    quoted = urllib.parse.quote(filename)
+    response = Response(data, mimetype=MEDIA_TYPES[options["fmt"]])
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"ibasho-map.{options['fmt']}\"; filename*=UTF-8''{quoted}")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    logger.info("Sent %s sheet of %s (%d bytes)", options["fmt"], area, len(data))
+    return response
+

@@ -1,0 +1,1 @@
+"""The public pages and the GeoJSON API."""

@@ -1,0 +1,257 @@
+"""The nearest places to one point, as the resident page and ``/api/near`` show them.
+
+Each place comes with its walking minutes (on the street network when one is loaded, else
+straight line × detour factor, said so), its category, its next opening from the schedule,
+its contact with tap-to-call numbers, the way there as a polyline and, for long walks, the
+bus. Places without a position are not ranked; those of the resident's district are listed
+after the ranked ones (位置未確認).
+
+Everything returned is plain JSON (str, int, float, list, dict, None); text is *not*
+escaped here: Jinja escapes it in the page and the page's JavaScript sets ``textContent``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from geo.nearest import (
+    nearest_order,
+    polyline_length_m,
+    straight_distances_m,
+    straight_walk_minutes,
+    walk_from,
+)
+from layers.fields.schedule import Schedule, next_openings
+from layers.files.timetable import day_type
+from webmap.web.resident.bus import BUS_AFTER_MINUTES, bus_option
+from webmap.web.resident.format import format_distance, format_opening, round_minutes
+from webmap.web.resident.index import NearIndex
+from webmap.web.resident.texts import CATEGORY_NAMES, near_text
+
+__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "NETWORK_LIMIT_MINUTES", "nearest_places",
+           "opening_info", "unlocated_places"]
+
+#: Places listed by default, and at most.
+DEFAULT_COUNT = 5
+MAX_COUNT = 10
+
+#: The street search stops here; places farther are listed as "more than … minutes".
+NETWORK_LIMIT_MINUTES = 90.0
+
+
+def _category_label(category: str, lang: str) -> str:
+    return CATEGORY_NAMES.get(category, category) if lang == "en" else category
+
+
+def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict[str, Any]:
+    """
+    The next opening of a place from ``now`` (Japan time), or why there is none.
+
+    Returns
+    -------
+    dict
+        ``next`` (None or ``{"date", "label", "when", "when_label"}``, ``when`` being
+        ``"today"``, ``"this_week"`` (by Sunday) or ``"later"``), ``note`` (a sentence when
+        dates are unknown or the day is a public holiday) and ``schedule`` (the text as
+        written).
+
+    Examples
+    --------
+    >>> from layers.fields.schedule import parse_schedule
+    >>> now = dt.datetime(2026, 11, 30, 9, 0)
+    >>> info = opening_info(parse_schedule("毎月第1水曜日・第3月曜日 10:00～12:00"), now)
+    >>> info["next"]["label"], info["next"]["when"], info["next"]["when_label"]
+    ('12月2日（水）10:00～12:00', 'this_week', '今週あり')
+    """
+    text = near_text(lang)
+    today = now.date()
+    info: dict[str, Any] = {"next": None, "note": "", "schedule": schedule.text}
+    if not schedule.dates_known:
+        if schedule.irregular:
+            info["note"] = text["irregular"]
+        elif schedule.text:
+            info["note"] = text["no_dates"]
+        else:
+            info["note"] = text["no_schedule"]
+        return info
+    openings = next_openings(schedule, today, count=3)
+    if openings and openings[0].date == today and openings[0].end is not None \
+            and now.time() >= openings[0].end:
+        openings = openings[1:]  # today's session is over
+    if not openings:
+        info["note"] = text["no_dates"]
+        return info
+    opening = openings[0]
+    end_of_week = today + dt.timedelta(days=6 - today.weekday())
+    when = ("today" if opening.date == today
+            else "this_week" if opening.date <= end_of_week else "later")
+    info["next"] = {"date": opening.date.isoformat(), "label": format_opening(opening, lang),
+                    "when": when,
+                    "when_label": {"today": text["open_today"],
+                                   "this_week": text["open_this_week"]}.get(when, "")}
+    if day_type(opening.date) == "holiday":
+        info["note"] = text["holiday_note"]
+    return info
+
+
+def _contact(index: NearIndex, row: int, lang: str) -> dict[str, Any]:
+    contact = index.contacts[row]
+    text = near_text(lang)
+    return {"text": contact.text, "name": contact.name,
+            "phones": [{"number": phone.text, "href": phone.href,
+                        "label": text["call"].format(number=phone.text)}
+                       for phone in contact.phones],
+            "empty_label": "" if contact.text else text["no_contact"]}
+
+
+def _place_entry(index: NearIndex, row: int, lang: str, now: dt.datetime) -> dict[str, Any]:
+    places = index.places
+    place = places.iloc[row]
+    text = near_text(lang)
+    entry: dict[str, Any] = {
+        "place_id": str(place["place_id"]),
+        "name": str(place["name"]),
+        "category": str(place["category"]),
+        "category_label": _category_label(str(place["category"]), lang),
+        "district": str(place["district"]),
+        "district_label": (text["district_label"].format(district=place["district"])
+                           if place["district"] else ""),
+        "address": str(place["address"] or ""),
+        "notes": str(place["notes"] or ""),
+        "approximate": place["position_quality"] == "approx",
+        "opening": opening_info(index.schedules[row], now, lang),
+        "contact": _contact(index, row, lang),
+    }
+    return entry
+
+
+def unlocated_places(index: NearIndex, district: str | None, *, lang: str = "ja",
+                     now: dt.datetime) -> list[dict[str, Any]]:
+    """The places of ``district`` without a position (listed under 位置未確認)."""
+    if not district:
+        return []
+    places = index.places
+    rows = np.flatnonzero((places["district"].to_numpy() == district)
+                          & ~np.isfinite(index.place_x))
+    return [_place_entry(index, int(row), lang, now) for row in rows]
+
+
+def _walks(index: NearIndex, x: float, y: float) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Minutes to every place, which are straight-line estimates, and the street search."""
+    distances = straight_distances_m(x, y, index.place_x, index.place_y)
+    straight = straight_walk_minutes(distances, detour_factor=index.detour_factor,
+                                     speed_m_per_min=index.speed_m_per_min)
+    if index.graph is None:
+        return straight, np.isfinite(straight), None
+    walk = walk_from(index.graph, x, y, limit_minutes=NETWORK_LIMIT_MINUTES,
+                     forward=index.forward)
+    routes = walk.to_targets(index.place_snapped)
+    off_network = (index.place_snapped.edge < 0) & np.isfinite(straight)
+    minutes = np.where(off_network, straight, routes.minutes)
+    return minutes, off_network, (walk, routes)
+
+
+def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja",
+                   now: dt.datetime, count: int = DEFAULT_COUNT) -> dict[str, Any]:
+    """
+    The ``count`` places nearest on foot to ``(lon, lat)``, with all the page shows of them.
+
+    Parameters
+    ----------
+    index
+        From :func:`webmap.web.resident.index.build_near_index`.
+    lon, lat
+        The resident (WGS 84).
+    lang
+        ``"ja"`` or ``"en"``.
+    now
+        Japan time, for the next opening and the bus departures.
+    count
+        How many places (1 … :data:`MAX_COUNT`).
+
+    Returns
+    -------
+    dict
+        ``method`` and ``method_note``, ``district``, ``inside``, ``places`` (nearest first:
+        ``minutes``, ``minutes_label``, ``distance_m``, ``route`` as ``[[lat, lon], …]``,
+        ``route_kind`` "network" or "straight", ``bus`` for walks over
+        :data:`webmap.web.resident.bus.BUS_AFTER_MINUTES` …) and ``unlocated``.
+
+    Raises
+    ------
+    ValueError
+        If ``count`` is not 1 … :data:`MAX_COUNT`.
+    """
+    if not 1 <= count <= MAX_COUNT:
+        msg = f"`count` must be 1 … {MAX_COUNT}, got {count!r}."
+        raise ValueError(msg)
+    text = near_text(lang)
+    x, y = index.project(lon, lat)
+    distances = straight_distances_m(x, y, index.place_x, index.place_y)
+    minutes, straight_only, search = _walks(index, x, y)
+    located = np.isfinite(distances)
+    ranked = nearest_order(minutes, count)
+    if len(ranked) < count:  # beyond the street search: nearest in a straight line
+        rest = nearest_order(np.where(located & ~np.isfinite(minutes), distances, np.inf),
+                             count - len(ranked))
+        ranked = np.concatenate([ranked, rest]).astype(int)
+    entries = []
+    for rank, row in enumerate(ranked, start=1):
+        row = int(row)
+        entry = _place_entry(index, row, lang, now)
+        kind = "network" if search is not None and not straight_only[row] else "straight"
+        if kind == "network" and np.isfinite(minutes[row]):
+            walk, routes = search
+            xy = walk.route_xy(index.place_snapped, index.place_x, index.place_y, routes, row)
+            walk_m = polyline_length_m(xy)
+        else:
+            kind = "straight"
+            xy = np.array([[x, y], [index.place_x[row], index.place_y[row]]])
+            walk_m = float(distances[row])
+        lon_line, lat_line = index.lonlat(xy[:, 0], xy[:, 1])
+        reached = bool(np.isfinite(minutes[row]))
+        whole = round_minutes(minutes[row]) if reached else int(NETWORK_LIMIT_MINUTES)
+        detail_key = "walk_detail_network" if kind == "network" else "walk_detail_straight"
+        entry.update({
+            "rank": rank,
+            "lat": round(float(lat_line[-1]), 6), "lon": round(float(lon_line[-1]), 6),
+            "minutes": whole if reached else None,
+            "minutes_label": (text["walk_minutes"].format(minutes=whole) if reached
+                              else text["beyond_limit"].format(minutes=whole)),
+            "distance_m": round(walk_m),
+            "distance_label": text[detail_key].format(distance=format_distance(walk_m)),
+            "estimate": kind,
+            "estimate_label": text["estimate_mark"] if kind == "straight" and
+            index.method == "network" else "",
+            "route": [[round(float(a), 6), round(float(b), 6)]
+                      for a, b in zip(lat_line, lon_line, strict=True)],
+            "route_kind": kind,
+            "bus": None,
+        })
+        if not reached or minutes[row] > BUS_AFTER_MINUTES:
+            entry["bus"] = bus_option(index, (x, y), (index.place_x[row], index.place_y[row]),
+                                      now=now, lang=lang, place_name=entry["name"])
+        entries.append(entry)
+    district = index.district_at(x, y)
+    outside_m = index.outside_m(x, y)
+    note_key = "method_network" if index.method == "network" else "method_straight"
+    return {
+        "method": index.method,
+        "method_note": text[note_key].format(speed=index.speed_m_per_min,
+                                             detour_factor=index.detour_factor),
+        "speed_m_per_min": index.speed_m_per_min,
+        "detour_factor": index.detour_factor if index.method == "straight" else None,
+        "origin": {"lat": round(float(lat), 6), "lon": round(float(lon), 6)},
+        "district": district,
+        "inside": outside_m == 0.0,
+        "outside_m": round(outside_m),
+        "places": entries,
+        "unlocated": unlocated_places(index, district, lang=lang, now=now),
+        "unlocated_heading": (text["unlocated_heading"].format(district=district)
+                              if district else ""),
+        "none_label": "" if entries else text["none_nearby"],
+        "now": now.isoformat(timespec="minutes"),
+    }

@@ -1,0 +1,290 @@
+"""The resident page 「近くの居場所」 (``/near``) and its small JSON API.
+
+- ``GET /near``: the page. Mobile first, large text, Japanese first (``?lang=en`` for
+  English). With ``lat``/``lon`` or a chosen start (``from=town:…|stop:…|place:…``) the list
+  is rendered on the server, so it shows without JavaScript and before the map loads; the
+  page's script adds the phone's location, 「いまどこ？」 and the (optional) map.
+- ``GET /api/near?lat=&lon=&lang=&n=``: the ``n`` nearest places on foot with their routes.
+- ``GET /api/whereami?lat=&lon=&lang=``: where that is, in words to read out.
+
+Both position endpoints follow one rule: a point more than :data:`OUTSIDE_LIMIT_M` outside
+the study area gets 400 with ``"reason": "outside"`` (the page then asks for a district).
+- ``GET /api/near/choices?district=&lang=``: the start points of a district.
+
+Errors use the app's one JSON shape ``{"ok": false, "error": …, "status": 400}`` (see
+:mod:`webmap.web.public.views`). ``at=`` (ISO date-time, Japan time when naive) replaces "now" for the
+next openings and departures, for planning and tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from typing import Any, NoReturn
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from werkzeug.exceptions import BadRequest, NotFound
+
+from webmap.web.resident.format import japan_now
+from webmap.web.resident.index import CHOICE_GROUPS, NearIndex, build_near_index
+from webmap.web.resident.places import DEFAULT_COUNT, MAX_COUNT, nearest_places
+from webmap.web.resident.texts import LANGUAGES, near_text
+from webmap.web.resident.whereami import where_am_i
+
+logger = logging.getLogger(__name__)
+__all__ = ["OUTSIDE_LIMIT_M", "near"]
+
+near = Blueprint("near", __name__)
+
+#: Key of the page's index in ``app.extensions`` (built once, when the blueprint registers).
+INDEX_KEY = "ibasho_near"
+
+#: The words the page's script uses (the rest are in the HTML already).
+SCRIPT_TEXT_KEYS: tuple[str, ...] = (
+    "address", "contact", "copied", "found", "locate_denied", "locate_unsupported", "locating",
+    "map_failed", "network_error", "next_open", "notes", "origin_here", "outside",
+    "position_approx", "results_from", "schedule_as_written", "searching", "sentence_end",
+    "show_route", "start_marker", "whereami_accuracy",
+)
+
+#: What the map needs of each listed place when the list comes in the HTML.
+_MAP_FIELDS = ("place_id", "rank", "name", "lat", "lon", "route", "route_kind")
+
+#: Points farther than this outside the study area get no list (the places are too far).
+OUTSIDE_LIMIT_M = 3000.0
+
+#: Points this many degrees beyond the districts' bounds are outside without measuring
+#: (0.5° is 45 km of longitude and 55 km of latitude in Japan, so more than :data:`FAR_KM`).
+FAR_DEGREES = 0.5
+FAR_KM = 40.0
+
+
+@near.record_once
+def _build_index(setup_state) -> None:
+    """Build the lookup tables once, when the app registers the blueprint."""
+    app = setup_state.app
+    state = app.extensions["ibasho"]
+    app.extensions[INDEX_KEY] = build_near_index(state.study, state.plan)
+
+
+def _index() -> NearIndex:
+    return current_app.extensions[INDEX_KEY]
+
+
+def _fail(status: int, message: str, **details: Any) -> NoReturn:
+    error = {400: BadRequest, 404: NotFound}[status](description=message)
+    error.details = details  # type: ignore[attr-defined]
+    raise error
+
+
+def _lang(*, strict: bool) -> str:
+    """``?lang=``: ``ja`` (default) or ``en``; the API refuses others, the page falls back."""
+    lang = request.args.get("lang") or LANGUAGES[0]
+    if lang not in LANGUAGES:
+        if strict:
+            _fail(400, f"lang {lang!r} is not offered; use one of: {', '.join(LANGUAGES)}.",
+                  languages=list(LANGUAGES))
+        return LANGUAGES[0]
+    return lang
+
+
+def _coords(*, required: bool) -> tuple[float, float] | None:
+    """``?lat=&lon=`` as ``(lon, lat)``; None when both are absent and not required."""
+    lat_text, lon_text = request.args.get("lat"), request.args.get("lon")
+    if not lat_text and not lon_text and not required:
+        return None
+    example = "e.g. lat=36.3223&lon=139.0032"
+    try:
+        lat, lon = float(lat_text or "nan"), float(lon_text or "nan")
+    except ValueError:
+        _fail(400, f"lat and lon must be numbers in degrees, {example}.")
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        _fail(400, f"lat and lon are both required, in degrees, {example}.")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        _fail(400, f"lat must be within ±90 and lon within ±180, {example}.")
+    return lon, lat
+
+
+def _count() -> int:
+    text = request.args.get("n")
+    if not text:
+        return DEFAULT_COUNT
+    if not text.isdigit() or not 1 <= int(text) <= MAX_COUNT:
+        _fail(400, f"n {text!r} must be a whole number from 1 to {MAX_COUNT}.")
+    return int(text)
+
+
+def _now() -> dt.datetime:
+    text = request.args.get("at")
+    if not text:
+        return japan_now()
+    try:
+        return japan_now(dt.datetime.fromisoformat(text))
+    except ValueError:
+        _fail(400, f"at {text!r} is not an ISO date-time, e.g. at=2026-12-02T09:30.")
+
+
+def _outside_message(index: NearIndex, lon: float, lat: float) -> str | None:
+    """
+    Why ``(lon, lat)`` gets no answer, or None: the one rule of ``/api/near``,
+    ``/api/whereami`` and the page, a point more than :data:`OUTSIDE_LIMIT_M` outside the
+    study area. A point beyond :data:`FAR_DEGREES` of the districts' bounds is outside without
+    being projected, as the metric CRS (one plane zone) gives meaningless or infinite
+    distances so far away.
+    """
+    minx, miny, maxx, maxy = index.study.districts.total_bounds
+    name = index.study.config.name
+    if not (minx - FAR_DEGREES <= lon <= maxx + FAR_DEGREES
+            and miny - FAR_DEGREES <= lat <= maxy + FAR_DEGREES):
+        return (f"({lat:.5f}, {lon:.5f}) is more than {FAR_KM:.0f} km outside {name}; "
+                "choose a start point there.")
+    outside_m = index.outside_m(*index.project(lon, lat))
+    if outside_m <= OUTSIDE_LIMIT_M:
+        return None
+    return (f"({lat:.5f}, {lon:.5f}) is {outside_m / 1000:.1f} km outside {name}; "
+            "choose a start point there.")
+
+
+def _check_outside(index: NearIndex, lon: float, lat: float) -> None:
+    """400 with ``"reason": "outside"`` for a point :func:`_outside_message` refuses."""
+    message = _outside_message(index, lon, lat)
+    if message is not None:
+        _fail(400, message, reason="outside")
+
+
+def _json(body: dict[str, Any]) -> Response:
+    response = current_app.json.response(body)
+    response.headers["Cache-Control"] = "no-store"  # a person's position: keep it nowhere
+    return response
+
+
+# ---- API --------------------------------------------------------------------------------
+
+
+@near.get("/api/near")
+def api_near() -> Response:
+    """The nearest places on foot from ``lat``/``lon``, with routes and the bus option."""
+    lang = _lang(strict=True)
+    lon, lat = _coords(required=True)
+    index = _index()
+    count, now = _count(), _now()
+    _check_outside(index, lon, lat)
+    result = nearest_places(index, lon, lat, lang=lang, now=now, count=count)
+    return _json({"ok": True, "lang": lang, **result})
+
+
+@near.get("/api/whereami")
+def api_whereami() -> Response:
+    """
+    Where ``lat``/``lon`` is, in sentences to read out on the phone. A point more than
+    :data:`OUTSIDE_LIMIT_M` outside the study area is refused as ``/api/near`` refuses it
+    (400, ``"reason": "outside"``): there is no nearby stop or town to name.
+    """
+    lang = _lang(strict=True)
+    lon, lat = _coords(required=True)
+    index = _index()
+    _check_outside(index, lon, lat)
+    return _json({"ok": True, "lang": lang, **where_am_i(index, lon, lat, lang=lang)})
+
+
+def _choice_groups(index: NearIndex, district: str | None, lang: str) -> list[dict[str, Any]]:
+    if not district:
+        return []
+    text = near_text(lang)
+    groups = []
+    for group in CHOICE_GROUPS:
+        choices = [{"value": c.value, "label": c.label}
+                   for c in index.choices.get(district, []) if c.group == group]
+        if choices:
+            groups.append({"group": group, "label": text[f"{group}_group"],
+                           "choices": choices})
+    return groups
+
+
+@near.get("/api/near/choices")
+def api_choices() -> Response:
+    """The start points (towns, stops, buildings) of ``?district=``."""
+    lang = _lang(strict=True)
+    index = _index()
+    district = request.args.get("district", "")
+    if district not in index.district_names:
+        _fail(404, f"unknown district {district!r}; valid districts: "
+                   f"{', '.join(index.district_names)}.", districts=index.district_names)
+    return _json({"ok": True, "lang": lang, "district": district,
+                  "groups": _choice_groups(index, district, lang)})
+
+
+# ---- the page ---------------------------------------------------------------------------
+
+
+def _page_url(lang: str) -> str:
+    """This page with the same start, in ``lang``."""
+    args = {key: value for key, value in request.args.items()
+            if key in {"lat", "lon", "district", "from", "n"} and value}
+    if lang != LANGUAGES[0]:
+        args["lang"] = lang
+    return url_for("near.near_page", **args)
+
+
+def _page_config(index: NearIndex, lang: str, result: dict | None) -> dict[str, Any]:
+    """What the page's script needs, embedded as JSON (``|tojson`` escapes it)."""
+    config = index.study.config
+    text = near_text(lang)
+    if result is not None:  # the list is in the HTML: the map needs only positions and routes
+        result = {"origin": result["origin"],
+                  "places": [{key: p[key] for key in _MAP_FIELDS} for p in result["places"]]}
+    minx, miny, maxx, maxy = index.study.districts.total_bounds
+    return {
+        "lang": lang,
+        "api": {"near": url_for("near.api_near"), "whereami": url_for("near.api_whereami"),
+                "choices": url_for("near.api_choices")},
+        "page": url_for("near.near_page"),
+        "text": {key: text[key] for key in SCRIPT_TEXT_KEYS},
+        "leaflet": {"js": url_for("static", filename="vendor/leaflet/leaflet.js"),
+                    "css": url_for("static", filename="vendor/leaflet/leaflet.css")},
+        "basemap": {"url": config.basemap["url"],
+                    "attribution": config.basemap.get("attribution", ""),
+                    "max_zoom": int(config.basemap.get("max_zoom", 18))},
+        "bounds": [[float(miny), float(minx)], [float(maxy), float(maxx)]],
+        "area": config.name,
+        "result": result,
+    }
+
+
+@near.get("/near")
+def near_page() -> str:
+    """The resident page: location or a chosen start → the nearest places, in large text."""
+    lang = _lang(strict=False)
+    text = near_text(lang)
+    index = _index()
+    district = request.args.get("district") or None
+    if district not in index.district_names:
+        district = None
+    from_value = request.args.get("from") or ""
+    origin, origin_label, message = _coords(required=False), text["origin_here"], ""
+    if origin is None and from_value:
+        choice = index.choice(from_value)
+        if choice is not None:
+            lon, lat = index.lonlat([choice.x], [choice.y])
+            origin = (float(lon[0]), float(lat[0]))
+            origin_label = text[f"origin_{choice.group}"].format(name=choice.label)
+            district = choice.district
+    result = None
+    if origin is not None:
+        if _outside_message(index, *origin) is not None:
+            message = text["outside"].format(area=index.study.config.name)
+        else:
+            result = nearest_places(index, *origin, lang=lang, now=_now(), count=_count())
+            result["origin_label"] = text["results_from"].format(origin=origin_label)
+            district = district or result["district"]
+    other = next(code for code in LANGUAGES if code != lang)
+    return render_template(
+        "near.html", lang=lang, t=text, title=text["title"], study_title=index.study.config.title,
+        other_lang=other, other_lang_url=_page_url(other),
+        districts=index.district_names, district=district, from_value=from_value,
+        groups=_choice_groups(index, district, lang), result=result, message=message,
+        attribution=index.study.config.attribution, home_url=url_for("pages.index"),
+        config=_page_config(index, lang, result),
+        css_url=url_for("static", filename="near/near.css"),
+        js_url=url_for("static", filename="near/near.js"))
