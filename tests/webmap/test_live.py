@@ -128,7 +128,9 @@ def test_an_edit_that_cannot_be_drawn_is_rolled_back(admin_app, editor, undrawab
 
 
 NAMES = st.one_of(
-    st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=30),
+    # no lone surrogates: a browser cannot send them in a form (they are not UTF-8)
+    st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)),
+            min_size=1, max_size=30),
     st.builds("".join, st.lists(st.sampled_from(
         ["{{", "}}", "{%", "%}", "{#", "1/0", " this ", "<script>", "'", '"', "\\", "サロン",
          UNDRAWABLE, "\u2028", "&amp;"]), min_size=1, max_size=6)))
@@ -190,7 +192,9 @@ def test_the_server_starts_on_a_row_that_cannot_be_drawn(store_url: str, takasak
     live = app.extensions[LIVE_KEY]
     assert [(item.label, item.row.name) for item in live.left_out] == [("place p9000",
                                                                          "手入力の場所")]
-    assert "must be finite" in live.left_out[0].reason
+    # a coordinate of infinity: refused as a ValueError by whichever step meets it first
+    # (a finite-coordinate check, or the JSON of the API, which allows no infinity)
+    assert live.left_out[0].reason.startswith("ValueError: ")
     warning = next(r.getMessage() for r in caplog.records if "p9000" in r.getMessage())
     assert "手入力の場所" in warning and "/admin" in warning
     client = app.test_client()
