@@ -17,11 +17,11 @@ import shapely
 
 from geo.coverage import CoverageResult, assign_districts, coverage_by_district
 from geo.network import StreetNetwork
-from layers.files.candidates import load_candidates
 from layers.config import StudyConfig, load_config
+from layers.errors import LayerError, Problem
+from layers.files.candidates import load_candidates
 from layers.files.districts import load_districts
 from layers.files.elevation import elevation_for_network
-from layers.errors import LayerError, Problem
 from layers.files.places import PLACE_COLUMNS, load_places
 from layers.files.points import StudyExtent
 from layers.files.population import load_population

@@ -1,1 +1,1 @@
-"""What the text of a place's fields means: the one place schema with its limits, schedules, contacts."""
+"""What the text of a place's fields means: the place schema, limits, schedules, contacts."""

@@ -1,7 +1,8 @@
 """The fields of places (and routes) that staff edit, and the checks every edit or row passes.
 
-The messages are those of :mod:`layers.files.places` and :mod:`layers.files.points`, so a coordinator
-sees the same words for a bad category whether it came from a CSV file or from the edit form.
+The messages are those of :mod:`layers.files.places` and :mod:`layers.files.points`, so a
+coordinator sees the same words for a bad category whether it came from a CSV file or from
+the edit form.
 
 :data:`MAX_CHARS` and :data:`MAX_ITEMS` are the one table of limits of everything stored:
 every write path (the staff forms, CSV/GeoJSON imports, the config's files seeded into the

@@ -25,9 +25,9 @@ import pyogrio
 from layers.config import LayerConfig, StudyConfig
 from layers.errors import LayerError, Problem
 from layers.fields.schema import duplicate_name_problems, import_rows_problem
+from layers.files.geopackage import write_geopackage
 from layers.files.places import _read_places, load_places, validate_places
 from layers.files.points import StudyExtent
-from layers.files.geopackage import write_geopackage
 
 if TYPE_CHECKING:
     from layers.store.places import PlaceStore

@@ -1,1 +1,4 @@
-"""The database that edits live in (GeoPackage or PostGIS): migrations, audit, places, routes, accounts, scenarios."""
+"""
+The database that edits live in (GeoPackage or PostGIS): migrations, audit, places, routes,
+accounts, scenarios.
+"""

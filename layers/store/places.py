@@ -27,11 +27,8 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import STORAGE_CRS, to_storage
-from layers.store.audit import read_audit, record_change
 from layers.config import DEFAULT_CATEGORIES, StudyConfig
-from layers.store.database import Database, Transaction, open_database
 from layers.errors import LayerError, Problem
-from layers.store.migrations import LATEST_VERSION, SchemaVersionError, current_version, migrate
 from layers.fields.schema import (
     TEXT_FIELDS,
     check_place_fields,
@@ -45,6 +42,9 @@ from layers.fields.schema import (
 from layers.files.place_files import ImportPreview, export_places, preview_import, seed_store
 from layers.files.places import PLACE_COLUMNS
 from layers.files.points import StudyExtent
+from layers.store.audit import read_audit, record_change
+from layers.store.database import Database, Transaction, open_database
+from layers.store.migrations import LATEST_VERSION, SchemaVersionError, current_version, migrate
 
 logger = logging.getLogger(__name__)
 __all__ = ["PlaceNotFoundError", "PlaceStore", "VersionConflict", "open_store"]
@@ -568,7 +568,7 @@ class PlaceStore:
 
     def preview_import(self, path: str | Path, *, fields: Mapping[str, str] | None = None,
                        name: str | None = None) -> ImportPreview:
-        """Check an uploaded file; store nothing (:func:`layers.files.place_files.preview_import`)."""
+        """Check an uploaded file; store nothing (see :mod:`layers.files.place_files`)."""
         return preview_import(self, path, fields=fields, name=name)
 
     def import_file(self, path: str | Path, *, user: str,
@@ -590,10 +590,10 @@ class PlaceStore:
 
     def seed_from_config(self, config: StudyConfig, *, user: str,
                          extent: StudyExtent | None = None) -> dict[str, int]:
-        """Import the config's files into an empty store (:func:`layers.files.place_files.seed_store`)."""
+        """Import the config's files into an empty store (see :mod:`layers.files.place_files`)."""
         return seed_store(self, config, user=user, extent=extent)
 
     def export(self, fmt: str, out: str | Path, *, include_retired: bool = False) -> Path:
-        """Write ``csv``, ``geojson`` or ``gpkg`` (:func:`layers.files.place_files.export_places`)."""
+        """Write ``csv``, ``geojson`` or ``gpkg`` (see :mod:`layers.files.place_files`)."""
         return export_places(self, fmt, out, include_retired=include_retired)
 

@@ -26,12 +26,12 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import STORAGE_CRS
 from geo.rest_stops import REST_POINT_DISTANCE_M, RouteRest, route_rest
-from layers.store.audit import record_change
 from layers.errors import LayerError, Problem
 from layers.fields.schema import MAX_ITEMS, text_problem
-from layers.store.places import PlaceNotFoundError, PlaceStore, VersionConflict
 from layers.files.points import check_points_in_area
 from layers.files.routes import DEFAULT_WALKING_KIND, WALKING_ROUTE_COLUMNS
+from layers.store.audit import record_change
+from layers.store.places import PlaceNotFoundError, PlaceStore, VersionConflict
 
 logger = logging.getLogger(__name__)
 __all__ = [

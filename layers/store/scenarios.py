@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from layers.fields.schema import MAX_CHARS, MAX_ITEMS
 from layers.store.database import Database, Transaction, open_database
 from layers.store.migrations import LATEST_VERSION, SchemaVersionError, current_version, migrate
-from layers.fields.schema import MAX_CHARS, MAX_ITEMS
 
 logger = logging.getLogger(__name__)
 __all__ = [

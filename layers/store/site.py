@@ -23,12 +23,12 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
+from layers.files.points import StudyExtent
 from layers.store.database import GeoPackageDatabase, store_url_from_env
 from layers.store.places import PlaceStore, open_store
-from layers.files.points import StudyExtent
 from layers.store.routes import measure_walking_routes, walking_routes_with_benches
-from layers.study import StudyArea, study_with_places
 from layers.store.users import UserStore
+from layers.study import StudyArea, study_with_places
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -208,9 +208,9 @@ class SiteDatabase:
         """
         config = base.config
         layers = self.map_layers() if layers is None else layers
-        routes = measure_walking_routes(layers.files.routes, speed_m_per_min=config.speed_m_per_min,
+        routes = measure_walking_routes(layers.routes, speed_m_per_min=config.speed_m_per_min,
                                         metric_crs=config.metric_crs)
-        return study_with_places(base, layers.files.places, walking_routes=routes)
+        return study_with_places(base, layers.places, walking_routes=routes)
 
 
 def study_extent(study: StudyArea) -> StudyExtent | None:

@@ -26,9 +26,9 @@ from datetime import UTC, datetime, timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from layers.fields.schema import MAX_CHARS
 from layers.store.database import Database, Transaction
 from layers.store.migrations import migrate
-from layers.fields.schema import MAX_CHARS
 
 logger = logging.getLogger(__name__)
 __all__ = [

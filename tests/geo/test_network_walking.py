@@ -16,8 +16,8 @@ from geo.elevation import ElevationGrid, fill_voids, sample_elevation
 from geo.network import StreetNetwork
 from geo.reach import network_reach, walk_graph
 from geo.walking import PROFILES, WalkProfile, edge_minutes, slope_speed_factor
-from layers.files.elevation import elevation_for_network, load_elevation
 from layers.errors import LayerError
+from layers.files.elevation import elevation_for_network, load_elevation
 from layers.files.streets import load_streets
 
 CRS = "EPSG:6677"

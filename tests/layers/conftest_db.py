@@ -28,9 +28,9 @@ import shapely
 
 from data import get_path
 from layers.config import StudyConfig, load_config
-from layers.store.places import PlaceStore, open_store
 from layers.files.points import StudyExtent
 from layers.files.reader import read_vector
+from layers.store.places import PlaceStore, open_store
 
 logger = logging.getLogger(__name__)
 

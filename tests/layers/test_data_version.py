@@ -16,8 +16,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.store.database import DATA_VERSION_CHANNEL, Transaction
 from layers.errors import LayerError
+from layers.store.database import DATA_VERSION_CHANNEL, Transaction
 from layers.store.places import PlaceStore, VersionConflict
 from layers.store.routes import add_walking_route, retire_walking_route, update_walking_route
 from layers.store.scenarios import ScenarioStore

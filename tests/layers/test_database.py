@@ -13,6 +13,9 @@ import pytest
 import shapely
 
 from layers.config import StudyConfig
+from layers.errors import LayerError
+from layers.files.places import PLACE_COLUMNS, load_places
+from layers.files.points import StudyExtent
 from layers.store.database import (
     DATABASE_URL_ENV,
     DatabaseUnavailableError,
@@ -21,12 +24,15 @@ from layers.store.database import (
     open_database,
     store_url_from_env,
 )
-from layers.errors import LayerError
 from layers.store.gpkg_format import decode_gpkg_geometry, encode_gpkg_geometry
-from layers.store.migrations import LATEST_VERSION, MIGRATIONS, Migration, SchemaVersionError, migrate
-from layers.files.places import PLACE_COLUMNS, load_places
+from layers.store.migrations import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    Migration,
+    SchemaVersionError,
+    migrate,
+)
 from layers.store.places import PlaceNotFoundError, PlaceStore, VersionConflict, open_store
-from layers.files.points import StudyExtent
 
 pytest_plugins = ["conftest_db"]
 

@@ -11,8 +11,8 @@ import shapely
 
 from data import get_path
 from layers.config import LayerConfig, load_config
-from layers.files.districts import load_districts
 from layers.errors import LayerError
+from layers.files.districts import load_districts
 
 CONFIG = load_config(get_path("takasaki"))
 BOWTIE = shapely.Polygon([(139.0, 36.30), (139.02, 36.32), (139.02, 36.30), (139.0, 36.32)])

@@ -8,8 +8,8 @@ import pytest
 
 from data import get_path
 from layers.config import load_config
-from layers.files.places import load_places
 from layers.fields.schedule import next_openings, parse_schedule
+from layers.files.places import load_places
 
 TUESDAY = dt.date(2026, 11, 24)
 

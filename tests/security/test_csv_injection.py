@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.store.database import open_database
 from layers.files.place_files import FORMULA_START, spreadsheet_cell
+from layers.store.database import open_database
 from layers.store.users import UserStore
 from webmap.web.planner.results import scenario_csv, scenario_outcome
 

@@ -23,11 +23,11 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.store.database import open_database
 from layers.errors import LayerError
 from layers.fields.schema import MAX_CHARS, MAX_ITEMS, TEXT_FIELDS
-from layers.store.routes import add_walking_route, update_walking_route, walking_route
 from layers.files.routes import DEFAULT_WALKING_KIND
+from layers.store.database import open_database
+from layers.store.routes import add_walking_route, update_walking_route, walking_route
 from layers.store.scenarios import ScenarioError, ScenarioStore
 from layers.store.users import UserError, UserStore
 

@@ -28,8 +28,8 @@ from security_helpers import (
 )
 from served import served_app
 
-from webmap.web.auth import SESSION_KEY
 from webmap.cli.main import main
+from webmap.web.auth import SESSION_KEY
 from webmap.web.security import SESSION_LIFETIME, configure_security
 
 TESTS = Path(__file__).resolve().parents[1]

@@ -21,8 +21,18 @@ from matplotlib.text import Text
 from PIL import Image
 
 from geo.crs import STORAGE_CRS
-from webmap.prints import sheet as export
 from webmap.maps.build import build_map
+from webmap.maps.style import (
+    CATEGORY_STYLES,
+    LAYER_LABELS,
+    PRINT_HATCHES,
+    PRINT_TEXT,
+    UI_TEXT,
+)
+from webmap.prints import sheet as export
+from webmap.prints.drawing import scale_bar_length_m
+from webmap.prints.fonts import JAPANESE_FONTS, _installed_fonts
+from webmap.prints.layout import text_width_mm, wrap_text
 from webmap.prints.sheet import (
     FORMATS,
     PAPER_SIZES_MM,
@@ -35,16 +45,6 @@ from webmap.prints.sheet import (
     render_sheet,
     save_sheet,
     sheet_filename,
-)
-from webmap.prints.fonts import JAPANESE_FONTS, _installed_fonts
-from webmap.prints.drawing import scale_bar_length_m
-from webmap.prints.layout import text_width_mm, wrap_text
-from webmap.maps.style import (
-    CATEGORY_STYLES,
-    LAYER_LABELS,
-    PRINT_HATCHES,
-    PRINT_TEXT,
-    UI_TEXT,
 )
 
 TODAY = dt.date(2026, 5, 1)

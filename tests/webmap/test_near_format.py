@@ -9,6 +9,7 @@ import pytest
 
 from layers.fields.contact import parse_contact
 from layers.fields.schedule import parse_schedule
+from webmap.maps.style import CATEGORY_STYLES
 from webmap.web.resident.format import (
     JST,
     format_distance,
@@ -27,7 +28,6 @@ from webmap.web.resident.texts import (
     WEEKDAY_NAMES,
     near_text,
 )
-from webmap.maps.style import CATEGORY_STYLES
 
 
 def test_both_languages_have_every_word_with_the_same_placeholders() -> None:

@@ -25,8 +25,8 @@ from folium.utilities import JsCode
 
 from geo.buffers import straight_line_minutes
 from geo.coverage import CoverageResult, assign_districts
-from layers.config import StudyConfig
 from layers.analysis import Plan
+from layers.config import StudyConfig
 from layers.study import StudyArea
 from webmap.maps import popups
 from webmap.maps.elements import map_geojson

@@ -23,6 +23,16 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.patches import FancyBboxPatch, PathPatch, Polygon, Rectangle
 
+from webmap.maps.style import (
+    BACKGROUND_COLOR,
+    DISTRICT_STYLE,
+    LAYER_LABELS,
+    PRINT_TEXT,
+    RADIUS_COLORS,
+    ROUTE_STYLE,
+    UI_TEXT,
+    WALKING_ROUTE_STYLE,
+)
 from webmap.prints.sheet_layers import MapView, PrintLayers, line_path, polygon_path
 from webmap.prints.symbols import (
     MARKER_SIZE_PT,
@@ -35,16 +45,6 @@ from webmap.prints.symbols import (
     draw_stops,
     gap_area_style,
     paint,
-)
-from webmap.maps.style import (
-    BACKGROUND_COLOR,
-    DISTRICT_STYLE,
-    LAYER_LABELS,
-    PRINT_TEXT,
-    RADIUS_COLORS,
-    ROUTE_STYLE,
-    UI_TEXT,
-    WALKING_ROUTE_STYLE,
 )
 
 logger = logging.getLogger(__name__)

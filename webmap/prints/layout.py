@@ -22,6 +22,7 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
+from webmap.maps.style import FIELD_LABELS, PRINT_TEXT, UI_TEXT
 from webmap.prints.drawing import LegendEntry
 from webmap.prints.symbols import (
     MARKER_SIZE_PT,
@@ -32,7 +33,6 @@ from webmap.prints.symbols import (
     draw_stops,
     paint,
 )
-from webmap.maps.style import FIELD_LABELS, PRINT_TEXT, UI_TEXT
 
 logger = logging.getLogger(__name__)
 __all__ = [

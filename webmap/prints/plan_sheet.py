@@ -29,6 +29,18 @@ from matplotlib.figure import Figure
 
 from geo.crs import STORAGE_CRS
 from layers.study import StudyArea, analyse_study_area
+from webmap.maps.style import METHOD_NOTE, PLANNER_STYLE, PLANNER_TEXT, PRINT_TEXT, UI_TEXT
+from webmap.prints.drawing import draw_map
+from webmap.prints.fonts import JapaneseFont, find_japanese_font
+from webmap.prints.layout import (
+    SheetLayout,
+    draw_footer,
+    draw_header,
+    draw_legend,
+    panel_axes,
+    sheet_layout,
+    wrap_text,
+)
 from webmap.prints.sheet import (
     _MATPLOTLIB_LOCK,
     _RC,
@@ -39,21 +51,9 @@ from webmap.prints.sheet import (
     japanese_date,
     save_sheet,
 )
-from webmap.web.planner.results import added_label, change_text, share_text
-from webmap.prints.fonts import JapaneseFont, find_japanese_font
 from webmap.prints.sheet_layers import map_view, prepare_layers, sheet_places
-from webmap.prints.drawing import draw_map
 from webmap.prints.symbols import MARKER_SIZE_PT
-from webmap.prints.layout import (
-    SheetLayout,
-    draw_footer,
-    draw_header,
-    draw_legend,
-    panel_axes,
-    sheet_layout,
-    wrap_text,
-)
-from webmap.maps.style import METHOD_NOTE, PLANNER_STYLE, PLANNER_TEXT, PRINT_TEXT, UI_TEXT
+from webmap.web.planner.results import added_label, change_text, share_text
 
 logger = logging.getLogger(__name__)
 __all__ = ["draw_scenario_sheet", "render_scenario_sheet"]

@@ -47,16 +47,9 @@ from matplotlib.figure import Figure
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
 from layers.study import StudyArea
-from webmap.prints.fonts import JapaneseFont, find_japanese_font
-from webmap.prints.sheet_layers import (
-    MapView,
-    PrintLayers,
-    Streets,
-    map_view,
-    prepare_layers,
-    sheet_places,
-)
+from webmap.maps.style import POSITION_NOTES, PRINT_TEXT, UI_TEXT
 from webmap.prints.drawing import draw_map
+from webmap.prints.fonts import JapaneseFont, find_japanese_font
 from webmap.prints.layout import (
     ORIENTATIONS,
     PAPER_SIZES_MM,
@@ -68,7 +61,14 @@ from webmap.prints.layout import (
     draw_table,
     sheet_layout,
 )
-from webmap.maps.style import POSITION_NOTES, PRINT_TEXT, UI_TEXT
+from webmap.prints.sheet_layers import (
+    MapView,
+    PrintLayers,
+    Streets,
+    map_view,
+    prepare_layers,
+    sheet_places,
+)
 
 logger = logging.getLogger(__name__)
 __all__ = [

@@ -216,7 +216,7 @@ def map_view(layers: PrintLayers, district: str | None, *, width_mm: float,
         minx, miny, maxx, maxy = shapely.bounds(layers.city)
         margin = 0.02 * max(maxx - minx, maxy - miny)
     else:
-        geometry = layers.files.districts.geometry[layers.districts["name"] == district].union_all()
+        geometry = layers.districts.geometry[layers.districts["name"] == district].union_all()
         minx, miny, maxx, maxy = shapely.bounds(geometry)
         margin = max(_MIN_MARGIN_M, DISTRICT_MARGIN_SHARE * max(maxx - minx, maxy - miny))
     minx, miny, maxx, maxy = minx - margin, miny - margin, maxx + margin, maxy + margin
@@ -267,7 +267,7 @@ def sheet_places(layers: PrintLayers, view: MapView) -> tuple[pd.DataFrame, pd.D
     On a district sheet the district's own places come first; numbers run from north to
     south in bands, west to east within a band, so that they are easy to find on the map.
     """
-    places = layers.files.places
+    places = layers.places
     located = places[places.geometry.notna() & ~places.geometry.is_empty].copy()
     located["x"], located["y"] = located.geometry.x, located.geometry.y
     minx, miny, maxx, maxy = view.bounds

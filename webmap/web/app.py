@@ -35,12 +35,12 @@ from layers.store.site import (
     secret_key_path,
 )
 from layers.study import StudyArea, analyse_study_area, load_study_area
-from webmap.web.auth import init_auth
 from webmap.maps.build import build_map
+from webmap.maps.pages import RenderedMap, render_map
+from webmap.web.auth import init_auth
 from webmap.web.http_cache import configure_http_cache
 from webmap.web.live import LIVE_KEY, LiveSite
 from webmap.web.resident.index import build_near_index
-from webmap.maps.pages import RenderedMap, render_map
 from webmap.web.security import configure_security
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     on printed sheets (:mod:`webmap.web.printing.views`); ``UPLOAD_FOLDER`` where uploads wait for
     their import (:mod:`webmap.web.admin.files`). ``WATCH_DATABASE`` (``IBASHO_WATCH_DATABASE``)
     runs a thread that learns of changes made by other processes between requests (on by
-    default, off under ``TESTING``, where the check on each request remains; :mod:`webmap.web.live`).
+    default, off under ``TESTING``, where the check on each request remains;
+    :mod:`webmap.web.live`).
     ``PROXY_FIX`` (``IBASHO_PROXY_FIX``) is the number of reverse proxies whose
     ``X-Forwarded-*`` headers are trusted, none by default (:mod:`webmap.web.security`). Responses
     are compressed and cached per state (:mod:`webmap.web.http_cache`).
@@ -189,11 +190,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     state = app.extensions["ibasho"]
 
     from webmap.web.admin.login import register_admin
-    from webmap.web.resident.views import near
-    from webmap.web.public.plan_api import plan_api
     from webmap.web.planner.views import planner
     from webmap.web.printing.views import print_page
+    from webmap.web.public.plan_api import plan_api
     from webmap.web.public.views import api, pages, register_error_handlers
+    from webmap.web.resident.views import near
 
     app.register_blueprint(pages)
     app.register_blueprint(api)

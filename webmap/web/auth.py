@@ -216,6 +216,7 @@ def init_auth(app: Flask) -> None:
     """
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
     csrf.init_app(app)
-    csrf.exempt("webmap.web.public.plan_api.api_what_if")  # by name: works before or after registering
+    # by name: works before or after the blueprint is registered
+    csrf.exempt("webmap.web.public.plan_api.api_what_if")
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["has_role"] = has_role

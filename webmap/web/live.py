@@ -46,8 +46,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from layers.store.database import DATA_VERSION_CHANNEL, PostGISDatabase, Transaction
 from layers.errors import LayerError, Problem
+from layers.store.database import DATA_VERSION_CHANNEL, PostGISDatabase, Transaction
 from layers.store.site import MapLayers, MapRow, SiteDatabase
 from layers.study import StudyArea
 

@@ -1,8 +1,8 @@
 """Importing an uploaded file of places, and exporting the places, on the staff pages.
 
 - ``GET /admin/import``: the upload form (editor);
-- ``POST /admin/import``: checks the file (:func:`layers.files.place_files.preview_import`) and lists
-  every problem of every row; nothing is stored. A file without errors is kept, under a
+- ``POST /admin/import``: checks the file (:func:`layers.files.place_files.preview_import`)
+  and lists every problem of every row; nothing is stored. A file without errors is kept, under a
   random name in the upload folder (never under the uploaded name), for
 - ``POST /admin/import/confirm``: imports it, checking it all again
   (:meth:`~layers.store.places.PlaceStore.import_file`: all rows or none), and

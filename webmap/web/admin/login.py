@@ -180,7 +180,7 @@ def users() -> Any:
 
 def register_admin(app: Flask) -> None:
     """Add the staff pages to ``app`` (after :func:`webmap.web.auth.init_auth`)."""
-    from webmap.web.admin import files, places, routes  # noqa: F401 (their routes)
+    from webmap.web.admin import files, places, routes  # noqa: F401 (places, routes: their routes)
 
     app.register_blueprint(admin)
-    admin_files.init_uploads(app)
+    files.init_uploads(app)

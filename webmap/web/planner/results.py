@@ -21,8 +21,8 @@ import shapely
 
 from geo.coverage import assign_districts
 from geo.crs import STORAGE_CRS
-from layers.files.place_files import spreadsheet_cell
 from layers.analysis import Plan, what_if_many
+from layers.files.place_files import spreadsheet_cell
 from layers.study import StudyArea
 from webmap.maps.geojson import json_value
 from webmap.maps.reach_layers import method_note, threshold_text
@@ -205,7 +205,7 @@ def added_label(item: Mapping[str, Any]) -> str:
 
 
 class _SpreadsheetWriter:
-    """A ``csv.writer`` whose every cell passes :func:`layers.files.place_files.spreadsheet_cell`."""
+    """A ``csv.writer`` whose cells pass :func:`layers.files.place_files.spreadsheet_cell`."""
 
     def __init__(self, writer: Any) -> None:
         self._writer = writer

@@ -33,8 +33,8 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 
-from layers.store.database import DatabaseUnavailableError
 from layers.analysis import Plan
+from layers.store.database import DatabaseUnavailableError
 from layers.store.scenarios import (
     DuplicateScenarioError,
     ScenarioError,
@@ -44,22 +44,8 @@ from layers.store.scenarios import (
     check_name,
 )
 from layers.study import StudyArea
-from webmap.web.auth import current_user, has_role, login_required
-from webmap.prints.sheet import MEDIA_TYPES, ORIENTATIONS, PAPER_SIZES_MM
 from webmap.maps.geojson import feature_collection
-from webmap.web.json_body import read_json_object
 from webmap.maps.pages import page_context
-from webmap.web.planner.results import (
-    added_label,
-    baseline_rows,
-    change_text,
-    changes_summary,
-    scenario_csv,
-    scenario_outcome,
-    share_text,
-    threshold_labels,
-)
-from webmap.prints.plan_sheet import render_scenario_sheet
 from webmap.maps.reach_layers import method_note, threshold_text
 from webmap.maps.style import (
     BASIS_LABELS,
@@ -70,6 +56,20 @@ from webmap.maps.style import (
     PLANNER_STYLE,
     PLANNER_TEXT,
     SUGGESTION_STYLE,
+)
+from webmap.prints.plan_sheet import render_scenario_sheet
+from webmap.prints.sheet import MEDIA_TYPES, ORIENTATIONS, PAPER_SIZES_MM
+from webmap.web.auth import current_user, has_role, login_required
+from webmap.web.json_body import read_json_object
+from webmap.web.planner.results import (
+    added_label,
+    baseline_rows,
+    change_text,
+    changes_summary,
+    scenario_csv,
+    scenario_outcome,
+    share_text,
+    threshold_labels,
 )
 from webmap.web.public.views import _fail, _state, _urls
 

@@ -1,8 +1,8 @@
 """The 「印刷用の地図」 page: choose a district and paper, get an A4/A3 sheet to print.
 
-``/print`` is a form; ``/print/sheet`` renders the sheet with :func:`webmap.prints.sheet.render_sheet`
-(offline: no tiles) and sends it as a download, or inline for the preview. Rendered sheets are
-kept in a small cache, since a council prints the same sheet for every household; the cache
+``/print`` is a form; ``/print/sheet`` renders the sheet with
+:func:`webmap.prints.sheet.render_sheet` (offline: no tiles) and sends it as a download, or
+inline for the preview. Rendered sheets are kept in a small cache, since a council prints the same sheet for every household; the cache
 is keyed by the checked options only (district, paper, orientation, format, dpi, greyscale,
 table, QR) and the data's generation, so nothing else in a request makes a new render.
 
@@ -22,6 +22,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 
+from webmap.maps.pages import page_context
+from webmap.maps.style import PAGE_TEXT, PRINT_PAGE_TEXT
 from webmap.prints.sheet import (
     FORMATS,
     MEDIA_TYPES,
@@ -30,8 +32,6 @@ from webmap.prints.sheet import (
     SUPPORTED_DPI,
     render_sheet,
 )
-from webmap.maps.pages import page_context
-from webmap.maps.style import PAGE_TEXT, PRINT_PAGE_TEXT
 from webmap.web.public.views import _fail, _state, _urls
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from flask import Blueprint, Response, current_app, request
 
 from layers.analysis import WhatIfCounts, what_if_counts
 from webmap.maps.geojson import feature_collection
-from webmap.web.json_body import brief, read_json_object
 from webmap.maps.reach_layers import method_note, suggested_sites, uncovered_by_district
+from webmap.web.json_body import brief, read_json_object
 from webmap.web.public.views import (
     _check_district,
     _fail,

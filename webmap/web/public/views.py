@@ -33,10 +33,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
 from layers.analysis import NetworkAnalysis
-from webmap.web.admin.texts import ADMIN_TEXT, ERROR_TEXT
-from webmap.web.app import IbashoState
 from webmap.maps.geojson import feature_collection, json_value
-from webmap.web.http_cache import cached_response
 from webmap.maps.pages import (
     Urls,
     comparison_rows,
@@ -50,6 +47,9 @@ from webmap.maps.pages import (
 )
 from webmap.maps.reach_layers import method_note
 from webmap.maps.style import BASIS_LABELS, METHOD_NOTE, PAGE_TEXT
+from webmap.web.admin.texts import ADMIN_TEXT, ERROR_TEXT
+from webmap.web.app import IbashoState
+from webmap.web.http_cache import cached_response
 
 logger = logging.getLogger(__name__)
 __all__ = ["api", "pages", "register_error_handlers"]

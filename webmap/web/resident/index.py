@@ -21,8 +21,8 @@ from geo.crs import STORAGE_CRS
 from geo.nearest import forward_graph
 from geo.network import Snapped
 from geo.reach import WalkGraph, points_xy
-from layers.fields.contact import Contact, parse_contact
 from layers.analysis import Plan
+from layers.fields.contact import Contact, parse_contact
 from layers.fields.schedule import Schedule, parse_schedule
 from layers.study import StudyArea
 

@@ -12,8 +12,8 @@ the study area gets 400 with ``"reason": "outside"`` (the page then asks for a d
 - ``GET /api/near/choices?district=&lang=``: the start points of a district.
 
 Errors use the app's one JSON shape ``{"ok": false, "error": …, "status": 400}`` (see
-:mod:`webmap.web.public.views`). ``at=`` (ISO date-time, Japan time when naive) replaces "now" for the
-next openings and departures, for planning and tests.
+:mod:`webmap.web.public.views`). ``at=`` (ISO date-time, Japan time when naive) replaces
+"now" for the next openings and departures, for planning and tests.
 """
 
 from __future__ import annotations
