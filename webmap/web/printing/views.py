@@ -4,7 +4,8 @@
 :func:`webmap.prints.sheet.render_sheet` (offline: no tiles) and sends it as a download, or
 inline for the preview. Rendered sheets are kept in a small cache, since a council prints the
 same sheet for every household; the cache is keyed by the checked options only (district,
-paper, orientation, format, dpi, greyscale, table, QR) and the data's generation, so nothing else in a request makes a new render.
+paper, orientation, format, dpi, greyscale, table, QR) and the data's generation, so nothing
+else in a request makes a new render.
 
 The QR code points at the site's public address, ``PUBLIC_URL`` (``IBASHO_PUBLIC_URL``, e.g.
 ``https://ibasho.example.jp``), never at the ``Host`` a request names: without it the form
