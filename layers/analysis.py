@@ -23,7 +23,7 @@ from pyproj import Transformer
 from geo.coverage import population_basis
 from geo.crs import STORAGE_CRS
 from geo.isochrones import walk_isochrones
-from geo.network import snap_points
+from geo.network import StreetNetwork, snap_points
 from geo.network_coverage import (
     NetworkCoverage,
     People,
@@ -124,15 +124,16 @@ def plan_study_area(study: StudyArea) -> Plan:
     config = study.config
     profile = walk_profile(study)
     basis = population_basis(study.population)
-    network = _network(study, profile) if study.streets is not None else None
+    network = (_network(study, profile, streets=study.streets) if study.streets is not None
+               else None)
     straight = None
     if study.population is not None:
         straight = straight_reach(study.places, study.population, study.districts,
                                   metric_crs=config.metric_crs)
     suggestions, threshold = None, None
     has_candidates = study.candidates is not None and len(study.candidates) > 0
-    if has_candidates and study.population is not None:
-        if network is not None and network.people is not None:
+    if has_candidates and straight is not None:  # straight is there with the population
+        if network is not None and network.people is not None and study.streets is not None:
             threshold = config.minutes[len(config.minutes) // 2]
             x, y = points_xy(study.candidates, study.streets.crs)
             district_shapes = study.districts.to_crs(study.streets.crs).geometry.to_numpy()
@@ -154,9 +155,10 @@ def plan_study_area(study: StudyArea) -> Plan:
                                    else coverage_table(straight, config.radii_m)))
 
 
-def _network(study: StudyArea, profile: WalkProfile) -> NetworkAnalysis:
+def _network(study: StudyArea, profile: WalkProfile, *,
+             streets: StreetNetwork) -> NetworkAnalysis:
     config = study.config
-    graph = walk_graph(study.streets, profile, elevation_m=study.elevation_m)
+    graph = walk_graph(streets, profile, elevation_m=study.elevation_m)
     reach = network_reach(graph, study.places, limit_minutes=max(config.minutes))
     isochrones = walk_isochrones(reach, config.minutes)
     analysis = NetworkAnalysis(graph=graph, reach=reach, isochrones=isochrones)
@@ -170,12 +172,13 @@ def _network(study: StudyArea, profile: WalkProfile) -> NetworkAnalysis:
             coverage, study.districts, study.places, study.population,
             speed_m_per_min=profile.speed_m_per_min, metric_crs=config.metric_crs)
     logger.info("Network reach of %d places on %d streets (%s)", len(reach.active),
-                len(study.streets.u), "slope-aware" if reach.slope_aware else "flat")
+                len(streets.u), "slope-aware" if reach.slope_aware else "flat")
     return analysis
 
 
 def _suggestion_frame(study: StudyArea, suggestion: SiteSuggestion) -> gpd.GeoDataFrame:
     table = suggestion.table
+    assert study.candidates is not None  # suggestions are made only with candidates
     chosen = study.candidates.iloc[table["candidate"].to_numpy()]
     return gpd.GeoDataFrame(
         {"rank": table["rank"].to_numpy(), "name": chosen["name"].to_numpy(),
@@ -268,6 +271,9 @@ def _network_after(study: StudyArea, plan: Plan, removed: list[int],
                    added: np.ndarray) -> NetworkCoverage:
     """Network coverage after removing the place rows ``removed`` and adding ``added``."""
     network = plan.network
+    # what-if goes on the network only when _on_network(plan): streets, people, coverage
+    assert network is not None and network.people is not None and network.coverage is not None
+    assert study.streets is not None
     reach = network.reach
     for row in removed:
         reach = remove_place(reach, row)
@@ -283,6 +289,7 @@ def _network_after(study: StudyArea, plan: Plan, removed: list[int],
 def _straight_after(plan: Plan, removed: list[int], added: np.ndarray) -> StraightReach:
     """The straight-line reach after removing the place rows ``removed`` and adding ``added``."""
     changed = plan.straight
+    assert changed is not None  # _check_population: the straight reach is there
     for row in removed:
         changed = straight_what_if(changed, remove=row)
     for xy in added:
@@ -332,6 +339,7 @@ def what_if_many(study: StudyArea, plan: Plan, *,
     removed = _removed_rows(study, remove_place_ids)
     added = _added_xy(study, plan, add_lonlats)
     if _on_network(plan):
+        assert plan.network is not None and plan.network.coverage is not None  # _on_network
         before = plan.network.coverage
         after = _network_after(study, plan, removed, added)
         return {"method": "network", "unit": "minutes",
@@ -339,6 +347,7 @@ def what_if_many(study: StudyArea, plan: Plan, *,
                 "before": {"districts": before.table, "city": before.city},
                 "after": {"districts": after.table, "city": after.city}}
     radii = study.config.radii_m
+    assert plan.straight is not None  # _check_population: the straight reach is there
     changed = _straight_after(plan, removed, added)
     before_table, before_city = (plan.straight_coverage if plan.straight_coverage is not None
                                  else coverage_table(plan.straight, radii))
@@ -401,11 +410,13 @@ def what_if_counts(study: StudyArea, plan: Plan, *,
     added = _added_xy(study, plan, add_lonlats)
     if _on_network(plan):
         thresholds = [float(m) for m in study.config.minutes]
+        assert plan.network is not None and plan.network.coverage is not None  # _on_network
         names, population, before = _network_counts(plan.network.coverage, thresholds)
         _, _, after = _network_counts(_network_after(study, plan, removed, added), thresholds)
         return WhatIfCounts("network", "minutes", thresholds, names, population, before, after,
                             _districts_of(study, plan, added))
     radii = [float(r) for r in study.config.radii_m]
+    assert plan.straight is not None  # _check_population: the straight reach is there
     names, population, before = covered_by_district(plan.straight, radii)
     changed = _straight_after(plan, removed, added)
     after = before if changed is plan.straight else covered_by_district(changed, radii)[2]

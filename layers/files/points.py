@@ -130,8 +130,8 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _check_lonlat(path: Path, row: int, lon: float, lat: float, lon_field: str, lat_field: str,
-                  extent: StudyExtent | None) -> Problem | None:
+def _check_lonlat(path: Path | str, row: int, lon: float, lat: float, lon_field: str,
+                  lat_field: str, extent: StudyExtent | None) -> Problem | None:
     if not (math.isfinite(lon) and math.isfinite(lat)) or abs(lon) > 180 or abs(lat) > 90:
         if abs(lat) <= 180 and abs(lon) <= 90:
             pass  # may be swapped; handled below
@@ -158,7 +158,7 @@ def _check_lonlat(path: Path, row: int, lon: float, lat: float, lon_field: str, 
 
 
 def check_points_in_area(
-    points: gpd.GeoSeries, path: Path, *, extent: StudyExtent | None, row_offset: int = 1,
+    points: gpd.GeoSeries, path: Path | str, *, extent: StudyExtent | None, row_offset: int = 1,
     fields: Sequence[str] = ("geometry",),
 ) -> list[Problem]:
     """Problems for points of a vector layer: empty, not points, outside the area or swapped."""

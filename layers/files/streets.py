@@ -23,6 +23,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import shapely
@@ -32,6 +33,9 @@ from geo.crs import METRIC_CRS, ensure_metric_crs
 from geo.network import StreetNetwork, drop_small_components, snap_points
 from geo.reach import MAX_SNAP_DISTANCE_M, points_xy
 from layers.errors import LayerError, Problem, Severity
+
+if TYPE_CHECKING:
+    from osmium.osm import TagList
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -70,7 +74,7 @@ _XML_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".xml")
 _SUFFIXES = (*_XML_SUFFIXES, ".osm.pbf", ".pbf")
 
 
-def is_walkable(tags: Mapping[str, str]) -> bool:
+def is_walkable(tags: Mapping[str, str] | TagList) -> bool:
     """
     Whether an OSM way with these tags can be walked by a pedestrian.
 
@@ -261,7 +265,8 @@ def _read_ways(path: Path) -> tuple[list[np.ndarray], list[np.ndarray], list[str
                          .with_locations()
                          .with_filter(osmium.filter.KeyFilter("highway"))
                          .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)))
-            for way in processor:
+            for entity in processor:
+                way = cast(osmium.osm.Way, entity)  # EntityFilter(WAY) lets only ways through
                 n_highway += 1
                 if not way.visible or not is_walkable(way.tags):
                     continue

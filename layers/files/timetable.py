@@ -324,5 +324,5 @@ def holidays_between(start: dt.date | str, end: dt.date | str) -> list[str]:
     if last < first:
         msg = f"`end` ({last}) is before `start` ({first})."
         raise ValueError(msg)
-    found = _JP_HOLIDAYS[first:last + dt.timedelta(days=1)]
+    found = _JP_HOLIDAYS[first:last + dt.timedelta(days=1)]  # type: ignore[index]  # holidays slices at run time; its stubs omit it
     return sorted(day.isoformat() for day in found)

@@ -125,9 +125,9 @@ def _check_add(index: int, item: Any, problems: list[str]) -> dict[str, Any] | N
                         f"got {item!r}.")
         return None
     lonlat = item.get("lonlat")
-    numbers = ([_number(v) for v in lonlat] if isinstance(lonlat, list | tuple)
-               and len(lonlat) == 2 else [None])
-    if None in numbers or not (-180 <= numbers[0] <= 180 and -90 <= numbers[1] <= 90):
+    lon, lat = ((_number(lonlat[0]), _number(lonlat[1])) if isinstance(lonlat, list | tuple)
+                and len(lonlat) == 2 else (None, None))
+    if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
         problems.append(f"{where}.lonlat must be [lon, lat] in degrees, got {lonlat!r}.")
         return None
     label = item.get("label", "")
@@ -139,7 +139,7 @@ def _check_add(index: int, item: Any, problems: list[str]) -> dict[str, Any] | N
         problems.append(f"{where}.label has {len(label):,} characters; shorten it to at most "
                         f"{MAX_LABEL_CHARS}.")
         return None
-    return {"lonlat": [numbers[0], numbers[1]], "label": label.strip()}
+    return {"lonlat": [lon, lat], "label": label.strip()}
 
 
 def check_changes(changes: Any) -> dict[str, Any]:
@@ -337,6 +337,7 @@ class ScenarioStore:
                         "payload": database.json_param(payload)})
             database.mark_changed(tx, "scenarios")
             row = tx.one(f"{self._SELECT} WHERE id = :id", {"id": scenario_id})
+        assert row is not None  # inserted in the same transaction
         logger.info("%s saved scenario %s (%d added, %d removed)", user.strip(), scenario_id,
                     len(payload["add"]), len(payload["remove"]))
         return self._record(row)

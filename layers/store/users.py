@@ -147,9 +147,11 @@ class UserStore:
         """Apply the missing migrations (the users tables come with version 2)."""
         return migrate(self.database)
 
-    def _account(self, row: dict) -> Account:
-        return Account(name=row["name"], role=row["role"],
-                       created_at=self.database.timestamp_value(row["created_at"]),
+    def _account(self, row: dict | None) -> Account:
+        assert row is not None  # read back in the transaction that found or wrote it
+        created_at = self.database.timestamp_value(row["created_at"])
+        assert created_at is not None  # a NOT NULL column
+        return Account(name=row["name"], role=row["role"], created_at=created_at,
                        disabled_at=self.database.timestamp_value(row["disabled_at"]))
 
     def _row(self, tx: Transaction, name: str, *, lock: bool = False) -> dict | None:
@@ -367,6 +369,7 @@ class UserStore:
                          "COALESCE(SUM(CASE WHEN name = :name THEN 1 ELSE 0 END), 0) AS by_name "
                          "FROM login_failures WHERE address = :address AND failed_at >= :since",
                          params)
+            assert row is not None  # an aggregate query always returns one row
             if int(row["by_name"]) >= name_limit or int(row["by_address"]) >= address_limit:
                 return False
             tx.execute("INSERT INTO login_failures (name, address, failed_at) VALUES "
