@@ -11,7 +11,7 @@ import shapely
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
 
 logger = logging.getLogger(__name__)
-__all__ = ["dissolved_buffers", "straight_line_minutes", "walk_buffers"]
+__all__ = ["dissolved_buffers", "walk_buffers"]
 
 #: Segments per quarter circle: 16 keeps a 500 m buffer's area within 0.1 % of π·r².
 QUAD_SEGS = 16
@@ -85,15 +85,3 @@ def dissolved_buffers(points: gpd.GeoDataFrame, *, radii_m: Sequence[float],
     logger.info("Dissolved buffers of %d points at %s m", int(points.geometry.notna().sum()),
                 ", ".join(f"{r:.0f}" for r in sorted(radii_m)))
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=metric_crs)
-
-
-def straight_line_minutes(distance_m: float, *, speed_m_per_min: float,
-                          detour_factor: float) -> float:
-    """Walking minutes estimated from a straight-line distance (直線距離による概算)."""
-    if speed_m_per_min <= 0:
-        msg = f"`speed_m_per_min` must be > 0, got {speed_m_per_min!r}."
-        raise ValueError(msg)
-    if detour_factor < 1:
-        msg = f"`detour_factor` must be ≥ 1, got {detour_factor!r}."
-        raise ValueError(msg)
-    return distance_m * detour_factor / speed_m_per_min

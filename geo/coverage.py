@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.buffers import dissolved_buffers, straight_line_minutes
+from geo.buffers import dissolved_buffers
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
+from geo.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
 __all__ = ["CoverageResult", "assign_districts", "coverage_by_district", "population_basis",
@@ -192,8 +193,7 @@ def coverage_by_district(
     radii_m: Sequence[float],
     population: gpd.GeoDataFrame | None = None,
     stops: gpd.GeoDataFrame | None = None,
-    speed_m_per_min: float = 60.0,
-    detour_factor: float = 1.3,
+    profile: WalkProfile,
     metric_crs: str = METRIC_CRS,
 ) -> CoverageResult:
     """
@@ -211,6 +211,9 @@ def coverage_by_district(
         Points or polygons with ``total`` (and optionally ``age65``).
     stops
         Bus stops; their reach is reported beside the places'.
+    profile
+        How people walk: ``walk_minutes`` is :meth:`geo.walking.WalkProfile.straight_minutes`
+        of each radius.
 
     Returns
     -------
@@ -247,8 +250,7 @@ def coverage_by_district(
             rows.append({
                 "district": name,
                 "radius_m": radius_m,
-                "walk_minutes": straight_line_minutes(radius_m, speed_m_per_min=speed_m_per_min,
-                                                      detour_factor=detour_factor),
+                "walk_minutes": float(profile.straight_minutes(radius_m)),
                 "area_km2": district.area / 1e6,
                 "covered_area_km2": covered_area.area / 1e6,
                 "population": district_people,

@@ -14,8 +14,6 @@ Examples
 --------
 >>> compass_index(bearing_deg(0.0, 0.0, 80.0, 80.0))  # north-east
 1
->>> straight_walk_minutes(np.array([600.0]), detour_factor=1.3, speed_m_per_min=60.0)
-array([13.])
 """
 
 from __future__ import annotations
@@ -43,7 +41,6 @@ __all__ = [
     "nearest_order",
     "polyline_length_m",
     "straight_distances_m",
-    "straight_walk_minutes",
     "walk_from",
 ]
 
@@ -109,25 +106,6 @@ def nearest_order(values: np.ndarray, k: int | None = None) -> np.ndarray:
     finite = np.flatnonzero(np.isfinite(values))
     order = finite[np.argsort(values[finite], kind="stable")]
     return order if k is None else order[:max(int(k), 0)]
-
-
-def straight_walk_minutes(distance_m: np.ndarray, *, detour_factor: float,
-                          speed_m_per_min: float) -> np.ndarray:
-    """
-    Walking minutes estimated from straight distances: ``distance × detour / speed``.
-
-    Raises
-    ------
-    ValueError
-        If ``detour_factor`` < 1 or ``speed_m_per_min`` ≤ 0.
-    """
-    if not detour_factor >= 1:
-        msg = f"`detour_factor` must be ≥ 1, got {detour_factor!r}."
-        raise ValueError(msg)
-    if not speed_m_per_min > 0:
-        msg = f"`speed_m_per_min` must be > 0, got {speed_m_per_min!r}."
-        raise ValueError(msg)
-    return np.asarray(distance_m, dtype=float) * detour_factor / speed_m_per_min
 
 
 def polyline_length_m(xy: np.ndarray) -> float:

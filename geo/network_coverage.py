@@ -21,6 +21,7 @@ from geo.coverage import coverage_by_district, population_basis
 from geo.crs import STORAGE_CRS
 from geo.network import Snapped, snap_points
 from geo.reach import Reach, WalkGraph, point_minutes, points_xy
+from geo.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -152,11 +153,11 @@ def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
 
 def compare_straight_line(coverage: NetworkCoverage, districts: gpd.GeoDataFrame,
                           places: gpd.GeoDataFrame, population: gpd.GeoDataFrame, *,
-                          speed_m_per_min: float, metric_crs: str) -> pd.DataFrame:
+                          profile: WalkProfile, metric_crs: str) -> pd.DataFrame:
     """
     Straight-line and network coverage side by side, per district and threshold.
 
-    The straight-line side uses circles of ``minutes × speed`` metres
+    The straight-line side uses circles of ``profile.metres(minutes)``
     (:func:`geo.coverage.coverage_by_district`); the difference is what rivers, railways,
     hills and dead ends take away.
 
@@ -167,11 +168,10 @@ def compare_straight_line(coverage: NetworkCoverage, districts: gpd.GeoDataFrame
         ``straight_share``, ``network_covered``, ``network_share``, ``share_lost``.
     """
     thresholds = sorted(coverage.table["minutes"].unique())
-    radii = [m * speed_m_per_min for m in thresholds]
+    radii = [float(profile.metres(m)) for m in thresholds]
     straight = coverage_by_district(districts, places, radii_m=radii, population=population,
-                                    speed_m_per_min=speed_m_per_min, detour_factor=1.0,
-                                    metric_crs=metric_crs).table
-    straight = straight.assign(minutes=straight["radius_m"] / speed_m_per_min)
+                                    profile=profile, metric_crs=metric_crs).table
+    straight = straight.assign(minutes=profile.minutes(straight["radius_m"]))
     straight = straight[["district", "minutes", "radius_m", "covered", "covered_share"]].rename(
         columns={"covered": "straight_covered", "covered_share": "straight_share"})
     network = coverage.table.rename(columns={"covered": "network_covered",

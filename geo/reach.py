@@ -26,7 +26,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geo.network import MIN_EDGE_MINUTES, Snapped, StreetNetwork, snap_points, to_csgraph
-from geo.walking import DEFAULT_PROFILE, EdgeMinutes, WalkProfile, edge_minutes
+from geo.walking import EdgeMinutes, WalkProfile, edge_minutes
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -60,10 +60,10 @@ class WalkGraph:
 
     def access_minutes(self, snapped: Snapped) -> np.ndarray:
         """Minutes of the straight walk between each snapped point and its street (flat)."""
-        return snapped.distance_m / self.profile.speed_m_per_min
+        return self.profile.minutes(snapped.distance_m)
 
 
-def walk_graph(network: StreetNetwork, profile: WalkProfile = DEFAULT_PROFILE, *,
+def walk_graph(network: StreetNetwork, profile: WalkProfile, *,
                elevation_m: np.ndarray | None = None) -> WalkGraph:
     """Walking times for ``profile`` (slope-aware with ``elevation_m``) and the search graph."""
     minutes = edge_minutes(network, profile, elevation_m=elevation_m)

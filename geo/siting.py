@@ -137,9 +137,7 @@ def _disc_bounds(reach: Reach, people: People, candidates: Snapped, weight: np.n
                  minutes: float) -> np.ndarray:
     """People within a square of half-side ``minutes × max speed`` around each candidate."""
     network = reach.graph.network
-    profile = reach.graph.profile
-    radius_m = minutes * profile.speed_m_per_min * (np.exp(0.175) if profile.downhill_speedup
-                                                    else 1.0)
+    radius_m = reach.graph.profile.furthest_metres(minutes)
     px, py = _positions(network, people.snapped)
     cx, cy = _positions(network, candidates)
     cell_m = max(radius_m / 4, 1.0)
@@ -208,9 +206,7 @@ class _PeopleEntries:
 
     def radius_m(self, minutes: float) -> float:
         """No walk of ``minutes`` ends farther than this in a straight line."""
-        profile = self.graph.profile
-        return minutes * profile.speed_m_per_min * (np.exp(0.175) if profile.downhill_speedup
-                                                    else 1.0)
+        return self.graph.profile.furthest_metres(minutes)
 
     def gains(self, candidates: Snapped, weight: np.ndarray,
               minutes: float) -> tuple[np.ndarray, np.ndarray]:

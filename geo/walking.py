@@ -30,8 +30,11 @@ from geo.network import StreetNetwork
 logger = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_PROFILE",
+    "ELDERLY_WALK_SPEED_M_PER_MIN",
     "MAX_ABS_SLOPE",
+    "MAX_DOWNHILL_FACTOR",
     "PROFILES",
+    "STREET_DETOUR_FACTOR",
     "EdgeMinutes",
     "WalkProfile",
     "edge_minutes",
@@ -43,10 +46,28 @@ __all__ = [
 #: Slopes beyond this (rise/run) are clipped: on a 5 m segment, 1 m of DEM error is 20 %.
 MAX_ABS_SLOPE = 1.0
 
+#: Tobler's fastest pace relative to flat ground (at a 5 % descent): ``exp(3.5 · 0.05)``.
+MAX_DOWNHILL_FACTOR = math.exp(0.175)
+
+#: Older walkers' pace: 1.0 m/s = 60 m/min (the pace Japanese barrier-free guidelines use
+#: for older people; the usual 80 m/min of property adverts is for the young).
+ELDERLY_WALK_SPEED_M_PER_MIN = 60.0
+
+#: Without a street network, walking distance ≈ straight-line distance × this factor
+#: (1.3 is the ratio commonly measured on Japanese urban street grids).
+STREET_DETOUR_FACTOR = 1.3
+
 
 @dataclass(frozen=True)
 class WalkProfile:
-    """A walking pace on flat ground and how steps and descents affect it."""
+    """
+    How a study area's residents walk, and the thresholds its maps and analyses use.
+
+    Built once from the config (``layers.config.load_config``) and passed down: every
+    conversion between minutes and metres goes through :meth:`metres`, :meth:`minutes` and
+    :meth:`straight_minutes`, and every "threshold shown first" is :attr:`default_radius_m`
+    or :attr:`default_minutes`.
+    """
 
     #: Key used in configs, e.g. ``"elderly"``.
     name: str
@@ -58,6 +79,16 @@ class WalkProfile:
     steps_factor: float = 2.0
     #: Whether gentle descents speed the walker up (Tobler) or not (older walkers).
     downhill_speedup: bool = False
+    #: Walking distance ≈ straight-line distance × this factor (≥ 1) without streets.
+    detour_factor: float = STREET_DETOUR_FACTOR
+    #: Straight-line radii, metres, ascending (empty: none configured).
+    radii_m: tuple[float, ...] = ()
+    #: Network thresholds, minutes, ascending (empty: none configured).
+    network_minutes: tuple[float, ...] = ()
+    #: The radius shown first and used for suggestions (one of ``radii_m``; None: the middle).
+    default_radius: float | None = None
+    #: The network threshold shown first and used for suggestions (None: the middle).
+    default_network_minutes: float | None = None
 
     def __post_init__(self) -> None:
         if not self.speed_m_per_min > 0 or not math.isfinite(self.speed_m_per_min):
@@ -66,13 +97,88 @@ class WalkProfile:
         if not self.steps_factor >= 1:
             msg = f"`steps_factor` must be ≥ 1 (or inf), got {self.steps_factor!r}."
             raise ValueError(msg)
+        if not self.detour_factor >= 1:
+            msg = f"`detour_factor` must be ≥ 1, got {self.detour_factor!r}."
+            raise ValueError(msg)
+        if self.default_radius is not None and self.default_radius not in self.radii_m:
+            msg = f"`default_radius` {self.default_radius!r} is not one of {self.radii_m}."
+            raise ValueError(msg)
+        if (self.default_network_minutes is not None
+                and self.default_network_minutes not in self.network_minutes):
+            msg = (f"`default_network_minutes` {self.default_network_minutes!r} is not one "
+                   f"of {self.network_minutes}.")
+            raise ValueError(msg)
+
+    def metres(self, minutes: float | np.ndarray) -> float | np.ndarray:
+        """
+        Distance walked on flat ground in ``minutes``.
+
+        Examples
+        --------
+        >>> PROFILES["cane"].metres(10)
+        420.0
+        """
+        return minutes * self.speed_m_per_min
+
+    def minutes(self, distance_m: float | np.ndarray) -> float | np.ndarray:
+        """
+        Minutes to walk ``distance_m`` along the streets on flat ground.
+
+        Examples
+        --------
+        >>> PROFILES["elderly"].minutes(600.0)
+        10.0
+        """
+        return distance_m / self.speed_m_per_min
+
+    def straight_minutes(self, distance_m: float | np.ndarray) -> float | np.ndarray:
+        """
+        Estimated minutes to walk a straight-line distance (× :attr:`detour_factor`).
+
+        Examples
+        --------
+        >>> PROFILES["elderly"].straight_minutes(500.0)
+        10.833333333333334
+        """
+        return self.minutes(distance_m * self.detour_factor)
+
+    def furthest_metres(self, minutes: float) -> float:
+        """The furthest anyone with this profile can get in ``minutes`` (fastest descent)."""
+        factor = MAX_DOWNHILL_FACTOR if self.downhill_speedup else 1.0
+        return float(self.metres(minutes)) * factor
+
+    @property
+    def default_radius_m(self) -> float:
+        """The straight-line radius shown first and used for suggestions."""
+        if self.default_radius is not None:
+            return self.default_radius
+        if not self.radii_m:
+            msg = "This walking profile has no straight-line radii."
+            raise ValueError(msg)
+        return sorted(self.radii_m)[len(self.radii_m) // 2]
+
+    @property
+    def default_minutes(self) -> float:
+        """The network threshold (minutes) shown first and used for suggestions."""
+        if self.default_network_minutes is not None:
+            return self.default_network_minutes
+        if not self.network_minutes:
+            msg = "This walking profile has no network thresholds."
+            raise ValueError(msg)
+        return float(sorted(self.network_minutes)[len(self.network_minutes) // 2])
+
+    def default_threshold(self, method: str) -> float:
+        """:attr:`default_minutes` for ``method="network"``, else :attr:`default_radius_m`."""
+        return self.default_minutes if method == "network" else self.default_radius_m
 
 
 #: The profiles offered out of the box (a config may add its own ``WalkProfile``).
 PROFILES: dict[str, WalkProfile] = {
-    "elderly": WalkProfile("elderly", 60.0, "高齢者（毎分60 m）", steps_factor=2.0),
+    "elderly": WalkProfile("elderly", ELDERLY_WALK_SPEED_M_PER_MIN, "高齢者（毎分60 m）",
+                           steps_factor=2.0),
     "cane": WalkProfile("cane", 42.0, "杖・シニアカー（毎分42 m）", steps_factor=4.0),
 }
+#: The profile a config gets when it names none.
 DEFAULT_PROFILE = PROFILES["elderly"]
 
 
@@ -108,7 +214,7 @@ def slope_speed_factor(slope: np.ndarray, *, downhill_speedup: bool = False) -> 
     return factor if downhill_speedup else np.minimum(factor, 1.0)
 
 
-def edge_minutes(network: StreetNetwork, profile: WalkProfile = DEFAULT_PROFILE, *,
+def edge_minutes(network: StreetNetwork, profile: WalkProfile, *,
                  elevation_m: np.ndarray | None = None) -> EdgeMinutes:
     """
     Walking minutes along every edge, both ways.
@@ -128,7 +234,7 @@ def edge_minutes(network: StreetNetwork, profile: WalkProfile = DEFAULT_PROFILE,
     EdgeMinutes
         ``forward`` (u → v) and ``backward`` (v → u) minutes; they differ only on slopes.
     """
-    flat = network.length_m / profile.speed_m_per_min
+    flat = profile.minutes(network.length_m)
     steps = network.kind == "steps"
     if elevation_m is None:
         forward = flat.copy()
@@ -155,17 +261,17 @@ def edge_minutes(network: StreetNetwork, profile: WalkProfile = DEFAULT_PROFILE,
     return EdgeMinutes(forward, backward, profile, slope_aware=elevation_m is not None)
 
 
-def minutes_to_metres(minutes: float, profile: WalkProfile = DEFAULT_PROFILE) -> float:
+def minutes_to_metres(minutes: float, profile: WalkProfile) -> float:
     """Flat-ground distance walked in ``minutes`` (e.g. for the straight-line comparison)."""
     if not minutes > 0:
         msg = f"`minutes` must be > 0, got {minutes!r}."
         raise ValueError(msg)
-    return minutes * profile.speed_m_per_min
+    return float(profile.metres(minutes))
 
 
-def metres_to_minutes(distance_m: float, profile: WalkProfile = DEFAULT_PROFILE) -> float:
+def metres_to_minutes(distance_m: float, profile: WalkProfile) -> float:
     """Minutes to walk ``distance_m`` on flat ground: for thresholds given in metres."""
     if not distance_m > 0:
         msg = f"`distance_m` must be > 0, got {distance_m!r}."
         raise ValueError(msg)
-    return distance_m / profile.speed_m_per_min
+    return float(profile.minutes(distance_m))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 import geopandas as gpd
@@ -51,7 +51,7 @@ from geo.straight_line import (
     straight_sites,
     straight_what_if,
 )
-from geo.walking import PROFILES, WalkProfile
+from geo.walking import WalkProfile
 from layers.study import StudyArea
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 #: How far beyond the districts a what-if place may be put (a place across the boundary
 #: still serves the district's residents).
 WHAT_IF_TOLERANCE_M = 1000.0
-__all__ = ["NetworkAnalysis", "Plan", "WhatIfCounts", "plan_study_area", "walk_profile",
+__all__ = ["NetworkAnalysis", "Plan", "WhatIfCounts", "plan_study_area",
            "what_if", "what_if_counts", "what_if_many"]
 
 
@@ -104,25 +104,16 @@ class Plan:
     district_shapes_m: np.ndarray | None = None
 
 
-def walk_profile(study: StudyArea) -> WalkProfile:
-    """The config's walking profile, at the config's pace when that differs from the default."""
-    config = study.config
-    profile = PROFILES[config.profile]
-    if config.profile == "elderly" and config.speed_m_per_min != profile.speed_m_per_min:
-        profile = replace(profile, speed_m_per_min=config.speed_m_per_min,
-                          label=f"毎分{config.speed_m_per_min:g} m")
-    return profile
-
-
 def plan_study_area(study: StudyArea) -> Plan:
     """
     Network reach (when streets are loaded) and suggested sites for the next place.
 
-    The suggestions use the middle threshold (10 minutes by default) on the network, or the
-    middle straight-line radius (500 m by default) without one.
+    The suggestions use the profile's default threshold (:meth:`WalkProfile.default_threshold`:
+    10 minutes of 5, 10, 15 on the network, or 500 m of 300, 500, 800 without one), the one
+    the maps open on.
     """
     config = study.config
-    profile = walk_profile(study)
+    profile = config.walking
     basis = population_basis(study.population)
     network = (_network(study, profile, streets=study.streets) if study.streets is not None
                else None)
@@ -134,7 +125,7 @@ def plan_study_area(study: StudyArea) -> Plan:
     has_candidates = study.candidates is not None and len(study.candidates) > 0
     if has_candidates and straight is not None:  # straight is there with the population
         if network is not None and network.people is not None and study.streets is not None:
-            threshold = config.minutes[len(config.minutes) // 2]
+            threshold = profile.default_threshold("network")
             x, y = points_xy(study.candidates, study.streets.crs)
             district_shapes = study.districts.to_crs(study.streets.crs).geometry.to_numpy()
             suggestion = suggest_sites(
@@ -142,7 +133,7 @@ def plan_study_area(study: StudyArea) -> Plan:
                 minutes=threshold, k=config.suggestions,
                 candidate_districts=district_of_points(x, y, district_shapes))
         else:
-            threshold = config.radii_m[len(config.radii_m) // 2]
+            threshold = profile.default_threshold("straight")
             suggestion = straight_sites(straight, study.candidates, radius_m=threshold,
                                         k=config.suggestions)
         suggestions = _suggestion_frame(study, suggestion)
@@ -170,7 +161,7 @@ def _network(study: StudyArea, profile: WalkProfile, *,
                                      coverage)
         analysis.comparison = compare_straight_line(
             coverage, study.districts, study.places, study.population,
-            speed_m_per_min=profile.speed_m_per_min, metric_crs=config.metric_crs)
+            profile=profile, metric_crs=config.metric_crs)
     logger.info("Network reach of %d places on %d streets (%s)", len(reach.active),
                 len(streets.u), "slope-aware" if reach.slope_aware else "flat")
     return analysis

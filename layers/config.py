@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from geo.crs import METRIC_CRS, ensure_metric_crs
+from geo.walking import ELDERLY_WALK_SPEED_M_PER_MIN, STREET_DETOUR_FACTOR, WalkProfile
 from geo.walking import PROFILES as WALK_PROFILES
 from layers.errors import LayerError, Problem
 
@@ -35,13 +36,9 @@ __all__ = [
 #: Straight-line walking radii drawn and analysed by default (metres).
 DEFAULT_RADII_M: tuple[float, ...] = (300.0, 500.0, 800.0)
 
-#: Older walkers' pace: 1.0 m/s = 60 m/min (the pace Japanese barrier-free guidelines use
-#: for older people; the usual 80 m/min of property adverts is for the young).
-ELDERLY_WALK_SPEED_M_PER_MIN = 60.0
-
 #: Without a street network, walking distance ≈ straight-line distance × this factor
-#: (1.3 is the ratio commonly measured on Japanese urban street grids).
-DEFAULT_DETOUR_FACTOR = 1.3
+#: (:data:`geo.walking.STREET_DETOUR_FACTOR`).
+DEFAULT_DETOUR_FACTOR = STREET_DETOUR_FACTOR
 
 #: Walking thresholds in minutes (network analysis and resident pages).
 DEFAULT_MINUTES: tuple[float, ...] = (5.0, 10.0, 15.0)
@@ -110,24 +107,35 @@ class StudyConfig:
     title: str
     boundary: Path | None
     metric_crs: str
-    radii_m: tuple[float, ...]
-    speed_m_per_min: float
-    detour_factor: float
+    #: How residents walk, the radii and minutes analysed and the threshold shown first:
+    #: every conversion between minutes and metres goes through it.
+    walking: WalkProfile
     categories: tuple[str, ...]
     layers: dict[str, LayerConfig]
     basemap: dict[str, Any]
     attribution: tuple[str, ...]
     districts_approximate: bool = False
-    #: Walking thresholds in minutes for network analysis (and the resident pages).
-    minutes: tuple[float, ...] = DEFAULT_MINUTES
-    #: Walking profile name (``geo.walking.PROFILES``): ``elderly`` or ``cane``.
-    profile: str = "elderly"
     #: OSM street file (set by ``ibasho streets``); None: straight-line estimates only.
     streets: Path | None = None
     #: Elevation raster (GeoTIFF / SRTM .hgt) for slope-aware walking; None: flat.
     elevation: Path | None = None
     #: How many sites to suggest for a new place.
     suggestions: int = 10
+
+    @property
+    def radii_m(self) -> tuple[float, ...]:
+        """Straight-line radii in metres (``walking.radii_m``)."""
+        return self.walking.radii_m
+
+    @property
+    def minutes(self) -> tuple[float, ...]:
+        """Network thresholds in minutes (``walking.network_minutes``)."""
+        return self.walking.network_minutes
+
+    @property
+    def profile(self) -> str:
+        """The walking profile's name (``walking.name``)."""
+        return self.walking.name
 
     @property
     def directory(self) -> Path:
@@ -186,8 +194,19 @@ def load_config(path: str | Path) -> StudyConfig:
                                 field="walking.profile",
                                 fix=f"Use one of: {', '.join(WALK_PROFILES)}."))
     radii = tuple(float(r) for r in walking.get("radii_m", DEFAULT_RADII_M))
-    speed = float(walking.get("speed_m_per_min", ELDERLY_WALK_SPEED_M_PER_MIN))
+    base_profile = WALK_PROFILES.get(profile, WALK_PROFILES["elderly"])
+    speed = float(walking.get("speed_m_per_min", base_profile.speed_m_per_min))
     detour = float(walking.get("detour_factor", DEFAULT_DETOUR_FACTOR))
+    default_radius = walking.get("default_radius_m")
+    default_minutes = walking.get("default_minutes")
+    if default_radius is not None and float(default_radius) not in radii:
+        problems.append(Problem(path, f"default radius {default_radius} is not one of the radii.",
+                                field="walking.default_radius_m",
+                                fix=f"Use one of: {', '.join(f'{r:g}' for r in radii)}."))
+    if default_minutes is not None and float(default_minutes) not in minutes:
+        problems.append(Problem(path, f"default minutes {default_minutes} is not one of the "
+                                "minutes.", field="walking.default_minutes",
+                                fix=f"Use one of: {', '.join(f'{m:g}' for m in minutes)}."))
     if not radii or any(r <= 0 for r in radii):
         problems.append(Problem(path, f"radii {list(radii)} must all be > 0.",
                                 field="walking.radii_m", fix="e.g. radii_m = [300, 500, 800]"))
@@ -220,22 +239,25 @@ def load_config(path: str | Path) -> StudyConfig:
         raise LayerError(problems)
 
     districts = layers.get("districts")
+    walk = replace(
+        base_profile, detour_factor=detour, radii_m=tuple(sorted(radii)),
+        network_minutes=tuple(sorted(minutes)),
+        default_radius=None if default_radius is None else float(default_radius),
+        default_network_minutes=None if default_minutes is None else float(default_minutes))
+    if speed != base_profile.speed_m_per_min:  # the config's own pace
+        walk = replace(walk, speed_m_per_min=speed, label=f"毎分{speed:g} m")
     config = StudyConfig(
         path=path,
         name=str(area.get("name", path.parent.name)),
         title=str(area.get("title", f"{area.get('name', path.parent.name)} 居場所マップ")),
         boundary=boundary,
         metric_crs=metric_crs,
-        radii_m=tuple(sorted(radii)),
-        speed_m_per_min=speed,
-        detour_factor=detour,
+        walking=walk,
         categories=tuple(raw.get("categories", {}).get("allowed", DEFAULT_CATEGORIES)),
         layers=layers,
         basemap={**_DEFAULT_BASEMAP, **raw.get("basemap", {})},
         attribution=tuple(raw.get("attribution", {}).get("lines", ())),
         districts_approximate=bool(districts and districts.options.get("approximate", False)),
-        minutes=tuple(sorted(minutes)),
-        profile=profile,
         streets=streets,
         elevation=elevation,
         suggestions=int(raw.get("planning", {}).get("suggestions", 10)),

@@ -68,7 +68,7 @@ def _steps(config: StudyConfig, extent: StudyExtent | None) -> dict[str, Callabl
         "stops": lambda layer: load_stops(layer, area=extent.outline if extent else None),
         "bus_routes": lambda layer: load_bus_routes(layer),
         "walking_routes": lambda layer: load_walking_routes(
-            layer, speed_m_per_min=config.speed_m_per_min, metric_crs=config.metric_crs),
+            layer, profile=config.walking, metric_crs=config.metric_crs),
         "population": lambda layer: load_population(layer, extent=extent),
         "candidates": lambda layer: load_candidates(layer, extent=extent),
     }
@@ -254,6 +254,5 @@ def analyse_study_area(study: StudyArea) -> CoverageResult:
     config = study.config
     return coverage_by_district(
         study.districts, study.places, radii_m=config.radii_m, population=study.population,
-        stops=study.stops, speed_m_per_min=config.speed_m_per_min,
-        detour_factor=config.detour_factor, metric_crs=config.metric_crs,
+        stops=study.stops, profile=config.walking, metric_crs=config.metric_crs,
     )

@@ -186,7 +186,7 @@ def seed_store(store: PlaceStore, config: StudyConfig, *, user: str,
     routes_layer = config.layer("walking_routes")
     routes = None
     if routes_layer is not None:  # read before storing anything: a bad file stores nothing
-        routes, _ = load_walking_routes(routes_layer, speed_m_per_min=config.speed_m_per_min,
+        routes, _ = load_walking_routes(routes_layer, profile=config.walking,
                                         metric_crs=config.metric_crs)
     counts["places"] = len(store.import_places(places, user=user, source=layer.path.name))
     if routes is not None and routes_layer is not None:

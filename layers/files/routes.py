@@ -13,6 +13,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
+from geo.walking import WalkProfile
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.files.reader import read_vector
@@ -125,7 +126,7 @@ def load_bus_routes(layer: LayerConfig) -> tuple[gpd.GeoDataFrame, list[Problem]
 def load_walking_routes(
     layer: LayerConfig,
     *,
-    speed_m_per_min: float,
+    profile: WalkProfile,
     metric_crs: str | CRS = METRIC_CRS,
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """
@@ -137,8 +138,8 @@ def load_walking_routes(
         The ``walking_routes`` layer: GeoJSON, GeoPackage, Shapefile or GPX (its tracks, or
         its routes when it has no tracks). Fields map onto ``name`` and ``kind``; a missing
         ``kind`` comes from ``layer.options["kind"]``, else :data:`DEFAULT_WALKING_KIND`.
-    speed_m_per_min
-        Walking speed, > 0 (60 m/min for older walkers).
+    profile
+        How people walk: ``walk_minutes`` is :meth:`geo.walking.WalkProfile.minutes`.
     metric_crs
         The projected CRS in metres in which lengths are measured.
 
@@ -146,18 +147,15 @@ def load_walking_routes(
     -------
     (GeoDataFrame, list of Problem)
         Columns :data:`WALKING_ROUTE_COLUMNS` in ``STORAGE_CRS``; ``length_m`` is measured in
-        ``metric_crs`` and ``walk_minutes = length_m / speed_m_per_min``.
+        ``metric_crs`` and ``walk_minutes = profile.minutes(length_m)``.
 
     Raises
     ------
     ValueError
-        If ``speed_m_per_min`` is not > 0 or ``metric_crs`` is not in metres.
+        If ``metric_crs`` is not in metres.
     LayerError
         With every error: a missing geometry, a point or polygon instead of a line.
     """
-    if not speed_m_per_min > 0:
-        msg = f"`speed_m_per_min` must be > 0, got {speed_m_per_min!r}."
-        raise ValueError(msg)
     path = Path(layer.path)
     frame = _read_walking_file(path)
     problems: list[Problem] = []
@@ -177,11 +175,11 @@ def load_walking_routes(
     routes = gpd.GeoDataFrame(pd.DataFrame(records, columns=["name", "kind", "geometry"]),
                               geometry="geometry", crs=STORAGE_CRS)
     routes["length_m"] = to_metric(routes, metric_crs).length.to_numpy()
-    routes["walk_minutes"] = routes["length_m"] / speed_m_per_min
+    routes["walk_minutes"] = profile.minutes(routes["length_m"])
     routes = routes[list(WALKING_ROUTE_COLUMNS)]
     logger.info("Loaded %d walking routes from %s: %.1f km in all, %.0f min at %.0f m/min",
                 len(routes), path.name, routes["length_m"].sum() / 1000,
-                routes["walk_minutes"].sum(), speed_m_per_min)
+                routes["walk_minutes"].sum(), profile.speed_m_per_min)
     return routes, problems
 
 

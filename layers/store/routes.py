@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import STORAGE_CRS
 from geo.rest_stops import REST_POINT_DISTANCE_M, RouteRest, route_rest
+from geo.walking import WalkProfile
 from layers.errors import LayerError, Problem
 from layers.fields.schema import MAX_ITEMS, text_problem
 from layers.files.points import check_points_in_area
@@ -370,7 +371,7 @@ def retire_walking_route(store: PlaceStore, route_id: str, *, expected_version: 
     return after
 
 
-def measure_walking_routes(routes: gpd.GeoDataFrame, *, speed_m_per_min: float,
+def measure_walking_routes(routes: gpd.GeoDataFrame, *, profile: WalkProfile,
                            metric_crs: str) -> gpd.GeoDataFrame:
     """
     Stored routes as :func:`layers.files.routes.load_walking_routes` gives them (for the maps).
@@ -382,7 +383,7 @@ def measure_walking_routes(routes: gpd.GeoDataFrame, *, speed_m_per_min: float,
     """
     measured = routes.copy()
     measured["length_m"] = measured.to_crs(metric_crs).length.astype(float)
-    measured["walk_minutes"] = measured["length_m"] / speed_m_per_min
+    measured["walk_minutes"] = profile.minutes(measured["length_m"])
     return measured[["route_id", *WALKING_ROUTE_COLUMNS]]
 
 

@@ -208,7 +208,7 @@ class SiteDatabase:
         """
         config = base.config
         layers = self.map_layers() if layers is None else layers
-        routes = measure_walking_routes(layers.routes, speed_m_per_min=config.speed_m_per_min,
+        routes = measure_walking_routes(layers.routes, profile=config.walking,
                                         metric_crs=config.metric_crs)
         return study_with_places(base, layers.places, walking_routes=routes)
 

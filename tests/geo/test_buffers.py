@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.buffers import dissolved_buffers, straight_line_minutes, walk_buffers
+from geo.buffers import dissolved_buffers, walk_buffers
 from geo.crs import METRIC_CRS, to_metric
 
 
@@ -52,9 +52,3 @@ def test_no_crs_and_bad_radius() -> None:
         walk_buffers(gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)]), distance_m=500)
     with pytest.raises(ValueError, match="must be > 0"):
         walk_buffers(point_at(0, 0), distance_m=0)
-
-
-def test_minutes() -> None:
-    assert straight_line_minutes(600, speed_m_per_min=60, detour_factor=1.3) == pytest.approx(13)
-    with pytest.raises(ValueError, match="speed"):
-        straight_line_minutes(600, speed_m_per_min=0, detour_factor=1.3)

@@ -12,7 +12,10 @@ import shapely
 from data import get_path
 from geo.coverage import coverage_by_district
 from geo.crs import METRIC_CRS
+from geo.walking import PROFILES
 from layers.study import analyse_study_area, load_study_area
+
+ELDERLY = PROFILES["elderly"]
 
 WEST, EAST = shapely.box(0, 0, 2000, 2000), shapely.box(2000, 0, 4000, 2000)
 
@@ -30,7 +33,7 @@ def toy() -> dict:
 
 
 def test_hand_made_sums(toy: dict) -> None:
-    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[500],
+    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[500], profile=ELDERLY,
                                   population=toy["population"], metric_crs=METRIC_CRS)
     assert result.basis == "age65"
     west = result.table.set_index("district").loc["西"]
@@ -46,7 +49,7 @@ def test_hand_made_sums(toy: dict) -> None:
 
 def test_total_when_no_age65(toy: dict) -> None:
     population = toy["population"].drop(columns="age65")
-    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[500],
+    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[500], profile=ELDERLY,
                                   population=population)
     assert result.basis == "total"
     assert result.city["covered"].iloc[0] == 100
@@ -55,7 +58,7 @@ def test_total_when_no_age65(toy: dict) -> None:
 def test_polygon_population_split_by_area(toy: dict) -> None:
     population = gpd.GeoDataFrame({"total": [400.0]}, geometry=[shapely.box(1000, 0, 3000, 2000)],
                                   crs=METRIC_CRS)
-    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[300],
+    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[300], profile=ELDERLY,
                                   population=population)
     table = result.table.set_index("district")
     assert table.loc["西", "population"] == pytest.approx(200)
@@ -64,7 +67,7 @@ def test_polygon_population_split_by_area(toy: dict) -> None:
 
 
 def test_without_population(toy: dict) -> None:
-    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[500])
+    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[500], profile=ELDERLY)
     assert result.basis is None
     assert np.isnan(result.city["covered"].iloc[0])
 
@@ -103,7 +106,7 @@ def test_mixed_points_and_polygons(toy: dict) -> None:
     population = gpd.GeoDataFrame(
         {"total": [400.0, 5.0]},
         geometry=[shapely.box(1000, 0, 3000, 2000), shapely.Point(1000, 1100)], crs=METRIC_CRS)
-    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[300],
+    result = coverage_by_district(toy["districts"], toy["places"], radii_m=[300], profile=ELDERLY,
                                   population=population)
     table = result.table.set_index("district")
     disc_share = (math.pi * 300**2 / 2) / (2000 * 2000)
@@ -126,7 +129,7 @@ def test_a_server_analysing_again_gets_fresh_figures(toy: dict) -> None:
     """
     stops = gpd.GeoDataFrame({"name": ["停"]}, geometry=[shapely.Point(3000, 1000)],
                              crs=METRIC_CRS)
-    args = {"radii_m": [500], "population": toy["population"], "stops": stops,
+    args = {"radii_m": [500], "population": toy["population"], "stops": stops, "profile": ELDERLY,
             "metric_crs": METRIC_CRS}
     first = coverage_by_district(toy["districts"], toy["places"], **args)
     again = coverage_by_district(toy["districts"], toy["places"], **args)

@@ -17,7 +17,6 @@ from geo.nearest import (
     nearest_order,
     polyline_length_m,
     straight_distances_m,
-    straight_walk_minutes,
     walk_from,
 )
 from geo.network import StreetNetwork, snap_points
@@ -63,14 +62,10 @@ def test_straight_estimates() -> None:
     distances = straight_distances_m(0, 0, np.array([300.0, np.nan, 0.0]),
                                      np.array([400.0, 1.0, 60.0]))
     assert distances[0] == 500 and np.isnan(distances[1]) and distances[2] == 60
-    minutes = straight_walk_minutes(distances, detour_factor=1.3, speed_m_per_min=60)
+    minutes = PROFILES["elderly"].straight_minutes(distances)
     assert minutes[0] == pytest.approx(500 * 1.3 / 60)
     assert nearest_order(minutes).tolist() == [2, 0]
     assert nearest_order(minutes, 0).tolist() == []
-    with pytest.raises(ValueError, match="detour"):
-        straight_walk_minutes(distances, detour_factor=0.9, speed_m_per_min=60)
-    with pytest.raises(ValueError, match="speed"):
-        straight_walk_minutes(distances, detour_factor=1.3, speed_m_per_min=0)
     assert polyline_length_m(np.array([[0, 0], [30, 40], [30, 100]])) == 110
     assert polyline_length_m(np.array([[0, 0]])) == 0
 

@@ -17,6 +17,8 @@ from geo.reach import add_place, network_reach, point_minutes, remove_place, wal
 from geo.walking import PROFILES, WalkProfile
 from layers.files.streets import load_streets
 
+ELDERLY = PROFILES["elderly"]
+
 CRS = "EPSG:6677"
 NAGOYA = Path(__file__).resolve().parents[1] / "data" / "nagoya_sakae_josm.osm"
 
@@ -41,7 +43,7 @@ def test_parallel_edges_keep_the_minimum_and_zero_length_edges_survive() -> None
     graph = to_csgraph(network, network.length_m, network.length_m)
     assert graph[0, 1] == pytest.approx(40.0) and graph[1, 0] == pytest.approx(40.0)
     assert graph[1, 2] > 0 and graph.nnz == 4
-    reach = network_reach(walk_graph(network), _points((0, 0)), limit_minutes=5)
+    reach = network_reach(walk_graph(network, ELDERLY), _points((0, 0)), limit_minutes=5)
     assert reach.minutes[2] == pytest.approx(40 / 60)
     assert reach.nearest.tolist() == [0, 0, 0]
 
@@ -79,7 +81,7 @@ def _nagoya_graph_nx(network: StreetNetwork, minutes: np.ndarray) -> nx.DiGraph:
     ids=["nagoya", "helsinki"])
 def test_reach_equals_networkx(extract: Path, crs: str) -> None:
     network = load_streets(extract, metric_crs=crs)
-    graph = walk_graph(network)
+    graph = walk_graph(network, ELDERLY)
     rng = np.random.default_rng(7)
     x = rng.uniform(network.x.min(), network.x.max(), 3)
     y = rng.uniform(network.y.min(), network.y.max(), 3)
@@ -106,7 +108,7 @@ def test_reach_equals_networkx(extract: Path, crs: str) -> None:
 
 def test_point_minutes_counts_the_walk_to_and_along_the_street() -> None:
     network = _grid()
-    reach = network_reach(walk_graph(network), _points((50, -30)), limit_minutes=30)
+    reach = network_reach(walk_graph(network, ELDERLY), _points((50, -30)), limit_minutes=30)
     # the place is 30 m off the street, halfway along edge (0,0)-(100,0)
     assert reach.minutes[0] == pytest.approx((30 + 50) / 60)
     people = snap_points(network, np.array([80.0, 100.0, 250.0]), np.array([10.0, 0, 100]))
@@ -122,7 +124,7 @@ def test_far_and_unlocated_places_take_no_part() -> None:
     network = _grid()
     places = gpd.GeoDataFrame(geometry=[shapely.Point(50, 0), None, shapely.Point(2500, 0)],
                               crs=CRS)
-    reach = network_reach(walk_graph(network), places, limit_minutes=30)
+    reach = network_reach(walk_graph(network, ELDERLY), places, limit_minutes=30)
     assert reach.active.tolist() == [0]
     assert reach.place_distance_m[2] == pytest.approx(2000)
     assert set(np.unique(reach.nearest)) == {0}
@@ -131,7 +133,7 @@ def test_far_and_unlocated_places_take_no_part() -> None:
 @pytest.mark.parametrize("limit", [0, -5, float("nan"), float("inf")])
 def test_bad_limits(limit: float) -> None:
     with pytest.raises(ValueError, match="limit_minutes"):
-        network_reach(walk_graph(_grid()), _points((0, 0)), limit_minutes=limit)
+        network_reach(walk_graph(_grid(), ELDERLY), _points((0, 0)), limit_minutes=limit)
 
 
 @pytest.mark.parametrize("speed", [0, -1.0])
@@ -156,7 +158,7 @@ def _river_town() -> StreetNetwork:
 @pytest.mark.parametrize("method", ["grid", "vector"])
 def test_isochrone_does_not_cross_the_river(method: str) -> None:
     network = _river_town()
-    reach = network_reach(walk_graph(network), _points((0, 0)), limit_minutes=15)
+    reach = network_reach(walk_graph(network, ELDERLY), _points((0, 0)), limit_minutes=15)
     iso = walk_isochrones(reach, [10, 15], width_m=30, method=method, crs=None)
     merged = iso[iso["place"] == -1].set_index("minutes").geometry
     north_bank = shapely.LineString([(0, 120), (1500, 120)])
@@ -189,7 +191,7 @@ def test_isochrones_nest_and_catchments_cover_the_merged(method: str) -> None:
 
 def test_isochrone_grid_and_vector_agree() -> None:
     network = _grid(12, 80.0)
-    reach = network_reach(walk_graph(network), _points((440, 440)), limit_minutes=8)
+    reach = network_reach(walk_graph(network, ELDERLY), _points((440, 440)), limit_minutes=8)
     grid = walk_isochrones(reach, [8], method="grid", crs=None, per_place=False)
     vector = walk_isochrones(reach, [8], method="vector", crs=None, per_place=False)
     assert grid.area_km2.iloc[0] == pytest.approx(vector.area_km2.iloc[0], rel=0.08)
@@ -197,7 +199,7 @@ def test_isochrone_grid_and_vector_agree() -> None:
 
 
 def test_bad_thresholds() -> None:
-    reach = network_reach(walk_graph(_grid()), _points((0, 0)), limit_minutes=10)
+    reach = network_reach(walk_graph(_grid(), ELDERLY), _points((0, 0)), limit_minutes=10)
     with pytest.raises(ValueError, match="thresholds_minutes"):
         walk_isochrones(reach, [0, 5])
     with pytest.raises(ValueError, match="beyond the reach limit"):

@@ -70,7 +70,7 @@ def test_straight_line_side_by_side(river_town: dict) -> None:
     people = people_on_streets(graph, population, river_town["districts"])
     coverage = coverage_by_district_network(reach, people, [5, 15])
     table = compare_straight_line(coverage, river_town["districts"], river_town["places"],
-                                  population, speed_m_per_min=60,
+                                  population, profile=PROFILES["elderly"],
                                   metric_crs=CRS).set_index(["district", "minutes"])
     north = table.loc[("北", 15.0)]
     assert north["radius_m"] == 900
@@ -93,7 +93,8 @@ def test_gap_layer(river_town: dict) -> None:
 
 
 def test_metres_and_minutes() -> None:
-    assert metres_to_minutes(600) == 10 and minutes_to_metres(10) == 600
+    elderly = PROFILES["elderly"]
+    assert metres_to_minutes(600, elderly) == 10 and minutes_to_metres(10, elderly) == 600
     assert metres_to_minutes(420, PROFILES["cane"]) == pytest.approx(10)
     with pytest.raises(ValueError, match="distance_m"):
-        metres_to_minutes(0)
+        metres_to_minutes(0, elderly)

@@ -93,7 +93,7 @@ def test_uphill_slower_than_downhill_on_a_geotiff(tmp_path: Path) -> None:
                                              rel=1e-4)  # gentle descent: flat pace
     assert (minutes.forward > minutes.backward).all()
     # reach is directed: walking to a place at the top takes longer than to one at the bottom
-    graph = walk_graph(network, elevation_m=heights)
+    graph = walk_graph(network, PROFILES["elderly"], elevation_m=heights)
     top = gpd.GeoDataFrame(geometry=[shapely.Point(network.x[-1], network.y[-1])], crs=CRS)
     bottom = gpd.GeoDataFrame(geometry=[shapely.Point(network.x[0], network.y[0])], crs=CRS)
     to_top = network_reach(graph, top, limit_minutes=60).minutes[0]

@@ -15,7 +15,7 @@ def test_takasaki_config() -> None:
     config = load_config(get_path("takasaki"))
     assert config.metric_crs == "EPSG:6677"
     assert config.radii_m == (300.0, 500.0, 800.0)
-    assert config.speed_m_per_min == ELDERLY_WALK_SPEED_M_PER_MIN
+    assert config.walking.speed_m_per_min == ELDERLY_WALK_SPEED_M_PER_MIN
     assert config.districts_approximate
     assert set(config.layers) >= {"districts", "places", "stops", "bus_routes", "population"}
     assert all(layer.path.exists() for layer in config.layers.values())
@@ -31,7 +31,8 @@ def test_second_city_needs_only_a_config(tmp_path: Path) -> None:
         '[layers.districts]\npath = "d.geojson"\n[layers.places]\npath = "p.csv"\n',
         encoding="utf-8")
     config = load_config(tmp_path / "city.toml")
-    assert (config.name, config.radii_m, config.speed_m_per_min) == ("前橋市", (400.0,), 42.0)
+    assert (config.name, config.radii_m) == ("前橋市", (400.0,))
+    assert config.walking.speed_m_per_min == 42.0
     assert config.title == "前橋市 居場所マップ"
 
 

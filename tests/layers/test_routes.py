@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pyproj import Geod
 
+from geo.walking import PROFILES, WalkProfile
 from layers.config import LayerConfig
 from layers.errors import LayerError, Severity
 from layers.files.routes import (
@@ -23,7 +24,7 @@ from layers.files.routes import (
 ROUTES_GEOJSON = (Path(__file__).parents[2] / "data" / "takasaki" / "bus"
                   / "gururin_routes.geojson")
 GURURIN_ROUTE_FIELDS = {"route_stops_html": "経路", "color": "_color", "operator": "運行"}
-SPEED_M_PER_MIN = 60.0
+ELDERLY = PROFILES["elderly"]
 
 # A walk near 高崎駅 (36.32 N, 139.0 E): north, east, north-east; about 1.1 km.
 WALK_LONLAT = [(139.000, 36.320), (139.000, 36.324), (139.004, 36.324), (139.006, 36.326)]
@@ -119,7 +120,7 @@ def test_bus_route_that_is_a_point(tmp_path: Path) -> None:
 
 def test_gpx_track_length_in_metres(tmp_path: Path) -> None:
     path = write_gpx(tmp_path / "walk.gpx", track=WALK_LONLAT)
-    routes, warnings = load_walking_routes(walking_layer(path), speed_m_per_min=SPEED_M_PER_MIN)
+    routes, warnings = load_walking_routes(walking_layer(path), profile=ELDERLY)
     assert warnings == []
     assert tuple(routes.columns) == WALKING_ROUTE_COLUMNS
     assert routes.crs == "EPSG:4326"
@@ -134,7 +135,7 @@ def test_gpx_track_length_in_metres(tmp_path: Path) -> None:
 def test_gpx_with_only_a_route(tmp_path: Path) -> None:
     path = write_gpx(tmp_path / "walk.gpx", route=WALK_LONLAT)
     routes, _ = load_walking_routes(walking_layer(path, kind="歴史探訪"),
-                                    speed_m_per_min=SPEED_M_PER_MIN)
+                                    profile=ELDERLY)
     assert list(routes["name"]) == ["歴史の道"] and list(routes["kind"]) == ["歴史探訪"]
     assert routes["length_m"].iloc[0] == pytest.approx(geodesic_length_m(WALK_LONLAT), rel=0.01)
 
@@ -142,7 +143,7 @@ def test_gpx_with_only_a_route(tmp_path: Path) -> None:
 def test_gpx_with_only_waypoints(tmp_path: Path) -> None:
     path = write_gpx(tmp_path / "walk.gpx")
     with pytest.raises(LayerError, match="neither tracks"):
-        load_walking_routes(walking_layer(path), speed_m_per_min=SPEED_M_PER_MIN)
+        load_walking_routes(walking_layer(path), profile=ELDERLY)
 
 
 def test_geojson_walking_routes(tmp_path: Path) -> None:
@@ -153,7 +154,8 @@ def test_geojson_walking_routes(tmp_path: Path) -> None:
             "coordinates": [[list(xy) for xy in WALK_LONLAT[:2]],
                             [list(xy) for xy in WALK_LONLAT[2:]]]}),
     ])
-    routes, _ = load_walking_routes(walking_layer(path), speed_m_per_min=80.0,
+    brisk = WalkProfile("brisk", 80.0, "毎分80 m")
+    routes, _ = load_walking_routes(walking_layer(path), profile=brisk,
                                     metric_crs="EPSG:32654")  # UTM 54N also covers Takasaki
     assert list(routes["kind"]) == ["ウォーキングコース", "歴史探訪"]
     pieces_m = geodesic_length_m(WALK_LONLAT[:2]) + geodesic_length_m(WALK_LONLAT[2:])
@@ -169,7 +171,7 @@ def test_point_in_walking_routes_names_row_and_field(tmp_path: Path) -> None:
         ({"name": "空"}, None),
     ])
     with pytest.raises(LayerError) as caught:
-        load_walking_routes(walking_layer(path), speed_m_per_min=SPEED_M_PER_MIN)
+        load_walking_routes(walking_layer(path), profile=ELDERLY)
     message = str(caught.value)
     assert "row 1, field 'geometry': the walking route is a Point" in message
     assert "row 3, field 'geometry'" in message
@@ -177,14 +179,13 @@ def test_point_in_walking_routes_names_row_and_field(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("speed_m_per_min", [0.0, -60.0, float("nan")])
-def test_walking_speed_must_be_positive(tmp_path: Path, speed_m_per_min: float) -> None:
-    path = write_gpx(tmp_path / "walk.gpx", track=WALK_LONLAT)
-    with pytest.raises(ValueError, match="speed_m_per_min"):
-        load_walking_routes(walking_layer(path), speed_m_per_min=speed_m_per_min)
+def test_walking_speed_must_be_positive(speed_m_per_min: float) -> None:
+    with pytest.raises(ValueError, match="speed_m_per_min"):  # no profile walks this slowly
+        WalkProfile("x", speed_m_per_min, "x")
 
 
 def test_lengths_are_never_measured_in_degrees(tmp_path: Path) -> None:
     path = write_gpx(tmp_path / "walk.gpx", track=WALK_LONLAT)
     with pytest.raises(ValueError, match="not a projected CRS in metres"):
-        load_walking_routes(walking_layer(path), speed_m_per_min=SPEED_M_PER_MIN,
+        load_walking_routes(walking_layer(path), profile=ELDERLY,
                             metric_crs="EPSG:4326")

@@ -15,9 +15,10 @@ import pytest
 from nagoya_city import EVIL_CANDIDATE, MINUTES, write_nagoya_config
 from shapely import Point
 
+from geo.walking import PROFILES, WalkProfile
 from layers.analysis import plan_study_area
 from layers.study import analyse_study_area, load_study_area
-from webmap.maps.build import build_map, default_radius, walk_minutes
+from webmap.maps.build import build_map, walk_minutes
 from webmap.maps.departures import TimetableTables, day_mask, pack_departures, timetable_config
 from webmap.maps.elements import script_json
 from webmap.maps.reach_layers import suggestion_icon_svg
@@ -169,12 +170,12 @@ def test_style_covers_every_configured_category(takasaki):
 
 @pytest.mark.parametrize(("radius_m", "minutes"), [(300, 7), (500, 11), (800, 17)])
 def test_walk_minutes_round_half_up(radius_m, minutes):
-    assert walk_minutes(radius_m, speed_m_per_min=60, detour_factor=1.3) == minutes
+    assert walk_minutes(radius_m, profile=PROFILES["elderly"]) == minutes
 
 
 def test_default_radius():
-    assert default_radius((300.0, 500.0, 800.0)) == 500.0
-    assert default_radius((200.0, 400.0, 600.0)) == 400.0
+    assert WalkProfile("x", 60.0, "x", radii_m=(300.0, 500.0, 800.0)).default_radius_m == 500.0
+    assert WalkProfile("x", 60.0, "x", radii_m=(200.0, 400.0, 600.0)).default_radius_m == 400.0
 
 
 def test_departures_are_packed_per_destination_and_days():

@@ -48,8 +48,6 @@ from webmap.maps.panels import (
     unlocated_panel_html,
 )
 from webmap.maps.reach_layers import (
-    DEFAULT_RADIUS_M,
-    default_radius,
     isochrone_layers,
     method_notes,
     network_gap_layers,
@@ -83,7 +81,7 @@ from webmap.maps.symbols import (
 )
 
 logger = logging.getLogger(__name__)
-__all__ = ["DEFAULT_RADIUS_M", "DISTRICT_MARGIN_M", "build_map", "default_radius", "walk_minutes"]
+__all__ = ["DISTRICT_MARGIN_M", "build_map", "walk_minutes"]
 
 #: A district map also shows what lies this far around the district (metres).
 DISTRICT_MARGIN_M = 3000.0
@@ -284,7 +282,8 @@ def _title(study: StudyArea, plan: Plan | None, title: str, *, enabled: bool) ->
         return ""
     config = study.config
     first, *rest = method_notes(study, plan)
-    notes = [first + "・" + UI_TEXT["walk_pace"].format(speed=config.speed_m_per_min), *rest]
+    pace = UI_TEXT["walk_pace"].format(speed=config.walking.speed_m_per_min)
+    notes = [first + "・" + pace, *rest]
     return title_html(title, notes=notes, approximate_note=UI_TEXT["approximate_note"]
                       if config.districts_approximate else None)
 
@@ -459,14 +458,13 @@ def _buffer_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
                    show: bool = True) -> list:
     config = study.config
     radii = [float(r) for r in coverage.buffers["radius_m"]]
-    shown = default_radius(tuple(radii))
+    shown = config.walking.default_radius_m
     # not clipped to the view: a cut circle at the edge of a wide screen looks like data
     buffers = simplify_for_display(coverage.buffers, metric_crs=config.metric_crs)
     layers = []
     for radius_m in sorted(radii, reverse=True):
         color = _radius_color(radii, radius_m)
-        minutes = walk_minutes(radius_m, speed_m_per_min=config.speed_m_per_min,
-                               detour_factor=config.detour_factor)
+        minutes = walk_minutes(radius_m, profile=config.walking)
         selected = buffers[buffers["radius_m"] == radius_m]
         style = {"color": color, "weight": 1, "opacity": 0.7, "fillColor": color,
                  "fillOpacity": BUFFER_OPACITY}

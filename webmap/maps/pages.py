@@ -98,12 +98,12 @@ def page_context(study: StudyArea, coverage: CoverageResult,
         "labels": COVERAGE_LABELS,
         "plan_text": PLAN_TEXT,
         "method_note": method_note(study, plan),
-        "straight_note": METHOD_NOTE.format(detour_factor=config.detour_factor),
+        "straight_note": METHOD_NOTE.format(detour_factor=config.walking.detour_factor),
         "has_network": plan is not None and plan.network is not None,
-        "speed": plan.profile.speed_m_per_min if plan is not None else config.speed_m_per_min,
+        "speed": config.walking.speed_m_per_min,
         "suggestion_caption": _suggestion_caption(study, plan) if suggestions is not None
         else None,
-        "pace_note": UI_TEXT["walk_pace"].format(speed=config.speed_m_per_min),
+        "pace_note": UI_TEXT["walk_pace"].format(speed=config.walking.speed_m_per_min),
         "approximate_note": UI_TEXT["approximate_note"] if config.districts_approximate else None,
         "basis_label": basis,
         "basis_note": COVERAGE_LABELS["basis"].format(basis=basis) if basis else
@@ -122,8 +122,7 @@ def coverage_rows(study: StudyArea, coverage: CoverageResult, *,
              else coverage.table[coverage.table["district"] == district])
     rows = []
     for row in table.itertuples():
-        minutes = walk_minutes(row.radius_m, speed_m_per_min=config.speed_m_per_min,
-                               detour_factor=config.detour_factor)
+        minutes = walk_minutes(row.radius_m, profile=config.walking)
         rows.append({
             "radius": f"{row.radius_m:g} m",
             "walk_minutes": COVERAGE_LABELS["minutes"].format(minutes=minutes),

@@ -23,8 +23,8 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
-from geo.buffers import straight_line_minutes
 from geo.coverage import CoverageResult, assign_districts
+from geo.walking import WalkProfile
 from layers.analysis import Plan
 from layers.config import StudyConfig
 from layers.study import StudyArea
@@ -48,12 +48,9 @@ from webmap.maps.symbols import area_swatch_svg
 logger = logging.getLogger(__name__)
 __all__ = [
     "BLOCK_HOLE_M2",
-    "DEFAULT_RADIUS_M",
-    "default_radius",
     "isochrone_layers",
     "method_note",
     "method_notes",
-    "middle_minutes",
     "network_gap_layers",
     "suggested_sites",
     "suggestion_icon_svg",
@@ -64,9 +61,6 @@ __all__ = [
     "walk_minutes",
 ]
 
-#: The walking radius whose buffer is shown when the map opens (if the config has it).
-DEFAULT_RADIUS_M = 500.0
-
 #: Holes up to this size inside an isochrone are filled on the map (square metres): they
 #: are the insides of blocks whose every side is reached (the polygons follow the streets),
 #: so nobody there is out of reach; drawn, they look like gaps. Counts are not affected.
@@ -75,24 +69,9 @@ BLOCK_HOLE_M2 = 40_000.0
 _FONT = "'Noto Sans CJK JP','Noto Sans JP','Hiragino Sans','Yu Gothic',sans-serif"
 
 
-def default_radius(radii_m: tuple[float, ...]) -> float:
-    """The radius shown first: :data:`DEFAULT_RADIUS_M` if configured, else the middle one."""
-    if DEFAULT_RADIUS_M in radii_m:
-        return DEFAULT_RADIUS_M
-    return sorted(radii_m)[len(radii_m) // 2]
-
-
-def walk_minutes(radius_m: float, *, speed_m_per_min: float, detour_factor: float) -> int:
+def walk_minutes(radius_m: float, *, profile: WalkProfile) -> int:
     """Estimated walking minutes for a straight-line radius, rounded half up (6.5 → 7)."""
-    minutes = straight_line_minutes(radius_m, speed_m_per_min=speed_m_per_min,
-                                    detour_factor=detour_factor)
-    return math.floor(minutes + 0.5)
-
-
-def middle_minutes(config: StudyConfig) -> float:
-    """The network threshold shown first and used for suggestions (10 of 5, 10, 15)."""
-    minutes = sorted(config.minutes)
-    return float(minutes[len(minutes) // 2])
+    return math.floor(float(profile.straight_minutes(radius_m)) + 0.5)
 
 
 def _has_network(plan: Plan | None) -> bool:
@@ -109,8 +88,7 @@ def threshold_text(config: StudyConfig, *, method: str, threshold: float,
         return PLAN_TEXT["threshold_network"].format(minutes=threshold)
     if short:
         return PLAN_TEXT["threshold_straight_short"].format(radius_m=threshold)
-    minutes = walk_minutes(threshold, speed_m_per_min=config.speed_m_per_min,
-                           detour_factor=config.detour_factor)
+    minutes = walk_minutes(threshold, profile=config.walking)
     return PLAN_TEXT["threshold_straight"].format(radius_m=threshold, minutes=minutes)
 
 
@@ -120,7 +98,7 @@ def method_note(study: StudyArea, plan: Plan | None) -> str:
     with a street network, else ``直線距離による概算（迂回係数1.3）``.
     """
     if not _has_network(plan):
-        return METHOD_NOTE.format(detour_factor=study.config.detour_factor)
+        return METHOD_NOTE.format(detour_factor=study.config.walking.detour_factor)
     slope = PLAN_TEXT["slope_aware" if plan.network.reach.slope_aware else "flat"]
     return PLAN_TEXT["network_method"].format(profile=plan.profile.label) + "・" + slope
 
@@ -129,7 +107,7 @@ def method_notes(study: StudyArea, plan: Plan | None) -> list[str]:
     """The method note, and with a network also the note on the straight-line layers."""
     notes = [method_note(study, plan)]
     if _has_network(plan):
-        straight = METHOD_NOTE.format(detour_factor=study.config.detour_factor)
+        straight = METHOD_NOTE.format(detour_factor=study.config.walking.detour_factor)
         notes.append(PLAN_TEXT["straight_layers_note"].format(note=straight))
     return notes
 
@@ -186,7 +164,7 @@ def isochrone_layers(study: StudyArea, plan: Plan | None) -> list:
     # not clipped to a district's view, like the straight-line circles
     display = simplify_for_display(merged, metric_crs=study.config.metric_crs)
     thresholds = sorted(float(m) for m in display["minutes"].unique())
-    shown = middle_minutes(study.config)
+    shown = study.config.walking.default_minutes
     layers = []
     for position, minutes in reversed(list(enumerate(thresholds))):
         color = ISOCHRONE_COLORS[min(position, len(ISOCHRONE_COLORS) - 1)]
@@ -255,8 +233,9 @@ def uncovered_by_district(study: StudyArea, coverage: CoverageResult, plan: Plan
     """
     Per district, the residents beyond walking reach at one threshold.
 
-    On the network the threshold is in minutes (default: the middle one), else it is a
-    straight-line radius in metres (default: :func:`default_radius`).
+    Without ``threshold``, the walking profile's default threshold
+    (:meth:`geo.walking.WalkProfile.default_threshold`): minutes on the network, else a
+    straight-line radius in metres.
 
     Returns
     -------
@@ -271,10 +250,10 @@ def uncovered_by_district(study: StudyArea, coverage: CoverageResult, plan: Plan
     """
     if _has_network(plan) and plan.network.coverage is not None:
         method, table, column = "network", plan.network.coverage.table, "minutes"
-        default = middle_minutes(study.config)
+        default = study.config.walking.default_threshold(method)
     elif coverage.basis is not None:
         method, table, column = "straight", coverage.table, "radius_m"
-        default = default_radius(tuple(float(r) for r in study.config.radii_m))
+        default = study.config.walking.default_threshold(method)
     else:
         return None
     valid = sorted(float(v) for v in table[column].unique())

@@ -180,7 +180,7 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
     layout = sheet_layout(paper, orientation, footer_lines=len(attribution), qr=False,
                           table=True)
     notes = [PLANNER_TEXT["sheet_planned"], PLANNER_TEXT["sheet_removed"],
-             METHOD_NOTE.format(detour_factor=config.detour_factor)]
+             METHOD_NOTE.format(detour_factor=config.walking.detour_factor)]
     if outcome["method"] == "network":
         notes.append(PLANNER_TEXT["method"].format(note=outcome["method_note"]))
     if config.districts_approximate:

@@ -336,7 +336,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
         denominator = _scale_denominator(view.width_m, layout.map.w)
         lines = [PRINT_TEXT["created"].format(date=japanese_date(today)) + "　"
                  + PRINT_TEXT["scale"].format(denominator=denominator, paper=paper),
-                 UI_TEXT["walk_pace"].format(speed=config.speed_m_per_min)]
+                 UI_TEXT["walk_pace"].format(speed=config.walking.speed_m_per_min)]
         draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold,
                     qr_matrix=_qr_matrix(qr_url) if qr_url else None)
         draw_footer(fig, layout, attribution, font=font.regular)

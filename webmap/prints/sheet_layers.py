@@ -25,7 +25,7 @@ from geo.coverage import CoverageResult
 from geo.crs import STORAGE_CRS, to_metric
 from layers.analysis import Plan
 from layers.study import StudyArea
-from webmap.maps.build import default_radius, walk_minutes
+from webmap.maps.build import walk_minutes
 from webmap.maps.reach_layers import merged_isochrones, method_note
 from webmap.maps.style import LAYER_LABELS, PLAN_TEXT
 
@@ -114,21 +114,19 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
     crs = config.metric_crs
     districts = to_metric(study.districts[["name", "geometry"]], crs)
     radii = tuple(float(r) for r in coverage.buffers["radius_m"])
-    shown = default_radius(radii) if radii else 0.0
+    shown = config.walking.default_radius_m if radii else 0.0
     buffers = _valid(to_metric(coverage.buffers, crs))
     selected = buffers[buffers["radius_m"] == shown]
     gap_radius = max(radii) if radii else 0.0
     gaps = _valid(to_metric(coverage.gaps, crs))
     gaps = gaps[gaps["radius_m"] == gap_radius]
     buffer = selected.geometry.iloc[0] if len(selected) else None
-    minutes = walk_minutes(shown, speed_m_per_min=config.speed_m_per_min,
-                           detour_factor=config.detour_factor)
+    minutes = walk_minutes(shown, profile=config.walking)
     reach_label = LAYER_LABELS["buffer"].format(radius_m=shown, minutes=minutes)
     gap_label = LAYER_LABELS["gap"].format(radius_m=gap_radius)
     if plan is not None and plan.network is not None:
         network = plan.network
-        thresholds = sorted(config.minutes)
-        middle, largest = thresholds[len(thresholds) // 2], thresholds[-1]
+        middle, largest = config.walking.default_minutes, max(config.minutes)
         merged = merged_isochrones(study, plan)  # block holes filled, as on the web map
         merged = merged[merged["minutes"] == middle]
         buffer = _valid(merged).geometry.union_all() if len(merged) else None

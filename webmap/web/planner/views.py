@@ -211,8 +211,9 @@ def _page_config(district: str | None) -> dict[str, Any]:
     config = study.config
     thresholds = threshold_labels(study, plan)
     values = [t["value"] for t in thresholds]
-    default = plan.suggestion_threshold if plan.suggestion_threshold in values else (
-        values[len(values) // 2])
+    default = config.walking.default_threshold(plan.method)
+    if default not in values:  # thresholds without population are still labelled
+        default = values[len(values) // 2]
     user = current_user()
     csrf = generate_csrf() if "csrf" in current_app.extensions else ""
     suggestion_threshold = next((t["label"] for t in thresholds

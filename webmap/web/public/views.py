@@ -116,7 +116,7 @@ def _network() -> NetworkAnalysis:
     state = _state()
     if state.plan.network is None:
         config = state.study.config
-        note = METHOD_NOTE.format(detour_factor=config.detour_factor)
+        note = METHOD_NOTE.format(detour_factor=config.walking.detour_factor)
         _fail(404, _NO_NETWORK.format(name=config.name, note=note), method="straight")
     return state.plan.network
 
@@ -301,10 +301,10 @@ def api_coverage() -> Response:
         "basis_label": BASIS_LABELS.get(basis, basis) if basis else None,
         "method": plan.method,
         "method_note": method_note(state.study, plan),
-        "straight_note": METHOD_NOTE.format(detour_factor=config.detour_factor),
+        "straight_note": METHOD_NOTE.format(detour_factor=config.walking.detour_factor),
         "radii_m": [float(r) for r in config.radii_m],
-        "speed_m_per_min": config.speed_m_per_min,
-        "detour_factor": config.detour_factor,
+        "speed_m_per_min": config.walking.speed_m_per_min,
+        "detour_factor": config.walking.detour_factor,
         "districts": _records(table),
         "city": _records(state.coverage.city),
     }
@@ -312,7 +312,7 @@ def api_coverage() -> Response:
     if network is not None:
         body["minutes"] = [float(m) for m in config.minutes]
         body["profile"] = {"name": plan.profile.name, "label": plan.profile.label,
-                           "speed_m_per_min": plan.profile.speed_m_per_min}
+                           "speed_m_per_min": config.walking.speed_m_per_min}
         body["slope_aware"] = bool(network.reach.slope_aware)
         if network.coverage is not None:
             rows = network.coverage.table

@@ -19,7 +19,6 @@ from geo.nearest import (
     connecting_routes,
     nearest_order,
     straight_distances_m,
-    straight_walk_minutes,
 )
 from layers.files.timetable import day_type, departures_on
 from webmap.web.resident.format import format_distance, round_minutes
@@ -83,8 +82,7 @@ def next_departures(index: NearIndex, row: int, now: dt.datetime, *,
 def _end(index: NearIndex, stop: tuple[str, int, float], now: dt.datetime,
          lang: str) -> dict[str, Any]:
     name, row, distance_m = stop
-    minutes = straight_walk_minutes(np.array([distance_m]), detour_factor=index.detour_factor,
-                                    speed_m_per_min=index.speed_m_per_min)[0]
+    minutes = index.profile.straight_minutes(np.array([distance_m]))[0]
     text = near_text(lang)
     departures = next_departures(index, row, now)
     for departure in departures:

@@ -21,6 +21,7 @@ from geo.crs import STORAGE_CRS
 from geo.nearest import forward_graph
 from geo.network import Snapped
 from geo.reach import WalkGraph, points_xy
+from geo.walking import WalkProfile
 from layers.analysis import Plan
 from layers.fields.contact import Contact, parse_contact
 from layers.fields.schedule import Schedule, parse_schedule
@@ -53,8 +54,8 @@ class NearIndex:
     study: StudyArea
     #: "network" (street network loaded) or "straight" (straight line × detour factor).
     method: str
-    speed_m_per_min: float
-    detour_factor: float
+    #: How residents walk (the config's one profile): every minute shown comes from it.
+    profile: WalkProfile
     metric_crs: str
     place_x: np.ndarray
     place_y: np.ndarray
@@ -225,8 +226,7 @@ def build_near_index(study: StudyArea, plan: Plan) -> NearIndex:
         forward = forward_graph(graph)
         snapped = plan.network.reach.places
     index = NearIndex(
-        study=study, method=plan.method, speed_m_per_min=float(plan.profile.speed_m_per_min),
-        detour_factor=float(config.detour_factor), metric_crs=crs,
+        study=study, method=plan.method, profile=config.walking, metric_crs=crs,
         place_x=place_x, place_y=place_y,
         schedules=[parse_schedule(s) for s in study.places["schedule"]],
         contacts=[parse_contact(c) for c in study.places["contact"]],

@@ -21,7 +21,6 @@ from geo.nearest import (
     nearest_order,
     polyline_length_m,
     straight_distances_m,
-    straight_walk_minutes,
     walk_from,
 )
 from layers.fields.schedule import Schedule, next_openings
@@ -142,8 +141,7 @@ def unlocated_places(index: NearIndex, district: str | None, *, lang: str = "ja"
 def _walks(index: NearIndex, x: float, y: float) -> tuple[np.ndarray, np.ndarray, Any]:
     """Minutes to every place, which are straight-line estimates, and the street search."""
     distances = straight_distances_m(x, y, index.place_x, index.place_y)
-    straight = straight_walk_minutes(distances, detour_factor=index.detour_factor,
-                                     speed_m_per_min=index.speed_m_per_min)
+    straight = index.profile.straight_minutes(distances)
     if index.graph is None:
         return straight, np.isfinite(straight), None
     walk = walk_from(index.graph, x, y, limit_minutes=NETWORK_LIMIT_MINUTES,
@@ -240,10 +238,10 @@ def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja"
     note_key = "method_network" if index.method == "network" else "method_straight"
     return {
         "method": index.method,
-        "method_note": text[note_key].format(speed=index.speed_m_per_min,
-                                             detour_factor=index.detour_factor),
-        "speed_m_per_min": index.speed_m_per_min,
-        "detour_factor": index.detour_factor if index.method == "straight" else None,
+        "method_note": text[note_key].format(speed=index.profile.speed_m_per_min,
+                                             detour_factor=index.profile.detour_factor),
+        "speed_m_per_min": index.profile.speed_m_per_min,
+        "detour_factor": index.profile.detour_factor if index.method == "straight" else None,
         "origin": {"lat": round(float(lat), 6), "lon": round(float(lon), 6)},
         "district": district,
         "inside": outside_m == 0.0,
