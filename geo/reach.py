@@ -34,10 +34,12 @@ __all__ = [
     "Reach",
     "WalkGraph",
     "add_place",
+    "augmented_matrix",
     "network_reach",
     "point_minutes",
     "points_xy",
     "remove_place",
+    "source_rows",
     "walk_graph",
 ]
 
@@ -155,7 +157,7 @@ def network_reach(graph: WalkGraph, places: gpd.GeoDataFrame | Snapped, *, limit
     return Reach(graph, minutes, nearest, float(limit_minutes), snapped, distance_m)
 
 
-def _source_rows(graph: WalkGraph, sources: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def source_rows(graph: WalkGraph, sources: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Virtual start edges of snapped sources: (source, node, minutes) in the transposed graph."""
     network, minutes = graph.network, graph.minutes
     edge, t = sources.edge, sources.fraction
@@ -171,8 +173,8 @@ def _source_rows(graph: WalkGraph, sources: Snapped) -> tuple[np.ndarray, np.nda
     return rows[walkable], nodes[walkable], weights[walkable]
 
 
-def _augmented(graph: csr_matrix, rows: np.ndarray, cols: np.ndarray,
-               weights: np.ndarray, n_virtual: int) -> csr_matrix:
+def augmented_matrix(graph: csr_matrix, rows: np.ndarray, cols: np.ndarray,
+                     weights: np.ndarray, n_virtual: int) -> csr_matrix:
     """``graph`` plus ``n_virtual`` new nodes whose outgoing edges are (rows, cols, weights)."""
     n = graph.shape[0]
     order = np.lexsort((weights, cols, rows))
@@ -194,9 +196,9 @@ def _search(graph: WalkGraph, sources: Snapped, limit_minutes: float,
     n = graph.network.n_nodes
     if len(sources) == 0:
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-    rows, nodes, weights = _source_rows(graph, sources)
-    matrix = _augmented(graph.towards if base is None else base, rows, nodes, weights,
-                        len(sources))
+    rows, nodes, weights = source_rows(graph, sources)
+    matrix = augmented_matrix(graph.towards if base is None else base, rows, nodes, weights,
+                              len(sources))
     virtual = np.arange(n, n + len(sources))
     minutes, _, origin = dijkstra(matrix, directed=True, indices=virtual, min_only=True,
                                   limit=limit_minutes, return_predecessors=True)
@@ -308,7 +310,7 @@ def remove_place(reach: Reach, index: int) -> Reach:
     touching = others[(local[network.u[places.edge[others]]] >= 0)
                       | (local[network.v[places.edge[others]]] >= 0)]
     if len(touching):
-        rows, cols, weights = _source_rows(graph, places.take(touching))
+        rows, cols, weights = source_rows(graph, places.take(touching))
         inside = local[cols] >= 0
         seed_rows += list(len(boundary) + rows[inside])
         seed_cols += list(local[cols[inside]])
@@ -316,7 +318,7 @@ def remove_place(reach: Reach, index: int) -> Reach:
         seed_owner += list(touching)
     n_seeds = len(boundary) + len(touching)
     if n_seeds:
-        matrix = _augmented(sub, np.asarray(seed_rows, dtype=np.int64),
+        matrix = augmented_matrix(sub, np.asarray(seed_rows, dtype=np.int64),
                             np.asarray(seed_cols, dtype=np.int64),
                             np.asarray(seed_weights, dtype=float), n_seeds)
         n_local = len(nodes)

@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.network import Snapped
 from geo.network_coverage import NetworkCoverage, People, coverage_by_district_network
-from geo.reach import Reach, _augmented, _source_rows, add_place, point_minutes, remove_place
+from geo.reach import Reach, add_place, augmented_matrix, point_minutes, remove_place, source_rows
 
 logger = logging.getLogger(__name__)
 __all__ = ["SiteSuggestion", "node_candidates", "suggest_sites", "what_if"]
@@ -227,8 +227,8 @@ class _PeopleEntries:
         local = np.full(network.n_nodes, -1, dtype=np.int64)
         local[nodes] = np.arange(len(nodes))
         sub = graph.towards[nodes][:, nodes].tocsr()
-        rows, heads, weights = _source_rows(graph, candidates)
-        matrix = _augmented(sub, rows, local[heads], weights, len(candidates))
+        rows, heads, weights = source_rows(graph, candidates)
+        matrix = augmented_matrix(sub, rows, local[heads], weights, len(candidates))
         n = len(nodes)
         times = dijkstra(matrix, directed=True, indices=np.arange(n, n + len(candidates)),
                          limit=minutes)[:, :n]

@@ -26,7 +26,7 @@ from layers.config import LayerConfig, StudyConfig
 from layers.errors import LayerError, Problem
 from layers.fields.schema import duplicate_name_problems, import_rows_problem
 from layers.files.geopackage import write_geopackage
-from layers.files.places import _read_places, load_places, validate_places
+from layers.files.places import load_places, read_places, validate_places
 from layers.files.points import StudyExtent
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def preview_import(store: PlaceStore, path: str | Path, *,
     shown = name or path.name
     layer = LayerConfig("places", path, dict(fields or {}))
     try:  # load_places without stopping at errors: the preview lists every row's problems
-        places, problems = _read_places(layer, extent=store.extent)
+        places, problems = read_places(layer, extent=store.extent)
     except LayerError as exc:  # the file as a whole cannot be read
         return ImportPreview(shown, None, as_sent(exc.problems, path, name=shown))
     too_many = import_rows_problem(len(places), label=shown)

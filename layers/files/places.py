@@ -22,7 +22,8 @@ from layers.fields.schema import text_problem
 from layers.files.points import StudyExtent, read_points
 
 logger = logging.getLogger(__name__)
-__all__ = ["PLACE_COLUMNS", "POSITION_QUALITIES", "load_places", "validate_places"]
+__all__ = ["PLACE_COLUMNS", "POSITION_QUALITIES", "load_places", "read_places",
+           "validate_places"]
 
 #: Columns of a loaded places layer (besides ``geometry``).
 PLACE_COLUMNS = (
@@ -66,7 +67,7 @@ def load_places(
     LayerError
         With every error found in the file.
     """
-    places, problems = _read_places(layer, extent=extent)
+    places, problems = read_places(layer, extent=extent)
     problems += validate_places(places, layer, categories=categories)
     errors = [p for p in problems if p.is_error]
     if errors:
@@ -77,8 +78,15 @@ def load_places(
     return places, problems
 
 
-def _read_places(layer: LayerConfig, *,
-                 extent: StudyExtent | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def read_places(layer: LayerConfig, *,
+                extent: StudyExtent | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """
+    Read a places file into the place columns, with the problems of its rows.
+
+    Unlike :func:`load_places` it neither checks the categories nor raises for the errors
+    of rows, so that an import preview can list them; a file without a name column raises
+    :class:`LayerError`.
+    """
     path = layer.path
     raw, geometries, problems, row_offset = read_points(layer, extent=extent)
 

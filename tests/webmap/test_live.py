@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import webmap.web.app
+import webmap.web.state
 from layers.store.gpkg_format import encode_gpkg_geometry
 from layers.store.places import open_store
 from layers.store.site import open_site_database
@@ -43,14 +44,14 @@ def undrawable(monkeypatch: pytest.MonkeyPatch) -> None:
     Stands for any reason drawing fails: until issue #9 item 1 was fixed, a name such as
     ``{{ 1/0 }}`` did (branca rendered it as a template). The rest is the real app.
     """
-    build_map = webmap.web.app.build_map
+    build_map = webmap.web.state.build_map
 
     def failing(study: StudyArea, *args, **kwargs):
         if study.places["name"].str.contains(UNDRAWABLE).any():
             raise ZeroDivisionError("division by zero")
         return build_map(study, *args, **kwargs)
 
-    monkeypatch.setattr(webmap.web.app, "build_map", failing)
+    monkeypatch.setattr(webmap.web.state, "build_map", failing)
 
 
 def _sql(caplog: pytest.LogCaptureFixture) -> list[str]:

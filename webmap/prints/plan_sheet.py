@@ -42,14 +42,14 @@ from webmap.prints.layout import (
     wrap_text,
 )
 from webmap.prints.sheet import (
-    _MATPLOTLIB_LOCK,
-    _RC,
+    MATPLOTLIB_LOCK,
+    MATPLOTLIB_RC,
     Sheet,
-    _check_options,
-    _figure_size_in,
-    _scale_denominator,
+    check_options,
+    figure_size_in,
     japanese_date,
     save_sheet,
+    scale_denominator,
 )
 from webmap.prints.sheet_layers import map_view, prepare_layers, sheet_places
 from webmap.prints.symbols import MARKER_SIZE_PT
@@ -169,7 +169,7 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
     """
     Draw a scenario's sheet (see :func:`render_scenario_sheet`) and return it unsaved.
     """
-    _check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
     config = study.config
     district = outcome["district_name"]
     kept, together = _scenario_places(study, outcome)
@@ -188,9 +188,9 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
     title = PLANNER_TEXT["sheet_title"].format(name=name) + "｜" + (
         config.title if district is None else f"{district}{UI_TEXT['district_suffix']}")
     today = today or dt.date.today()
-    rc = {**_RC, "font.family": font.regular["fontfamily"]}
-    with _MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
-        fig = Figure(figsize=_figure_size_in(layout, dpi=dpi, fmt=fmt), dpi=dpi)
+    rc = {**MATPLOTLIB_RC, "font.family": font.regular["fontfamily"]}
+    with MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
+        fig = Figure(figsize=figure_size_in(layout, dpi=dpi, fmt=fmt), dpi=dpi)
         fig.patch.set_facecolor("#FFFFFF")
         view = map_view(layers, district, width_mm=layout.map.w, height_mm=layout.map.h)
         shown, _ = sheet_places(layers, view)
@@ -205,7 +205,7 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
         basis = outcome["basis_label"] or ""
         lines = [PRINT_TEXT["created"].format(date=japanese_date(today)) + "　"
                  + PRINT_TEXT["scale"].format(
-                     denominator=_scale_denominator(view.width_m, layout.map.w), paper=paper),
+                     denominator=scale_denominator(view.width_m, layout.map.w), paper=paper),
                  PLANNER_TEXT["method"].format(note=outcome["method_note"])
                  + ("　" + PLANNER_TEXT["basis"].format(basis=basis) if basis else "")]
         draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold)

@@ -71,24 +71,11 @@ from webmap.prints.sheet_layers import (
 )
 
 logger = logging.getLogger(__name__)
-__all__ = [
-    "FORMATS",
-    "MEDIA_TYPES",
-    "ORIENTATIONS",
-    "PAPER_SIZES_MM",
-    "SUPPORTED_DPI",
-    "ExportError",
-    "JapaneseFont",
-    "Sheet",
-    "draw_sheet",
-    "export_all_districts",
-    "export_sheet",
-    "find_japanese_font",
-    "japanese_date",
-    "render_sheet",
-    "save_sheet",
-    "sheet_filename",
-]
+__all__ = ["FORMATS", "MATPLOTLIB_LOCK", "MATPLOTLIB_RC", "MEDIA_TYPES", "ORIENTATIONS",
+           "PAPER_SIZES_MM", "SUPPORTED_DPI", "ExportError", "JapaneseFont", "Sheet",
+           "check_options", "draw_sheet", "export_all_districts", "export_sheet",
+           "figure_size_in", "find_japanese_font", "japanese_date", "render_sheet", "save_sheet",
+           "scale_denominator", "sheet_filename"]
 
 #: Raster resolutions (dots per inch) of PNG sheets: 300 for print, 150 for screens and mail.
 #: Vector formats (PDF, SVG) accept the same values; they only matter for hatch density.
@@ -103,13 +90,13 @@ MEDIA_TYPES: dict[str, str] = {"png": "image/png", "pdf": "application/pdf",
 
 #: Settings and rcParams are global in matplotlib: sheets drawn in threads (a web server)
 #: take turns, so that one sheet's settings are never undone by another's.
-_MATPLOTLIB_LOCK = threading.RLock()
+MATPLOTLIB_LOCK = threading.RLock()
 
 #: Type 42 keeps PDF text selectable; SVG text becomes paths so it looks the same anywhere.
-_RC = {"pdf.fonttype": 42, "svg.fonttype": "path", "svg.hashsalt": "ibasho",
-       "hatch.linewidth": 0.7, "axes.unicode_minus": False,
-       # Text from the data is drawn as written: never read as mathtext ($…$) or TeX.
-       "text.parse_math": False, "text.usetex": False}
+MATPLOTLIB_RC = {"pdf.fonttype": 42, "svg.fonttype": "path", "svg.hashsalt": "ibasho",
+                 "hatch.linewidth": 0.7, "axes.unicode_minus": False,
+                 # Text from the data is drawn as written: never mathtext ($…$) or TeX.
+                 "text.parse_math": False, "text.usetex": False}
 
 
 class ExportError(OSError):
@@ -134,7 +121,8 @@ class Sheet:
     dpi: int
 
 
-def _check_options(*, paper: str, orientation: str, dpi: int, fmt: str) -> None:
+def check_options(*, paper: str, orientation: str, dpi: int, fmt: str) -> None:
+    """Raise ``ValueError`` naming the choices when a sheet option is not supported."""
     if paper not in PAPER_SIZES_MM:
         msg = f"paper {paper!r} is not supported; choose one of: {', '.join(PAPER_SIZES_MM)}."
         raise ValueError(msg)
@@ -262,7 +250,7 @@ def _qr_matrix(url: str) -> np.ndarray:
     return np.array(code.get_matrix(), dtype=bool)
 
 
-def _figure_size_in(layout: SheetLayout, *, dpi: int, fmt: str) -> tuple[float, float]:
+def figure_size_in(layout: SheetLayout, *, dpi: int, fmt: str) -> tuple[float, float]:
     """Paper size in inches; for PNG rounded to whole pixels (A4 at 300 dpi: 2480 × 3508)."""
     width_in, height_in = layout.width_mm / 25.4, layout.height_mm / 25.4
     if fmt != "png":
@@ -282,7 +270,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
     ``layers`` are the study's layers projected by :func:`webmap.prints.sheet_layers.prepare_layers`
     (made and kept on first use when not given).
     """
-    _check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
     _check_district(study, district)
     config = study.config
     layers = layers or _layers(study, coverage, streets, rivers, plan)
@@ -291,9 +279,9 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
     attribution = list(config.attribution)
     layout = sheet_layout(paper, orientation, footer_lines=len(attribution),
                           qr=qr_url is not None, table=with_table)
-    rc = {**_RC, "font.family": font.regular["fontfamily"]}
-    with _MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
-        fig = Figure(figsize=_figure_size_in(layout, dpi=dpi, fmt=fmt), dpi=dpi)
+    rc = {**MATPLOTLIB_RC, "font.family": font.regular["fontfamily"]}
+    with MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
+        fig = Figure(figsize=figure_size_in(layout, dpi=dpi, fmt=fmt), dpi=dpi)
         fig.patch.set_facecolor("#FFFFFF")
         view = map_view(layers, district, width_mm=layout.map.w, height_mm=layout.map.h)
         shown, unlocated = sheet_places(layers, view)
@@ -333,7 +321,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
                              bold=font.bold, greyscale=greyscale)
         title = (config.title if district is None
                  else f"{district}{UI_TEXT['district_suffix']}｜{config.title}")
-        denominator = _scale_denominator(view.width_m, layout.map.w)
+        denominator = scale_denominator(view.width_m, layout.map.w)
         lines = [PRINT_TEXT["created"].format(date=japanese_date(today)) + "　"
                  + PRINT_TEXT["scale"].format(denominator=denominator, paper=paper),
                  UI_TEXT["walk_pace"].format(speed=config.walking.speed_m_per_min)]
@@ -346,7 +334,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
                  legend_labels=labels, places=shown, table_rows=rows, font=font, dpi=dpi)
 
 
-def _scale_denominator(width_m: float, width_mm: float) -> int:
+def scale_denominator(width_m: float, width_mm: float) -> int:
     """The map's scale 1:n, n rounded to two significant figures (1:24,000)."""
     n = width_m / width_mm * 1000
     digits = len(str(int(n))) - 2
@@ -358,8 +346,8 @@ def save_sheet(sheet: Sheet, fmt: str) -> bytes:
     buffer = io.BytesIO()
     metadata = ({"Title": sheet.title, "Creator": "ibasho"} if fmt in ("pdf", "svg")
                 else {"Title": sheet.title, "Software": "ibasho"})
-    rc = {**_RC, "font.family": sheet.font.regular["fontfamily"]}
-    with _MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
+    rc = {**MATPLOTLIB_RC, "font.family": sheet.font.regular["fontfamily"]}
+    with MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
         sheet.figure.savefig(buffer, format=fmt, dpi=sheet.dpi, metadata=metadata,
                              facecolor="#FFFFFF")
     return buffer.getvalue()
@@ -437,7 +425,7 @@ def export_sheet(study: StudyArea, coverage: CoverageResult, *, out: Path | str,
         When ``out`` cannot be written (its folder is missing or read-only, or it is a folder).
     """
     out = Path(out)
-    _check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
     if out.suffix and out.suffix.lower().lstrip(".") in FORMATS and \
             out.suffix.lower() != f".{fmt}":
         msg = f"{out.name} ends in {out.suffix} but the format is {fmt!r}; make them match."
@@ -551,7 +539,7 @@ def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir:
     ValueError, ExportError
         As :func:`export_sheet`; nothing is drawn before the options are checked.
     """
-    _check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
     if workers < 1:
         msg = f"`workers` must be ≥ 1, got {workers!r}."
         raise ValueError(msg)

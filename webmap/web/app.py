@@ -18,85 +18,27 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from data import get_path
-from geo.coverage import CoverageResult
-from layers.analysis import Plan, plan_study_area
 from layers.store.site import (
     database_location,
     open_site_database,
     read_or_create_secret_key,
     secret_key_path,
 )
-from layers.study import StudyArea, analyse_study_area, load_study_area
-from webmap.maps.build import build_map
-from webmap.maps.pages import RenderedMap, render_map
+from layers.study import StudyArea, load_study_area
 from webmap.web.auth import init_auth
 from webmap.web.http_cache import configure_http_cache
 from webmap.web.live import LIVE_KEY, LiveSite
 from webmap.web.resident.index import build_near_index
 from webmap.web.security import configure_security
+from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["IbashoState", "create_app"]
-
-
-@dataclass
-class IbashoState:
-    """What the app loads once: the study area, its analysis and the rendered maps."""
-
-    study: StudyArea
-    coverage: CoverageResult
-    #: Network reach (when streets are loaded), suggested sites, and what-if state.
-    plan: Plan
-    asset_base: str
-    district_url: str
-    city_map: RenderedMap | None = None
-    #: 0 for the first state, one more after each refresh (caches key on it).
-    generation: int = 0
-    #: Bodies of API answers made from this state (made once, on first request).
-    api_cache: dict[str, str] = field(default_factory=dict)
-    _district_maps: dict[str, RenderedMap] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @classmethod
-    def load(cls, config_path: str | Path, *, asset_base: str,
-             district_url: str) -> IbashoState:
-        """Load and analyse the study area of ``config_path`` and render the city map."""
-        return cls.from_study(load_study_area(config_path), asset_base=asset_base,
-                              district_url=district_url)
-
-    @classmethod
-    def from_study(cls, study: StudyArea, *, asset_base: str, district_url: str,
-                   generation: int = 0) -> IbashoState:
-        """Analyse a loaded study area and render its city map."""
-        coverage = analyse_study_area(study)
-        plan = plan_study_area(study)
-        state = cls(study=study, coverage=coverage, plan=plan, asset_base=asset_base,
-                    district_url=district_url, generation=generation)
-        state.city_map = render_map(build_map(study, coverage, plan=plan,
-                                              asset_base=asset_base,
-                                              district_url=district_url, title_bar=False))
-        return state
-
-    def district_map(self, name: str) -> RenderedMap:
-        """The rendered map of district ``name`` (rendered on first use, then cached)."""
-        with self._lock:
-            rendered = self._district_maps.get(name)
-        if rendered is None:
-            rendered = render_map(build_map(self.study, self.coverage, plan=self.plan,
-                                            district=name,
-                                            asset_base=self.asset_base,
-                                            district_url=self.district_url, title_bar=False))
-            with self._lock:
-                rendered = self._district_maps.setdefault(name, rendered)
-        return rendered
+__all__ = ["create_app"]
 
 
 def _take_config_alias(app: Flask) -> None:

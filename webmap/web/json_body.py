@@ -2,7 +2,7 @@
 
 :func:`read_json_object` turns any body into either a checked ``dict`` or an HTTP error that
 the app's error handlers answer in the one JSON shape ``{"ok": false, "error": …,
-"status": N}`` (:mod:`webmap.web.public.views`, and the planner's JSON routes in
+"status": N}`` (:func:`webmap.web.base.json_error`; the planner's JSON routes in
 :mod:`webmap.web.planner.views`):
 
 - more than :data:`MAX_JSON_BYTES` → 413;

@@ -60,6 +60,7 @@ from webmap.maps.style import (
 from webmap.prints.plan_sheet import render_scenario_sheet
 from webmap.prints.sheet import MEDIA_TYPES, ORIENTATIONS, PAPER_SIZES_MM
 from webmap.web.auth import current_user, has_role, login_required
+from webmap.web.base import current_state, fail, json_error, page_urls
 from webmap.web.json_body import read_json_object
 from webmap.web.planner.results import (
     added_label,
@@ -71,7 +72,6 @@ from webmap.web.planner.results import (
     share_text,
     threshold_labels,
 )
-from webmap.web.public.views import _fail, _state, _urls
 
 logger = logging.getLogger(__name__)
 __all__ = ["planner"]
@@ -114,9 +114,9 @@ def _district_arg(value: str | None) -> str | None:
     """A district name from the request, checked (a Japanese 404 page otherwise)."""
     if not value:
         return None
-    names = _state().study.district_names
+    names = current_state().study.district_names
     if value not in names:
-        _fail(404, f"unknown district {value!r}; valid districts: {', '.join(names)}.",
+        fail(404, f"unknown district {value!r}; valid districts: {', '.join(names)}.",
               districts=names, page_message=PAGE_TEXT["unknown_district"].format(name=value))
     return value
 
@@ -132,7 +132,7 @@ def _baseline(study: StudyArea, plan: Plan) -> dict[str, Any]:
 def _outcome(scenario: dict[str, Any], district: str | None = None) -> dict[str, Any]:
     """A saved scenario's numbers from the current data (removed places no longer there are
     left out and listed in ``missing``)."""
-    state = _state()
+    state = current_state()
     name = district if district is not None else (scenario["district"] or None)
     if name is not None and name not in state.study.district_names:
         name = None
@@ -140,14 +140,14 @@ def _outcome(scenario: dict[str, Any], district: str | None = None) -> dict[str,
         return scenario_outcome(state.study, state.plan, add=scenario["add"],
                                 remove=scenario["remove"], district=name, skip_missing=True)
     except ValueError as exc:
-        _fail(400, f"The scenario cannot be computed on the current data: {exc}")
+        fail(400, f"The scenario cannot be computed on the current data: {exc}")
 
 
 def _load(scenario_id: str) -> dict[str, Any]:
     try:
         return _scenarios().scenario(scenario_id)
     except ScenarioNotFoundError as exc:
-        _fail(404, str(exc), page_message=PLANNER_TEXT["unknown_scenario"])
+        fail(404, str(exc), page_message=PLANNER_TEXT["unknown_scenario"])
 
 
 def _scenario_json(scenario: dict[str, Any], *, with_author: bool) -> dict[str, Any]:
@@ -187,12 +187,7 @@ def _http_error(error: HTTPException) -> Response:
     message = error.description or error.name
     if isinstance(error, CSRFError):
         message = f"{PLANNER_TEXT['csrf_failed']} ({message})"
-    body = {"ok": False, "error": message, "status": error.code,
-            **dict(getattr(error, "details", {}))}
-    body.pop("page_message", None)
-    response = current_app.json.response(body)
-    response.status_code = error.code or 500
-    return response
+    return json_error(error.code or 500, message, **dict(getattr(error, "details", {})))
 
 
 @scenarios_api.errorhandler(DatabaseUnavailableError)
@@ -206,7 +201,7 @@ def _database_down(error: DatabaseUnavailableError) -> Response:
 
 def _page_config(district: str | None) -> dict[str, Any]:
     """Everything the page's script needs, as JSON (text, thresholds, numbers now, URLs)."""
-    state = _state()
+    state = current_state()
     study, plan = state.study, state.plan
     config = study.config
     thresholds = threshold_labels(study, plan)
@@ -260,10 +255,10 @@ def _basis_note(basis: str | None) -> str:
 @planner.get("/plan")
 def page() -> str:
     """The planner: a map and a side panel (district, threshold, changes, scenarios)."""
-    state = _state()
+    state = current_state()
     district = _district_arg(request.args.get("district"))
     return render_template(
-        "plan.html", urls=_urls(), planner=PLANNER_TEXT, district=district,
+        "plan.html", urls=page_urls(), planner=PLANNER_TEXT, district=district,
         districts=state.study.district_names, plan_config=_page_config(district),
         **page_context(state.study, state.coverage, state.plan))
 
@@ -271,7 +266,7 @@ def page() -> str:
 @scenarios_api.get("/plan/candidates")
 def candidates() -> Response:
     """The candidate sites (``name``, ``address``) as GeoJSON; empty without a layer."""
-    study = _state().study
+    study = current_state().study
     frame = study.candidates
     if frame is None or frame.empty:
         return current_app.json.response({"type": "FeatureCollection", "features": []})
@@ -305,7 +300,7 @@ def save_scenario() -> Response:
     body = read_json_object(fields=_SCENARIO_FIELDS, usage=_SCENARIO_USAGE)
     district = _district_arg(body.get("district") or None) or ""
     changes = {key: body[key] for key in ("add", "remove", "threshold") if key in body}
-    state = _state()
+    state = current_state()
     try:
         check_name(body.get("name"))
         checked = check_changes(changes)
@@ -315,12 +310,9 @@ def save_scenario() -> Response:
                                   district=district)
     except ScenarioError as exc:
         status = 409 if isinstance(exc, DuplicateScenarioError) else 400
-        response = current_app.json.response({"ok": False, "error": str(exc),
-                                              "problems": exc.problems, "status": status})
-        response.status_code = status
-        return response
+        return json_error(status, str(exc), problems=exc.problems)
     except ValueError as exc:
-        _fail(400, str(exc))
+        fail(400, str(exc))
     response = current_app.json.response({"ok": True, "scenario": _scenario_json(
         saved, with_author=True)})
     response.status_code = 201
@@ -344,7 +336,7 @@ def delete_scenario(scenario_id: str) -> Response:
     try:
         _scenarios().delete(scenario_id, user=current_user().name)
     except ScenarioNotFoundError as exc:
-        _fail(404, str(exc))
+        fail(404, str(exc))
     with _sheets_lock:
         for key in [key for key in _sheets if key[0] == scenario_id]:
             del _sheets[key]
@@ -368,10 +360,10 @@ def scenario_map(scenario_id: str, fmt: str) -> Response:
     paper = request.args.get("paper", "A4")
     orientation = request.args.get("orientation", "portrait")
     if paper not in PAPER_SIZES_MM or orientation not in ORIENTATIONS:
-        _fail(400, f"paper must be one of {', '.join(PAPER_SIZES_MM)} and orientation one of "
+        fail(400, f"paper must be one of {', '.join(PAPER_SIZES_MM)} and orientation one of "
                    f"{', '.join(ORIENTATIONS)}.")
     scenario = _load(scenario_id)
-    state = _state()
+    state = current_state()
     key = (scenario_id, scenario["created_at"], fmt, paper, orientation, state.generation)
     with _sheets_lock:
         data = _sheets.get(key)
@@ -389,10 +381,10 @@ def scenario_map(scenario_id: str, fmt: str) -> Response:
 def compare() -> str:
     """Saved scenarios side by side: changes, and the share within reach per threshold for
     the city and a district (``?district=``, else each scenario's own)."""
-    state = _state()
+    state = current_state()
     ids = [i for i in request.args.get("ids", "").split(",") if i.strip()]
     if not ids:
-        _fail(400, "Give the scenarios to compare: ?ids=s0001,s0002.",
+        fail(400, "Give the scenarios to compare: ?ids=s0001,s0002.",
               page_message=PLANNER_TEXT["compare_hint"])
     district = _district_arg(request.args.get("district"))
     rows = []
@@ -409,7 +401,7 @@ def compare() -> str:
                   for t in threshold_labels(state.study, state.plan)]
     template = "plan_compare_table.html" if request.args.get("fragment") else "plan_compare.html"
     return render_template(
-        template, urls=_urls(), planner=PLANNER_TEXT, rows=rows, thresholds=thresholds,
+        template, urls=page_urls(), planner=PLANNER_TEXT, rows=rows, thresholds=thresholds,
         district=district, share_text=share_text, change_text=change_text,
         show_district=district is not None or any(r["outcome"]["district"] for r in rows),
         plan_basis_note=_basis_note(state.plan.basis),

@@ -33,7 +33,7 @@ from webmap.prints.sheet import (
     SUPPORTED_DPI,
     render_sheet,
 )
-from webmap.web.public.views import _fail, _state, _urls
+from webmap.web.base import current_state, fail, page_urls
 
 logger = logging.getLogger(__name__)
 __all__ = ["CACHE_SIZE", "check_public_url", "print_page", "public_address", "sheet_cache_info"]
@@ -114,16 +114,16 @@ def _choice(name: str, valid: tuple, default: Any, *, convert=str) -> Any:
     if value not in valid:
         message = PRINT_PAGE_TEXT["bad_option"].format(name=name, value=text,
                                                        valid=", ".join(map(str, valid)))
-        _fail(400, message, page_message=message, **{name: list(valid)})
+        fail(400, message, page_message=message, **{name: list(valid)})
     return value
 
 
 def _options() -> dict[str, Any]:
     """The sheet asked for, checked against what the export supports (400 otherwise)."""
-    study = _state().study
+    study = current_state().study
     district = request.args.get("district") or None
     if district is not None and district not in study.district_names:
-        _fail(404, f"unknown district {district!r}; valid districts: "
+        fail(404, f"unknown district {district!r}; valid districts: "
                    f"{', '.join(study.district_names)}.", districts=study.district_names,
               page_message=PAGE_TEXT["unknown_district"].format(name=district))
     return {
@@ -142,14 +142,14 @@ def _options() -> dict[str, Any]:
 @print_page.get("/print")
 def form() -> str:
     """The form: area, paper, orientation, format, resolution, greyscale, table, QR."""
-    state = _state()
+    state = current_state()
     options = _options() if request.args else None
     preview = None
     if options is not None:
         preview = url_for("print_page.sheet", **{**request.args, "format": "png", "dpi": 150,
                                                   "inline": "1"})
     return render_template(
-        "print.html", urls=_urls(), print_text=PRINT_PAGE_TEXT,
+        "print.html", urls=page_urls(), print_text=PRINT_PAGE_TEXT,
         districts=state.study.district_names, papers=list(PAPER_SIZES_MM),
         orientations=ORIENTATIONS, formats=FORMATS, dpis=SUPPORTED_DPI,
         chosen=options or {}, preview=preview,
@@ -160,7 +160,7 @@ def form() -> str:
 @print_page.get("/print/sheet")
 def sheet() -> Response:
     """The sheet itself (a download, or inline with ``inline=1``)."""
-    state = _state()
+    state = current_state()
     options = _options()
     district, qr = options.pop("district"), options.pop("qr")
     qr_url = public_address(district) if qr else None

@@ -20,16 +20,16 @@ from flask import Blueprint, Response, current_app, request
 from layers.analysis import WhatIfCounts, what_if_counts
 from webmap.maps.geojson import feature_collection
 from webmap.maps.reach_layers import method_note, suggested_sites, uncovered_by_district
-from webmap.web.json_body import brief, read_json_object
-from webmap.web.public.views import (
-    _check_district,
-    _fail,
-    _geojson_response,
-    _minutes_arg,
-    _network,
-    _radius_arg,
-    _state,
+from webmap.web.base import (
+    check_district,
+    current_state,
+    fail,
+    geojson_response,
+    minutes_arg,
+    radius_arg,
+    require_network,
 )
+from webmap.web.json_body import brief, read_json_object
 
 logger = logging.getLogger(__name__)
 __all__ = ["plan_api"]
@@ -51,15 +51,15 @@ def api_isochrones() -> Response:
     (``?minutes=10`` for one; ``?place=p0001`` for one place's catchment). 404 without a
     street network, saying how to add one.
     """
-    state = _state()
-    network = _network()
-    minutes = _minutes_arg()
+    state = current_state()
+    network = require_network()
+    minutes = minutes_arg()
     place_id = request.args.get("place") or None
     place = -1
     if place_id is not None:
         ids = state.study.places["place_id"].tolist()
         if place_id not in ids:
-            _fail(400, f"unknown place {place_id!r}; see /api/places for the ids.")
+            fail(400, f"unknown place {place_id!r}; see /api/places for the ids.")
         place = ids.index(place_id)
 
     def make() -> dict:
@@ -80,7 +80,7 @@ def api_isochrones() -> Response:
                 "slope_aware": bool(network.reach.slope_aware),
                 "basis": network.coverage.basis if network.coverage is not None else None}
 
-    return _geojson_response(f"isochrones:{minutes}:{place_id}", make)
+    return geojson_response(f"isochrones:{minutes}:{place_id}", make)
 
 
 @plan_api.get("/suggestions")
@@ -90,11 +90,11 @@ def api_suggestions() -> Response:
     ``district``, ``gain`` (people newly within reach), ``covered_total`` and ``share_after``
     (once it and every better-ranked site open). ``?district=...`` keeps that district's.
     """
-    state = _state()
+    state = current_state()
     plan = state.plan
     name = request.args.get("district")
     if name:
-        _check_district(name)
+        check_district(name)
 
     def make() -> dict:
         sites = suggested_sites(state.study, plan)
@@ -112,7 +112,7 @@ def api_suggestions() -> Response:
                                                      "gain", "covered_total", "share_after"])
         return {**data, **meta}
 
-    return _geojson_response(f"suggestions:{name}", make)
+    return geojson_response(f"suggestions:{name}", make)
 
 
 @plan_api.get("/uncovered")
@@ -121,16 +121,16 @@ def api_uncovered() -> Response:
     Per district, the residents beyond walking reach (the map's shading): ``?minutes=`` on
     the network, ``?radius=`` without one (default: the threshold the map shows).
     """
-    state = _state()
+    state = current_state()
     network = state.plan.network is not None
     given, other = ("minutes", "radius") if network else ("radius", "minutes")
     if request.args.get(other):
         how = "on the network" if network else "in a straight line"
-        _fail(400, f"this study area is analysed {how}: use ?{given}=, not ?{other}=.")
-    threshold = _minutes_arg() if network else _radius_arg()
+        fail(400, f"this study area is analysed {how}: use ?{given}=, not ?{other}=.")
+    threshold = minutes_arg() if network else radius_arg()
     found = uncovered_by_district(state.study, state.coverage, state.plan, threshold=threshold)
     if found is None:
-        _fail(404, "No population layer is loaded: add [layers.population] to the config.")
+        fail(404, "No population layer is loaded: add [layers.population] to the config.")
     frame, method, value = found
 
     def make() -> dict:
@@ -141,7 +141,7 @@ def api_uncovered() -> Response:
                 "unit": "minutes" if method == "network" else "metres",
                 "basis": state.plan.basis}
 
-    return _geojson_response(f"uncovered:{method}:{value}", make)
+    return geojson_response(f"uncovered:{method}:{value}", make)
 
 
 def _lonlat(value: Any) -> tuple[float, float]:
@@ -149,11 +149,11 @@ def _lonlat(value: Any) -> tuple[float, float]:
     numbers = (isinstance(value, list | tuple) and len(value) == 2
                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
     if not numbers or not all(math.isfinite(v) for v in value):
-        _fail(400, f'"add" must be [lon, lat] in degrees (two numbers), got {brief(value)}. '
+        fail(400, f'"add" must be [lon, lat] in degrees (two numbers), got {brief(value)}. '
                    + _WHAT_IF_USAGE)
     lon, lat = float(value[0]), float(value[1])
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        _fail(400, f'"add" [{lon:g}, {lat:g}] is not a longitude and latitude: give '
+        fail(400, f'"add" [{lon:g}, {lat:g}] is not a longitude and latitude: give '
                    "[lon, lat] in that order (GeoJSON order).")
     return lon, lat
 
@@ -199,32 +199,32 @@ def api_what_if() -> Response:
     Several changes at once are lists (``{"add": [[lon, lat], ...], "remove": ["p0012",
     ...]}``, either may be empty); ``added`` and ``removed`` are then lists too.
     """
-    state = _state()
+    state = current_state()
     body = read_json_object(fields={"add": list, "remove": (str, list)}, usage=_WHAT_IF_USAGE)
     add, remove = body.get("add"), body.get("remove")
     if add is None and remove is None:
-        _fail(400, "Nothing to change. " + _WHAT_IF_USAGE)
+        fail(400, "Nothing to change. " + _WHAT_IF_USAGE)
     many_adds = isinstance(add, list) and (not add or isinstance(add[0], list | tuple))
     many_removes = isinstance(remove, list)
     place_ids = remove if many_removes else [] if remove is None else [remove]
     count = (len(add) if many_adds else int(add is not None)) + len(place_ids)
     if count > MAX_WHAT_IF_CHANGES:
-        _fail(400, f"At most {MAX_WHAT_IF_CHANGES} changes at once, got {count}.")
+        fail(400, f"At most {MAX_WHAT_IF_CHANGES} changes at once, got {count}.")
     lonlats = ([_lonlat(value) for value in add] if many_adds
                else [] if add is None else [_lonlat(add)])
     for place_id in place_ids:
         if not isinstance(place_id, str) or not place_id:
-            _fail(400, f'"remove" must be a place id such as "p0012" (or a list of them), got '
+            fail(400, f'"remove" must be a place id such as "p0012" (or a list of them), got '
                        f"{brief(place_id)}; see /api/places for the ids.")
     if state.study.population is None:
-        _fail(404, "What-if needs a population layer: add [layers.population] to the config.")
+        fail(404, "What-if needs a population layer: add [layers.population] to the config.")
     started = time.perf_counter()
     try:
         counts = what_if_counts(state.study, state.plan, add_lonlats=lonlats,
                                 remove_place_ids=place_ids)
     except ValueError as exc:
         hint = " See /api/places for the ids." if str(exc).startswith("No place") else ""
-        _fail(400, f"{exc}{hint}")
+        fail(400, f"{exc}{hint}")
     city, districts = _compare(counts)
     elapsed_ms = (time.perf_counter() - started) * 1000
     added = [{"lonlat": list(lonlat), "district": district}

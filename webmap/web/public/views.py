@@ -4,8 +4,8 @@ Pages and GeoJSON bodies are made once per state and sent with an ``ETag`` (304 
 browser has them), compressed once (:mod:`webmap.web.http_cache`).
 
 Every API error has one shape, ``{"ok": false, "error": "...", "status": 404}`` (plus the
-valid choices when a name or radius is wrong); pages get a Japanese error page. No
-traceback is ever sent.
+valid choices when a name or radius is wrong; :func:`webmap.web.base.json_error`); pages get a
+Japanese error page. No traceback is ever sent.
 
 ``/api/gaps?minutes=`` and ``/api/coverage`` also answer from the network when one is
 loaded; the other planning endpoints (isochrones, suggestions, what-if) are in
@@ -14,10 +14,9 @@ loaded; the other planning endpoints (isochrones, suggestions, what-if) are in
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import geopandas as gpd
 from flask import (
@@ -27,15 +26,12 @@ from flask import (
     current_app,
     render_template,
     request,
-    url_for,
 )
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import HTTPException, InternalServerError
 
-from layers.analysis import NetworkAnalysis
 from webmap.maps.geojson import feature_collection, json_value
 from webmap.maps.pages import (
-    Urls,
     comparison_rows,
     comparison_summaries,
     coverage_rows,
@@ -48,86 +44,26 @@ from webmap.maps.pages import (
 from webmap.maps.reach_layers import method_note
 from webmap.maps.style import BASIS_LABELS, METHOD_NOTE, PAGE_TEXT
 from webmap.web.admin.texts import ADMIN_TEXT, ERROR_TEXT
-from webmap.web.app import IbashoState
+from webmap.web.base import (
+    check_district,
+    current_state,
+    fail,
+    geojson_response,
+    json_error,
+    minutes_arg,
+    page_urls,
+    radius_arg,
+    require_network,
+    wants_json,
+)
 from webmap.web.http_cache import cached_response
+from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
 __all__ = ["api", "pages", "register_error_handlers"]
 
 pages = Blueprint("pages", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
-
-_GEOJSON = "application/geo+json"
-
-_NO_NETWORK = ("No street network is loaded for {name}, so walking times are straight-line "
-               "estimates ({note}) and there are no isochrones. Add one with "
-               "`ibasho streets CONFIG --osm FILE` (an OpenStreetMap extract such as "
-               "region.osm.pbf; it sets [network] streets in the config), then restart.")
-
-
-def _state() -> IbashoState:
-    return current_app.extensions["ibasho"]
-
-
-def _fail(status: int, message: str, **details: Any) -> NoReturn:
-    """Raise a 400 or 404 whose JSON (or HTML) also lists ``details`` (the valid choices)."""
-    error = {400: BadRequest, 404: NotFound}[status](description=message)
-    error.details = details  # type: ignore[attr-defined]
-    raise error
-
-
-def _check_district(name: str) -> str:
-    names = _state().study.district_names
-    if name not in names:
-        _fail(404, f"unknown district {name!r}; valid districts: {', '.join(names)}.",
-              districts=names)
-    return name
-
-
-def _threshold_arg(name: str, choices: list[float], *, unit: str, key: str) -> float | None:
-    """The query argument ``name`` as one of ``choices``, or None when absent."""
-    text = request.args.get(name)
-    if text is None or text == "":
-        return None
-    valid = ", ".join(f"{c:g}" for c in choices)
-    try:
-        value = float(text)
-    except ValueError:
-        _fail(400, f"{name} {text!r} is not a number; valid {unit}: {valid}.", **{key: choices})
-    if value not in choices:
-        _fail(400, f"{name} {text!r} is not analysed; valid {unit}: {valid}.", **{key: choices})
-    return value
-
-
-def _radius_arg() -> float | None:
-    """The ``radius`` query argument as one of the configured radii, or None for all."""
-    radii = [float(r) for r in _state().study.config.radii_m]
-    return _threshold_arg("radius", radii, unit="radii (m)", key="radii_m")
-
-
-def _minutes_arg() -> float | None:
-    """The ``minutes`` query argument as one of the configured thresholds, or None for all."""
-    minutes = [float(m) for m in _state().study.config.minutes]
-    return _threshold_arg("minutes", minutes, unit="minutes", key="minutes")
-
-
-def _network() -> NetworkAnalysis:
-    """The network analysis, or a 404 that says how to load a street network."""
-    state = _state()
-    if state.plan.network is None:
-        config = state.study.config
-        note = METHOD_NOTE.format(detour_factor=config.walking.detour_factor)
-        _fail(404, _NO_NETWORK.format(name=config.name, note=note), method="straight")
-    return state.plan.network
-
-
-def _urls() -> Urls:
-    return Urls(home=url_for("pages.index"), districts=url_for("pages.districts"),
-                print_map=url_for("print_page.form"), plan=url_for("planner.page"),
-                near=url_for("near.near_page"),
-                static=lambda path: url_for("static", filename=path),
-                district=lambda name: url_for("pages.district", name=name))
-
 
 # ---- pages ------------------------------------------------------------------------------
 
@@ -141,18 +77,18 @@ def _page(key: str, state: IbashoState, render: Callable[[], str]) -> Response:
 @pages.get("/")
 def index() -> Response:
     """The city map, full page, under an accessible header."""
-    state = _state()
+    state = current_state()
     return _page("/", state, lambda: render_template(
-        "index.html", urls=_urls(), map=state.city_map,
+        "index.html", urls=page_urls(), map=state.city_map,
         **page_context(state.study, state.coverage, state.plan)))
 
 
 @pages.get("/districts")
 def districts() -> Response:
     """Every district with its coverage summary, linking to its page."""
-    state = _state()
+    state = current_state()
     return _page("/districts", state, lambda: render_template(
-        "districts.html", urls=_urls(),
+        "districts.html", urls=page_urls(),
         summaries=district_summaries(state.study, state.coverage),
         radius_headings=radius_headings(state.coverage),
         city_rows=coverage_rows(state.study, state.coverage),
@@ -164,10 +100,10 @@ def districts() -> Response:
 @pages.get("/districts/<name>")
 def district(name: str) -> Response:
     """One district: its map, its coverage table and its places."""
-    state = _state()
-    _check_district(name)
+    state = current_state()
+    check_district(name)
     return _page(f"/districts/{name}", state, lambda: render_template(
-        "district.html", urls=_urls(), district=name, map=state.district_map(name),
+        "district.html", urls=page_urls(), district=name, map=state.district_map(name),
         rows=coverage_rows(state.study, state.coverage, district=name),
         places=district_places(state.study, name),
         comparison=comparison_rows(state.plan, district=name),
@@ -176,22 +112,6 @@ def district(name: str) -> Response:
 
 
 # ---- API --------------------------------------------------------------------------------
-
-
-def _geojson_response(key: str, make: Callable[[], dict]) -> Response:
-    """GeoJSON made once per state, with its ETag (304 when unchanged), compressed once."""
-    return cached_response(
-        f"api:{key}", lambda: _state_cache(key, lambda: json.dumps(
-            make(), ensure_ascii=False, separators=(",", ":"))),
-        mimetype=_GEOJSON, generation=_state().generation)
-
-
-def _state_cache(key: str, make: Callable[[], str]) -> str:
-    """API bodies are made once per state (a change on the staff pages makes a new state)."""
-    cache = _state().api_cache
-    if key not in cache:
-        cache[key] = make()
-    return cache[key]
 
 
 def _layer(frame: gpd.GeoDataFrame | None) -> dict:
@@ -203,26 +123,26 @@ def _layer(frame: gpd.GeoDataFrame | None) -> dict:
 @api.get("/places")
 def api_places() -> Response:
     """All places, those without a position included (``"geometry": null``)."""
-    return _geojson_response("places", lambda: _layer(_state().study.places))
+    return geojson_response("places", lambda: _layer(current_state().study.places))
 
 
 @api.get("/stops")
 def api_stops() -> Response:
     """All bus stops with their departures."""
-    return _geojson_response("stops", lambda: _layer(_state().study.stops))
+    return geojson_response("stops", lambda: _layer(current_state().study.stops))
 
 
 @api.get("/districts")
 def api_districts() -> Response:
     """The district polygons."""
-    return _geojson_response("districts", lambda: _layer(_state().study.districts))
+    return geojson_response("districts", lambda: _layer(current_state().study.districts))
 
 
 @api.get("/districts/<name>")
 def api_district(name: str) -> Response:
     """One district polygon, with its coverage rows in ``properties.coverage``."""
-    state = _state()
-    _check_district(name)
+    state = current_state()
+    check_district(name)
 
     def make() -> dict:
         selected = state.study.districts[state.study.districts["name"] == name]
@@ -231,17 +151,17 @@ def api_district(name: str) -> Response:
                   "basis": state.coverage.basis}]
         return feature_collection(selected, extra=extra)
 
-    return _geojson_response(f"district:{name}", make)
+    return geojson_response(f"district:{name}", make)
 
 
 @api.get("/buffers")
 def api_buffers() -> Response:
     """Walking-reach buffers of the places, one per radius (``?radius=500`` for one)."""
-    radius = _radius_arg()
-    buffers = _state().coverage.buffers
+    radius = radius_arg()
+    buffers = current_state().coverage.buffers
     if radius is not None:
         buffers = buffers[buffers["radius_m"] == radius]
-    return _geojson_response(f"buffers:{radius}", lambda: _layer(buffers))
+    return geojson_response(f"buffers:{radius}", lambda: _layer(buffers))
 
 
 @api.get("/gaps")
@@ -252,26 +172,26 @@ def api_gaps() -> Response:
     """
     if request.args.get("minutes"):
         if request.args.get("radius"):
-            _fail(400, "give either radius (straight line) or minutes (network), not both.")
-        network = _network()
-        minutes = _minutes_arg()
+            fail(400, "give either radius (straight line) or minutes (network), not both.")
+        network = require_network()
+        minutes = minutes_arg()
         name = request.args.get("district")
         if name:
-            _check_district(name)
+            check_district(name)
         gaps = network.gaps  # None without a population layer: no gaps are counted
         if gaps is not None:
             gaps = gaps[gaps["minutes"] == minutes]
             gaps = gaps[gaps["district"] == name] if name else gaps
-        return _geojson_response(f"network-gaps:{minutes}:{name}", lambda: _layer(gaps))
-    radius = _radius_arg()
+        return geojson_response(f"network-gaps:{minutes}:{name}", lambda: _layer(gaps))
+    radius = radius_arg()
     name = request.args.get("district")
-    gaps = _state().coverage.gaps
+    gaps = current_state().coverage.gaps
     if radius is not None:
         gaps = gaps[gaps["radius_m"] == radius]
     if name:
-        _check_district(name)
+        check_district(name)
         gaps = gaps[gaps["district"] == name]
-    return _geojson_response(f"gaps:{radius}:{name}", lambda: _layer(gaps))
+    return geojson_response(f"gaps:{radius}:{name}", lambda: _layer(gaps))
 
 
 def _records(frame) -> list[dict[str, Any]]:
@@ -286,11 +206,11 @@ def api_coverage() -> Response:
     ``network`` (per district and threshold in minutes, and the city) and ``comparison``
     (straight line and network side by side).
     """
-    state = _state()
+    state = current_state()
     name = request.args.get("district")
     table = state.coverage.table
     if name:
-        _check_district(name)
+        check_district(name)
         table = table[table["district"] == name]
     config = state.study.config
     basis = state.coverage.basis
@@ -329,7 +249,7 @@ def api_coverage() -> Response:
 @api.get("/health")
 def api_health() -> Response:
     """Liveness and what is loaded: the number of features per layer."""
-    state = _state()
+    state = current_state()
     study = state.study
 
     def count(frame: gpd.GeoDataFrame | None) -> int:
@@ -361,23 +281,16 @@ def api_health() -> Response:
                         else len(state.plan.suggestions)),
         "radii_m": [float(r) for r in study.config.radii_m],
         "warnings": len(study.warnings),
-        "district_maps_cached": len(state._district_maps),
+        "district_maps_cached": state.district_maps_cached,
     })
 
 
 # ---- errors -----------------------------------------------------------------------------
 
 
-def _wants_json() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
 def _error_response(status: int, message: str, details: dict[str, Any]) -> Response:
-    if _wants_json():
-        body = {"ok": False, "error": message, "status": status, **details}
-        response = current_app.json.response(body)
-        response.status_code = status
-        return response
+    if wants_json():
+        return json_error(status, message, **details)
     heading = {404: PAGE_TEXT["not_found"], 400: PAGE_TEXT["bad_request"]}.get(
         status, ERROR_TEXT.get(status, {}).get("heading", PAGE_TEXT["server_error"]))
     if status in ERROR_TEXT:
@@ -385,7 +298,7 @@ def _error_response(status: int, message: str, details: dict[str, Any]) -> Respo
     state = current_app.extensions.get("ibasho")
     context = (page_context(state.study, state.coverage, state.plan) if state
                else {"text": PAGE_TEXT})
-    html = render_template("error.html", urls=_urls(), status=status, heading=heading,
+    html = render_template("error.html", urls=page_urls(), status=status, heading=heading,
                            message=details.get("page_message"),
                            districts=details.get("districts"), **context)
     return Response(html, status=status, mimetype="text/html")
@@ -402,7 +315,7 @@ def register_error_handlers(app: Flask) -> None:
             details["page_message"] = ADMIN_TEXT["csrf_failed"]
         elif error.code in ERROR_TEXT and error.description == type(error).description:
             error.description = ERROR_TEXT[error.code]["message"]  # werkzeug's English default
-        if ("districts" in details and not _wants_json() and request.view_args
+        if ("districts" in details and not wants_json() and request.view_args
                 and "name" in request.view_args):
             details["page_message"] = PAGE_TEXT["unknown_district"].format(
                 name=request.view_args["name"])

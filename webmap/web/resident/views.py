@@ -12,7 +12,7 @@ the study area gets 400 with ``"reason": "outside"`` (the page then asks for a d
 - ``GET /api/near/choices?district=&lang=``: the start points of a district.
 
 Errors use the app's one JSON shape ``{"ok": false, "error": …, "status": 400}`` (see
-:mod:`webmap.web.public.views`). ``at=`` (ISO date-time, Japan time when naive) replaces
+:mod:`webmap.web.base`). ``at=`` (ISO date-time, Japan time when naive) replaces
 "now" for the next openings and departures, for planning and tests.
 """
 
@@ -21,11 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from werkzeug.exceptions import BadRequest, NotFound
 
+from webmap.web.base import fail
 from webmap.web.resident.format import japan_now
 from webmap.web.resident.index import CHOICE_GROUPS, NearIndex, build_near_index
 from webmap.web.resident.places import DEFAULT_COUNT, MAX_COUNT, nearest_places
@@ -72,18 +72,12 @@ def _index() -> NearIndex:
     return current_app.extensions[INDEX_KEY]
 
 
-def _fail(status: int, message: str, **details: Any) -> NoReturn:
-    error = {400: BadRequest, 404: NotFound}[status](description=message)
-    error.details = details  # type: ignore[attr-defined]
-    raise error
-
-
 def _lang(*, strict: bool) -> str:
     """``?lang=``: ``ja`` (default) or ``en``; the API refuses others, the page falls back."""
     lang = request.args.get("lang") or LANGUAGES[0]
     if lang not in LANGUAGES:
         if strict:
-            _fail(400, f"lang {lang!r} is not offered; use one of: {', '.join(LANGUAGES)}.",
+            fail(400, f"lang {lang!r} is not offered; use one of: {', '.join(LANGUAGES)}.",
                   languages=list(LANGUAGES))
         return LANGUAGES[0]
     return lang
@@ -98,11 +92,11 @@ def _coords(*, required: bool) -> tuple[float, float] | None:
     try:
         lat, lon = float(lat_text or "nan"), float(lon_text or "nan")
     except ValueError:
-        _fail(400, f"lat and lon must be numbers in degrees, {example}.")
+        fail(400, f"lat and lon must be numbers in degrees, {example}.")
     if not (math.isfinite(lat) and math.isfinite(lon)):
-        _fail(400, f"lat and lon are both required, in degrees, {example}.")
+        fail(400, f"lat and lon are both required, in degrees, {example}.")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        _fail(400, f"lat must be within ±90 and lon within ±180, {example}.")
+        fail(400, f"lat must be within ±90 and lon within ±180, {example}.")
     return lon, lat
 
 
@@ -111,7 +105,7 @@ def _count() -> int:
     if not text:
         return DEFAULT_COUNT
     if not text.isdigit() or not 1 <= int(text) <= MAX_COUNT:
-        _fail(400, f"n {text!r} must be a whole number from 1 to {MAX_COUNT}.")
+        fail(400, f"n {text!r} must be a whole number from 1 to {MAX_COUNT}.")
     return int(text)
 
 
@@ -122,7 +116,7 @@ def _now() -> dt.datetime:
     try:
         return japan_now(dt.datetime.fromisoformat(text))
     except ValueError:
-        _fail(400, f"at {text!r} is not an ISO date-time, e.g. at=2026-12-02T09:30.")
+        fail(400, f"at {text!r} is not an ISO date-time, e.g. at=2026-12-02T09:30.")
 
 
 def _outside_message(index: NearIndex, lon: float, lat: float) -> str | None:
@@ -150,7 +144,7 @@ def _check_outside(index: NearIndex, lon: float, lat: float) -> None:
     """400 with ``"reason": "outside"`` for a point :func:`_outside_message` refuses."""
     message = _outside_message(index, lon, lat)
     if message is not None:
-        _fail(400, message, reason="outside")
+        fail(400, message, reason="outside")
 
 
 def _json(body: dict[str, Any]) -> Response:
@@ -209,7 +203,7 @@ def api_choices() -> Response:
     index = _index()
     district = request.args.get("district", "")
     if district not in index.district_names:
-        _fail(404, f"unknown district {district!r}; valid districts: "
+        fail(404, f"unknown district {district!r}; valid districts: "
                    f"{', '.join(index.district_names)}.", districts=index.district_names)
     return _json({"ok": True, "lang": lang, "district": district,
                   "groups": _choice_groups(index, district, lang)})

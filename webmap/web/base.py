@@ -1,0 +1,160 @@
+"""What every blueprint shares: the app's state, the request helpers and the one error shape.
+
+Like datasette's ``views/base.py``: the public pages and API (:mod:`webmap.web.public`), the
+planner (:mod:`webmap.web.planner`), the print form (:mod:`webmap.web.printing`) and the
+resident pages (:mod:`webmap.web.resident`) read the state, check their arguments and refuse
+a request through these functions, so every API error has one shape::
+
+    {"ok": false, "error": "...", "status": 404}
+
+plus the details of the error (the valid choices when a name or radius is wrong, the
+problems of a scenario that cannot be saved). ``page_message`` is the Japanese sentence of
+the HTML error page and never part of the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from flask import Response, current_app, request, url_for
+from werkzeug.exceptions import BadRequest, NotFound
+
+from layers.analysis import NetworkAnalysis
+from webmap.maps.pages import Urls
+from webmap.maps.style import METHOD_NOTE
+from webmap.web.http_cache import cached_response
+from webmap.web.state import IbashoState
+
+logger = logging.getLogger(__name__)
+__all__ = ["GEOJSON_MEDIA_TYPE", "check_district", "current_state", "fail", "geojson_response",
+           "json_error", "minutes_arg", "page_urls", "radius_arg", "require_network",
+           "wants_json"]
+
+#: The media type of the GeoJSON answers of the API.
+GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+_NO_NETWORK = ("No street network is loaded for {name}, so walking times are straight-line "
+               "estimates ({note}) and there are no isochrones. Add one with "
+               "`ibasho streets CONFIG --osm FILE` (an OpenStreetMap extract such as "
+               "region.osm.pbf; it sets [network] streets in the config), then restart.")
+
+
+def current_state() -> IbashoState:
+    """The app's current state (what the maps and the API show)."""
+    return current_app.extensions["ibasho"]
+
+
+def fail(status: int, message: str, **details: Any) -> NoReturn:
+    """
+    Refuse the request with a 400 or 404.
+
+    Parameters
+    ----------
+    status
+        400 or 404.
+    message
+        What is wrong and what to send instead (English, for the JSON ``error``).
+    **details
+        Added to the JSON answer (the valid choices); ``page_message`` is the Japanese
+        sentence of the HTML error page instead.
+
+    Raises
+    ------
+    werkzeug.exceptions.HTTPException
+        Always: a ``BadRequest`` or ``NotFound`` carrying ``details``.
+    """
+    error = {400: BadRequest, 404: NotFound}[status](description=message)
+    error.details = details  # type: ignore[attr-defined]
+    raise error
+
+
+def json_error(status: int, message: str, **details: Any) -> Response:
+    """
+    The one JSON error answer, ``{"ok": false, "error", "status", **details}``.
+
+    ``page_message`` (meant for the HTML error page) is left out of the JSON.
+    """
+    body = {"ok": False, "error": message, "status": status,
+            **{key: value for key, value in details.items() if key != "page_message"}}
+    response = current_app.json.response(body)
+    response.status_code = status
+    return response
+
+
+def wants_json() -> bool:
+    """Whether the request is one of the API's (``/api``, ``/api/...``), answered in JSON."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def check_district(name: str) -> str:
+    """``name`` if it is a district of the study area, else a 404 listing the districts."""
+    names = current_state().study.district_names
+    if name not in names:
+        fail(404, f"unknown district {name!r}; valid districts: {', '.join(names)}.",
+             districts=names)
+    return name
+
+
+def _threshold_arg(name: str, choices: list[float], *, unit: str, key: str) -> float | None:
+    """The query argument ``name`` as one of ``choices``, or None when absent."""
+    text = request.args.get(name)
+    if text is None or text == "":
+        return None
+    valid = ", ".join(f"{c:g}" for c in choices)
+    try:
+        value = float(text)
+    except ValueError:
+        fail(400, f"{name} {text!r} is not a number; valid {unit}: {valid}.", **{key: choices})
+    if value not in choices:
+        fail(400, f"{name} {text!r} is not analysed; valid {unit}: {valid}.", **{key: choices})
+    return value
+
+
+def radius_arg() -> float | None:
+    """The ``radius`` query argument as one of the configured radii, or None for all."""
+    radii = [float(r) for r in current_state().study.config.radii_m]
+    return _threshold_arg("radius", radii, unit="radii (m)", key="radii_m")
+
+
+def minutes_arg() -> float | None:
+    """The ``minutes`` query argument as one of the configured thresholds, or None for all."""
+    minutes = [float(m) for m in current_state().study.config.minutes]
+    return _threshold_arg("minutes", minutes, unit="minutes", key="minutes")
+
+
+def require_network() -> NetworkAnalysis:
+    """The network analysis, or a 404 that says how to load a street network."""
+    state = current_state()
+    if state.plan.network is None:
+        config = state.study.config
+        note = METHOD_NOTE.format(detour_factor=config.detour_factor)
+        fail(404, _NO_NETWORK.format(name=config.name, note=note), method="straight")
+    return state.plan.network
+
+
+def page_urls() -> Urls:
+    """The addresses the page templates link to."""
+    return Urls(home=url_for("pages.index"), districts=url_for("pages.districts"),
+                print_map=url_for("print_page.form"), plan=url_for("planner.page"),
+                near=url_for("near.near_page"),
+                static=lambda path: url_for("static", filename=path),
+                district=lambda name: url_for("pages.district", name=name))
+
+
+def geojson_response(key: str, make: Callable[[], dict]) -> Response:
+    """GeoJSON made once per state, with its ETag (304 when unchanged), compressed once."""
+    return cached_response(
+        f"api:{key}", lambda: _state_cache(key, lambda: json.dumps(
+            make(), ensure_ascii=False, separators=(",", ":"))),
+        mimetype=GEOJSON_MEDIA_TYPE, generation=current_state().generation)
+
+
+def _state_cache(key: str, make: Callable[[], str]) -> str:
+    """API bodies are made once per state (a change on the staff pages makes a new state)."""
+    cache = current_state().api_cache
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
