@@ -130,7 +130,7 @@ def require_network() -> NetworkAnalysis:
     state = current_state()
     if state.plan.network is None:
         config = state.study.config
-        note = METHOD_NOTE.format(detour_factor=config.detour_factor)
+        note = METHOD_NOTE.format(detour_factor=config.walking.detour_factor)
         fail(404, _NO_NETWORK.format(name=config.name, note=note), method="straight")
     return state.plan.network
 
