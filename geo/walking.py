@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -109,6 +110,12 @@ class WalkProfile:
                    f"of {self.network_minutes}.")
             raise ValueError(msg)
 
+    @overload
+    def metres(self, minutes: float) -> float: ...
+
+    @overload
+    def metres(self, minutes: np.ndarray) -> np.ndarray: ...
+
     def metres(self, minutes: float | np.ndarray) -> float | np.ndarray:
         """
         Distance walked on flat ground in ``minutes``.
@@ -120,6 +127,12 @@ class WalkProfile:
         """
         return minutes * self.speed_m_per_min
 
+    @overload
+    def minutes(self, distance_m: float) -> float: ...
+
+    @overload
+    def minutes(self, distance_m: np.ndarray) -> np.ndarray: ...
+
     def minutes(self, distance_m: float | np.ndarray) -> float | np.ndarray:
         """
         Minutes to walk ``distance_m`` along the streets on flat ground.
@@ -130,6 +143,12 @@ class WalkProfile:
         10.0
         """
         return distance_m / self.speed_m_per_min
+
+    @overload
+    def straight_minutes(self, distance_m: float) -> float: ...
+
+    @overload
+    def straight_minutes(self, distance_m: np.ndarray) -> np.ndarray: ...
 
     def straight_minutes(self, distance_m: float | np.ndarray) -> float | np.ndarray:
         """
