@@ -48,8 +48,9 @@ def test_japanese_words_stay_in_the_text_modules() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    for name in ("webmap/near.py", "webmap/near_places.py", "webmap/near_bus.py",
-                 "webmap/whereami.py", "webmap/near_index.py", "geo/nearest.py"):
+    for name in ("webmap/web/resident/views.py", "webmap/web/resident/places.py",
+                 "webmap/web/resident/bus.py", "webmap/web/resident/whereami.py",
+                 "webmap/web/resident/index.py", "geo/nearest.py"):
         code = (root / name).read_text(encoding="utf-8")
         body = re.sub(r'"""(.*?)"""', "", code, flags=re.S)  # docstrings may quote examples
         body = "\n".join(line.split("#")[0] for line in body.splitlines())
