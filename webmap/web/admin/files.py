@@ -43,8 +43,9 @@ from layers.files.place_files import EXPORT_FORMATS, ImportPreview
 from layers.store.place_io import export_places, import_file, preview_import
 from layers.store.site import secret_key_path
 from webmap.web.admin.common import admin, flash_message, place_store, problem_rows, render_admin
-from webmap.web.admin.texts import ADMIN_TEXT, ERROR_TEXT
+from webmap.web.admin.texts import ADMIN_TEXT
 from webmap.web.auth import current_user, login_required
+from webmap.web.base import ERROR_TEXT
 from webmap.web.live import LIVE_KEY, data_changed
 from webmap.web.security import UPLOAD_SUFFIXES, upload_suffix
 
