@@ -1,10 +1,12 @@
-"""Places in and out of the store as files: check an upload, seed from the config, export.
+"""Files of places: check an upload, write an export; the file work only (no store).
 
 An upload is read with the same code as the config's places file
 (:func:`layers.files.places.load_places`), so it accepts what Excel saves (UTF-8, UTF-8 with BOM,
-CP932) and GeoJSON/GeoPackage, and every problem is listed before anything is stored.
-Exports are written beside their destination and renamed into place when complete; no cell
-of a CSV starts a formula in a spreadsheet (:func:`spreadsheet_cell`).
+CP932) and GeoJSON/GeoPackage, and every problem is listed (:func:`check_places_file`).
+Exports are written beside their destination and renamed into place when complete
+(:func:`write_atomic`); no cell of a CSV starts a formula in a spreadsheet
+(:func:`spreadsheet_cell`). Moving places between these files and the store is
+:mod:`layers.store.place_io`.
 """
 
 from __future__ import annotations
@@ -13,30 +15,26 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from layers.config import LayerConfig, StudyConfig
+from layers.config import LayerConfig
 from layers.errors import LayerError, Problem
 from layers.fields.schema import duplicate_name_problems, import_rows_problem
-from layers.files.geopackage import write_geopackage
-from layers.files.places import load_places, read_places, validate_places
+from layers.files.places import read_places, validate_places
 from layers.files.points import StudyExtent
 
-if TYPE_CHECKING:
-    from layers.store.places import PlaceStore
-
 logger = logging.getLogger(__name__)
-__all__ = ["EXPORT_FORMATS", "FORMULA_START", "ImportPreview", "as_sent", "export_places",
-           "preview_import", "seed_store", "spreadsheet_cell"]
+__all__ = ["EXPORT_FORMATS", "FORMULA_START", "ImportPreview", "as_sent", "check_places_file",
+           "spreadsheet_cell", "write_atomic"]
 
-#: What :func:`export_places` writes.
+#: What :func:`layers.store.place_io.export_places` writes.
 EXPORT_FORMATS = ("csv", "geojson", "gpkg")
 
 #: A cell starting with one of these is read as a formula by Excel, LibreOffice or Google
@@ -88,16 +86,14 @@ class ImportPreview:
         return self.places is not None and not self.errors
 
 
-def preview_import(store: PlaceStore, path: str | Path, *,
-                   fields: Mapping[str, str] | None = None,
-                   name: str | None = None) -> ImportPreview:
+def check_places_file(path: str | Path, *, fields: Mapping[str, str] | None = None,
+                      name: str | None = None, extent: StudyExtent | None,
+                      categories: Sequence[str], stored: Mapping[str, str]) -> ImportPreview:
     """
-    Read an uploaded file of places and list every problem in it; store nothing.
+    Read a file of places and list every problem in it (the file work of an import preview).
 
     Parameters
     ----------
-    store
-        The store the places would go into (its categories, extent and names).
     path
         The uploaded CSV (as Excel saves it) or vector file.
     fields
@@ -106,6 +102,12 @@ def preview_import(store: PlaceStore, path: str | Path, *,
     name
         The file's name as its sender knows it (an upload's own name), for the messages;
         ``path`` (where the server keeps it) never appears in them. Default: ``path.name``.
+    extent
+        The study extent every place must lie in (None: no check).
+    categories
+        The allowed categories.
+    stored
+        The names already stored (name → place id), which a new place may not reuse.
 
     Notes
     -----
@@ -117,17 +119,15 @@ def preview_import(store: PlaceStore, path: str | Path, *,
     shown = name or path.name
     layer = LayerConfig("places", path, dict(fields or {}))
     try:  # load_places without stopping at errors: the preview lists every row's problems
-        places, problems = read_places(layer, extent=store.extent)
+        places, problems = read_places(layer, extent=extent)
     except LayerError as exc:  # the file as a whole cannot be read
         return ImportPreview(shown, None, as_sent(exc.problems, path, name=shown))
     too_many = import_rows_problem(len(places), label=shown)
     if too_many is not None:
         return ImportPreview(shown, None, [too_many])
-    problems += validate_places(places, layer, categories=store.categories)
-    stored = store.places()
-    problems += duplicate_name_problems(
-        list(places["name"]), list(places["row"]),
-        stored=dict(zip(stored["name"], stored["place_id"], strict=True)), label=shown)
+    problems += validate_places(places, layer, categories=categories)
+    problems += duplicate_name_problems(list(places["name"]), list(places["row"]),
+                                        stored=stored, label=shown)
     # row by row, as the preview lists them (a row's problems stay in the order found)
     problems.sort(key=lambda p: p.row if p.row is not None else 0)
     preview = ImportPreview(shown, places, as_sent(problems, path, name=shown))
@@ -160,91 +160,14 @@ def as_sent(problems: list[Problem], path: Path, *, name: str) -> list[Problem]:
             for p in problems]
 
 
-def seed_store(store: PlaceStore, config: StudyConfig, *, user: str,
-               extent: StudyExtent | None = None) -> dict[str, int]:
+def write_atomic(places: gpd.GeoDataFrame, out: Path, *, fmt: str) -> None:
     """
-    Import the config's places (and walking routes) into a store that has no places yet.
+    Write ``places`` to ``out`` as ``csv`` or ``geojson``, atomically: into a temporary file
+    beside ``out``, renamed over it when complete (a half-written file never replaces ``out``).
 
-    Returns
-    -------
-    dict
-        How many features were imported per layer (all 0 when the store had places).
-
-    Raises
-    ------
-    LayerError
-        With every problem in the config's files (nothing is stored).
+    The CSV is UTF-8 with BOM (so that Excel reads the Japanese), CRLF, with ``lon``/``lat``
+    columns before ``position_source``, and every cell passes :func:`spreadsheet_cell`.
     """
-    from layers.files.routes import load_walking_routes
-
-    counts = {"places": 0, "walking_routes": 0}
-    if len(store.places(include_retired=True)):
-        logger.info("%s already has places; nothing imported", store.database.display_name)
-        return counts
-    layer = config.layers["places"]
-    places, _ = load_places(layer, categories=config.categories, extent=extent)
-    routes_layer = config.layer("walking_routes")
-    routes = None
-    if routes_layer is not None:  # read before storing anything: a bad file stores nothing
-        routes, _ = load_walking_routes(routes_layer, profile=config.walking,
-                                        metric_crs=config.metric_crs)
-    counts["places"] = len(store.import_places(places, user=user, source=layer.path.name))
-    if routes is not None and routes_layer is not None:
-        counts["walking_routes"] = len(store.import_walking_routes(
-            routes, user=user, source=routes_layer.path.name))
-    return counts
-
-
-def export_places(store: PlaceStore, fmt: str, out: str | Path, *,
-                  include_retired: bool = False) -> Path:
-    """
-    Write the store's places to a file, atomically (a half-written file never replaces ``out``).
-
-    Parameters
-    ----------
-    store
-        The store to export.
-    fmt
-        ``csv`` (UTF-8 with BOM so that Excel reads the Japanese, CRLF, ``lon``/``lat``
-        columns; a text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
-        gets a leading ``'`` so that no spreadsheet runs it, :func:`spreadsheet_cell`),
-        ``geojson``, or ``gpkg`` (with the walking routes as a second layer).
-    out
-        The file to write (replaced if it exists).
-    include_retired
-        Also write retired places, with their ``retired_at``.
-
-    Raises
-    ------
-    ValueError
-        For another ``fmt`` (lists the allowed), or ``out`` being the store's own file.
-    """
-    if fmt not in EXPORT_FORMATS:
-        msg = f"Unknown export format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}."
-        raise ValueError(msg)
-    out = Path(out)
-    own = getattr(store.database, "path", None)
-    if own is not None and out.resolve() == Path(own).resolve():
-        msg = f"Cannot export over the store itself ({out}); choose another file name."
-        raise ValueError(msg)
-    places = store.places(include_retired=include_retired).drop(columns="row")
-    if not include_retired:
-        places = places.drop(columns="retired_at")
-    if fmt == "gpkg":
-        routes = store.walking_routes(include_retired=include_retired)
-        write_geopackage({"places": places, "walking_routes": routes if len(routes) else None},
-                         out)
-    else:
-        for column in ("updated_at", "retired_at"):
-            if column in places.columns:
-                places[column] = places[column].map(
-                    lambda t: "" if pd.isna(t) else t.isoformat().replace("+00:00", "Z"))
-        _write_atomic(places, out, fmt=fmt)
-    logger.info("Exported %d places as %s to %s", len(places), fmt, out)
-    return out
-
-
-def _write_atomic(places: gpd.GeoDataFrame, out: Path, *, fmt: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=out.suffix,
                                         dir=out.parent)

@@ -60,9 +60,9 @@ def read_csv(path: Path) -> pd.DataFrame:
         If the file is empty, has only a header, or is not UTF-8/CP932 text.
     """
     data = path.read_bytes()
-    if not data.strip():
+    text, encoding = decode_text(path, data) if data.strip() else ("", "")
+    if not text.strip():  # also a file with only Excel's byte order mark
         raise LayerError.single(path, "the file is empty.", fix="Export the table again.")
-    text, encoding = decode_text(path, data)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                             skipinitialspace=True)

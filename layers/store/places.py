@@ -27,7 +27,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import STORAGE_CRS, to_storage
-from layers.config import DEFAULT_CATEGORIES, StudyConfig
+from layers.config import DEFAULT_CATEGORIES
 from layers.errors import LayerError, Problem
 from layers.fields.schema import (
     TEXT_FIELDS,
@@ -39,7 +39,6 @@ from layers.fields.schema import (
     position_quality,
     same_position,
 )
-from layers.files.place_files import ImportPreview, export_places, preview_import, seed_store
 from layers.files.places import PLACE_COLUMNS
 from layers.files.points import StudyExtent
 from layers.store.audit import read_audit, record_change
@@ -565,35 +564,3 @@ class PlaceStore:
             database.mark_changed(tx, "walking_routes")
         logger.info("%s imported %d walking routes from %s", user, len(ids), label)
         return ids
-
-    def preview_import(self, path: str | Path, *, fields: Mapping[str, str] | None = None,
-                       name: str | None = None) -> ImportPreview:
-        """Check an uploaded file; store nothing (see :mod:`layers.files.place_files`)."""
-        return preview_import(self, path, fields=fields, name=name)
-
-    def import_file(self, path: str | Path, *, user: str,
-                    fields: Mapping[str, str] | None = None,
-                    name: str | None = None) -> list[str]:
-        """
-        Import an uploaded file of places: all its rows, or none. Messages name the file
-        ``name`` (an upload's own name, default ``path.name``), never the server's path.
-
-        Raises
-        ------
-        LayerError
-            With every problem that :meth:`preview_import` lists; nothing is stored then.
-        """
-        preview = self.preview_import(path, fields=fields, name=name)
-        if not preview.ok or preview.places is None:
-            raise LayerError(preview.problems)
-        return self.import_places(preview.places, user=user, source=preview.source)
-
-    def seed_from_config(self, config: StudyConfig, *, user: str,
-                         extent: StudyExtent | None = None) -> dict[str, int]:
-        """Import the config's files into an empty store (see :mod:`layers.files.place_files`)."""
-        return seed_store(self, config, user=user, extent=extent)
-
-    def export(self, fmt: str, out: str | Path, *, include_retired: bool = False) -> Path:
-        """Write ``csv``, ``geojson`` or ``gpkg`` (see :mod:`layers.files.place_files`)."""
-        return export_places(self, fmt, out, include_retired=include_retired)
-

@@ -25,6 +25,7 @@ import shapely
 
 from layers.files.points import StudyExtent
 from layers.store.database import GeoPackageDatabase, store_url_from_env
+from layers.store.place_io import seed_store
 from layers.store.places import PlaceStore, open_store
 from layers.store.routes import measure_walking_routes, walking_routes_with_benches
 from layers.store.users import UserStore
@@ -242,7 +243,7 @@ def open_site_database(study: StudyArea, location: str) -> SiteDatabase:
     config = study.config
     places = open_store(location, categories=config.categories, extent=study_extent(study))
     applied = places.migrate()
-    counts = places.seed_from_config(config, user=SEED_USER, extent=places.extent)
+    counts = seed_store(places, config, user=SEED_USER, extent=places.extent)
     if any(counts.values()):
         logger.info("Seeded %s from %s: %d places, %d walking routes",
                     places.database.display_name, config.name, counts["places"],

@@ -32,6 +32,7 @@ from layers.store.migrations import (
     SchemaVersionError,
     migrate,
 )
+from layers.store.place_io import export_places, import_file, preview_import, seed_store
 from layers.store.places import PlaceNotFoundError, PlaceStore, VersionConflict, open_store
 
 pytest_plugins = ["conftest_db"]
@@ -152,9 +153,9 @@ def test_import_takasaki_places(store: PlaceStore, takasaki_places: gpd.GeoDataF
 def test_seed_from_config_only_into_an_empty_store(store: PlaceStore,
                                                    takasaki_config: StudyConfig,
                                                    takasaki_extent: StudyExtent) -> None:
-    counts = store.seed_from_config(takasaki_config, user="seed", extent=takasaki_extent)
+    counts = seed_store(store, takasaki_config, user="seed", extent=takasaki_extent)
     assert counts == {"places": 76, "walking_routes": 0}
-    again = store.seed_from_config(takasaki_config, user="seed", extent=takasaki_extent)
+    again = seed_store(store, takasaki_config, user="seed", extent=takasaki_extent)
     assert again == {"places": 0, "walking_routes": 0}
     assert len(store.places()) == 76
 
@@ -210,18 +211,18 @@ def test_preview_upload_lists_every_problem(store: PlaceStore, tmp_path: Path) -
                       "岩鼻サロン,サロン,139.05,36.29\n"
                       "倉賀野カフェ,カフェ,139.05,36.29\n"
                       "新町サロン,サロン,139.0,east\n", encoding="cp932")
-    preview = store.preview_import(upload)
+    preview = preview_import(store, upload)
     assert not preview.ok
     assert [(p.row, p.field) for p in preview.errors] == [(3, "category"), (4, "lat")]
     with pytest.raises(LayerError, match="row 3, field 'category'"):
-        store.import_file(upload, user="staff")
+        import_file(store, upload, user="staff")
     assert len(store.places()) == 0
 
     upload.write_text("name,category,lon,lat\n岩鼻サロン,サロン,139.05,36.29\n",
                       encoding="utf-8-sig")
-    assert store.preview_import(upload).ok
-    assert store.import_file(upload, user="staff") == ["p0001"]
-    preview = store.preview_import(upload)
+    assert preview_import(store, upload).ok
+    assert import_file(store, upload, user="staff") == ["p0001"]
+    preview = preview_import(store, upload)
     assert [str(p) for p in preview.errors] == [
         "upload.csv, row 2, field 'name': '岩鼻サロン' is already in the store as p0001. "
         "Edit p0001 instead, or tell the two apart (e.g. add the 町名)."]
@@ -508,7 +509,7 @@ def test_environment_variable_selects_postgis(postgis_url: str, tmp_path: Path,
 
 def test_export_csv_for_excel(takasaki_store: PlaceStore, takasaki_places: gpd.GeoDataFrame,
                               tmp_path: Path) -> None:
-    out = takasaki_store.export("csv", tmp_path / "places.csv")
+    out = export_places(takasaki_store, "csv", tmp_path / "places.csv")
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     assert b"\r\n" in data
@@ -526,13 +527,14 @@ def test_export_csv_for_excel(takasaki_store: PlaceStore, takasaki_places: gpd.G
 
 def test_export_geojson_and_geopackage(takasaki_store: PlaceStore, tmp_path: Path) -> None:
     takasaki_store.retire_place("p0001", expected_version=1, user="staff")
-    geojson = pyogrio.read_dataframe(takasaki_store.export("geojson", tmp_path / "p.geojson"))
+    geojson = pyogrio.read_dataframe(
+        export_places(takasaki_store, "geojson", tmp_path / "p.geojson"))
     assert len(geojson) == 75
     assert geojson.geometry.isna().sum() == 10
-    everything = takasaki_store.export("gpkg", tmp_path / "p.gpkg", include_retired=True)
+    everything = export_places(takasaki_store, "gpkg", tmp_path / "p.gpkg", include_retired=True)
     exported = pyogrio.read_dataframe(everything, layer="places")
     assert len(exported) == 76
     assert exported["retired_at"].notna().sum() == 1
     with pytest.raises(ValueError, match="use one of: csv, geojson, gpkg"):
-        takasaki_store.export("xlsx", tmp_path / "p.xlsx")
+        export_places(takasaki_store, "xlsx", tmp_path / "p.xlsx")
 

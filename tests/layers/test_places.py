@@ -68,6 +68,14 @@ def test_empty_files(tmp_path: Path, content: str) -> None:
         load_places(LayerConfig("places", path), categories=DEFAULT_CATEGORIES)
 
 
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n"])
+def test_files_with_only_a_byte_order_mark_are_empty(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "places.csv"
+    path.write_bytes(content)
+    with pytest.raises(LayerError, match="places.csv.*empty"):
+        load_places(LayerConfig("places", path), categories=DEFAULT_CATEGORIES)
+
+
 @pytest.mark.parametrize(
     ("row", "match"),
     [

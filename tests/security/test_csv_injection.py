@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from layers.files.place_files import FORMULA_START, spreadsheet_cell
 from layers.store.database import open_database
+from layers.store.place_io import export_places
 from layers.store.users import UserStore
 from webmap.web.planner.results import scenario_csv, scenario_outcome
 
@@ -90,7 +91,7 @@ def test_places_export_neutralises_every_text_field(store, tmp_path: Path) -> No
         place = store.add_place({**attack_place(attack, attack), "lon": None, "lat": None},
                                 user="test")
         stored[place["place_id"]] = place
-    out = store.export("csv", tmp_path / "places.csv")
+    out = export_places(store, "csv", tmp_path / "places.csv")
     rows = {row["place_id"]: row for row in read_csv(out.read_bytes())}
     assert set(rows) == set(stored)
     for place_id, place in stored.items():
@@ -112,7 +113,7 @@ def test_any_stored_text_exports_inert(store, tmp_path: Path, field: str, start:
         value = f"{start}{unique('名')}{text}"
     place = store.add_place({**place_fields(unique("場所")), field: value, "lon": None,
                              "lat": None}, user="test")
-    out = store.export("csv", tmp_path / "places.csv")
+    out = export_places(store, "csv", tmp_path / "places.csv")
     row = next(r for r in read_csv(out.read_bytes()) if r["place_id"] == place["place_id"])
     for cell in row.values():
         assert_inert(cell)

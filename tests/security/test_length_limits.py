@@ -27,6 +27,7 @@ from layers.errors import LayerError
 from layers.fields.schema import MAX_CHARS, MAX_ITEMS, TEXT_FIELDS
 from layers.files.routes import DEFAULT_WALKING_KIND
 from layers.store.database import open_database
+from layers.store.place_io import import_file, preview_import
 from layers.store.routes import add_walking_route, update_walking_route, walking_route
 from layers.store.scenarios import ScenarioError, ScenarioStore
 from layers.store.users import UserError, UserStore
@@ -189,9 +190,9 @@ def test_uploads(store, tmp_path_factory, values: dict[str, str], kind: str) -> 
             if kind == "csv" else
             write_geojson(folder / "場所.geojson", [row]))
     before = snapshot(store)
-    preview = store.preview_import(path)
+    preview = preview_import(store, path)
     try:
-        (place_id,) = store.import_file(path, user="test")
+        (place_id,) = import_file(store, path, user="test")
     except LayerError as exc:
         assert over_limit(values)
         assert not preview.ok
@@ -211,12 +212,12 @@ def test_too_many_rows_are_refused_whole(store, tmp_path: Path) -> None:
     rows = [{"name": f"行{i}", "category": "サロン"} for i in range(limit + 1)]
     path = write_csv(tmp_path / "多すぎ.csv", [{**row, "lon": "", "lat": ""} for row in rows])
     before = snapshot(store)
-    preview = store.preview_import(path)
+    preview = preview_import(store, path)
     assert not preview.ok and preview.places is None
     assert f"{limit + 1:,}行" in preview.errors[0].problem
     assert f"{limit:,}行まで" in preview.errors[0].problem
     with pytest.raises(LayerError, match=f"{limit + 1:,} rows; at most {limit:,}"):
-        store.import_file(path, user="test")
+        import_file(store, path, user="test")
     frame = gpd.GeoDataFrame(rows, geometry=[None] * len(rows), crs="EPSG:4326")
     with pytest.raises(LayerError, match="at once"):
         store.import_places(frame, user="test")

@@ -14,7 +14,7 @@ from admin_helpers import csrf_token, login
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.files.place_files import preview_import
+from layers.store.place_io import preview_import
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]

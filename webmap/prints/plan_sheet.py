@@ -41,6 +41,7 @@ from webmap.prints.layout import (
     sheet_layout,
     wrap_text,
 )
+from webmap.prints.plan_results import added_label, change_text, share_text
 from webmap.prints.sheet import (
     MATPLOTLIB_LOCK,
     MATPLOTLIB_RC,
@@ -53,7 +54,6 @@ from webmap.prints.sheet import (
 )
 from webmap.prints.sheet_layers import map_view, prepare_layers, sheet_places
 from webmap.prints.symbols import MARKER_SIZE_PT
-from webmap.web.planner.results import added_label, change_text, share_text
 
 logger = logging.getLogger(__name__)
 __all__ = ["draw_scenario_sheet", "render_scenario_sheet"]

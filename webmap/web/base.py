@@ -29,12 +29,31 @@ from webmap.web.http_cache import cached_response
 from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["GEOJSON_MEDIA_TYPE", "check_district", "current_state", "fail", "geojson_response",
-           "json_error", "minutes_arg", "page_urls", "radius_arg", "require_network",
-           "wants_json"]
+__all__ = ["CSRF_FAILED_TEXT", "ERROR_TEXT", "GEOJSON_MEDIA_TYPE", "check_district",
+           "current_state", "fail", "geojson_response", "json_error", "minutes_arg", "page_urls",
+           "radius_arg", "require_network", "wants_json"]
 
 #: The media type of the GeoJSON answers of the API.
 GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+#: Headings and messages of error pages (the statuses of the staff pages and uploads; the others
+#: fall back to the public pages' texts).
+ERROR_TEXT: dict[int, dict[str, str]] = {
+    401: {"heading": "ログインが必要です", "message": "ログインしてから開いてください。"},
+    403: {"heading": "この操作は許可されていません",
+          "message": "この操作をする権限がありません。管理者に相談してください。"},
+    413: {"heading": "ファイルが大きすぎます",
+          "message": ("送れるファイルは 5 MB までです。"
+                      "行を分けて、いくつかのファイルにしてください。")},
+    415: {"heading": "このファイルの種類は使えません",
+          "message": "取り込めるのは CSV（.csv）と GeoJSON（.geojson / .json）だけです。"},
+    429: {"heading": "しばらくお待ちください",
+          "message": "ログインの失敗が続いたため、しばらくログインできません。"},
+}
+
+#: The error page's message when a form's CSRF token is missing or expired.
+CSRF_FAILED_TEXT = ("フォームの有効期限が切れたか、正しくない送信です。"
+                    "ページを読み込み直してから、もう一度送信してください。")
 
 _NO_NETWORK = ("No street network is loaded for {name}, so walking times are straight-line "
                "estimates ({note}) and there are no isochrones. Add one with "

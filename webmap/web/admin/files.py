@@ -1,11 +1,11 @@
 """Importing an uploaded file of places, and exporting the places, on the staff pages.
 
 - ``GET /admin/import``: the upload form (editor);
-- ``POST /admin/import``: checks the file (:func:`layers.files.place_files.preview_import`)
+- ``POST /admin/import``: checks the file (:func:`layers.store.place_io.preview_import`)
   and lists every problem of every row; nothing is stored. A file without errors is kept, under a
   random name in the upload folder (never under the uploaded name), for
 - ``POST /admin/import/confirm``: imports it, checking it all again
-  (:meth:`~layers.store.places.PlaceStore.import_file`: all rows or none), and
+  (:func:`~layers.store.place_io.import_file`: all rows or none), and
   ``POST /admin/import/cancel``;
 - ``GET /admin/export`` and ``/admin/export/<csv|geojson|gpkg>`` (viewer): CSV for Excel
   (UTF-8 with BOM, no cell that a spreadsheet runs as a formula), GeoJSON, GeoPackage.
@@ -40,10 +40,12 @@ from werkzeug.utils import secure_filename
 
 from layers.errors import LayerError, Problem
 from layers.files.place_files import EXPORT_FORMATS, ImportPreview
+from layers.store.place_io import export_places, import_file, preview_import
 from layers.store.site import secret_key_path
 from webmap.web.admin.common import admin, flash_message, place_store, problem_rows, render_admin
-from webmap.web.admin.texts import ADMIN_TEXT, ERROR_TEXT
+from webmap.web.admin.texts import ADMIN_TEXT
 from webmap.web.auth import current_user, login_required
+from webmap.web.base import ERROR_TEXT
 from webmap.web.live import LIVE_KEY, data_changed
 from webmap.web.security import UPLOAD_SUFFIXES, upload_suffix
 
@@ -136,12 +138,13 @@ def import_form() -> Any:
 
 
 def _preview(path: Path, name: str) -> ImportPreview:
-    """:meth:`PlaceStore.preview_import`, with a file GDAL or pandas cannot parse as a problem.
+    """:func:`~layers.store.place_io.preview_import`, with a file GDAL or pandas cannot parse
+    as a problem.
 
     Messages name the file ``name`` (as uploaded), never ``path``.
     """
     try:
-        return place_store().preview_import(path, name=name)
+        return preview_import(place_store(), path, name=name)
     except (LayerError, ValueError, UnicodeError, OSError, RuntimeError) as exc:
         logger.info("Upload %s could not be read: %s", path.name, exc)
         problem = Problem(name, "the file cannot be read as a table of places.",
@@ -206,7 +209,7 @@ def import_confirm() -> Any:
     assert user is not None
     name = _display_name(str(pending.get("name", "")))
     try:
-        ids = place_store().import_file(path, user=user.name, name=name)
+        ids = import_file(place_store(), path, user=user.name, name=name)
     except LayerError as exc:
         return render_admin("admin_import.html", stage="errors", status=400,
                             file_name=name, problems=problem_rows(exc.problems),
@@ -245,7 +248,7 @@ def export(fmt: str) -> Response:
                                f"{', '.join(EXPORT_FORMATS)}.")
     folder = Path(tempfile.mkdtemp(prefix="ibasho-export-"))
     try:
-        out = place_store().export(fmt, folder / f"places.{fmt}")
+        out = export_places(place_store(), fmt, folder / f"places.{fmt}")
         data = out.read_bytes()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,8 +1,9 @@
-"""Japanese words of the staff pages (``/admin``) and of their error pages."""
+"""Japanese words of the staff pages (``/admin``); their error pages' are in
+:mod:`webmap.web.base`."""
 
 from __future__ import annotations
 
-__all__ = ["ACTION_LABELS", "ADMIN_TEXT", "ERROR_TEXT", "PLACE_FIELD_LABELS", "ROLE_LABELS"]
+__all__ = ["ACTION_LABELS", "ADMIN_TEXT", "PLACE_FIELD_LABELS", "ROLE_LABELS"]
 
 #: Roles as staff read them.
 ROLE_LABELS: dict[str, str] = {"viewer": "閲覧", "editor": "編集", "admin": "管理者"}
@@ -134,20 +135,4 @@ ADMIN_TEXT: dict[str, str] = {
     "role": "権限",
     "created_at": "作成日時",
     "disabled": "停止中",
-    "csrf_failed": ("フォームの有効期限が切れたか、正しくない送信です。"
-                    "ページを読み込み直してから、もう一度送信してください。"),
-}
-
-#: Headings and messages of error pages (statuses the public pages do not use).
-ERROR_TEXT: dict[int, dict[str, str]] = {
-    401: {"heading": "ログインが必要です", "message": "ログインしてから開いてください。"},
-    403: {"heading": "この操作は許可されていません",
-          "message": "この操作をする権限がありません。管理者に相談してください。"},
-    413: {"heading": "ファイルが大きすぎます",
-          "message": ("送れるファイルは 5 MB までです。"
-                      "行を分けて、いくつかのファイルにしてください。")},
-    415: {"heading": "このファイルの種類は使えません",
-          "message": "取り込めるのは CSV（.csv）と GeoJSON（.geojson / .json）だけです。"},
-    429: {"heading": "しばらくお待ちください",
-          "message": "ログインの失敗が続いたため、しばらくログインできません。"},
 }

@@ -4,7 +4,8 @@
 gives, per walking threshold, the people within reach and their share before and after, for
 the city and for one district; :func:`scenario_csv` writes that table (and the changes) as a
 CSV file that Excel opens (UTF-8 with a BOM), in which no cell runs as a formula. Text comes
-from :data:`webmap.maps.style.PLANNER_TEXT`.
+from :data:`webmap.maps.style.PLANNER_TEXT`; the numbers as words (``42.5%``, ``+1,234人``)
+are :mod:`webmap.prints.plan_results`', which the printed sheet shares.
 """
 
 from __future__ import annotations
@@ -27,51 +28,11 @@ from layers.study import StudyArea
 from webmap.maps.geojson import json_value
 from webmap.maps.reach_layers import method_note, threshold_text
 from webmap.maps.style import BASIS_LABELS, COVERAGE_LABELS, PLANNER_TEXT
+from webmap.prints.plan_results import added_label
 
 logger = logging.getLogger(__name__)
-__all__ = ["added_label", "baseline_rows", "change_text", "changes_summary",
-           "located_place_ids", "people_text", "scenario_csv", "scenario_outcome", "share_text",
-           "threshold_labels"]
-
-
-def share_text(value: float | None) -> str:
-    """
-    A share as a percentage with one decimal (``42.5%``), ``—`` when unknown.
-
-    Examples
-    --------
-    >>> share_text(0.4251), share_text(None)
-    ('42.5%', '—')
-    """
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{100 * float(value):.1f}%"
-
-
-def people_text(value: float | None) -> str:
-    """``12,345`` (whole people), ``—`` when unknown."""
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{round(float(value)):,}"
-
-
-def change_text(people: float, points: float | None = None) -> str:
-    """
-    ``+1,234人（+0.8ポイント）``, or ``変わりません`` when nobody's reach changes.
-
-    Examples
-    --------
-    >>> change_text(1234.4, 0.0081), change_text(0.2)
-    ('+1,234人（+0.8ポイント）', '変わりません')
-    """
-    if round(people) == 0:
-        return PLANNER_TEXT["change_none"]
-    sign = "+" if people > 0 else "−"
-    text = PLANNER_TEXT["change_people"].format(sign=sign, people=f"{abs(round(people)):,}")
-    if points is not None and not pd.isna(points):
-        text += "（" + PLANNER_TEXT["change_points"].format(
-            sign="+" if points >= 0 else "−", points=f"{abs(100 * points):.1f}") + "）"
-    return text
+__all__ = ["baseline_rows", "changes_summary", "located_place_ids", "scenario_csv",
+           "scenario_outcome", "threshold_labels"]
 
 
 def threshold_labels(study: StudyArea, plan: Plan) -> list[dict[str, Any]]:
@@ -194,14 +155,6 @@ def changes_summary(outcome: Mapping[str, Any]) -> str:
     """``新設2か所・廃止1か所``."""
     return PLANNER_TEXT["changes_summary"].format(added=len(outcome["added"]),
                                                   removed=len(outcome["removed"]))
-
-
-def added_label(item: Mapping[str, Any]) -> str:
-    """A planned place's name: its label, or ``地図で選んだ地点（○○地区）``."""
-    label = str(item.get("label") or "") or PLANNER_TEXT["map_point"]
-    if item.get("district") and not item.get("label"):
-        label += "（" + PLANNER_TEXT["in_district"].format(district=item["district"]) + "）"
-    return label
 
 
 class _SpreadsheetWriter:

@@ -57,19 +57,17 @@ from webmap.maps.style import (
     PLANNER_TEXT,
     SUGGESTION_STYLE,
 )
+from webmap.prints.plan_results import added_label, change_text, share_text
 from webmap.prints.plan_sheet import render_scenario_sheet
 from webmap.prints.sheet import MEDIA_TYPES, ORIENTATIONS, PAPER_SIZES_MM
 from webmap.web.auth import current_user, has_role, login_required
 from webmap.web.base import current_state, fail, json_error, page_urls
 from webmap.web.json_body import read_json_object
 from webmap.web.planner.results import (
-    added_label,
     baseline_rows,
-    change_text,
     changes_summary,
     scenario_csv,
     scenario_outcome,
-    share_text,
     threshold_labels,
 )
 

@@ -43,8 +43,9 @@ from webmap.maps.pages import (
 )
 from webmap.maps.reach_layers import method_note
 from webmap.maps.style import BASIS_LABELS, METHOD_NOTE, PAGE_TEXT
-from webmap.web.admin.texts import ADMIN_TEXT, ERROR_TEXT
 from webmap.web.base import (
+    CSRF_FAILED_TEXT,
+    ERROR_TEXT,
     check_district,
     current_state,
     fail,
@@ -311,8 +312,8 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http(error: HTTPException) -> Response:
         details = dict(getattr(error, "details", {}))
         if isinstance(error, CSRFError):
-            error.description = f"{ADMIN_TEXT['csrf_failed']} ({error.description})"
-            details["page_message"] = ADMIN_TEXT["csrf_failed"]
+            error.description = f"{CSRF_FAILED_TEXT} ({error.description})"
+            details["page_message"] = CSRF_FAILED_TEXT
         elif error.code in ERROR_TEXT and error.description == type(error).description:
             error.description = ERROR_TEXT[error.code]["message"]  # werkzeug's English default
         if ("districts" in details and not wants_json() and request.view_args
