@@ -136,3 +136,14 @@ def test_reserving_an_attempt_deletes_those_past_the_window(users):
                                        address_limit=20, now=now)
     assert users.prune_failures(older_than=window, now=now) == 0  # already gone
     assert users.recent_failures("sato", "192.0.2.9", window=window, now=now) == 2
+
+
+def test_cli_users_use_the_database_that_serve_uses(tmp_path, monkeypatch):
+    """`ibasho users` honours IBASHO_DATABASE as `ibasho serve` does: one database for both."""
+    served = tmp_path / "served.gpkg"
+    monkeypatch.setenv("IBASHO_DATABASE", str(served))
+    monkeypatch.delenv("IBASHO_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["users", "add", "sato", "--role", "editor"],
+                                input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert UserStore(open_database(str(served))).verify("sato", PASSWORD).role == "editor"

@@ -27,9 +27,9 @@ _CONFIG = click.option(
     default=None, help="The study-area config whose database to use (default: the embedded "
                        "Takasaki one); its database is <config dir>/ibasho-data.gpkg.")
 _DATABASE = click.option(
-    "--database", default=None, metavar="PATH_OR_URL",
-    help="A GeoPackage path or postgresql:// URL (default: IBASHO_DATABASE_URL, else the "
-         "file beside the config).")
+    "--database", default=None, metavar="PATH_OR_URL", envvar="IBASHO_DATABASE",
+    help="A GeoPackage path or postgresql:// URL (default: IBASHO_DATABASE, as `ibasho serve` "
+         "uses it, else IBASHO_DATABASE_URL, else the file beside the config).")
 
 
 def _store(config_path: Path | None, database: str | None) -> UserStore:
