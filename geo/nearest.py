@@ -32,6 +32,7 @@ from geo.reach import WalkGraph
 logger = logging.getLogger(__name__)
 __all__ = [
     "COMPASS_POINTS",
+    "RouteStops",
     "RouteWalk",
     "StreetWalk",
     "bearing_deg",
@@ -304,23 +305,53 @@ def walk_from(graph: WalkGraph, x: float, y: float, *, limit_minutes: float,
                       start, predecessors, float(limit_minutes))
 
 
+class RouteStops:
+    """
+    The ordered stop names of bus routes, indexed by stop so that :meth:`connecting` looks
+    at only the routes that call at both stops (a resident's lookup asks it for every pair
+    of nearby stops).
+
+    Examples
+    --------
+    >>> routes = RouteStops([["A", "B", "C"], ["C", "B", "A"], ["X", "C", "A", "X"]])
+    >>> routes.connecting("A", "C"), routes.connecting("C", "A"), routes.connecting("A", "A")
+    ([0, 2], [1, 2], [])
+    """
+
+    def __init__(self, routes: Sequence[Sequence[str]]) -> None:
+        self.routes: list[list[str]] = [list(stops) for stops in routes]
+        #: stop name -> {route position: where the route first calls there}
+        self.first_call: dict[str, dict[int, int]] = {}
+        #: stop name -> {route position: where the route last calls there}
+        self.last_call: dict[str, dict[int, int]] = {}
+        self.loops = [len(stops) > 1 and stops[0] == stops[-1] for stops in self.routes]
+        for position, stops in enumerate(self.routes):
+            for order, stop in enumerate(stops):
+                self.first_call.setdefault(stop, {}).setdefault(position, order)
+                self.last_call.setdefault(stop, {})[position] = order
+
+    def __len__(self) -> int:
+        return len(self.routes)
+
+    def connecting(self, board: str, alight: str) -> list[int]:
+        """Routes (positions) that call at ``board`` and later at ``alight``; on a loop
+        (first stop = last stop) either order counts."""
+        boards, alights = self.first_call.get(board), self.last_call.get(alight)
+        if board == alight or not boards or not alights:
+            return []
+        return sorted(position for position in boards.keys() & alights.keys()
+                      if self.loops[position] or alights[position] > boards[position])
+
+
 def connecting_routes(routes: Sequence[Sequence[str]], board: str, alight: str) -> list[int]:
     """
     Routes (positions in ``routes``, each an ordered list of stop names) that call at
     ``board`` and later at ``alight``; on a loop (first stop = last stop) either order counts.
+    For many lookups on the same routes, build one :class:`RouteStops`.
 
     Examples
     --------
     >>> connecting_routes([["A", "B", "C"], ["C", "B", "A"], ["X", "C", "A", "X"]], "A", "C")
     [0, 2]
     """
-    found = []
-    for position, stops in enumerate(routes):
-        stops = list(stops)
-        if board not in stops or alight not in stops or board == alight:
-            continue
-        loop = len(stops) > 1 and stops[0] == stops[-1]
-        first_board = stops.index(board)
-        if loop or alight in stops[first_board + 1:]:
-            found.append(position)
-    return found
+    return RouteStops(routes).connecting(board, alight)

@@ -1,4 +1,4 @@
-"""A real ``ibasho serve`` process (waitress) on loopback, for tests of the served app.
+"""A real ``ibasho serve`` server (granian) on loopback, for tests of the served app.
 
 Security and multi-process tests talk to the app as a browser or an attacker would: over
 HTTP, to a separate process started with the same command as production (``ibasho serve``),
@@ -37,12 +37,14 @@ def free_port() -> int:
 
 @contextmanager
 def served_app(database: str, *, config: str | Path | None = None,
-               env: Mapping[str, str] | None = None, threads: int = 4,
+               env: Mapping[str, str] | None = None, workers: int = 1, threads: int = 1,
                log_path: Path | None = None) -> Iterator[str]:
     """
     Run ``ibasho serve`` on ``database`` (a GeoPackage path or a PostgreSQL URL) and yield
     its base URL (``http://127.0.0.1:PORT``) once ``/api/health`` answers; stop it afterwards.
 
+    ``workers`` is ``ibasho serve --workers``: one process unless a test is about several
+    (a second worker sees an edit within the sync interval, not at once).
     ``env`` adds to the environment (``IBASHO_…`` settings). The secret key is fixed so that
     several processes on one database accept each other's session cookies, as several
     workers behind one proxy do. The server's log goes to ``log_path`` (else discarded) and
@@ -55,7 +57,7 @@ def served_app(database: str, *, config: str | Path | None = None,
     environment.pop("IBASHO_DATABASE_URL", None)
     command = [sys.executable, "-c", "from webmap.cli.main import main; main()", "serve",
                str(config or get_path("takasaki")), "--host", "127.0.0.1", "--port", str(port),
-               "--threads", str(threads)]
+               "--workers", str(workers), "--threads", str(threads)]
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log,
                                stderr=subprocess.STDOUT)

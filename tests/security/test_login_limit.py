@@ -60,7 +60,7 @@ class Served:
 def served(admin_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     log = tmp_path_factory.mktemp("served") / "serve.log"
     UserStore(open_database(admin_database)).migrate()
-    with served_app(admin_database, log_path=log, threads=8) as url:
+    with served_app(admin_database, log_path=log, workers=2, threads=4) as url:  # two processes
         yield Served(url, log)
 
 

@@ -448,3 +448,23 @@ def test_network_without_population(tmp_path):
     assert_error_shape(client.get("/api/uncovered"), 404)
     body = assert_error_shape(client.post("/api/what-if", json={"remove": "p0001"}), 404)
     assert "[layers.population]" in body["error"]
+
+
+def test_prepare_site_seeds_the_database_and_makes_the_key_once(tmp_path, monkeypatch):
+    """``ibasho serve`` calls it before its worker processes start, so they find a seeded
+    database and one session key instead of racing to make them; the app then uses both."""
+    from layers.store.site import SECRET_KEY_NAME
+    from webmap.web.app import prepare_site
+
+    monkeypatch.delenv("IBASHO_SECRET_KEY", raising=False)
+    database = tmp_path / "site.gpkg"
+    shown = prepare_site({"DATABASE": str(database)})
+    assert str(database.name) in shown
+    key = (tmp_path / SECRET_KEY_NAME).read_text().strip()
+    assert len(key) >= 32
+    prepare_site({"DATABASE": str(database)})  # a second start changes nothing
+    assert (tmp_path / SECRET_KEY_NAME).read_text().strip() == key
+    app = create_app({"TESTING": True, "DATABASE": str(database)})
+    assert app.secret_key == key
+    places = app.test_client().get("/api/places").get_json()["features"]
+    assert len(places) == 76  # the embedded Takasaki places, seeded once

@@ -174,7 +174,16 @@ class IbashoFigure(Figure):
     )
 
     def render(self, **kwargs: Any) -> str:
-        """The whole page, rendered in one pass (see the module's docstring)."""
+        """The whole page, rendered in one pass (see the module's docstring).
+
+        Every element is numbered in the order of the tree first: branca names each element
+        with a random id, so two processes drawing the same data wrote different pages, and a
+        browser's ``If-None-Match`` to one was never a match at the other. Numbered, the same
+        data gives the same bytes (and ETag) in every process.
+        """
+        for number, element in enumerate(_walk(self)):
+            if not isinstance(element, IbashoMap):  # its name is in scripts made before
+                element._id = f"{number:x}"
         for child in list(self._children.values()):
             for element in _walk(child):
                 single_pass(element)
@@ -230,6 +239,7 @@ class IbashoMap(folium.Map):
 
     def __init__(self, *, background_color: str, aria_label: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._id = "ibasho"  # one map a page; the same name in every process (IbashoFigure)
         self.background_color = background_color
         self.aria_label = aria_label
 

@@ -38,13 +38,56 @@ from webmap.web.security import configure_security
 from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["create_app"]
+__all__ = ["create_app", "prepare_site"]
 
 
 def _take_config_alias(app: Flask) -> None:
     """Take ``CONFIG`` (``IBASHO_CONFIG`` with the prefix stripped) as ``IBASHO_CONFIG``."""
     if "CONFIG" in app.config:
         app.config["IBASHO_CONFIG"] = str(app.config.pop("CONFIG"))
+
+
+def _configured_flask(test_config: dict[str, Any] | None) -> Flask:
+    """The Flask object with its settings: defaults, then ``IBASHO_…`` variables, then ``test_config``."""
+    # "webmap": the package whose templates/ and static/ folders the app serves
+    app = Flask("webmap", instance_relative_config=False)
+    app.config.from_mapping(IBASHO_CONFIG=str(get_path("takasaki")), JSON_SORT_KEYS=False,
+                            DATABASE=None, SESSION_COOKIE_SECURE=None,
+                            PERMANENT_SESSION_LIFETIME=None, WATCH_DATABASE=None)
+    app.config.from_prefixed_env("IBASHO")
+    _take_config_alias(app)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+        _take_config_alias(app)
+    return app
+
+
+def prepare_site(test_config: dict[str, Any] | None = None) -> str:
+    """
+    Make the database and the session key ready, once, before server processes start.
+
+    Migrates the database and seeds it from the config's files when it is empty, and makes
+    the session key file when there is none (:func:`create_app` does the same, and finds them
+    ready). Several worker processes starting at once on a new database would otherwise each
+    seed it, or each write a different key and refuse each other's sessions.
+
+    Parameters
+    ----------
+    test_config
+        The settings :func:`create_app` would be given.
+
+    Returns
+    -------
+    str
+        Where the database is, as shown to people (a password in a URL is hidden).
+    """
+    app = _configured_flask(test_config)
+    study = load_study_area(app.config["IBASHO_CONFIG"])
+    location = database_location(study.config.directory, configured=app.config["DATABASE"])
+    site = open_site_database(study, location)
+    if not app.config.get("SECRET_KEY"):
+        read_or_create_secret_key(secret_key_path(location, study.config.directory))
+    return site.places.database.display_name
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -87,16 +130,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     >>> app.test_client().get("/api/health").json["ok"]  # doctest: +SKIP
     True
     """
-    # "webmap": the package whose templates/ and static/ folders the app serves
-    app = Flask("webmap", instance_relative_config=False)
-    app.config.from_mapping(IBASHO_CONFIG=str(get_path("takasaki")), JSON_SORT_KEYS=False,
-                            DATABASE=None, SESSION_COOKIE_SECURE=None,
-                            PERMANENT_SESSION_LIFETIME=None, WATCH_DATABASE=None)
-    app.config.from_prefixed_env("IBASHO")
-    _take_config_alias(app)
-    if test_config is not None:
-        app.config.from_mapping(test_config)
-        _take_config_alias(app)
+    app = _configured_flask(test_config)
     if app.config["WATCH_DATABASE"] is None:
         app.config["WATCH_DATABASE"] = not app.config.get("TESTING")
     app.json.ensure_ascii = False  # Japanese names stay readable in the JSON

@@ -39,6 +39,7 @@ __all__ = [
     "CompressedBodies",
     "cached_response",
     "configure_http_cache",
+    "gzip_without_time",
 ]
 
 #: How long a browser keeps a versioned static file (a year; a new version has a new URL).
@@ -118,6 +119,7 @@ class CompressedBodies:
     def set(self, key: str, value: bytes) -> None:
         if key.endswith(";" + _UNCACHED) or len(value) > self.max_bytes:
             return
+        value = gzip_without_time(value)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -127,6 +129,35 @@ class CompressedBodies:
             while self._size > self.max_bytes:
                 _, dropped = self._items.popitem(last=False)
                 self._size -= len(dropped)
+
+
+def gzip_without_time(data: bytes) -> bytes:
+    """
+    ``data`` with the time in its gzip header set to 0 (RFC 1952: "no time stamp"), if gzip.
+
+    Flask-Compress writes the time of compression into each gzip body, so two processes (or
+    one after a restart) sent different bytes under one strong ``ETag``. Other data is
+    returned as it is.
+
+    >>> import gzip
+    >>> gzip_without_time(gzip.compress(b"ibasho", mtime=1_700_000_000))[4:8]
+    b'\\x00\\x00\\x00\\x00'
+    >>> gzip_without_time(b"plain")
+    b'plain'
+    """
+    if data[:3] != b"\x1f\x8b\x08" or data[4:8] == b"\0\0\0\0":
+        return data
+    return data[:4] + b"\0\0\0\0" + data[8:]
+
+
+def _same_gzip_everywhere(response: Response) -> Response:
+    """The body of a gzip answer without its compression time (:func:`gzip_without_time`)."""
+    if response.headers.get("Content-Encoding") == "gzip" and not response.is_streamed:
+        data = response.get_data()
+        fixed = gzip_without_time(data)
+        if fixed is not data:
+            response.set_data(fixed)
+    return response
 
 
 def _compression_key(_request) -> str:
@@ -206,6 +237,7 @@ def configure_http_cache(app: Flask) -> None:
     app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
     app.config.setdefault("COMPRESS_CACHE_KEY", _compression_key)
     app.extensions[_KEY] = _BodyCache()
+    app.after_request(_same_gzip_everywhere)  # runs after Flask-Compress's (registered next)
     Compress(app)
     app.after_request(_static_files)
     app.url_defaults(_version_static_urls)

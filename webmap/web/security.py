@@ -15,11 +15,11 @@
 - Headers on every response: a Content-Security-Policy (below), ``X-Content-Type-Options:
   nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` and
   ``Permissions-Policy: geolocation=(self)``; on answers to https requests also
-  ``Strict-Transport-Security`` (:data:`HSTS`). ``ibasho serve`` sends no ``Server`` banner.
+  ``Strict-Transport-Security`` (:data:`HSTS`). The ``Server`` header is sent empty (no banner).
 - Behind a reverse proxy that ends TLS: ``IBASHO_PROXY_FIX=1`` (the number of proxies in
   front) trusts that many ``X-Forwarded-For/-Proto/-Host/-Port`` values (werkzeug's
   ``ProxyFix``), so the app knows the request came over https. Off by default: without it
-  those headers are never trusted (``ibasho serve`` drops them). Set it only when every
+  those headers are never trusted (the app ignores them). Set it only when every
   request comes through the proxy (bind ``ibasho serve`` to 127.0.0.1), as a client that
   reaches the app directly could otherwise claim any address or scheme.
 
@@ -256,6 +256,7 @@ def configure_security(app: Flask, *, secret_key: str | None, basemap_url: str |
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "geolocation=(self)")
+        headers["Server"] = ""  # the HTTP server would name itself; this names nothing
         if is_strict:
             headers.setdefault("Cache-Control", "no-store")
         if request.is_secure:

@@ -1,7 +1,7 @@
 """The bus option of a long walk: a stop near the resident, one near the place, and today's times.
 
 Stops are picked within :data:`BUS_WALK_M` in a straight line of each end. A pair that one
-route serves in that order (``geo.nearest.connecting_routes``) wins, the shortest total walk
+route serves in that order (``geo.nearest.RouteStops.connecting``) wins, the shortest total walk
 first; without such a pair the nearest stop at each end is shown with a note that a change
 may be needed. Departures are today's (Japan time; public holidays through
 :func:`layers.files.timetable.departures_on`) from now on, from every stop of that name nearby
@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from geo.nearest import (
-    connecting_routes,
     nearest_order,
     straight_distances_m,
 )
@@ -134,7 +133,7 @@ def bus_option(index: NearIndex, origin_xy: tuple[float, float],
         for alight in near_place:
             if board[0] == alight[0]:
                 continue
-            routes = connecting_routes(index.route_stops, board[0], alight[0])
+            routes = index.route_stops.connecting(board[0], alight[0])
             walk_m = board[2] + alight[2]
             if routes and (best is None or walk_m < best[2]):
                 best, route = (board, alight, walk_m), index.route_names[routes[0]]
@@ -145,7 +144,7 @@ def bus_option(index: NearIndex, origin_xy: tuple[float, float],
         best = (near_origin[0], alight, near_origin[0][2] + alight[2])
     board_end, alight_end = _end(index, best[0], now, lang), _end(index, best[1], now, lang)
     day = DAY_TYPE_NAMES[lang if lang in DAY_TYPE_NAMES else "ja"][day_type(now.date())]
-    notes = sorted({str(n) for n in stops.get("note", []) if isinstance(n, str) and n})
+    notes = index.stop_notes
     return {
         "available": True,
         "board": board_end,

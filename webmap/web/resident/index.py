@@ -18,7 +18,7 @@ from pyproj import Transformer
 from scipy.sparse import csr_matrix
 
 from geo.crs import STORAGE_CRS
-from geo.nearest import forward_graph
+from geo.nearest import RouteStops, forward_graph
 from geo.network import Snapped
 from geo.reach import WalkGraph, points_xy
 from geo.walking import WalkProfile
@@ -70,9 +70,11 @@ class NearIndex:
     district_shapes: list
     #: The study area in metres (districts merged), to tell residents they are outside.
     area: object
-    #: Ordered stop names of each bus route, and the routes' names.
-    route_stops: list[list[str]]
+    #: Ordered stop names of each bus route (indexed by stop), and the routes' names.
+    route_stops: RouteStops
     route_names: list[str]
+    #: The stops layer's source notes (出典 of the timetables), each once, sorted.
+    stop_notes: list[str]
     graph: WalkGraph | None = None
     forward: csr_matrix | None = None
     place_snapped: Snapped | None = None
@@ -218,7 +220,9 @@ def build_near_index(study: StudyArea, plan: Plan) -> NearIndex:
         str(n) if isinstance(n, str) else "" for n in study.population.get(
             "name", pd.Series([""] * len(study.population)))]
     routes = study.bus_routes
-    route_stops = [] if routes is None else [list(s) for s in routes["stops"]]
+    route_stops = RouteStops([] if routes is None else routes["stops"])
+    stop_notes = [] if study.stops is None else sorted(
+        {str(n) for n in study.stops.get("note", []) if isinstance(n, str) and n})
     route_names = [] if routes is None else [str(n) for n in routes["name"]]
     graph = forward = snapped = None
     if plan.network is not None:
@@ -232,7 +236,8 @@ def build_near_index(study: StudyArea, plan: Plan) -> NearIndex:
         contacts=[parse_contact(c) for c in study.places["contact"]],
         stop_x=stop_x, stop_y=stop_y, town_x=town_x, town_y=town_y, town_names=town_names,
         district_names=list(districts["name"]), district_shapes=district_shapes, area=area,
-        route_stops=route_stops, route_names=route_names, graph=graph, forward=forward,
+        route_stops=route_stops, route_names=route_names, stop_notes=stop_notes,
+        graph=graph, forward=forward,
         place_snapped=snapped,
         _to_metric=Transformer.from_crs(STORAGE_CRS, crs, always_xy=True),
         _to_lonlat=Transformer.from_crs(crs, STORAGE_CRS, always_xy=True),
