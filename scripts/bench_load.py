@@ -4,11 +4,11 @@ Two servers of the same app are loaded in turn, in the same run (this machine is
 their ratio holds where an absolute figure may not): ``ibasho serve`` as shipped (granian,
 one process per core) and the peers' usual way, which was ibasho's until issue 9: waitress
 with 8 threads in one process (``waitress`` comes with ``pip install -e '.[bench]'``; the
-script leaves it out with a warning when missing). Each starts on 127.0.0.1 and a free port (the embedded Takasaki data unless
-``--config``; its database is a GeoPackage in a temporary folder and the session key comes
-from the environment, so nothing is written beside the config), waits for ``/api/health``, then
-runs ``wrk`` with ``--connections`` connections for ``--duration`` seconds against each target,
-one after another on the same server:
+script leaves it out with a warning when missing). Each starts on 127.0.0.1 and a free
+port (the embedded Takasaki data unless ``--config``; its database is a GeoPackage in a
+temporary folder and the session key comes from the environment, so nothing is written beside
+the config), waits for ``/api/health``, then runs ``wrk`` with ``--connections`` connections
+for ``--duration`` seconds against each target, one after another on the same server:
 
 - ``map``: ``GET /`` (the city map page, the heaviest page);
 - ``places``: ``GET /api/places`` (GeoJSON);

@@ -48,7 +48,7 @@ def _take_config_alias(app: Flask) -> None:
 
 
 def _configured_flask(test_config: dict[str, Any] | None) -> Flask:
-    """The Flask object with its settings: defaults, then ``IBASHO_…`` variables, then ``test_config``."""
+    """The Flask object with its settings: defaults, ``IBASHO_…`` variables, ``test_config``."""
     # "webmap": the package whose templates/ and static/ folders the app serves
     app = Flask("webmap", instance_relative_config=False)
     app.config.from_mapping(IBASHO_CONFIG=str(get_path("takasaki")), JSON_SORT_KEYS=False,
