@@ -83,11 +83,11 @@ def made_up_counts(total: int, rng: np.random.Generator) -> dict[str, int]:
     young = int(rng.binomial(total - age65, 0.2))
     counts = {}
     for code, label in MESH_COLUMNS_2020:
-        value = {"人口": total, "０～": young, "１５歳": total - young, "１５～": total - young - age65,
-                 "１８": total - young, "２０": total - young, "６５": age65, "７５": age75,
-                 "８５": age85, "９５": age95, "外国": 0, "世帯": max(total // 2, 0)}[
-            next(k for k in ("人口", "０～", "１５歳", "１５～", "１８", "２０", "６５", "７５", "８５",
-                             "９５", "外国", "世帯") if label.startswith(k))]
+        by_start = {"人口": total, "０～": young, "１５歳": total - young,
+                    "１５～": total - young - age65, "１８": total - young, "２０": total - young,
+                    "６５": age65, "７５": age75, "８５": age85, "９５": age95, "外国": 0,
+                    "世帯": max(total // 2, 0)}
+        value = by_start[next(k for k in by_start if label.startswith(k))]
         if label.endswith("男"):
             value = value // 2
         elif label.endswith("女"):
@@ -175,7 +175,8 @@ def gunma_attributes(city: str | None = "202") -> gpd.GeoDataFrame:
     if city is not None:
         table = table[table["CITY"] == city].reset_index(drop=True)
     points = shapely.points(table["X_CODE"].to_numpy(), table["Y_CODE"].to_numpy())
-    frame = shapely.box(*shapely.MultiPoint(points).buffer(0.02).bounds)
+    west, south, east, north = shapely.MultiPoint(points).bounds
+    frame = shapely.box(west - 0.02, south - 0.02, east + 0.02, north + 0.02)
     if city == "202":
         outline = gpd.read_file(get_path("takasaki").parent / "boundary" / "takasaki_city.geojson")
         frame = shapely.union_all(outline.geometry.make_valid().to_numpy())

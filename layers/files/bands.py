@@ -65,28 +65,35 @@ def band_problems(counts: Mapping[str, np.ndarray | None], *,
     --------
     >>> found = band_problems({"total": np.array([10.0, 5.0]), "age65": np.array([4.0, 7.0])},
     ...                       paths="pop.csv", rows=[2, 3], fields={"age65": "65歳以上"})
-    >>> print(found[0])
-    pop.csv, row 3, field '65歳以上': 65+ (7) is more than the total (5). Check that the two columns are not swapped.
+    >>> found[0].row, found[0].field, found[0].problem
+    (3, '65歳以上', '65+ (7) is more than the total (5).')
     """
     present = bands_present(counts)
     problems: list[Problem] = []
     for position, band in enumerate(present[1:], start=1):
-        wider = present[position - 1]
         values = np.asarray(counts[band], dtype=float)
-        limit = np.asarray(counts[wider], dtype=float)
+        # compare with the nearest wider band that has a value in the row
+        limit = np.full(len(values), np.nan)
+        wider = np.full(len(values), -1)
+        for candidate in range(position - 1, -1, -1):
+            open_rows = np.isnan(limit)
+            limit = np.where(open_rows, np.asarray(counts[present[candidate]], dtype=float),
+                             limit)
+            wider = np.where(open_rows & ~np.isnan(limit), candidate, wider)
         with np.errstate(invalid="ignore"):
             over = np.flatnonzero(values > limit + tolerance)
         found = []
-        for index in over:
+        for index in over.tolist():
             path = paths if isinstance(paths, str | Path) else paths[index]
             extra = f" {note[index]}" if note is not None and note[index] else ""
+            name = present[wider[index]]
             found.append(Problem(
                 path, f"{BAND_NAMES[band]} ({values[index]:.0f}) is more than "
-                      f"{BAND_NAMES[wider]} ({limit[index]:.0f}).{extra}",
+                      f"{BAND_NAMES[name]} ({limit[index]:.0f}).{extra}",
                 row=int(rows[index]), field=fields.get(band, band),
                 fix="Check that the two columns are not swapped."
-                if wider == "total" else f"Check the columns of {BAND_NAMES[wider]} and "
-                                         f"{BAND_NAMES[band]} in the config's fields."))
+                if name == "total" else f"Check the columns of {BAND_NAMES[name]} and "
+                                        f"{BAND_NAMES[band]} in the config's fields."))
         problems += capped(found)
     return problems
 

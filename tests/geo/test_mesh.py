@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import numpy as np
@@ -79,7 +80,7 @@ def test_levels_and_mixed_input() -> None:
                           "54393080321"])
     sizes = bounds[:, 3] - bounds[:, 1]
     assert sizes == pytest.approx([2 / 3, 1 / 12, 1 / 120, 1 / 240, 1 / 480, 1 / 960])
-    for outer, inner in zip(bounds[:-1], bounds[1:], strict=True):
+    for outer, inner in itertools.pairwise(bounds):
         assert outer[0] <= inner[0] and outer[1] <= inner[1]
         assert inner[2] <= outer[2] and inner[3] <= outer[3]
     assert sorted(MESH_LEVELS) == [4, 6, 8, 9, 10, 11]

@@ -49,7 +49,7 @@ def test_utf8_with_bom_and_a_title_row_and_no_label_row(tmp_path: Path) -> None:
                     encoding="utf-8-sig")
     (table,) = open_estat_texts(path)
     assert table.first_row == 3 and not any(table.labels.values())
-    cells, lines = table.cells(["KEY_CODE"])
+    _, lines = table.cells(["KEY_CODE"])
     assert lines.tolist() == [3, 4, 5, 6]
     _, problems = band_columns(table, {})  # without labels the columns must be named
     assert "fields = { total" in problems[0].fix

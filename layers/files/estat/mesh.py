@@ -94,7 +94,8 @@ def _check_codes(codes: np.ndarray, paths: np.ndarray, rows: np.ndarray,
     lengths = np.char.str_len(codes.astype(str))
     census = ~invalid & np.isin(lengths, CENSUS_MESH_DIGITS)
     problems += _problem_rows(
-        ~census, paths, rows, lambda i: f"{codes[i]!r} is not a mesh code of 8, 9 or 10 digits.",
+        ~census, paths, rows,
+        lambda i: f"{str(codes[i])!r} is not a mesh code of 8, 9 or 10 digits.",
         "KEY_CODE", "KEY_CODE holds JIS X 0410 codes of 1 km (8 digits), 500 m (9) or 250 m "
                     "(10) cells; use the file as e-Stat serves it.")
     if not census.any():
@@ -104,10 +105,12 @@ def _check_codes(codes: np.ndarray, paths: np.ndarray, rows: np.ndarray,
     other = census & (lengths != level)
     problems += _problem_rows(
         other, paths, rows,
-        lambda i: f"{codes[i]!r} is a {MESH_LEVELS[int(lengths[i])]} mesh code, but the other "
+        lambda i: f"{str(codes[i])!r} is a {MESH_LEVELS[int(lengths[i])]} mesh code, but the other "
                   f"rows have {MESH_LEVELS[level]} codes ({level} digits).",
         "KEY_CODE", _ONE_LEVEL_FIX)
     repeated = pd.Series(codes).duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return
     first_row = pd.Series(np.arange(len(codes)), index=codes).groupby(level=0).first()
     problems += _problem_rows(
         repeated, paths, rows,

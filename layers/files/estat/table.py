@@ -99,9 +99,11 @@ class EstatText:
         frame = frame[positions]
         frame.columns = list(columns)
         rows = np.arange(self.first_row, self.first_row + len(frame))
+        blank = np.ones(len(frame), dtype=bool)
         for column in columns:
-            frame[column] = frame[column].str.strip()
-        blank = (frame == "").all(axis=1).to_numpy()
+            stripped = np.char.strip(frame[column].to_numpy(dtype=str))
+            blank &= stripped == ""
+            frame[column] = stripped
         if blank.any():
             frame, rows = frame[~blank].reset_index(drop=True), rows[~blank]
         return frame, rows
@@ -136,17 +138,16 @@ def _split(line: str) -> list[str]:
 
 def _header(path: Path, text: str) -> EstatText:
     lines = text.split("\n", _MAX_PREAMBLE_LINES + 2)[:_MAX_PREAMBLE_LINES + 2]
-    for index, line in enumerate(lines[:_MAX_PREAMBLE_LINES + 1]):
-        codes = _split(line)
-        if codes[0].lstrip("\ufeff").upper() == "KEY_CODE":
-            break
-    else:
+    index = next((i for i, line in enumerate(lines[:_MAX_PREAMBLE_LINES + 1])
+                  if _split(line)[0].lstrip("\ufeff").upper() == "KEY_CODE"), None)
+    if index is None:
         first = next((line.strip() for line in lines if line.strip()), "")
         raise LayerError.single(
             path, "the row of column codes (KEY_CODE, HTKSYORI, HTKSAKI, GASSAN, T…) is "
                   f"missing: the file starts with 「{first[:60]}」.", row=1, field="KEY_CODE",
             fix="e-Stat's tables start with that row, then a row of Japanese labels. "
                 + _DOWNLOAD_AGAIN)
+    codes = _split(lines[index])
     codes[0] = "KEY_CODE"
     first_row = index + 2
     labels = dict.fromkeys(codes, "")
@@ -271,8 +272,8 @@ class ParsedCounts:
     problems: list[Problem]
 
 
-def parse_counts(cells: pd.Series, *, paths: Sequence[Path] | Path, rows: np.ndarray,
-                 field: str) -> ParsedCounts:
+def parse_counts(cells: pd.Series | np.ndarray, *, paths: Sequence[Path] | Path | np.ndarray,
+                 rows: np.ndarray, field: str) -> ParsedCounts:
     """
     Read one column of e-Stat counts: whole numbers ≥ 0, ``-`` for 0, ``*`` for hidden.
 
@@ -288,12 +289,20 @@ def parse_counts(cells: pd.Series, *, paths: Sequence[Path] | Path, rows: np.nda
     t.txt, row 7, field 'T001142019': '多い' is not a count of people. ...
     t.txt, row 8, field 'T001142019': the value is empty. ...
     """
-    text = cells.astype(str).str.strip()
-    hidden = text.isin(HIDDEN_MARKS).to_numpy()
-    zero = text.isin(ZERO_MARKS).to_numpy()
-    empty = (text == "").to_numpy()
-    numbers = pd.to_numeric(text.str.replace(",", "", regex=False).where(~(hidden | zero)),
-                            errors="coerce").to_numpy(dtype=float, copy=True)
+    text = np.char.strip(np.asarray(cells, dtype=str))
+    hidden = np.isin(text, list(HIDDEN_MARKS))
+    zero = np.isin(text, list(ZERO_MARKS))
+    empty = text == ""
+    numbers = np.full(len(text), np.nan)
+    plain = np.char.isdigit(text) & (np.char.str_len(text) < 16)  # the usual case, in C
+    try:
+        numbers[plain] = text[plain].astype(np.int64)
+    except ValueError:  # digits numpy does not read (e.g. full-width): the slow way
+        numbers[plain] = pd.to_numeric(pd.Series(text[plain], dtype=object), errors="coerce")
+    rest = ~plain & ~hidden & ~zero & ~empty
+    if rest.any():
+        numbers[rest] = pd.to_numeric(pd.Series(np.char.replace(text[rest], ",", ""),
+                                                dtype=object), errors="coerce")
     numbers[zero] = 0.0
     with np.errstate(invalid="ignore"):
         negative = numbers < 0
@@ -309,9 +318,9 @@ def parse_counts(cells: pd.Series, *, paths: Sequence[Path] | Path, rows: np.nda
     values = numbers.copy()
     for mask, message in kinds.values():
         found = []
-        for index in np.flatnonzero(mask):
+        for index in np.flatnonzero(mask).tolist():
             path = paths if isinstance(paths, Path) else paths[index]
-            found.append(Problem(path, message(text.iloc[index]), row=int(rows[index]),
+            found.append(Problem(path, message(str(text[index])), row=int(rows[index]),
                                  field=field, fix="e-Stat writes whole numbers ≥ 0, '-' for "
                                                   "none and '*' for a hidden value. "
                                                   + _DOWNLOAD_AGAIN))
