@@ -19,6 +19,7 @@ can say which; ``population.attrs["bands"]`` lists the count columns the data gi
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -56,6 +57,7 @@ def load_population(layer: LayerConfig, *,
         e-Stat formats, also every problem of the downloaded files.
     """
     kind = layer.options.get("format")
+    _check_options(layer, kind)
     if kind == "estat_mesh":
         population, problems = load_mesh_population(layer, extent=extent)
     elif kind == "estat_small_area":
@@ -78,15 +80,33 @@ def load_population(layer: LayerConfig, *,
     return population, problems
 
 
+def _check_options(layer: LayerConfig, kind: str | None) -> None:
+    """Refuse options that would otherwise be ignored without a word (e.g. ``columns =``)."""
+    known = {"format", "keep", "where", *(("table",) if kind == "estat_small_area" else ())}
+    unknown = sorted(set(layer.options) - known)
+    if unknown:
+        raise LayerError.single(
+            layer.path, f"[layers.population] has {', '.join(unknown)}, which ibasho does not "
+                        + ("use without format = \"estat_small_area\"." if unknown == ["table"]
+                           else "know."), field=unknown[0],
+            fix="Map the columns with fields = { total = \"…\", age65 = \"…\", age75 = \"…\", "
+                "age85 = \"…\" }; other keys: format, keep (and table for estat_small_area).")
+
+
 def _kind(population: gpd.GeoDataFrame) -> str:
     points = len(population) and (population.geom_type == "Point").all()
     return "points" if points else "areas"
 
 
+def _starts_with_key_code(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(16).lstrip(b"\xef\xbb\xbf").upper().startswith(b"KEY_CODE")
+
+
 def _load_table(layer: LayerConfig,
                 extent: StudyExtent | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     path = layer.path
-    if path.suffix.lower() == ".txt" and path.read_bytes()[:8].upper() == b"KEY_CODE":
+    if path.suffix.lower() == ".txt" and _starts_with_key_code(path):
         raise LayerError.single(
             path, "this is an e-Stat 統計GIS table (its first column is KEY_CODE).",
             field="format", fix='Add format = "estat_mesh" (地域メッシュ統計) or format = '

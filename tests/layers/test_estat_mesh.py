@@ -215,3 +215,37 @@ def test_a_mesh_text_without_format_says_which_format(tmp_path: Path) -> None:
     path.write_bytes(mesh_text(takasaki_mesh_rows(digits=9)[:3]))
     with pytest.raises(LayerError, match='Add format = "estat_mesh"'):
         load_population(LayerConfig("population", path, {"total": "T001142001"}))
+
+
+def test_five_year_groups_are_added_up_when_the_config_lists_them(tmp_path: Path) -> None:
+    """A table of five-year age groups has no 65+ column: a list in fields adds them up."""
+    groups = [("T001196001", "総数"), ("T001196043", "６５～６９歳　総数"),
+              ("T001196046", "７０～７４歳　総数"), ("T001196049", "７５歳以上　総数")]
+    rows = [MeshRow(code=f"543930803{q}", counts={"T001196001": 30 * q, "T001196043": 4 * q,
+                                                  "T001196046": 3 * q, "T001196049": 5 * q})
+            for q in (1, 2, 3)]
+    rows[2].counts["T001196046"] = 0  # written as '-'
+    path = tmp_path / "tblT001196Q5439.txt"
+    path.write_bytes(mesh_text(rows, columns=groups, zero_dash=True))
+    with pytest.raises(LayerError, match=r"row 1, field 'fields.total': no column of the total "
+                                         r"population.* Columns found: T001196001 \(総数\)"):
+        load_population(mesh_layer(path))  # its total is labelled 総数 only: name it
+    population, warnings = load_population(mesh_layer(path, total="T001196001"))
+    assert population.attrs["bands"] == ("total",)
+    assert [w.field for w in warnings] == ["fields.age65"]
+    assert "the layer counts everyone, not older residents" in warnings[0].problem
+    population, warnings = load_population(LayerConfig(
+        "population", path, {"total": "T001196001",
+                             "age65": ["T001196043", "T001196046", "T001196049"],
+                             "age75": ["T001196049"]}, {"format": "estat_mesh"}))
+    assert population["age65"].tolist() == [12, 24, 27]
+    assert population["age75"].tolist() == [5, 10, 15]
+    assert warnings == []
+    rows[1].counts["T001196049"] = 99
+    path.write_bytes(mesh_text(rows, columns=groups))
+    with pytest.raises(LayerError, match=r"row 4, field 'T001196043\+T001196046\+T001196049': "
+                                         r"65\+ \(113\) is more than the total \(60\)"):
+        load_population(LayerConfig(
+            "population", path, {"total": "T001196001",
+                                 "age65": ["T001196043", "T001196046", "T001196049"],
+                                 "age75": "T001196049"}, {"format": "estat_mesh"}))

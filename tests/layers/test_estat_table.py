@@ -37,8 +37,8 @@ def test_cp932_as_downloaded(tmp_path: Path) -> None:
     assert cells["KEY_CODE"].tolist() == [f"543930803{q}" for q in range(1, 5)]
     assert lines.tolist() == [3, 4, 5, 6]
     chosen, problems = band_columns(table, {})
-    assert chosen == {"total": "T001142001", "age65": "T001142019", "age75": "T001142022",
-                      "age85": "T001142025"}
+    assert chosen == {"total": ("T001142001",), "age65": ("T001142019",),
+                      "age75": ("T001142022",), "age85": ("T001142025",)}
     assert problems == []
 
 
@@ -54,7 +54,7 @@ def test_utf8_with_bom_and_a_title_row_and_no_label_row(tmp_path: Path) -> None:
     _, problems = band_columns(table, {})  # without labels the columns must be named
     assert "fields = { total" in problems[0].fix
     chosen, problems = band_columns(table, {"total": "T001142001", "age65": "T001142019"})
-    assert chosen == {"total": "T001142001", "age65": "T001142019"} and problems == []
+    assert chosen == {"total": ("T001142001",), "age65": ("T001142019",)} and problems == []
 
 
 def test_zip_and_folder(tmp_path: Path) -> None:

@@ -163,3 +163,17 @@ def test_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(LayerError, match=r"field 'format': unknown population format 'mesh'. "
                                          r"Use one of: estat_mesh, estat_small_area"):
         load_population(LayerConfig("population", layer.path, layer.fields, {"format": "mesh"}))
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"format": "estat_mesh", "columns": {"total": "T001142001"}},
+     r"field 'columns': \[layers.population\] has columns, which ibasho does not know. Map the "
+     r"columns with fields = \{ total"),
+    ({"table": "ages.csv"}, r"has table, which ibasho does not use without format = "
+                            r"\"estat_small_area\""),
+])
+def test_options_that_would_be_ignored_are_refused(tmp_path: Path, options: dict,
+                                                   match: str) -> None:
+    layer = write(tmp_path, "name,人口,65歳以上,lon,lat\nA,100,20,139.0,36.3\n")
+    with pytest.raises(LayerError, match=match):
+        load_population(LayerConfig("population", layer.path, layer.fields, options))

@@ -23,20 +23,12 @@ from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.files.bands import COUNT_COLUMNS, capped
 from layers.files.estat.secrecy import (
-    CARRIES,
     HIDDEN,
-    NOT_HIDDEN,
     gassan_mismatches,
     group_band_problems,
     spread_hidden_counts,
 )
-from layers.files.estat.table import (
-    SECRECY_COLUMNS,
-    EstatText,
-    band_columns,
-    open_estat_texts,
-    parse_counts,
-)
+from layers.files.estat.table import column_names, read_counts
 from layers.files.points import StudyExtent
 
 logger = logging.getLogger(__name__)
@@ -47,38 +39,6 @@ CENSUS_MESH_DIGITS = (8, 9, 10)
 
 _ONE_LEVEL_FIX = ("A population layer is one mesh level: use the files of one download "
                   "(1 km, 500 m or 250 m), not a mix.")
-
-
-def _read(layer: LayerConfig, texts: list[EstatText], problems: list[Problem],
-          ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dict[str, str]]:
-    """Every record of every file: the cells, the file and the row of each, the columns used."""
-    chosen: dict[str, str] | None = None
-    frames, paths, rows = [], [], []
-    for text in texts:
-        columns, found = band_columns(text, layer.fields)
-        problems += found
-        if found:
-            continue
-        if chosen is not None and columns != chosen:
-            problems.append(Problem(
-                text.path, f"this file's columns ({columns}) are not those of the files before "
-                           f"it ({chosen}): the files hold different tables.",
-                fix="Use the files of one table (e.g. all 人口及び世帯 of the 2020 census)."))
-            continue
-        chosen = columns
-        wanted = ["KEY_CODE", *(c for c in SECRECY_COLUMNS if c in text.columns),
-                  *dict.fromkeys(columns.values())]
-        frame, text_rows = text.cells(wanted)
-        for column in SECRECY_COLUMNS:
-            if column not in frame:
-                frame[column] = ""
-        frames.append(frame)
-        paths.append(np.full(len(frame), text.path, dtype=object))
-        rows.append(text_rows)
-    if problems or chosen is None:
-        raise LayerError(problems)
-    return (pd.concat(frames, ignore_index=True), np.concatenate(paths), np.concatenate(rows),
-            chosen)
 
 
 def _problem_rows(mask: np.ndarray, paths: np.ndarray, rows: np.ndarray, message,
@@ -118,18 +78,6 @@ def _check_codes(codes: np.ndarray, paths: np.ndarray, rows: np.ndarray,
                   f"{Path(paths[first_row[codes[i]]]).name}.",
         "KEY_CODE", "Each cell may come once: remove the copy of the file, or the other "
                     "file that covers the same cells.")
-
-
-def _secrecy(frame: pd.DataFrame, paths: np.ndarray, rows: np.ndarray,
-             problems: list[Problem]) -> np.ndarray:
-    text = frame["HTKSYORI"].replace("", str(NOT_HIDDEN))
-    secrecy = pd.to_numeric(text, errors="coerce").to_numpy()
-    bad = ~np.isin(secrecy, (NOT_HIDDEN, CARRIES, HIDDEN))
-    problems += _problem_rows(
-        bad, paths, rows, lambda i: f"{frame['HTKSYORI'].iloc[i]!r} is not 0, 1 or 2.",
-        "HTKSYORI", "HTKSYORI (秘匿処理) is 0 (not hidden), 1 (carries hidden cells) or 2 "
-                    "(hidden); use the file as e-Stat serves it.")
-    return np.where(bad, NOT_HIDDEN, secrecy).astype(int)
 
 
 def _in_area(bounds: np.ndarray, extent: StudyExtent | None) -> np.ndarray:
@@ -190,22 +138,17 @@ def load_mesh_population(layer: LayerConfig, *, extent: StudyExtent | None = Non
             layer.path, f"fields names {', '.join(unknown)}, which a mesh file does not have.",
             field=f"fields.{unknown[0]}",
             fix=f"A mesh layer's fields are the counts: {', '.join(COUNT_COLUMNS)}.")
-    problems: list[Problem] = []
-    frame, paths, rows, columns = _read(layer, open_estat_texts(layer.path), problems)
+    table, problems = read_counts(layer.path, layer.fields)
+    frame, paths, rows = table.cells, table.paths, table.rows
+    columns = column_names(table.columns)
     codes = frame["KEY_CODE"].to_numpy(dtype=str)
+    secrecy = frame["HTKSYORI"].to_numpy(dtype=int)
     _check_codes(codes, paths, rows, problems)
-    secrecy = _secrecy(frame, paths, rows, problems)
-    parsed = {band: parse_counts(frame[column], paths=paths, rows=rows, field=column)
-              for band, column in columns.items()}
-    for counts in parsed.values():
-        problems += counts.problems
     if any(p.is_error for p in problems):
         raise LayerError(problems)
 
-    spread = spread_hidden_counts(
-        codes, secrecy, frame["HTKSAKI"].to_numpy(dtype=str),
-        {band: counts.values for band, counts in parsed.items()},
-        {band: counts.hidden for band, counts in parsed.items()})
+    spread = spread_hidden_counts(codes, secrecy, frame["HTKSAKI"].to_numpy(dtype=str),
+                                  table.values, table.hidden)
     problems += group_band_problems(spread.values, spread.carrier, paths=paths, rows=rows,
                                     fields=columns)
     bounds = mesh_bounds(codes)
@@ -215,7 +158,8 @@ def load_mesh_population(layer: LayerConfig, *, extent: StudyExtent | None = Non
     if any(p.is_error for p in problems):
         raise LayerError(problems)
 
-    warnings = _warnings(frame, codes, secrecy, spread, keep, paths, rows, columns, extent)
+    warnings = [p for p in problems if not p.is_error]
+    warnings += _warnings(frame, codes, secrecy, spread, keep, paths, rows, columns, extent)
     kept = np.flatnonzero(keep)
     population = gpd.GeoDataFrame(
         {"name": "", "key_code": codes[kept],

@@ -37,12 +37,7 @@ from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.files.bands import COUNT_COLUMNS, capped
 from layers.files.estat.secrecy import group_band_problems, spread_hidden_counts
-from layers.files.estat.table import (
-    SECRECY_COLUMNS,
-    band_columns,
-    open_estat_texts,
-    parse_counts,
-)
+from layers.files.estat.table import column_names, read_counts
 from layers.files.points import StudyExtent
 from layers.files.reader import keep_rows, read_vector
 
@@ -222,74 +217,39 @@ def _dissolve(pieces: pd.DataFrame, path: Path, people_field: str | None,
 
 
 def _table_counts(layer: LayerConfig, areas: pd.DataFrame, problems: list[Problem],
-                  ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The age table's areas (not its sums), with counts spread over hidden areas."""
-    texts = open_estat_texts(Path(layer.options["table"]))
+                  warnings: list[Problem]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The age table's areas (and its sums), with counts spread over hidden areas."""
     counts_fields = {k: v for k, v in layer.fields.items() if k in COUNT_COLUMNS}
-    chosen: dict[str, str] | None = None
-    frames = []
-    for text in texts:
-        columns, found = band_columns(text, counts_fields)
-        problems += found
-        if found:
-            continue
-        if chosen is not None and columns != chosen:
-            problems.append(Problem(text.path, "this file's columns are not those of the files "
-                                               "before it: the files hold different tables.",
-                                    fix="Use the files of one table of one census."))
-            continue
-        chosen = columns
-        wanted = ["KEY_CODE", *(c for c in SECRECY_COLUMNS if c in text.columns),
-                  *dict.fromkeys(columns.values())]
-        if "NAME" in text.columns:
-            wanted.append("NAME")
-        frame, rows = text.cells(wanted)
-        frame["path"], frame["row"] = text.path, rows
-        frames.append(frame)
-    if problems or chosen is None:
-        raise LayerError(problems)
-    table = pd.concat(frames, ignore_index=True)
-    for column in (*SECRECY_COLUMNS, "NAME"):
-        if column not in table:
-            table[column] = ""
-    paths, rows = table["path"].to_numpy(), table["row"].to_numpy()
-    keys = table["KEY_CODE"]
+    table, found = read_counts(Path(layer.options["table"]), counts_fields, extra=("NAME",))
+    problems += [p for p in found if p.is_error]
+    warnings += [p for p in found if not p.is_error]
+    columns = column_names(table.columns)
+    paths, rows = table.paths, table.rows
+    keys = table.cells["KEY_CODE"]
     bad_key = ~keys.str.fullmatch(r"\d+").to_numpy()
     problems += capped([Problem(paths[i], f"{keys.iloc[i]!r} is not a KEY_CODE.",
                                 row=int(rows[i]), field="KEY_CODE",
                                 fix="Use the table as e-Stat serves it.")
-                        for i in np.flatnonzero(bad_key)])
+                        for i in np.flatnonzero(bad_key).tolist()])
     repeated = keys.duplicated().to_numpy()
     problems += capped([Problem(paths[i], f"KEY_CODE {keys.iloc[i]} comes twice in the table.",
                                 row=int(rows[i]), field="KEY_CODE",
                                 fix="Remove the copy of the file, or the file repeating it.")
-                        for i in np.flatnonzero(repeated & ~bad_key)])
-    secrecy = pd.to_numeric(table["HTKSYORI"].replace("", "0"), errors="coerce")
-    bad_secrecy = ~secrecy.isin((0, 1, 2)).to_numpy()
-    problems += capped([Problem(paths[i], f"{table['HTKSYORI'].iloc[i]!r} is not 0, 1 or 2.",
-                                row=int(rows[i]), field="HTKSYORI",
-                                fix="Use the table as e-Stat serves it.")
-                        for i in np.flatnonzero(bad_secrecy)])
-    parsed = {band: parse_counts(table[column], paths=paths, rows=rows, field=column)
-              for band, column in chosen.items()}
-    for counts in parsed.values():
-        problems += counts.problems
+                        for i in np.flatnonzero(repeated & ~bad_key).tolist()])
     if any(p.is_error for p in problems):
         raise LayerError(problems)
     people = areas.set_index("key_code")["people"]
     spread = spread_hidden_counts(
-        keys.to_numpy(dtype=str), secrecy.fillna(0).to_numpy(dtype=int),
-        table["HTKSAKI"].to_numpy(dtype=str),
-        {band: counts.values for band, counts in parsed.items()},
-        {band: counts.hidden for band, counts in parsed.items()},
+        keys.to_numpy(dtype=str), table.cells["HTKSYORI"].to_numpy(dtype=int),
+        table.cells["HTKSAKI"].to_numpy(dtype=str), table.values, table.hidden,
         fallback_weights=keys.map(people).to_numpy(dtype=float))
     problems += group_band_problems(spread.values, spread.carrier, paths=paths, rows=rows,
-                                    fields=chosen)
-    result = pd.DataFrame({"key_code": keys, "table_name": table["NAME"], "path": paths,
+                                    fields=columns)
+    result = pd.DataFrame({"key_code": keys, "table_name": table.cells["NAME"], "path": paths,
                            "row": rows, "sum_row": _sum_rows(keys.to_numpy(dtype=str)),
-                           **{band: spread.values[band] for band in chosen},
-                           **{f"{band}_lost": spread.unresolved[band] for band in chosen}})
-    return result, chosen
+                           **{band: spread.values[band] for band in columns},
+                           **{f"{band}_lost": spread.unresolved[band] for band in columns}})
+    return result, columns
 
 
 def _sum_rows(keys: np.ndarray) -> np.ndarray:
@@ -365,7 +325,7 @@ def load_small_area_population(layer: LayerConfig, *, extent: StudyExtent | None
     if layer.options.get("table") is None:
         areas["total"] = areas["people"]
     else:
-        table, bands = _table_counts(layer, areas, problems)
+        table, bands = _table_counts(layer, areas, problems, warnings)
         table = table[~table["key_code"].isin(drawn_keys - set(areas["key_code"]))]
         areas = _join(areas, table, bands, layer, columns, problems, warnings)
     if any(p.is_error for p in problems):

@@ -24,17 +24,18 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from layers.errors import LayerError, Problem
-from layers.files.bands import COUNT_COLUMNS, capped
+from layers.errors import LayerError, Problem, Severity
+from layers.files.bands import AGE_BANDS, COUNT_COLUMNS, capped
 
 logger = logging.getLogger(__name__)
 __all__ = ["DEFAULT_LABELS", "HIDDEN_MARKS", "SECRECY_COLUMNS", "TABLE_SUFFIXES", "ZERO_MARKS",
-           "EstatText", "ParsedCounts", "band_columns", "describe_columns", "open_estat_texts",
-           "parse_counts"]
+           "CountTable", "EstatText", "ParsedCounts", "band_columns", "column_names",
+           "describe_columns", "open_estat_texts", "parse_counts", "read_counts"]
 
 #: The files a download may be: the text table itself, or e-Stat's zip around it.
 TABLE_SUFFIXES = (".txt", ".csv")
@@ -215,50 +216,174 @@ def describe_columns(table: EstatText, limit: int = 12) -> str:
     return ", ".join(shown[:limit]) + more
 
 
-def band_columns(table: EstatText, fields: Mapping[str, str], *,
-                 bands: Sequence[str] = COUNT_COLUMNS) -> tuple[dict[str, str], list[Problem]]:
-    """
-    The column of each count ``bands`` the table gives: as ``fields`` names it, else by label.
+def _code_row(table: EstatText) -> int:
+    return table.first_row - (2 if any(table.labels.values()) else 1)
 
-    A band that ``fields`` names must be a column of the table (an error otherwise, with the
+
+def _named_columns(value: Any) -> tuple[str, ...]:
+    """The column(s) a ``fields`` value names: one code, or a list whose columns are summed."""
+    if isinstance(value, list | tuple):
+        return tuple(str(v).strip() for v in value)
+    return (str(value).strip(),)
+
+
+def band_columns(table: EstatText, fields: Mapping[str, Any], *,
+                 bands: Sequence[str] = COUNT_COLUMNS,
+                 ) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
+    """
+    The column(s) of each count ``bands`` the table gives: as ``fields`` names them, else by
+    label.
+
+    A band that ``fields`` names (a code, or a list of codes to add up, e.g. the five-year age
+    groups of 65–69 … 95+) must be columns of the table (an error otherwise, listing the
     columns the table has). A band ``fields`` does not name is found by its e-Stat label
-    (:data:`DEFAULT_LABELS`); ``total`` must be found one way or the other.
+    (:data:`DEFAULT_LABELS`); ``total`` must be found one way or the other. A table in which
+    no age band is found says so in a warning.
 
     Returns
     -------
     (dict, list of Problem)
-        Band → column code, and the errors found.
+        Band → column codes, and the problems found.
     """
-    chosen: dict[str, str] = {}
+    chosen: dict[str, tuple[str, ...]] = {}
     problems: list[Problem] = []
     by_label = {_normalised(label): code for code, label in table.labels.items() if label}
     for band in bands:
         if band in fields:
-            code = str(fields[band]).strip()
-            if code in table.columns:
-                chosen[band] = code
-                continue
-            prefix = re.match(r"T\d{6}", code)
-            guess = [c for c in table.columns
-                     if prefix and c.startswith("T") and c[7:] == code[7:]]
-            hint = (f" Did you mean {guess[0]!r} ({table.labels.get(guess[0], '')})? It is "
-                    "the same column of the table this file holds." if guess else "")
-            problems.append(Problem(
-                table.path, f"there is no column {code!r} (fields.{band} in the config).",
-                row=table.first_row - (2 if any(table.labels.values()) else 1),
-                field=code, fix=f"Columns found: {describe_columns(table)}.{hint}"))
+            codes = _named_columns(fields[band])
+            missing = [code for code in codes if code not in table.columns]
+            if codes and not missing:
+                chosen[band] = codes
+            for code in missing or ([] if codes else [""]):
+                prefix = re.match(r"T\d{6}", code)
+                guess = [c for c in table.columns
+                         if prefix and c.startswith("T") and c[7:] == code[7:]]
+                hint = (f" Did you mean {guess[0]!r} ({table.labels.get(guess[0], '')})? It "
+                        "is the same column of the table this file holds." if guess else "")
+                problems.append(Problem(
+                    table.path, f"there is no column {code!r} (fields.{band} in the config).",
+                    row=_code_row(table), field=code,
+                    fix=f"Columns found: {describe_columns(table)}.{hint}"))
             continue
         for label in DEFAULT_LABELS.get(band, ()):
             if label in by_label:
-                chosen[band] = by_label[label]
+                chosen[band] = (by_label[label],)
                 break
     if "total" in bands and "total" not in chosen and "total" not in fields:
         problems.append(Problem(
             table.path, "no column of the total population: the file has no column labelled "
-                        "人口総数 or 人口（総数）.", field="fields.total",
+                        "人口総数 or 人口（総数）.", row=_code_row(table), field="fields.total",
             fix="Name it in the config: fields = { total = \"T…001\", age65 = \"…\" }. "
                 f"Columns found: {describe_columns(table)}."))
+    if "total" in chosen and not any(band in chosen for band in AGE_BANDS):
+        problems.append(Problem(
+            table.path, "no column of 65+, 75+ or 85+ was found (by the labels ６５歳以上人口 "
+                        "総数 …): the layer counts everyone, not older residents.",
+            row=_code_row(table), field="fields.age65", severity=Severity.WARNING,
+            fix="Name the columns in the config, e.g. fields = { age65 = \"T…019\" }; a list "
+                "is added up: age65 = [\"…\", \"…\"] for five-year groups 65–69, 70–74 …. "
+                f"Columns found: {describe_columns(table)}."))
     return chosen, problems
+
+
+def column_names(columns: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Band → its column(s) as messages name them: ``T001196043+T001196046`` for a sum."""
+    return {band: "+".join(codes) for band, codes in columns.items()}
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """The records of one or more e-Stat tables: keys, 秘匿処理 columns and counts per band."""
+
+    #: ``KEY_CODE``, ``HTKSYORI``, ``HTKSAKI``, ``GASSAN`` ('' where the table has none) and
+    #: the ``extra`` columns asked for, as text.
+    cells: pd.DataFrame
+    #: The file and the row of each record, for messages.
+    paths: np.ndarray
+    rows: np.ndarray
+    #: Band → the column(s) it was read from.
+    columns: dict[str, tuple[str, ...]]
+    #: Band → counts (NaN where hidden), and where they were hidden (``*``).
+    values: dict[str, np.ndarray]
+    hidden: dict[str, np.ndarray]
+
+
+def read_counts(path: Path, fields: Mapping[str, Any], *,
+                extra: Sequence[str] = ()) -> tuple[CountTable, list[Problem]]:
+    """
+    Read every e-Stat table at ``path`` (:func:`open_estat_texts`): its counts per band.
+
+    All tables must have the same columns for the bands (one table, perhaps in several
+    files). A band read from several columns (a list in ``fields``) is their sum, hidden
+    where any of them is.
+
+    Returns
+    -------
+    (CountTable, list of Problem)
+        The records, and the problems found in them: counts that are not whole numbers ≥ 0
+        (NaN in ``values``), ``HTKSYORI`` other than 0, 1, 2 (taken as 0), warnings. The
+        caller adds its own checks and raises once with every error.
+
+    Raises
+    ------
+    LayerError
+        When the tables cannot be read: the files' own errors (see :func:`open_estat_texts`),
+        unknown columns, tables of different columns.
+    """
+    problems: list[Problem] = []
+    chosen: dict[str, tuple[str, ...]] | None = None
+    frames, paths, rows = [], [], []
+    for text in open_estat_texts(path):
+        columns, found = band_columns(text, fields)
+        if any(p.is_error for p in found):
+            problems += found
+            continue
+        if chosen is not None and columns != chosen:
+            problems.append(Problem(
+                text.path, f"this file's columns ({column_names(columns)}) are not those of the "
+                           f"files before it ({column_names(chosen)}): the files hold different "
+                           "tables.", field="KEY_CODE",
+                fix="Use the files of one table (e.g. all 人口及び世帯 of the 2020 census)."))
+            continue
+        if chosen is None:
+            problems += found  # the warnings, once
+        chosen = columns
+        wanted = list(dict.fromkeys(["KEY_CODE", *(c for c in SECRECY_COLUMNS if c in text.columns),
+                                     *(c for c in extra if c in text.columns),
+                                     *(c for codes in columns.values() for c in codes)]))
+        frame, text_rows = text.cells(wanted)
+        frames.append(frame)
+        paths.append(np.full(len(frame), text.path, dtype=object))
+        rows.append(text_rows)
+    if any(p.is_error for p in problems) or chosen is None:
+        raise LayerError(problems)
+    cells = pd.concat(frames, ignore_index=True)
+    for column in (*SECRECY_COLUMNS, *extra):
+        if column not in cells:
+            cells[column] = ""
+    all_paths, all_rows = np.concatenate(paths), np.concatenate(rows)
+    secrecy = cells["HTKSYORI"].to_numpy(dtype=str)
+    bad = ~np.isin(secrecy, ["", "0", "1", "2"])
+    problems += capped([Problem(all_paths[i], f"{str(secrecy[i])!r} is not 0, 1 or 2.",
+                                row=int(all_rows[i]), field="HTKSYORI",
+                                fix="HTKSYORI (秘匿処理) is 0 (not hidden), 1 (carries hidden "
+                                    "areas) or 2 (hidden). " + _DOWNLOAD_AGAIN)
+                        for i in np.flatnonzero(bad).tolist()])
+    values: dict[str, np.ndarray] = {}
+    hidden: dict[str, np.ndarray] = {}
+    parsed_columns: dict[str, ParsedCounts] = {}
+    for band, codes in chosen.items():
+        for code in codes:
+            if code not in parsed_columns:
+                parsed_columns[code] = parse_counts(cells[code], paths=all_paths, rows=all_rows,
+                                                    field=code)
+                problems += parsed_columns[code].problems
+        parts = [parsed_columns[code] for code in codes]
+        values[band] = np.sum([part.values for part in parts], axis=0)
+        hidden[band] = np.any([part.hidden for part in parts], axis=0)
+    cells["HTKSYORI"] = np.where(bad | (secrecy == ""), "0", secrecy)
+    return CountTable(cells=cells, paths=all_paths, rows=all_rows, columns=chosen,
+                      values=values, hidden=hidden), problems
 
 
 @dataclass(frozen=True)
