@@ -10,6 +10,7 @@ area are kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +25,7 @@ from layers.errors import LayerError, Problem, Severity
 from layers.files.bands import COUNT_COLUMNS, capped
 from layers.files.estat.secrecy import (
     HIDDEN,
+    SpreadCounts,
     gassan_mismatches,
     group_band_problems,
     spread_hidden_counts,
@@ -41,10 +43,11 @@ _ONE_LEVEL_FIX = ("A population layer is one mesh level: use the files of one do
                   "(1 km, 500 m or 250 m), not a mix.")
 
 
-def _problem_rows(mask: np.ndarray, paths: np.ndarray, rows: np.ndarray, message,
-                  field: str, fix: str, severity: Severity = Severity.ERROR) -> list[Problem]:
+def _problem_rows(mask: np.ndarray, paths: np.ndarray, rows: np.ndarray,
+                  message: Callable[[int], str], field: str, fix: str,
+                  severity: Severity = Severity.ERROR) -> list[Problem]:
     return capped([Problem(paths[i], message(i), row=int(rows[i]), field=field, fix=fix,
-                           severity=severity) for i in np.flatnonzero(mask)])
+                           severity=severity) for i in np.flatnonzero(mask).tolist()])
 
 
 def _check_codes(codes: np.ndarray, paths: np.ndarray, rows: np.ndarray,
@@ -182,7 +185,7 @@ def _outside(codes: np.ndarray, paths: np.ndarray, rows: np.ndarray,
                         f"the 80 km squares {wanted} (or the prefecture's file).")]
 
 
-def _warnings(frame: pd.DataFrame, codes: np.ndarray, secrecy: np.ndarray, spread,
+def _warnings(frame: pd.DataFrame, codes: np.ndarray, secrecy: np.ndarray, spread: SpreadCounts,
               keep: np.ndarray, paths: np.ndarray, rows: np.ndarray, columns: dict[str, str],
               extent: StudyExtent | None) -> list[Problem]:
     """What the user should know about the cells kept: counts no row carries, odd GASSAN."""

@@ -120,9 +120,8 @@ def _pieces(layer: LayerConfig, problems: list[Problem]) -> tuple[pd.DataFrame, 
         people = _column(boundary, layer, "total", ("JINKO",), problems, required=True)
     else:  # the table's counts; JINKO (if any) to compare and to share out hidden totals
         people = "JINKO" if "JINKO" in boundary.columns else None
-    if problems:
+    if problems or key is None:
         raise LayerError(problems)
-    assert key is not None
     pieces = pd.DataFrame({
         "key_code": boundary[key].map(_key_text),
         "name": boundary[name].fillna("").astype(str).str.strip() if name else "",
