@@ -66,6 +66,10 @@ LAYER_NAMES: dict[str, bool] = {
     "candidates": False,
 }
 
+#: Layer options that name a file (relative to the config), e.g. the age table that
+#: ``format = "estat_small_area"`` joins to its boundary.
+_PATH_OPTIONS = ("table",)
+
 _DEFAULT_BASEMAP = {
     "name": "地理院タイル 淡色地図",
     "url": "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png",
@@ -228,6 +232,10 @@ def load_config(path: str | Path) -> StudyConfig:
         if layer_path is None:
             continue
         options = {k: v for k, v in spec.items() if k not in {"path", "fields"}}
+        for key in _PATH_OPTIONS:  # files beside the layer's own, relative to the config
+            if key in options:
+                options[key] = _existing(base, options[key], path, f"layers.{name}.{key}",
+                                         problems)
         layers[name] = LayerConfig(name, layer_path, dict(spec.get("fields", {})), options)
     for name, required in LAYER_NAMES.items():
         missing_file = any(p.field == f"layers.{name}.path" for p in problems)

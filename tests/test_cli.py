@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pyogrio
 import pytest
 from click.testing import CliRunner
+from estat_files import takasaki_mesh_rows, write_mesh_zip
 
 from data import get_path
 from webmap.cli.main import main
@@ -50,6 +52,47 @@ def test_check_reports_every_error_and_exits_nonzero(runner: CliRunner, broken_c
     assert "row 79" in errors[1] and "swapped" in errors[1]
     assert "row 80, field 'category': unknown category 喫茶店" in errors[2]
     assert "3 errors" in result.stderr
+
+
+def estat_city(tmp_path: Path, rows: list) -> Path:
+    """A copy of the Takasaki config whose population is a 500 m mesh file (made-up counts)."""
+    source = get_path("takasaki").parent
+    city = tmp_path / "estat_city"
+    shutil.copytree(source, city)
+    zipped = write_mesh_zip(city / "population", rows)
+    config = city / "ibasho.toml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("[layers.population]")
+    end = text.index("[layers.candidates]")
+    section = (f'[layers.population]\nformat = "estat_mesh"\npath = "population/{zipped.name}"\n'
+               'fields = { total = "T001142001", age65 = "T001142019" }\n\n')
+    config.write_text(text[:start] + section + text[end:], encoding="utf-8")
+    return config
+
+
+def test_check_reads_an_estat_mesh_file(runner: CliRunner, tmp_path: Path) -> None:
+    rows = takasaki_mesh_rows(digits=9, bbox=(138.95, 36.28, 139.08, 36.38))
+    result = runner.invoke(main, ["check", str(estat_city(tmp_path, rows))])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"population +\d+ features +0 problems", result.stderr)
+
+
+def test_check_names_file_row_and_column_of_an_estat_file(runner: CliRunner,
+                                                          tmp_path: Path) -> None:
+    rows = takasaki_mesh_rows(digits=9, bbox=(138.95, 36.28, 139.08, 36.38))
+    rows[4].counts["T001142019"] = -12
+    rows[9].code = rows[9].code[:8]
+    result = runner.invoke(main, ["check", str(estat_city(tmp_path, rows))])
+    assert result.exit_code == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("ERROR")]
+    assert errors == [
+        "ERROR: tblT001142Q5439.txt, row 7, field 'T001142019': -12 is negative, not a count "
+        "of people. e-Stat writes whole numbers ≥ 0, '-' for none and '*' for a hidden value. "
+        "Use the file exactly as downloaded from e-Stat (統計GIS); if it was opened and saved "
+        "in another program, download it again.",
+        f"ERROR: tblT001142Q5439.txt, row 12, field 'KEY_CODE': '{rows[9].code}' is a 1 km mesh "
+        "code, but the other rows have 500 m codes (9 digits). A population layer is one mesh "
+        "level: use the files of one download (1 km, 500 m or 250 m), not a mix."], errors
 
 
 def test_build_refuses_broken_data_without_writing(runner: CliRunner, broken_city: Path,

@@ -1,13 +1,25 @@
-"""Resident population: points (町丁 representative points) or polygons, with totals and 65+.
+"""Resident population: points (町丁 representative points), areas or mesh cells, by age band.
+
+Every population layer has the columns ``name``, ``key_code``, ``total``, ``age65``,
+``age75``, ``age85`` (:data:`layers.files.bands.COUNT_COLUMNS`; NaN where the data does not
+give a band) and geometry. Where it comes from is the config's ``format``:
+
+- none: a table with lon/lat (CSV, dBASE) or a vector file of points or polygons, whose
+  ``fields`` map ``total`` (required) and any of ``age65``, ``age75``, ``age85``;
+- ``"estat_mesh"``: e-Stat 地域メッシュ統計 files as downloaded
+  (:func:`layers.files.estat.mesh.load_mesh_population`);
+- ``"estat_small_area"``: the e-Stat 小地域 boundary zip and the age table of the same census
+  (:func:`layers.files.estat.small_area.load_small_area_population`).
 
 Analyses use the 65+ count when every row has one and the total otherwise; the column they
 use is recorded as ``population.attrs["basis"]`` (``"age65"`` or ``"total"``) so every label
-can say which.
+can say which; ``population.attrs["bands"]`` lists the count columns the data gives.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,51 +28,110 @@ import pandas as pd
 from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
+from layers.files.bands import AGE_BANDS, COUNT_COLUMNS, band_problems
+from layers.files.estat.mesh import load_mesh_population
+from layers.files.estat.small_area import load_small_area_population
 from layers.files.points import StudyExtent, read_points
 
 logger = logging.getLogger(__name__)
-__all__ = ["load_population"]
+__all__ = ["POPULATION_FORMATS", "load_population"]
+
+#: The values of ``format`` in ``[layers.population]`` (None: a plain table or vector file).
+POPULATION_FORMATS: tuple[str, ...] = ("estat_mesh", "estat_small_area")
 
 
 def load_population(layer: LayerConfig, *,
                     extent: StudyExtent | None = None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """
-    Load population with columns ``name``, ``key_code``, ``total``, ``age65`` and geometry.
+    Load population with columns ``name``, ``key_code``, ``total``, the age bands, geometry.
 
-    ``fields`` in the config maps ``total`` (required), ``age65`` (optional), ``name``,
-    ``key_code``, and for CSV ``lon``/``lat``.
+    ``fields`` in the config maps ``total`` (required), ``age65``, ``age75``, ``age85``
+    (optional), ``name``, ``key_code``, and for CSV ``lon``/``lat``; the e-Stat formats are
+    described in :mod:`layers.files.estat`.
 
     Raises
     ------
     LayerError
-        Missing total column, counts that are not whole numbers ≥ 0, 65+ above the total, bad
-        coordinates.
+        Missing total column, counts that are not whole numbers ≥ 0, an age band above the
+        band before it (65+ above the total, 75+ above 65+ …), bad coordinates; for the
+        e-Stat formats, also every problem of the downloaded files.
     """
+    kind = layer.options.get("format")
+    _check_options(layer, kind)
+    if kind == "estat_mesh":
+        population, problems = load_mesh_population(layer, extent=extent)
+    elif kind == "estat_small_area":
+        population, problems = load_small_area_population(layer, extent=extent)
+    elif kind is None:
+        population, problems = _load_table(layer, extent)
+    else:
+        raise LayerError.single(
+            layer.path, f"unknown population format {kind!r}.", field="format",
+            fix=f"Use one of: {', '.join(POPULATION_FORMATS)} (or leave format out for a "
+                "table with lon/lat, or a vector file).")
+    bands = tuple(c for c in COUNT_COLUMNS if population[c].notna().any())
+    population.attrs["bands"] = bands
+    population.attrs["basis"] = ("age65" if len(population) and population["age65"].notna().all()
+                                 else "total")
+    logger.info("Loaded %d population %s from %s: %.0f people (basis: %s; bands: %s)",
+                len(population), _kind(population), layer.path.name,
+                population[population.attrs["basis"]].sum(), population.attrs["basis"],
+                ", ".join(bands))
+    return population, problems
+
+
+def _check_options(layer: LayerConfig, kind: str | None) -> None:
+    """Refuse options that would otherwise be ignored without a word (e.g. ``columns =``)."""
+    known = {"format", "keep", "where", *(("table",) if kind == "estat_small_area" else ())}
+    unknown = sorted(set(layer.options) - known)
+    if unknown:
+        raise LayerError.single(
+            layer.path, f"[layers.population] has {', '.join(unknown)}, which ibasho does not "
+                        + ("use without format = \"estat_small_area\"." if unknown == ["table"]
+                           else "know."), field=unknown[0],
+            fix="Map the columns with fields = { total = \"…\", age65 = \"…\", age75 = \"…\", "
+                "age85 = \"…\" }; other keys: format, keep (and table for estat_small_area).")
+
+
+def _kind(population: gpd.GeoDataFrame) -> str:
+    points = len(population) and (population.geom_type == "Point").all()
+    return "points" if points else "areas"
+
+
+def _starts_with_key_code(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(16).lstrip(b"\xef\xbb\xbf").upper().startswith(b"KEY_CODE")
+
+
+def _load_table(layer: LayerConfig,
+                extent: StudyExtent | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     path = layer.path
+    if path.suffix.lower() == ".txt" and _starts_with_key_code(path):
+        raise LayerError.single(
+            path, "this is an e-Stat 統計GIS table (its first column is KEY_CODE).",
+            field="format", fix='Add format = "estat_mesh" (地域メッシュ統計) or format = '
+                                '"estat_small_area" (小地域, with table = "…") to '
+                                "[layers.population].")
     raw, geometries, problems, row_offset = read_points(
         layer, extent=extent, missing_is=Severity.ERROR, allow_polygons=True,
         missing_fix="Every population row needs a position (its representative point).")
-    total = _counts(raw, layer, "total", row_offset, problems, required=True)
-    age65 = _counts(raw, layer, "age65", row_offset, problems, required=False)
-    if total is not None and age65 is not None:
-        for index in np.flatnonzero((age65 > total).to_numpy()):
-            problems.append(Problem(path, f"65+ ({age65.iloc[index]:.0f}) is more than the "
-                                          f"total ({total.iloc[index]:.0f}).",
-                                    row=int(index) + row_offset, field=layer.source_field("age65"),
-                                    fix="Check that the two columns are not swapped."))
+    counts = {"total": _counts(raw, layer, "total", row_offset, problems, required=True)}
+    for band in AGE_BANDS:
+        counts[band] = _counts(raw, layer, band, row_offset, problems, required=False)
+    if counts["total"] is not None:
+        problems += band_problems(
+            {band: None if values is None else values.to_numpy() for band, values in
+             counts.items()}, paths=path, rows=np.arange(len(raw)) + row_offset,
+            fields={band: layer.source_field(band) for band in COUNT_COLUMNS})
     if any(p.is_error for p in problems):
         raise LayerError(problems)
 
     population = gpd.GeoDataFrame(
         {"name": layer.text_column(raw, "name"),
-         "key_code": layer.text_column(raw, "key_code"), "total": total,
-         "age65": age65 if age65 is not None else np.nan},
+         "key_code": layer.text_column(raw, "key_code"),
+         **{band: values if values is not None else np.nan for band, values in counts.items()}},
         geometry=gpd.GeoSeries(geometries, index=raw.index, crs=STORAGE_CRS),
     )
-    population.attrs["basis"] = "age65" if age65 is not None and age65.notna().all() else "total"
-    logger.info("Loaded %d population %s from %s: %.0f people (basis: %s)", len(population),
-                "areas" if path.suffix != ".csv" else "points", path.name,
-                population[population.attrs["basis"]].sum(), population.attrs["basis"])
     return population, problems
 
 
@@ -71,6 +142,10 @@ def _counts(raw: pd.DataFrame, layer: LayerConfig, canonical: str, row_offset: i
         if required:
             problems.append(Problem(layer.path, f"there is no {field!r} column.", field=field,
                                     fix=f"Map the {canonical} count in the config's fields."))
+        elif canonical in layer.fields:
+            problems.append(Problem(layer.path, f"there is no {field!r} column (fields."
+                                                f"{canonical} in the config).", field=field,
+                                    fix=f"Columns found: {', '.join(map(str, raw.columns))}."))
         return None
     values = pd.to_numeric(raw[field].astype(str).str.replace(",", "").str.strip()
                            .replace({"": np.nan, "-": np.nan, "*": np.nan}), errors="coerce")

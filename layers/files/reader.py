@@ -77,12 +77,15 @@ def read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+def read_vector(path: Path, *, layer: str | None = None,
+                encoding: str | None = None) -> gpd.GeoDataFrame:
     """
     Read a vector file and return it in the storage CRS.
 
     A zipped Shapefile is read through GDAL's ``/vsizip/``. GPX files default to their
-    ``tracks`` layer.
+    ``tracks`` layer. ``encoding`` names the text encoding of a Shapefile's attributes that
+    has no ``.cpg`` (e.g. ``"cp932"`` for e-Stat's); text that does not decode raises
+    ``UnicodeDecodeError``.
 
     Raises
     ------
@@ -98,7 +101,7 @@ def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
         with warnings.catch_warnings(record=True) as gdal_warnings:
             # GDAL reports features it cannot read as warnings (and reads them as NULL)
             warnings.simplefilter("always")
-            frame = pyogrio.read_dataframe(source, layer=layer)
+            frame = pyogrio.read_dataframe(source, layer=layer, encoding=encoding)
     except (DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise LayerError.single(path, f"cannot be read as a vector layer ({exc}).",
                                 fix="Use GeoJSON, GeoPackage, Shapefile (.zip) or GPX.") from None

@@ -107,3 +107,73 @@ def test_sql_text_in_the_config_is_refused_not_run(where: str) -> None:
                         {"where": where})
     with pytest.raises(LayerError, match=r"keep = \{ CITY = \"202\" \}"):
         load_population(layer)
+
+
+def test_every_age_band_from_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "pop.csv"
+    path.write_text("name,人口,65歳以上,75歳以上,85歳以上,lon,lat\n"
+                    "宿横手町,323,120,60,15,139.078,36.327\n"
+                    "中居町１丁目,1204,400,180,40,139.038,36.320\n", encoding="utf-8")
+    population, problems = load_population(LayerConfig(
+        "population", path, {"total": "人口", "age65": "65歳以上", "age75": "75歳以上",
+                             "age85": "85歳以上"}))
+    assert problems == []
+    assert population[["total", "age65", "age75", "age85"]].sum().tolist() == [1527, 520, 240, 55]
+    assert population.attrs["bands"] == ("total", "age65", "age75", "age85")
+    assert population.attrs["basis"] == "age65"
+
+
+def test_the_embedded_takasaki_layer_gives_the_total_only() -> None:
+    population, _ = load_population(CONFIG.layers["population"])
+    assert population.attrs["bands"] == ("total",)
+    assert population[["age65", "age75", "age85"]].isna().all().all()
+    assert list(population.columns) == ["name", "key_code", "total", "age65", "age75", "age85",
+                                        "geometry"]
+
+
+@pytest.mark.parametrize(
+    ("row", "match"),
+    [
+        ("A,100,50,60,,139.0,36.3",
+         r"row 2, field '75歳以上': 75\+ \(60\) is more than 65\+ \(50\)"),
+        ("A,100,50,40,45,139.0,36.3", r"row 2, field '85歳以上': 85\+ \(45\) is more than 75\+"),
+        ("A,100,,40,50,139.0,36.3", r"row 2, field '85歳以上': 85\+ \(50\) is more than 75\+"),
+        ("A,100,,120,,139.0,36.3", r"row 2, field '75歳以上': 75\+ \(120\) is more than the "
+                                   r"total \(100\)"),
+    ],
+)
+def test_bands_larger_than_the_band_before(tmp_path: Path, row: str, match: str) -> None:
+    path = tmp_path / "pop.csv"
+    path.write_text("name,人口,65歳以上,75歳以上,85歳以上,lon,lat\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(LayerError, match=match):
+        load_population(LayerConfig("population", path, {
+            "total": "人口", "age65": "65歳以上", "age75": "75歳以上", "age85": "85歳以上"}))
+
+
+def test_a_band_mapped_to_a_missing_column(tmp_path: Path) -> None:
+    layer = write(tmp_path, "name,人口,65歳以上,lon,lat\nA,100,20,139.0,36.3\n")
+    layer = LayerConfig("population", layer.path, {**layer.fields, "age75": "75歳以上"})
+    with pytest.raises(LayerError, match=r"field '75歳以上': there is no '75歳以上' column "
+                                         r"\(fields.age75 in the config\)"):
+        load_population(layer)
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    layer = write(tmp_path, "name,人口,65歳以上,lon,lat\nA,100,20,139.0,36.3\n")
+    with pytest.raises(LayerError, match=r"field 'format': unknown population format 'mesh'. "
+                                         r"Use one of: estat_mesh, estat_small_area"):
+        load_population(LayerConfig("population", layer.path, layer.fields, {"format": "mesh"}))
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"format": "estat_mesh", "columns": {"total": "T001142001"}},
+     r"field 'columns': \[layers.population\] has columns, which ibasho does not know. Map the "
+     r"columns with fields = \{ total"),
+    ({"table": "ages.csv"}, r"has table, which ibasho does not use without format = "
+                            r"\"estat_small_area\""),
+])
+def test_options_that_would_be_ignored_are_refused(tmp_path: Path, options: dict,
+                                                   match: str) -> None:
+    layer = write(tmp_path, "name,人口,65歳以上,lon,lat\nA,100,20,139.0,36.3\n")
+    with pytest.raises(LayerError, match=match):
+        load_population(LayerConfig("population", layer.path, layer.fields, options))
