@@ -16,10 +16,14 @@ from layers.analysis import plan_study_area
 from layers.config import LayerConfig, load_config
 from layers.files.routes import load_walking_routes
 from layers.study import analyse_study_area, load_study_area
+from webmap.i18n import gettext
 from webmap.maps.build import build_map, walk_minutes
 from webmap.maps.pages import page_context
-from webmap.maps.style import LAYER_LABELS, UI_TEXT
 from webmap.prints.sheet import render_sheet
+
+#: Labels of the maps and sheets, from the app's catalogue (webmap/i18n.py).
+BUFFER = gettext("徒歩圏（直線{radius_m:g} m・徒歩約{minutes}分）")
+PACE = gettext("歩く速さ 分速{speed:g} m（高齢者の目安）")
 
 TAKASAKI = Path(__file__).resolve().parents[1] / "data" / "takasaki" / "ibasho.toml"
 HERE = "lat=36.30685&lon=139.05982&at=2026-12-01T09:00"
@@ -73,21 +77,21 @@ def test_config_builds_one_profile(tmp_path: Path) -> None:
 def test_cane_shows_42_on_the_city_map_and_district_page(cane) -> None:
     _, study, coverage, plan = cane
     page = build_map(study, coverage, plan=plan, asset_base="vendor").get_root().render()
-    assert contains(page, UI_TEXT["walk_pace"].format(speed=42))
+    assert contains(page, PACE.format(speed=42))
     assert not contains(page, "分速60") and not contains(page, "毎分60")
     context = page_context(study, coverage, plan)
     assert context["speed"] == 42
-    assert context["pace_note"] == UI_TEXT["walk_pace"].format(speed=42)
+    assert context["pace_note"] == PACE.format(speed=42)
 
 
 def test_cane_shows_42_on_the_print_sheet(cane) -> None:
     _, study, coverage, _ = cane
     text = _pdf_text(render_sheet(study, coverage, fmt="pdf"))
     flat = text.replace(" ", "").replace("\n", "")
-    assert UI_TEXT["walk_pace"].format(speed=42).replace(" ", "") in flat
+    assert PACE.format(speed=42).replace(" ", "") in flat
     assert "分速60" not in flat
     # the circle shown: 800 m straight line × 1.3 / 42 m/min = 24.8 → 25 minutes
-    assert LAYER_LABELS["buffer"].format(radius_m=800.0, minutes=25).replace(" ", "") in flat
+    assert BUFFER.format(radius_m=800.0, minutes=25).replace(" ", "") in flat
 
 
 def test_default_threshold_is_the_same_on_map_suggestions_and_sheet(cane) -> None:
@@ -100,7 +104,7 @@ def test_default_threshold_is_the_same_on_map_suggestions_and_sheet(cane) -> Non
     for child in m._children.values():
         if isinstance(child, folium.map.Layer) and child.control and child.overlay:
             shown[html.unescape(child.layer_name.rsplit("</span>", 1)[-1])] = child.show
-    label = {r: LAYER_LABELS["buffer"].format(
+    label = {r: BUFFER.format(
         radius_m=r, minutes=walk_minutes(r, profile=study.config.walking)) for r in (500, 800)}
     assert shown[label[800]] is True and shown[label[500]] is False
     text = _pdf_text(render_sheet(study, coverage, fmt="pdf")).replace(" ", "").replace("\n", "")

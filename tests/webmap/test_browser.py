@@ -18,9 +18,15 @@ from browser_support import WatchedPage, launch_chromium, screenshot_folder, ser
 from nagoya_city import EVIL_CANDIDATE, write_nagoya_config
 from shapely import Point
 
+from webmap.i18n import gettext
 from webmap.maps.assets import VENDOR_DIR
 from webmap.maps.build import build_map
-from webmap.maps.style import ISOCHRONE_COLORS, NETWORK_GAP_STYLE, PLAN_TEXT
+from webmap.maps.style import ISOCHRONE_COLORS, NETWORK_GAP_STYLE
+
+#: Labels of the maps and sheets, from the app's catalogue (webmap/i18n.py).
+ISOCHRONE = gettext("徒歩{minutes:g}分圏（道のり）")
+NETWORK_GAP = gettext("空白地域（道のりで{minutes:g}分圏外）")
+SUGGESTIONS = gettext("新しい居場所の候補（上位{k}か所）")
 
 pytestmark = pytest.mark.browser
 
@@ -249,14 +255,14 @@ def test_network_isochrones_and_suggestions_are_drawn(watched, nagoya_server, sc
     gap = NETWORK_GAP_STYLE["fill_color"]
     assert watch.count(f'.leaflet-ibasho-areas-pane path[fill="{gap}"]') >= 1
     legend = page.locator(".ibasho-legend").inner_text()
-    assert PLAN_TEXT["isochrone"].format(minutes=5) in legend
+    assert ISOCHRONE.format(minutes=5) in legend
     assert "道のりによる計算" in legend and "平坦と仮定" in legend
     assert watch.count(".ibasho-suggestion-icon") == 0  # off on the city map
     page.screenshot(path=screenshots / "network-city.png")
 
-    toggle_layer(page, PLAN_TEXT["suggestions"].format(k=3))
+    toggle_layer(page, SUGGESTIONS.format(k=3))
     assert watch.count(".ibasho-suggestion-icon") == 3
-    assert PLAN_TEXT["section"] in page.locator(".ibasho-legend").inner_text()
+    assert gettext("新しい居場所の候補") in page.locator(".ibasho-legend").inner_text()
     titles = page.eval_on_selector_all(".ibasho-suggestion-icon", "els => els.map(e => e.title)")
     assert f"候補2 {EVIL_CANDIDATE}" in titles  # the name as text, never as HTML
     page.locator(".ibasho-suggestion-icon").nth(titles.index(f"候補2 {EVIL_CANDIDATE}")).click()
@@ -273,7 +279,7 @@ def test_network_isochrones_and_suggestions_are_drawn(watched, nagoya_server, sc
 
     # straight line and network side by side: the 300 m circle over the 5-minute isochrone
     toggle_layer(page, "徒歩圏（直線300 m")
-    toggle_layer(page, PLAN_TEXT["network_gap"].format(minutes=8))
+    toggle_layer(page, NETWORK_GAP.format(minutes=8))
     page.screenshot(path=screenshots / "network-vs-straight.png")
     toggle_layer(page, "徒歩圏外に住む人の割合")
     page.screenshot(path=screenshots / "network-uncovered.png")

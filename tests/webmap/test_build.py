@@ -18,21 +18,21 @@ from shapely import Point
 from geo.walking import PROFILES, WalkProfile
 from layers.analysis import plan_study_area
 from layers.study import analyse_study_area, load_study_area
+from webmap.i18n import gettext
 from webmap.maps.build import build_map, walk_minutes
 from webmap.maps.departures import TimetableTables, day_mask, pack_departures, timetable_config
 from webmap.maps.elements import script_json
 from webmap.maps.reach_layers import suggestion_icon_svg
 from webmap.maps.site import district_file_name, write_site
-from webmap.maps.style import (
-    BASIS_LABELS,
-    CATEGORY_STYLES,
-    LAYER_LABELS,
-    PLAN_TEXT,
-    POSITION_NOTES,
-    SHAPES,
-    SUGGESTION_STYLE,
-    UI_TEXT,
-)
+from webmap.maps.style import CATEGORY_STYLES, SHAPES, SUGGESTION_STYLE, position_note
+
+#: Labels of the maps and sheets, from the app's catalogue (webmap/i18n.py).
+BUFFER = gettext("徒歩圏（直線{radius_m:g} m・徒歩約{minutes}分）")
+GAP = gettext("空白地域（{radius_m:g} m圏外）")
+ISOCHRONE = gettext("徒歩{minutes:g}分圏（道のり）")
+NETWORK_GAP = gettext("空白地域（道のりで{minutes:g}分圏外）")
+SUGGESTIONS = gettext("新しい居場所の候補（上位{k}か所）")
+UNCOVERED = gettext("徒歩圏外に住む人の割合（{basis}・{threshold}）")
 
 MALICIOUS_NAME = "<script>alert(1)</script>"
 CDN_HOSTS = ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com",
@@ -71,13 +71,13 @@ def malicious_study(takasaki):
 
 def test_layers_are_in_the_city_map(city_html, takasaki):
     expected = [
-        LAYER_LABELS["districts_approximate"], LAYER_LABELS["stops"], LAYER_LABELS["bus_routes"],
-        LAYER_LABELS["buffer"].format(radius_m=300, minutes=7),
-        LAYER_LABELS["buffer"].format(radius_m=500, minutes=11),
-        LAYER_LABELS["buffer"].format(radius_m=800, minutes=17),
-        LAYER_LABELS["gap"].format(radius_m=800),
-        LAYER_LABELS["population"].format(basis=BASIS_LABELS["total"]),
-        LAYER_LABELS["unlocated"],
+        gettext("地区（概略区域）"), gettext("バス停（ぐるりん等）"), gettext("バス路線"),
+        BUFFER.format(radius_m=300, minutes=7),
+        BUFFER.format(radius_m=500, minutes=11),
+        BUFFER.format(radius_m=800, minutes=17),
+        GAP.format(radius_m=800),
+        gettext("人口（町丁代表点・{basis}）").format(basis=gettext("総人口")),
+        gettext("位置未確認の居場所"),
     ]
     for category in takasaki.places.loc[takasaki.places.geometry.notna(), "category"].unique():
         expected.append(category)
@@ -118,8 +118,8 @@ def test_attribution_and_notes(city_html, takasaki):
     for line in config.attribution:
         assert contains(city_html, line)
     assert contains(city_html, "地理院タイル")
-    assert contains(city_html, UI_TEXT["approximate_short"])
-    assert contains(city_html, UI_TEXT["approximate_note"])
+    assert contains(city_html, gettext("概略区域"))
+    assert contains(city_html, gettext("地区界は概略区域です（公式の区域ではありません）"))
     assert contains(city_html, "直線距離による概算（迂回係数1.3）")
     assert "dashArray" in city_html and "7 5" in city_html  # approximate districts are dashed
 
@@ -161,7 +161,8 @@ def test_style_categories_differ_by_shape():
     assert len(set(shapes)) == len(shapes)
     assert all(shape in SHAPES for shape in shapes)
     assert all(len(style["glyph"]) == 1 for style in CATEGORY_STYLES.values())
-    assert set(POSITION_NOTES) == {"exact", "approx", "unknown"}
+    notes = [position_note(quality) for quality in ("exact", "approx", "unknown")]
+    assert len(set(notes)) == 3 and position_note("surveyed?") == notes[-1]
 
 
 def test_style_covers_every_configured_category(takasaki):
@@ -258,13 +259,13 @@ def test_straight_mode_plan_layers(takasaki, coverage, takasaki_plan):
     assert takasaki_plan.method == "straight"
     m = build_map(takasaki, coverage, plan=takasaki_plan, asset_base="vendor")
     layers = shown_layers(m)
-    suggestions = PLAN_TEXT["suggestions"].format(k=len(takasaki_plan.suggestions))
-    uncovered = PLAN_TEXT["uncovered"].format(basis=BASIS_LABELS["total"],
+    suggestions = SUGGESTIONS.format(k=len(takasaki_plan.suggestions))
+    uncovered = UNCOVERED.format(basis=gettext("総人口"),
                                               threshold="直線500 m")
     assert layers[suggestions] is False  # the city map opens without them
     assert layers[uncovered] is False
-    assert layers[LAYER_LABELS["buffer"].format(radius_m=500, minutes=11)] is True
-    assert layers[LAYER_LABELS["gap"].format(radius_m=800)] is True
+    assert layers[BUFFER.format(radius_m=500, minutes=11)] is True
+    assert layers[GAP.format(radius_m=800)] is True
     assert not any("道のり" in label for label in layers)
     html_text = m.get_root().render()
     assert contains(html_text, "直線距離による概算（迂回係数1.3）")
@@ -274,14 +275,14 @@ def test_straight_mode_plan_layers(takasaki, coverage, takasaki_plan):
     assert contains(html_text, html.escape(best["name"]))
     assert contains(html_text, f"+{round(best['newly_covered']):,}人")
     # the legend has a row for every new layer
-    assert contains(html_text, PLAN_TEXT["suggestions_legend"].format(label=suggestions))
-    assert contains(html_text, PLAN_TEXT["uncovered_legend"].format(label=uncovered))
+    assert contains(html_text, gettext("{label}・数字は順位").format(label=suggestions))
+    assert contains(html_text, gettext("{label}：色が濃いほど高い").format(label=uncovered))
 
 
 def test_district_map_shows_its_suggestions(takasaki, coverage, takasaki_plan):
     district = takasaki_plan.suggestions.iloc[0]["district"]
     m = build_map(takasaki, coverage, plan=takasaki_plan, district=district, asset_base="vendor")
-    label = PLAN_TEXT["suggestions"].format(k=len(takasaki_plan.suggestions))
+    label = SUGGESTIONS.format(k=len(takasaki_plan.suggestions))
     assert shown_layers(m)[label] is True
 
 
@@ -291,21 +292,21 @@ def test_network_mode_layers(nagoya):
     m = build_map(study, coverage, plan=plan, asset_base="vendor")
     layers = shown_layers(m)
     for minutes in MINUTES:
-        assert layers[PLAN_TEXT["isochrone"].format(minutes=minutes)] is (minutes == 5)
-        assert layers[PLAN_TEXT["network_gap"].format(minutes=minutes)] is (minutes == 8)
+        assert layers[ISOCHRONE.format(minutes=minutes)] is (minutes == 5)
+        assert layers[NETWORK_GAP.format(minutes=minutes)] is (minutes == 8)
     # the straight-line circles and gaps are there to compare, but off
     straight = [label for label in layers if label.startswith(("徒歩圏（直線", "空白地域（"))]
     straight = [label for label in straight if "道のり" not in label]
     assert len(straight) >= 3 and not any(layers[label] for label in straight)
-    uncovered = PLAN_TEXT["uncovered"].format(basis=BASIS_LABELS["age65"],
+    uncovered = UNCOVERED.format(basis=gettext("65歳以上人口"),
                                               threshold="道のり5分")
     assert layers[uncovered] is False
-    assert layers[PLAN_TEXT["suggestions"].format(k=3)] is False
+    assert layers[SUGGESTIONS.format(k=3)] is False
     page = m.get_root().render()
     assert contains(page, "道のりによる計算・高齢者（毎分60 m）・平坦と仮定")
     assert contains(page, "直線の徒歩圏と空白地域は直線距離による概算（迂回係数1.3）")
     district_map = build_map(study, coverage, plan=plan, district="栄", asset_base="vendor")
-    assert shown_layers(district_map)[PLAN_TEXT["suggestions"].format(k=3)] is True
+    assert shown_layers(district_map)[SUGGESTIONS.format(k=3)] is True
 
 
 def test_network_isochrone_features(nagoya):
@@ -355,21 +356,22 @@ def test_write_site_with_a_network(tmp_path, nagoya):
                          today=pd.Timestamp("2026-11-24").date())
     assert len(written) == 2 + len(study.districts)
     listing = (tmp_path / "districts.html").read_text(encoding="utf-8")
-    assert PLAN_TEXT["comparison"] in listing and PLAN_TEXT["suggestions_city"] in listing
+    assert gettext("直線距離と道のりの比較") in listing
+    assert gettext("新しい居場所の候補（市全体）") in listing
     assert "&lt;img src=x onerror=alert(7)&gt;候補" in listing and "<img src=x" not in listing
     page = (tmp_path / "districts" / district_file_name("栄")).read_text(encoding="utf-8")
-    assert PLAN_TEXT["comparison"] in page
+    assert gettext("直線距離と道のりの比較") in page
     assert page.count("<tr>") >= 3 + 1 + 3 + 1  # coverage + comparison tables (+ suggestions)
     assert "道のりによる計算" in page
-    assert PLAN_TEXT["suggestions_in_district"] in page
+    assert gettext("この地区の新しい居場所の候補") in page
 
 
 def test_write_site_straight_mode_lists_suggestions(tmp_path, takasaki, coverage, takasaki_plan):
     write_site(takasaki, coverage, tmp_path, plan=takasaki_plan,
                today=pd.Timestamp("2026-11-24").date())
     listing = (tmp_path / "districts.html").read_text(encoding="utf-8")
-    assert PLAN_TEXT["suggestions_city"] in listing
-    assert PLAN_TEXT["comparison"] not in listing  # no network: nothing to compare
+    assert gettext("新しい居場所の候補（市全体）") in listing
+    assert gettext("直線距離と道のりの比較") not in listing  # no network: nothing to compare
     best = takasaki_plan.suggestions.iloc[0]
     page = (tmp_path / "districts" / district_file_name(best["district"])).read_text(
         encoding="utf-8")

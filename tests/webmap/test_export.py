@@ -21,14 +21,9 @@ from matplotlib.text import Text
 from PIL import Image
 
 from geo.crs import STORAGE_CRS
+from webmap.i18n import gettext
 from webmap.maps.build import build_map
-from webmap.maps.style import (
-    CATEGORY_STYLES,
-    LAYER_LABELS,
-    PRINT_HATCHES,
-    PRINT_TEXT,
-    UI_TEXT,
-)
+from webmap.maps.style import CATEGORY_STYLES, PRINT_HATCHES
 from webmap.prints import sheet as export
 from webmap.prints.drawing import scale_bar_length_m
 from webmap.prints.fonts import JAPANESE_FONTS, _installed_fonts
@@ -46,6 +41,10 @@ from webmap.prints.sheet import (
     save_sheet,
     sheet_filename,
 )
+
+#: Labels of the maps and sheets, from the app's catalogue (webmap/i18n.py).
+BUFFER = gettext("徒歩圏（直線{radius_m:g} m・徒歩約{minutes}分）")
+GAP = gettext("空白地域（{radius_m:g} m圏外）")
 
 TODAY = dt.date(2026, 5, 1)
 #: A district with places that have schedules and contacts, and neighbours around it.
@@ -192,7 +191,7 @@ def test_title_date_scale_and_north_arrow(sheet, takasaki):
     texts = _texts(sheet.figure)
     assert f"{DISTRICT}地区｜{takasaki.config.title}" in texts
     assert any("2026年（令和8年）5月1日作成" in t and "縮尺 約1:" in t for t in texts)
-    assert PRINT_TEXT["north"] in texts
+    assert gettext("北") in texts
     assert [p for p in sheet.map_axes.patches if p.get_gid() == "north-arrow"]
 
 
@@ -213,13 +212,13 @@ def test_legend_lists_exactly_the_layers_drawn(sheet, takasaki, coverage):
     counts = places[inside.to_numpy()]["category"].value_counts()
     expected = {f"{category}（{count}）" for category, count in counts.items()}
     if (places[inside.to_numpy()]["position_quality"] == "approx").any():
-        expected.add(UI_TEXT["approx_position"])
-    expected.add(LAYER_LABELS["buffer"].format(radius_m=500.0, minutes=11))
-    expected.add(LAYER_LABELS["gap"].format(radius_m=800.0))
-    expected.add(LAYER_LABELS["districts_approximate"])
-    expected.add(UI_TEXT["routes_legend"].format(label=LAYER_LABELS["bus_routes"]))
+        expected.add(gettext("おおよその位置（点線の枠）"))
+    expected.add(BUFFER.format(radius_m=500.0, minutes=11))
+    expected.add(GAP.format(radius_m=800.0))
+    expected.add(gettext("地区（概略区域）"))
+    expected.add(gettext("{label}（色は路線ごと）").format(label=gettext("バス路線")))
     if takasaki.stops.intersects(box).any():
-        expected.add(LAYER_LABELS["stops"])
+        expected.add(gettext("バス停（ぐるりん等）"))
     assert set(sheet.legend_labels) == expected
     assert len(sheet.legend_labels) == len(expected)
     # Layers the web map hides at first are not drawn, so not listed either.
@@ -231,8 +230,8 @@ def test_legend_drops_a_layer_that_is_not_there(takasaki, coverage):
     study.stops = None
     study.bus_routes = None
     sheet = draw_sheet(study, coverage, district=DISTRICT, dpi=150, today=TODAY)
-    assert LAYER_LABELS["stops"] not in sheet.legend_labels
-    assert not any(LAYER_LABELS["bus_routes"] in label for label in sheet.legend_labels)
+    assert gettext("バス停（ぐるりん等）") not in sheet.legend_labels
+    assert not any(gettext("バス路線") in label for label in sheet.legend_labels)
 
 
 def _web_legend_labels(html: str) -> list[str]:
@@ -306,17 +305,17 @@ def test_unlocated_places_are_listed_not_lost(takasaki, coverage):
     rows = [row for row in sheet.table_rows if row.number == "—"]
     assert {row.name for row in rows} == set(unlocated.loc[unlocated["district"] == district,
                                                            "name"])
-    assert all(PRINT_TEXT["unlocated_mark"] in row.note for row in rows)
+    assert all(gettext("位置未確認") in row.note for row in rows)
 
 
 def test_empty_district_still_makes_a_useful_sheet(takasaki, coverage, empty_district):
     sheet = draw_sheet(takasaki, coverage, district=empty_district, dpi=150, today=TODAY)
     messages = [t.get_text() for t in sheet.figure.findobj(
         lambda a: a.get_gid() == "empty-message")]
-    assert messages == [PRINT_TEXT["no_places"]]
-    assert LAYER_LABELS["districts_approximate"] in sheet.legend_labels
+    assert messages == [gettext("この地区には登録された居場所がありません")]
+    assert gettext("地区（概略区域）") in sheet.legend_labels
     pdf = render_sheet(takasaki, coverage, district=empty_district, fmt="pdf", today=TODAY)
-    assert PRINT_TEXT["no_places"] in _pdf_text(pdf).replace("\n", "")
+    assert gettext("この地区には登録された居場所がありません") in _pdf_text(pdf).replace("\n", "")
 
 
 def test_city_sheet_without_room_for_the_list_says_where_it_is(takasaki, coverage):
@@ -325,7 +324,7 @@ def test_city_sheet_without_room_for_the_list_says_where_it_is(takasaki, coverag
     assert sheet.table_rows == []
     assert sheet.layout.table is None  # the map gets the room
     texts = " ".join(_texts(sheet.figure))
-    assert PRINT_TEXT["table_elsewhere"] in texts.replace(" ", "")
+    assert gettext("施設の一覧は地区ごとの地図をご覧ください") in texts.replace(" ", "")
     assert not [t for t in sheet.map_axes.texts if t.get_gid() == "place-number"]
 
 
@@ -349,7 +348,7 @@ def test_qr_code_is_drawn_as_vector(takasaki, coverage):
     modules = qr_axes[0].patches[0].get_path().vertices
     matrix = export._qr_matrix(url)
     assert len(modules) == 5 * int(matrix.sum())
-    assert PRINT_TEXT["qr_caption"] in _texts(sheet.figure)
+    assert gettext("ウェブの地図") in _texts(sheet.figure)
 
 
 def test_streets_and_rivers_join_the_background_when_given(takasaki, coverage):
@@ -362,7 +361,7 @@ def test_streets_and_rivers_join_the_background_when_given(takasaki, coverage):
         [(centre.x, centre.y - 800), (centre.x, centre.y + 800)])], crs=crs)
     sheet = draw_sheet(takasaki, coverage, district="箕郷", dpi=150, streets=streets,
                        rivers=rivers, today=TODAY)
-    assert {PRINT_TEXT["streets"], PRINT_TEXT["rivers"]} <= set(sheet.legend_labels)
+    assert {gettext("道路"), gettext("河川・水面")} <= set(sheet.legend_labels)
 
 
 def test_a_street_network_draws_as_background_streets(takasaki, coverage):
@@ -378,7 +377,7 @@ def test_a_street_network_draws_as_background_streets(takasaki, coverage):
         length_m=np.array([360.0, 360.0]), kind=np.array(["residential", "footway"]), crs=crs)
     sheet = draw_sheet(takasaki, coverage, district="箕郷", dpi=150, streets=network,
                        today=TODAY)
-    assert PRINT_TEXT["streets"] in sheet.legend_labels
+    assert gettext("道路") in sheet.legend_labels
     elsewhere = StreetNetwork(x=network.x, y=network.y, u=network.u, v=network.v,
                               length_m=network.length_m, kind=network.kind, crs="EPSG:6676")
     with pytest.raises(ValueError, match="EPSG:6676"):

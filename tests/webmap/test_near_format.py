@@ -9,7 +9,8 @@ import pytest
 
 from layers.fields.contact import parse_contact
 from layers.fields.schedule import parse_schedule
-from webmap.maps.style import CATEGORY_STYLES
+from webmap.i18n import LOCALES, gettext, placeholders, translations
+from webmap.maps.style import CATEGORY_STYLES, day_type_labels
 from webmap.web.resident.format import (
     JST,
     format_distance,
@@ -18,44 +19,54 @@ from webmap.web.resident.format import (
     join_sentences,
     round_minutes,
 )
-from webmap.web.resident.places import opening_info
-from webmap.web.resident.texts import (
-    CATEGORY_NAMES,
-    COMPASS_NAMES,
-    DAY_TYPE_NAMES,
-    LANGUAGES,
-    NEAR_TEXT,
-    WEEKDAY_NAMES,
-    near_text,
-)
+from webmap.web.resident.places import category_label, opening_info
+from webmap.web.resident.views import script_text
+from webmap.web.resident.whereami import compass_names
 
 
 def test_both_languages_have_every_word_with_the_same_placeholders() -> None:
-    assert LANGUAGES[0] == "ja" and set(NEAR_TEXT) == set(LANGUAGES)
-    ja, en = NEAR_TEXT["ja"], NEAR_TEXT["en"]
+    """The page's words in English (the catalogue's completeness is tests/test_catalogue.py)."""
+    assert LOCALES[0] == "ja"
+    ja, en = script_text("ja"), script_text("en")
     assert set(ja) == set(en)
     for key in ja:
-        assert set(re.findall(r"\{(\w+)", ja[key])) == set(re.findall(r"\{(\w+)", en[key])), key
+        assert en[key] != ja[key] and en[key] == gettext(ja[key], locale="en"), key
+        assert placeholders(ja[key]) == placeholders(en[key]), key
         assert "<" not in ja[key] and "<" not in en[key]  # words, not HTML
-    assert set(CATEGORY_NAMES) == set(CATEGORY_STYLES)
-    for table in (COMPASS_NAMES, DAY_TYPE_NAMES, WEEKDAY_NAMES):
-        assert set(table) == set(LANGUAGES)
-    assert near_text("fr") is NEAR_TEXT["ja"]
+    for category in CATEGORY_STYLES:  # every known category has an English name
+        assert category_label(category, "ja") == category != category_label(category, "en")
+    for names in (compass_names, lambda lang: tuple(day_type_labels(locale=lang).values())):
+        ja_names, en_names = names("ja"), names("en")
+        assert len(set(en_names)) == len(ja_names) and not set(ja_names) & set(en_names)
+    with pytest.raises(ValueError, match="not offered"):
+        translations("fr")
 
 
 def test_japanese_words_stay_in_the_text_modules() -> None:
-    """Views and logic hold no Japanese of their own (STYLE.md: labels live in constants)."""
+    """
+    Views and logic hold no Japanese of their own: every Japanese word in them is a msgid of
+    the catalogue (the argument of ``_``, so it has its English), docstrings aside.
+    """
+    import ast
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     for name in ("webmap/web/resident/views.py", "webmap/web/resident/places.py",
                  "webmap/web/resident/bus.py", "webmap/web/resident/whereami.py",
-                 "webmap/web/resident/index.py", "geo/nearest.py"):
-        code = (root / name).read_text(encoding="utf-8")
-        body = re.sub(r'"""(.*?)"""', "", code, flags=re.S)  # docstrings may quote examples
-        body = "\n".join(line.split("#")[0] for line in body.splitlines())
-        strings = re.findall(r'"([^"\n]*)"', body)
-        assert not [s for s in strings if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", s)], name
+                 "webmap/web/resident/index.py", "webmap/web/resident/format.py",
+                 "geo/nearest.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        allowed = {id(node.body[0].value) for node in ast.walk(tree)  # docstrings
+                   if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+                   and node.body and isinstance(node.body[0], ast.Expr)}
+        allowed |= {id(node.args[0]) for node in ast.walk(tree)  # msgids
+                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in {"_", "gettext", "N_"} and node.args}
+        own = [node.value for node in ast.walk(tree)
+               if isinstance(node, ast.Constant) and isinstance(node.value, str)
+               and id(node) not in allowed
+               and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", node.value)]
+        assert not own, (name, own)
 
 
 @pytest.mark.parametrize(("metres", "text"), [
@@ -127,10 +138,7 @@ def test_english_opening_label() -> None:
 def test_the_script_gets_every_word_it_uses() -> None:
     from pathlib import Path
 
-    from webmap.web.resident.views import SCRIPT_TEXT_KEYS
-
     script = (Path(__file__).resolve().parents[2] / "webmap/static/near/near.js").read_text(
         encoding="utf-8")
     used = set(re.findall(r"\bt\.([a-z_]+)", script))
-    assert used == set(SCRIPT_TEXT_KEYS)
-    assert used <= set(NEAR_TEXT["ja"])
+    assert used == set(script_text("ja")) == set(script_text("en"))

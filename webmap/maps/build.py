@@ -25,6 +25,7 @@ from geo.coverage import CoverageResult
 from geo.crs import STORAGE_CRS, to_metric
 from layers.analysis import Plan
 from layers.study import StudyArea
+from webmap.i18n import gettext as _
 from webmap.maps import popups
 from webmap.maps.assets import vendor_css, vendor_js
 from webmap.maps.departures import TimetableTables, pack_departures, timetable_config
@@ -57,20 +58,17 @@ from webmap.maps.reach_layers import (
 )
 from webmap.maps.style import (
     BACKGROUND_COLOR,
-    BASIS_LABELS,
     BUFFER_OPACITY,
-    DAY_TYPE_LABELS,
     DISTRICT_STYLE,
     GAP_STYLE,
-    LAYER_LABELS,
     MARKER_SIZE_PX,
     POPULATION_STYLE,
     RADIUS_COLORS,
     ROUTE_STYLE,
     STOP_STYLE,
-    TIMETABLE_TEXT,
-    UI_TEXT,
     WALKING_ROUTE_STYLE,
+    basis_label,
+    day_type_labels,
 )
 from webmap.maps.symbols import (
     area_swatch_svg,
@@ -182,7 +180,7 @@ def build_map(
         raise ValueError(msg)
     view = _view(study, district)
     title = (config.title if district is None
-             else f"{district}{UI_TEXT['district_suffix']}｜{config.title}")
+             else _("{district}地区").format(district=district) + "｜" + config.title)
 
     tables = TimetableTables()
     stops = _stop_features(view.select(study.stops), tables)
@@ -190,7 +188,7 @@ def build_map(
     m = IbashoMap(
         location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
         control_scale=True, zoom_control=False, max_zoom=int(config.basemap.get("max_zoom", 18)),
-        background_color=BACKGROUND_COLOR, aria_label=f"{title} {UI_TEXT['map_label']}",
+        background_color=BACKGROUND_COLOR, aria_label=title + " " + _("地図"),
     )
     m.default_js = vendor_js("leaflet", asset_base=asset_base)
     m.default_css = vendor_css("leaflet", asset_base=asset_base)
@@ -235,15 +233,16 @@ def build_map(
             legend_rows += [LegendRow(r.section, r.symbol, r.label, r.layer_key or key)
                             for r in rows]
 
-    fullscreen = Fullscreen(position="topleft", title=UI_TEXT["fullscreen"],
-                            title_cancel=UI_TEXT["fullscreen_cancel"], force_separate_button=True)
+    fullscreen = Fullscreen(position="topleft", title=_("全画面表示"),
+                            title_cancel=_("全画面表示を終了"), force_separate_button=True)
     fullscreen.default_js = vendor_js("fullscreen", asset_base=asset_base)
     fullscreen.default_css = vendor_css("fullscreen", asset_base=asset_base)
     m.add_child(fullscreen)
     locate = LocateControl(position="topleft", icon="ibasho-locate-icon",
                            iconLoading="ibasho-locate-icon is-loading", flyTo=True,
-                           strings={"title": UI_TEXT["locate"], "popup": UI_TEXT["locate_popup"],
-                                    "outsideMapBoundsMsg": UI_TEXT["locate_outside"]},
+                           strings={"title": _("現在地を表示"),
+                                    "popup": _("現在地（誤差 約{distance} m）"),
+                                    "outsideMapBoundsMsg": _("現在地は地図の範囲外です")},
                            locateOptions={"maxZoom": 16})
     locate.default_js = vendor_js("locatecontrol", asset_base=asset_base)
     locate.default_css = vendor_css("locatecontrol", asset_base=asset_base)
@@ -254,7 +253,7 @@ def build_map(
 
     notes = method_notes(study, plan)
     if config.districts_approximate and not title_bar:
-        notes.append(UI_TEXT["approximate_note"])
+        notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
     m.add_child(Legend(legend_html(legend_rows, notes=notes), legend_layers))
     unlocated = _unlocated(study, district)
     if not unlocated.empty:
@@ -271,9 +270,27 @@ def _settings(tables: TimetableTables, *, today: dt.date | None) -> dict:
         "markerSize": MARKER_SIZE_PX,
         "stopIcon": stop_icon_svg(),
         "stopSize": STOP_STYLE["size_px"],
-        "text": {**TIMETABLE_TEXT, **{k: UI_TEXT[k] for k in ("zoom_in", "zoom_out", "stop_kind")}},
-        "dayLabels": DAY_TYPE_LABELS,
+        "text": _script_text(),
+        "dayLabels": day_type_labels(),
         "timetable": timetable_config(tables, today=today),
+    }
+
+
+def _script_text() -> dict[str, str]:
+    """The words of the map's script (``webmap/static/map/ibasho-map.js``: ``text.*``)."""
+    return {
+        "today": _("本日（{day}）の発車時刻"),
+        "all": _("すべての発車時刻（曜日の表示を確認してください）"),
+        "none_today": _("本日の発車はありません"),
+        "no_timetable": _("時刻表の情報がありません"),
+        "next": _("次の便"),
+        "bound": _("{destination}行き"),
+        "holiday_caution": _("祝日の運行が不明な便は表示していません（要確認）"),
+        "outdated_holidays": _("祝日の情報が古いため、すべての時刻を表示しています"),
+        "source_date": _("時刻は{note}"),
+        "zoom_in": _("拡大"),
+        "zoom_out": _("縮小"),
+        "stop_kind": _("バス停"),
     }
 
 
@@ -282,10 +299,12 @@ def _title(study: StudyArea, plan: Plan | None, title: str, *, enabled: bool) ->
         return ""
     config = study.config
     first, *rest = method_notes(study, plan)
-    pace = UI_TEXT["walk_pace"].format(speed=config.walking.speed_m_per_min)
+    pace = _("歩く速さ 分速{speed:g} m（高齢者の目安）").format(
+        speed=config.walking.speed_m_per_min)
     notes = [first + "・" + pace, *rest]
-    return title_html(title, notes=notes, approximate_note=UI_TEXT["approximate_note"]
-                      if config.districts_approximate else None)
+    approximate_note = _("地区界は概略区域です（公式の区域ではありません）")
+    return title_html(title, notes=notes,
+                      approximate_note=approximate_note if config.districts_approximate else None)
 
 
 def _unlocated(study: StudyArea, district: str | None) -> gpd.GeoDataFrame:
@@ -297,7 +316,7 @@ def _unlocated(study: StudyArea, district: str | None) -> gpd.GeoDataFrame:
 
 def _place_layers(study: StudyArea, view: _View) -> list:
     places = view.select(study.places)
-    section = UI_TEXT["sections_places"]
+    section = _("居場所・集会施設")
     categories = list(study.config.categories)
     categories += [c for c in places["category"].unique() if c not in categories]
     layers = []
@@ -321,7 +340,7 @@ def _place_layers(study: StudyArea, view: _View) -> list:
                                          label)]))
     if (places["position_quality"] == "approx").any() and layers:
         symbol = place_icon_svg("", size_px=24, approximate=True, glyph=False)
-        layers[-1][1].append(LegendRow(section, symbol, UI_TEXT["approx_position"],
+        layers[-1][1].append(LegendRow(section, symbol, _("おおよその位置（点線の枠）"),
                                        layer_key="always"))
     return layers
 
@@ -363,14 +382,14 @@ def _district_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
             network_rows=network_rows.get(name)),
     } for name in points_m["name"]])
 
-    label = LAYER_LABELS["districts_approximate" if approximate else "districts"]
+    label = _("地区（概略区域）") if approximate else _("地区")
     symbol = area_swatch_svg(fill="#FFFFFF", stroke=DISTRICT_STYLE["color"], fill_opacity=0.0,
                              dash="5 3" if approximate else None, stroke_width=2)
     group = folium.FeatureGroup(name=layer_name(symbol, label), show=True)
     map_geojson(outlines, control=False, interactive=False, pane="ibasho-districts").add_to(group)
     map_geojson(labels, control=False,
                 point_to_layer=JsCode("IbashoMap.districtLabel")).add_to(group)
-    return [(group, [LegendRow(UI_TEXT["sections_context"],
+    return [(group, [LegendRow(_("地区・交通・人口"),
                                area_swatch_svg(fill="#FFFFFF", stroke=DISTRICT_STYLE["color"],
                                                fill_opacity=0.0, stroke_width=2,
                                                dash="5 3" if approximate else None),
@@ -393,7 +412,7 @@ def _stop_features(stops: gpd.GeoDataFrame | None, tables: TimetableTables) -> d
 def _stop_layers(stops: dict, *, asset_base: str) -> list:
     if not stops["features"]:
         return []
-    label = LAYER_LABELS["stops"]
+    label = _("バス停（ぐるりん等）")
     cluster = MarkerCluster(
         name=layer_name(stop_icon_svg(size_px=20), label), show=True,
         icon_create_function="IbashoMap.stopCluster", showCoverageOnHover=False,
@@ -403,8 +422,8 @@ def _stop_layers(stops: dict, *, asset_base: str) -> list:
     cluster.default_js = vendor_js("markercluster", asset_base=asset_base)
     cluster.default_css = vendor_css("markercluster", asset_base=asset_base)
     map_geojson(stops, control=False, point_to_layer=JsCode("IbashoMap.stopMarker")).add_to(cluster)
-    return [(cluster, [LegendRow(UI_TEXT["sections_context"], stop_icon_svg(size_px=22),
-                                 UI_TEXT["stops_legend"].format(label=label))])]
+    return [(cluster, [LegendRow(_("地区・交通・人口"), stop_icon_svg(size_px=22),
+                                 _("{label}・数字はまとめた数").format(label=label))])]
 
 
 def _bus_route_layers(routes: gpd.GeoDataFrame | None) -> list:
@@ -418,11 +437,11 @@ def _bus_route_layers(routes: gpd.GeoDataFrame | None) -> list:
         "sticky": True,
     } for route in routes.drop(columns="geometry").to_dict(orient="records")]
     data = feature_collection(routes, properties=["route_id", "name"], extra=extra)
-    label = LAYER_LABELS["bus_routes"]
+    label = _("バス路線")
     symbol = line_swatch_svg(color="#D84315", weight=ROUTE_STYLE["weight"])
     layer = map_geojson(data, name=layer_name(symbol, label), show=False, pane="ibasho-lines")
-    row = LegendRow(UI_TEXT["sections_context"], symbol,
-                    UI_TEXT["routes_legend"].format(label=label))
+    row = LegendRow(_("地区・交通・人口"), symbol,
+                    _("{label}（色は路線ごと）").format(label=label))
     return [(layer, [row])]
 
 
@@ -437,10 +456,10 @@ def _walking_route_layers(routes: gpd.GeoDataFrame | None) -> list:
              for route in routes.drop(columns="geometry").to_dict(orient="records")]
     data = feature_collection(routes, properties=["name", "kind", "length_m", "walk_minutes"],
                               extra=extra)
-    label = LAYER_LABELS["walking_routes"]
+    label = _("散歩コース")
     symbol = line_swatch_svg(color=WALKING_ROUTE_STYLE["color"], dash="1 5", weight=4)
     layer = map_geojson(data, name=layer_name(symbol, label), show=True, pane="ibasho-lines")
-    return [(layer, [LegendRow(UI_TEXT["sections_context"], symbol, label)])]
+    return [(layer, [LegendRow(_("地区・交通・人口"), symbol, label)])]
 
 
 def _lines(routes: gpd.GeoDataFrame | None, study: StudyArea) -> gpd.GeoDataFrame | None:
@@ -470,12 +489,13 @@ def _buffer_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
                  "fillOpacity": BUFFER_OPACITY}
         tooltip = popups.buffer_tooltip(radius_m=radius_m, minutes=minutes)
         extra = [{"style": style, "sticky": True, "tooltip": tooltip}] * len(selected)
-        label = LAYER_LABELS["buffer"].format(radius_m=radius_m, minutes=minutes)
+        label = _("徒歩圏（直線{radius_m:g} m・徒歩約{minutes}分）").format(radius_m=radius_m,
+                                                                    minutes=minutes)
         symbol = area_swatch_svg(fill=color, stroke=color, fill_opacity=BUFFER_OPACITY + 0.15)
         data = feature_collection(selected, properties=["radius_m"], extra=extra)
         layer = map_geojson(data, name=layer_name(symbol, label),
                             show=show and radius_m == shown, pane="ibasho-areas")
-        layers.append((layer, [LegendRow(UI_TEXT["sections_areas"], symbol, label)]))
+        layers.append((layer, [LegendRow(_("徒歩圏と空白地域"), symbol, label)]))
     return list(reversed(layers))
 
 
@@ -501,10 +521,10 @@ def _gap_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
                  for gap in selected.drop(columns="geometry").to_dict(orient="records")]
         data = feature_collection(selected, properties=["district", "radius_m", "population",
                                                         "area_km2"], extra=extra)
-        label = LAYER_LABELS["gap"].format(radius_m=radius_m)
+        label = _("空白地域（{radius_m:g} m圏外）").format(radius_m=radius_m)
         layer = map_geojson(data, name=layer_name(symbol, label),
                             show=show and radius_m == radii[-1], pane="ibasho-areas")
-        layers.append((layer, [LegendRow(UI_TEXT["sections_areas"], symbol, label)]))
+        layers.append((layer, [LegendRow(_("徒歩圏と空白地域"), symbol, label)]))
     return layers
 
 
@@ -529,13 +549,12 @@ def _population_layers(study: StudyArea, coverage: CoverageResult, view: _View) 
               "tooltip": popups.population_tooltip(name, count, basis=coverage.basis)}
              for name, count, radius in zip(names, counts, radii_px, strict=True)]
     data = feature_collection(points, properties=[], extra=extra)
-    label = LAYER_LABELS["population"].format(basis=BASIS_LABELS.get(coverage.basis,
-                                                                    coverage.basis))
+    label = _("人口（町丁代表点・{basis}）").format(basis=basis_label(coverage.basis))
     symbol = population_swatch_svg(fill=POPULATION_STYLE["fill_color"],
                                    stroke=POPULATION_STYLE["color"],
                                    fill_opacity=POPULATION_STYLE["fill_opacity"] + 0.1)
     layer = map_geojson(data, name=layer_name(symbol, label), show=False, style=style,
                         point_to_layer=JsCode("IbashoMap.populationCircle"))
-    return [(layer, [LegendRow(UI_TEXT["sections_context"], symbol,
-                               UI_TEXT["population_legend"].format(label=label))])]
+    return [(layer, [LegendRow(_("地区・交通・人口"), symbol,
+                               _("{label}・円の大きさは人数").format(label=label))])]
 

@@ -18,17 +18,10 @@ import pandas as pd
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
 from layers.study import StudyArea
+from webmap.i18n import gettext as _
 from webmap.maps.popups import format_people, format_share
 from webmap.maps.reach_layers import method_note, suggested_sites, threshold_text, walk_minutes
-from webmap.maps.style import (
-    BASIS_LABELS,
-    COVERAGE_LABELS,
-    METHOD_NOTE,
-    PAGE_TEXT,
-    PLAN_TEXT,
-    POSITION_NOTES,
-    UI_TEXT,
-)
+from webmap.maps.style import basis_label, position_note, straight_note
 
 __all__ = [
     "RenderedMap",
@@ -77,7 +70,7 @@ class Urls:
 
 
 def _basis_label(basis: str | None) -> str | None:
-    return BASIS_LABELS.get(basis, basis) if basis is not None else None
+    return basis_label(basis) if basis is not None else None
 
 
 def page_context(study: StudyArea, coverage: CoverageResult,
@@ -93,21 +86,19 @@ def page_context(study: StudyArea, coverage: CoverageResult,
     suggestions = plan.suggestions if plan is not None else None
     return {
         "title": config.title,
-        "text": PAGE_TEXT,
-        "ui": UI_TEXT,
-        "labels": COVERAGE_LABELS,
-        "plan_text": PLAN_TEXT,
         "method_note": method_note(study, plan),
-        "straight_note": METHOD_NOTE.format(detour_factor=config.walking.detour_factor),
+        "straight_note": straight_note(config.walking.detour_factor),
         "has_network": plan is not None and plan.network is not None,
         "speed": config.walking.speed_m_per_min,
         "suggestion_caption": _suggestion_caption(study, plan) if suggestions is not None
         else None,
-        "pace_note": UI_TEXT["walk_pace"].format(speed=config.walking.speed_m_per_min),
-        "approximate_note": UI_TEXT["approximate_note"] if config.districts_approximate else None,
+        "pace_note": _("歩く速さ 分速{speed:g} m（高齢者の目安）").format(
+            speed=config.walking.speed_m_per_min),
+        "approximate_note": (_("地区界は概略区域です（公式の区域ではありません）")
+                             if config.districts_approximate else None),
         "basis_label": basis,
-        "basis_note": COVERAGE_LABELS["basis"].format(basis=basis) if basis else
-        COVERAGE_LABELS["no_population"],
+        "basis_note": _("人口は{basis}").format(basis=basis) if basis else
+        _("人口データなし"),
         "attribution": list(config.attribution),
     }
 
@@ -125,7 +116,7 @@ def coverage_rows(study: StudyArea, coverage: CoverageResult, *,
         minutes = walk_minutes(row.radius_m, profile=config.walking)
         rows.append({
             "radius": f"{row.radius_m:g} m",
-            "walk_minutes": COVERAGE_LABELS["minutes"].format(minutes=minutes),
+            "walk_minutes": _("約{minutes}分").format(minutes=minutes),
             "covered_area_share": format_share(row.covered_area_share),
             "population": format_people(row.population),
             "covered": format_people(row.covered),
@@ -167,7 +158,7 @@ def district_places(study: StudyArea, district: str) -> list[dict[str, str]]:
             "name": str(place.get("name", "")),
             "category": str(place.get("category", "")),
             "schedule": str(place.get("schedule", "") or ""),
-            "position": POSITION_NOTES.get(quality, POSITION_NOTES["unknown"]),
+            "position": position_note(quality),
             "quality": quality,
         })
     return result
@@ -175,7 +166,7 @@ def district_places(study: StudyArea, district: str) -> list[dict[str, str]]:
 
 def radius_headings(coverage: CoverageResult) -> list[str]:
     """Column headings of the per-radius shares (``300 m圏``)."""
-    heading = COVERAGE_LABELS["radius_heading"]
+    heading = _("{radius_m:g} m圏")
     return [heading.format(radius_m=r) for r in sorted(coverage.table["radius_m"].unique())]
 
 
@@ -188,7 +179,7 @@ def _comparison(plan: Plan | None) -> pd.DataFrame | None:
 def _points(network_share: Any, straight_share: Any) -> str:
     if pd.isna(network_share) or pd.isna(straight_share):
         return "—"
-    return PLAN_TEXT["points"].format(points=100 * (network_share - straight_share))
+    return _("{points:+.0f}ポイント").format(points=100 * (network_share - straight_share))
 
 
 def comparison_rows(plan: Plan | None, *, district: str | None = None) -> list[dict[str, str]]:
@@ -208,7 +199,7 @@ def comparison_rows(plan: Plan | None, *, district: str | None = None) -> list[d
     else:
         table = table[table["district"] == district]
     return [{
-        "minutes": PLAN_TEXT["minutes_value"].format(minutes=row.minutes),
+        "minutes": _("{minutes:g}分").format(minutes=row.minutes),
         "radius": f"{row.radius_m:g} m",
         "straight_share": format_share(row.straight_share),
         "straight_covered": format_people(row.straight_covered),
@@ -241,15 +232,16 @@ def comparison_summaries(study: StudyArea, plan: Plan | None) -> dict[str, Any] 
         rows.append({"name": name, "pairs": pairs})
     city = [{"straight": row["straight_share"], "network": row["network_share"]}
             for row in comparison_rows(plan)]
-    return {"headings": [PLAN_TEXT["threshold_network"].format(minutes=m) for m in thresholds],
+    return {"headings": [_("道のり{minutes:g}分").format(minutes=m) for m in thresholds],
             "rows": rows, "city": city}
 
 
 def _suggestion_caption(study: StudyArea, plan: Plan) -> str:
     threshold = threshold_text(study.config, method=plan.method,
                                threshold=plan.suggestion_threshold)
-    basis = _basis_label(plan.basis) or COVERAGE_LABELS["no_population"]
-    return PLAN_TEXT["suggestions_caption"].format(threshold=threshold, basis=basis)
+    basis = _basis_label(plan.basis) or _("人口データなし")
+    return _("{threshold}で、上位から順に加えたときの効果（{basis}）").format(threshold=threshold,
+                                                                        basis=basis)
 
 
 def suggestion_rows(study: StudyArea, plan: Plan | None, *,

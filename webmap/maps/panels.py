@@ -13,8 +13,8 @@ from html import escape
 
 import pandas as pd
 
+from webmap.i18n import gettext as _
 from webmap.maps.popups import unlocated_list_html
-from webmap.maps.style import LAYER_LABELS, UI_TEXT
 
 __all__ = ["LegendRow", "layer_name", "legend_html", "sources_html", "title_html",
            "unlocated_panel_html"]
@@ -48,8 +48,8 @@ def title_html(title: str, *, notes: Sequence[str], approximate_note: str | None
 
 def legend_html(rows: Sequence[LegendRow], *, notes: Sequence[str]) -> str:
     """The legend: rows grouped by section, then the notes (method, approximate areas)."""
-    parts = [f'<details class="ibasho-legend-details"><summary>{escape(UI_TEXT["legend"])}'
-             "</summary>"]
+    parts = ['<details class="ibasho-legend-details"><summary>' + escape(_("凡例"))
+             + "</summary>"]
     section = None
     for row in rows:
         if row.section != section:
@@ -72,13 +72,14 @@ def sources_html(lines: Sequence[str]) -> str:
     if not lines:
         return ""
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return (f'<details class="ibasho-sources"><summary>{escape(UI_TEXT["attribution"])}'
-            f"</summary><ul>{items}</ul></details>")
+    return ('<details class="ibasho-sources"><summary>' + escape(_("出典"))
+            + f"</summary><ul>{items}</ul></details>")
 
 
 def unlocated_panel_html(places: pd.DataFrame) -> str:
     """The collapsible list of places without a position, so they are not lost."""
-    label = LAYER_LABELS["unlocated"]
-    return (f'<details id="ibasho-unlocated"><summary>{escape(label)}（{len(places)}件）'
-            f'</summary><p class="ibasho-unlocated-note">{escape(UI_TEXT["unlocated_note"])}</p>'
+    label = _("位置未確認の居場所") + _("（{count}件）").format(count=len(places))
+    note = _("地図上の位置が分からないため、一覧で示します。")
+    return (f'<details id="ibasho-unlocated"><summary>{escape(label)}</summary>'
+            f'<p class="ibasho-unlocated-note">{escape(note)}</p>'
             f"{unlocated_list_html(places)}</details>")

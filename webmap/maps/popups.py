@@ -16,15 +16,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from webmap.maps.style import (
-    BASIS_LABELS,
-    COVERAGE_LABELS,
-    FIELD_LABELS,
-    LAYER_LABELS,
-    PLAN_TEXT,
-    POSITION_NOTES,
-    UI_TEXT,
-)
+from webmap.i18n import gettext as _
+from webmap.maps.style import basis_label, position_note
 from webmap.maps.symbols import place_icon_svg
 
 __all__ = [
@@ -61,7 +54,7 @@ def format_people(value: Any) -> str:
     """``12,345人``, or ``—`` when unknown."""
     if value is None or pd.isna(value):
         return "—"
-    return UI_TEXT["population_unit"].format(count=f"{round(float(value)):,}")
+    return _("{count}人").format(count=f"{round(float(value)):,}")
 
 
 def format_share(value: Any) -> str:
@@ -95,7 +88,7 @@ def place_popup(place: Mapping[str, Any]) -> str:
     district = _text(place.get("district"))
     detail = _text(place.get("position_source"))
     detail = detail.split(":", 1)[1].strip() if ":" in detail else detail
-    note = POSITION_NOTES.get(quality, POSITION_NOTES["unknown"])
+    note = position_note(quality)
     position = f'<p class="ibasho-position ibasho-position-{escape(quality)}">'
     position += ("⚠ " if quality != "exact" else "") + escape(note)
     if quality != "exact" and detail:
@@ -103,17 +96,19 @@ def place_popup(place: Mapping[str, Any]) -> str:
     position += "</p>"
     subtitle = escape(category)
     if district:
-        subtitle += f"・{escape(district)}{escape(UI_TEXT['district_suffix'])}"
+        subtitle += "・" + escape(_("{district}地区").format(district=district))
     source = _text(place.get("source"))
     return (
         '<div class="ibasho-popup">'
         f'<p class="ibasho-popup-kind">{place_icon_svg(category, size_px=20)}'
         f"<span>{subtitle}</span></p>"
         f'<h3 class="ibasho-popup-title">{escape(_text(place.get("name")))}</h3>'
-        + _rows([(FIELD_LABELS[key], _text(place.get(key)))
-                 for key in ("schedule", "contact", "address", "notes")])
+        + _rows([(_("日時"), _text(place.get("schedule"))),
+                 (_("連絡先"), _text(place.get("contact"))),
+                 (_("住所"), _text(place.get("address"))),
+                 (_("備考"), _text(place.get("notes")))])
         + position
-        + (f'<p class="ibasho-source">{escape(FIELD_LABELS["source"])}：{escape(source)}</p>'
+        + ('<p class="ibasho-source">' + escape(_("出典")) + f"：{escape(source)}</p>"
            if source else "")
         + "</div>"
     )
@@ -122,7 +117,7 @@ def place_popup(place: Mapping[str, Any]) -> str:
 def place_tooltip(place: Mapping[str, Any]) -> str:
     """Name and category, shown on hover."""
     quality = _text(place.get("position_quality"))
-    mark = UI_TEXT["approx_mark"] if quality == "approx" else ""
+    mark = _("（おおよその位置）") if quality == "approx" else ""
     return (f"<strong>{escape(_text(place.get('name')))}</strong>"
             f"<br>{escape(_text(place.get('category')))}{escape(mark)}")
 
@@ -141,40 +136,41 @@ def district_popup(name: str, rows: pd.DataFrame, *, basis: str | None, approxim
     ``network_rows`` its rows of ``NetworkCoverage.table`` (one per threshold in minutes),
     shown first when the study area has a street network.
     """
-    title = escape(name) + escape(UI_TEXT["district_suffix"])
+    title = escape(_("{district}地区").format(district=name))
     if approximate:
-        title += f'<small class="ibasho-approx-tag">{escape(UI_TEXT["approximate_short"])}</small>'
+        title += '<small class="ibasho-approx-tag">' + escape(_("概略区域")) + "</small>"
     parts = [f'<div class="ibasho-popup"><h3 class="ibasho-popup-title">{title}</h3>']
     if len(rows):
         first = rows.iloc[0]
-        count = UI_TEXT["count_places"]
-        facts = [(COVERAGE_LABELS["places"], count.format(count=int(first["places"]))
-                  + (f"（{COVERAGE_LABELS['places_unlocated']} {int(first['places_unlocated'])}）"
+        count = _("{count}か所")
+        facts = [(_("居場所・集会施設"), count.format(count=int(first["places"]))
+                  + ("（" + _("うち位置未確認") + f" {int(first['places_unlocated'])}）"
                      if first["places_unlocated"] else "")),
-                 (COVERAGE_LABELS["stops"], count.format(count=int(first["stops"])))]
+                 (_("バス停"), count.format(count=int(first["stops"])))]
         if basis is not None:
-            facts.insert(0, (BASIS_LABELS.get(basis, basis), format_people(first["population"])))
+            facts.insert(0, (basis_label(basis), format_people(first["population"])))
         parts.append(_rows(facts))
+        shares = escape(_("徒歩圏内の割合"))
         if basis is not None and network_rows is not None and len(network_rows):
             items = "".join(
-                f"<li>{escape(PLAN_TEXT['threshold_network'].format(minutes=row.minutes))}："
+                "<li>" + escape(_("道のり{minutes:g}分").format(minutes=row.minutes)) + "："
                 f"{escape(format_share(row.covered_share))}"
                 f"（{escape(format_people(row.covered))}）</li>"
                 for row in network_rows.itertuples())
-            parts.append(f'<p class="ibasho-popup-sub">{escape(COVERAGE_LABELS["covered_share"])}'
-                         f"（{escape(BASIS_LABELS.get(basis, basis))}）</p>"
+            parts.append(f'<p class="ibasho-popup-sub">{shares}'
+                         f"（{escape(basis_label(basis))}）</p>"
                          f'<ul class="ibasho-shares">{items}</ul>')
         if basis is not None:
             items = "".join(
                 f"<li>{row.radius_m:g} m：{escape(format_share(row.covered_share))}"
                 f"（{escape(format_people(row.covered))}）</li>"
                 for row in rows.itertuples())
-            parts.append(f'<p class="ibasho-popup-sub">{escape(COVERAGE_LABELS["covered_share"])}'
-                         f"（{escape(BASIS_LABELS.get(basis, basis))}）</p>"
+            parts.append(f'<p class="ibasho-popup-sub">{shares}'
+                         f"（{escape(basis_label(basis))}）</p>"
                          f'<ul class="ibasho-shares">{items}</ul>')
     if link:
         parts.append(f'<p><a class="ibasho-link" href="{escape(link)}">'
-                     f"{escape(UI_TEXT['district_link'])}</a></p>")
+                     + escape(_("この地区の地図と集計")) + "</a></p>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -182,20 +178,22 @@ def district_popup(name: str, rows: pd.DataFrame, *, basis: str | None, approxim
 def gap_tooltip(gap: Mapping[str, Any], *, basis: str | None) -> str:
     """A gap: which district, how many people live there, how large it is."""
     radius_m = float(gap["radius_m"])
-    lines = [f"<strong>{escape(LAYER_LABELS['gap'].format(radius_m=radius_m))}</strong>",
-             escape(f"{_text(gap.get('district'))}{UI_TEXT['district_suffix']}")]
+    gap_label = _("空白地域（{radius_m:g} m圏外）").format(radius_m=radius_m)
+    lines = [f"<strong>{escape(gap_label)}</strong>",
+             escape(_("{district}地区").format(district=_text(gap.get("district"))))]
     if basis is not None:
         people = format_people(gap.get("population"))
-        lines.append(escape(f"{BASIS_LABELS.get(basis, basis)} {people}"))
+        lines.append(escape(f"{basis_label(basis)} {people}"))
     area = gap.get("area_km2")
     if area is not None and not pd.isna(area):
-        lines.append(escape(f"{COVERAGE_LABELS['area_km2']} {float(area):.2f} km²"))
+        lines.append(escape(_("面積") + f" {float(area):.2f} km²"))
     return "<br>".join(lines)
 
 
 def isochrone_tooltip(*, minutes: float, reach_text: str | None) -> str:
     """A network isochrone: its threshold and, when known, the people within it."""
-    lines = [f"<strong>{escape(PLAN_TEXT['isochrone'].format(minutes=minutes))}</strong>"]
+    label = _("徒歩{minutes:g}分圏（道のり）").format(minutes=minutes)
+    lines = [f"<strong>{escape(label)}</strong>"]
     if reach_text:
         lines.append(escape(reach_text))
     return "<br>".join(lines)
@@ -203,25 +201,26 @@ def isochrone_tooltip(*, minutes: float, reach_text: str | None) -> str:
 
 def network_gap_tooltip(gap: Mapping[str, Any], *, basis: str | None) -> str:
     """A gap on the network: which district and how many people live beyond reach there."""
-    lines = [f"<strong>{escape(PLAN_TEXT['network_gap'].format(minutes=gap['minutes']))}</strong>",
-             escape(f"{_text(gap.get('district'))}{UI_TEXT['district_suffix']}")]
+    label = _("空白地域（道のりで{minutes:g}分圏外）").format(minutes=gap["minutes"])
+    lines = [f"<strong>{escape(label)}</strong>",
+             escape(_("{district}地区").format(district=_text(gap.get("district"))))]
     if basis is not None:
         people = format_people(gap.get("uncovered"))
-        lines.append(escape(f"{BASIS_LABELS.get(basis, basis)} {people}"))
+        lines.append(escape(f"{basis_label(basis)} {people}"))
     return "<br>".join(lines)
 
 
 def uncovered_tooltip(district: str, *, uncovered: Any, share: Any, label: str) -> str:
     """A district of the uncovered-population choropleth: how many, and which share."""
-    people = PLAN_TEXT["uncovered_people"].format(people=format_people(uncovered),
+    people = _("徒歩圏外 {people}（{share}）").format(people=format_people(uncovered),
                                                   share=format_share(share))
-    return (f"<strong>{escape(district)}{escape(UI_TEXT['district_suffix'])}</strong>"
-            f"<br>{escape(people)}<br><small>{escape(label)}</small>")
+    name = escape(_("{district}地区").format(district=district))
+    return f"<strong>{name}</strong><br>{escape(people)}<br><small>{escape(label)}</small>"
 
 
 def suggestion_tooltip(site: Mapping[str, Any]) -> str:
     """A suggested site on hover: its rank and name."""
-    rank = PLAN_TEXT["rank"].format(rank=int(site["rank"]))
+    rank = _("候補{rank}").format(rank=int(site["rank"]))
     return f"<strong>{escape(rank)}</strong> {escape(_text(site.get('name')))}"
 
 
@@ -238,33 +237,36 @@ def suggestion_popup(site: Mapping[str, Any], *, icon: str, threshold: str,
     district = _text(site.get("district"))
     gain = f"+{format_people(site.get('newly_covered'))}"
     if basis is not None:
-        gain += f"（{BASIS_LABELS.get(basis, basis)}）"
+        gain += f"（{basis_label(basis)}）"
     return (
         '<div class="ibasho-popup ibasho-suggestion-popup">'
         f'<p class="ibasho-popup-kind">{icon}'
-        f"<span>{escape(PLAN_TEXT['rank'].format(rank=rank))}・"
-        f"{escape(PLAN_TEXT['section'])}</span></p>"
-        f'<h3 class="ibasho-popup-title">{escape(_text(site.get("name")))}</h3>'
-        + _rows([(FIELD_LABELS["address"], _text(site.get("address"))),
-                 (FIELD_LABELS["district"],
-                  f"{district}{UI_TEXT['district_suffix']}" if district else ""),
-                 (PLAN_TEXT["gain_heading"], gain),
-                 (PLAN_TEXT["share_after_heading"], PLAN_TEXT["share_after_value"].format(
+        + "<span>" + escape(_("候補{rank}").format(rank=rank)) + "・"
+        + escape(_("新しい居場所の候補")) + "</span></p>"
+        + f'<h3 class="ibasho-popup-title">{escape(_text(site.get("name")))}</h3>'
+        + _rows([(_("住所"), _text(site.get("address"))),
+                 (_("地区"),
+                  _("{district}地区").format(district=district) if district else ""),
+                 (_("新たに徒歩圏内になる人"), gain),
+                 (_("加えた後の徒歩圏内の割合"), _("{share}（候補{rank}までを加えたとき）").format(
                      share=format_share(site.get("share_after")), rank=rank)),
-                 (PLAN_TEXT["minutes"], threshold)])
-        + f'<p class="ibasho-source">{escape(PLAN_TEXT["candidate_source"])}</p>'
+                 (_("徒歩時間"), threshold)])
+        + '<p class="ibasho-source">'
+        + escape(_("候補地は候補施設の一覧から、徒歩圏外の人を最も多く加える順に選びました"))
+        + "</p>"
         + "</div>"
     )
 
 
 def buffer_tooltip(*, radius_m: float, minutes: int) -> str:
     """A walking-reach buffer: the radius and the estimated minutes."""
-    return escape(LAYER_LABELS["buffer"].format(radius_m=radius_m, minutes=minutes))
+    return escape(_("徒歩圏（直線{radius_m:g} m・徒歩約{minutes}分）").format(radius_m=radius_m,
+                                                                    minutes=minutes))
 
 
 def population_tooltip(name: str, count: Any, *, basis: str | None) -> str:
     """One population point: the 町丁 name and its count."""
-    label = BASIS_LABELS.get(basis or "total", basis or "")
+    label = basis_label(basis or "total")
     people = format_people(count)
     return f"<strong>{escape(_text(name))}</strong><br>{escape(label)} {escape(people)}"
 
@@ -274,12 +276,12 @@ def route_popup(route: Mapping[str, Any]) -> str:
     stops = [str(stop) for stop in (route.get("stops") or [])]
     stop_text = ""
     if stops:
-        stop_text = (UI_TEXT["route_stops"].format(first=stops[0], last=stops[-1], count=len(stops))
-                     if len(stops) > 1 else stops[0])
+        stop_text = (_("{first} → {last}（{count}停留所）").format(
+            first=stops[0], last=stops[-1], count=len(stops)) if len(stops) > 1 else stops[0])
     return ('<div class="ibasho-popup">'
             f'<h3 class="ibasho-popup-title">{escape(_text(route.get("name")))}</h3>'
-            + _rows([(FIELD_LABELS["operator"], _text(route.get("operator"))),
-                     (FIELD_LABELS["stops"], stop_text)])
+            + _rows([(_("運行"), _text(route.get("operator"))),
+                     (_("停留所"), stop_text)])
             + "</div>")
 
 
@@ -290,10 +292,10 @@ def walking_route_popup(route: Mapping[str, Any]) -> str:
     return ('<div class="ibasho-popup">'
             f'<h3 class="ibasho-popup-title">{escape(_text(route.get("name")))}</h3>'
             + _rows([
-                (FIELD_LABELS["kind"], _text(route.get("kind"))),
-                (FIELD_LABELS["length"], f"{float(length) / 1000:.1f} km"
+                (_("種類"), _text(route.get("kind"))),
+                (_("長さ"), f"{float(length) / 1000:.1f} km"
                  if length is not None and not pd.isna(length) else ""),
-                (FIELD_LABELS["walk_minutes"], f"約{math.floor(float(minutes) + 0.5)}分"
+                (_("徒歩"), _("約{minutes}分").format(minutes=math.floor(float(minutes) + 0.5))
                  if minutes is not None and not pd.isna(minutes) else ""),
             ])
             + "</div>")
@@ -309,12 +311,12 @@ def stop_header(stop: Mapping[str, Any]) -> dict[str, str]:
 def unlocated_list_html(places: pd.DataFrame) -> str:
     """The list of places without a position: name, category, district and schedule."""
     if places.empty:
-        return f"<p>{escape(UI_TEXT['unlocated_empty'])}</p>"
+        return "<p>" + escape(_("位置未確認の居場所はありません")) + "</p>"
     items = []
     for place in places.to_dict(orient="records"):
         district = _text(place.get("district"))
         where = "・".join(part for part in (_text(place.get("category")),
-                                            f"{district}{UI_TEXT['district_suffix']}"
+                                            _("{district}地区").format(district=district)
                                             if district else "") if part)
         schedule = _text(place.get("schedule"))
         items.append(

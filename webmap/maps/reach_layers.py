@@ -28,20 +28,19 @@ from geo.walking import WalkProfile
 from layers.analysis import Plan
 from layers.config import StudyConfig
 from layers.study import StudyArea
+from webmap.i18n import gettext as _
 from webmap.maps import popups
 from webmap.maps.elements import map_geojson
 from webmap.maps.geojson import feature_collection, simplify_for_display
 from webmap.maps.panels import LegendRow, layer_name
 from webmap.maps.style import (
-    BASIS_LABELS,
     ISOCHRONE_COLORS,
     ISOCHRONE_OPACITY,
-    METHOD_NOTE,
     NETWORK_GAP_STYLE,
-    PLAN_TEXT,
     SUGGESTION_STYLE,
-    UI_TEXT,
     UNCOVERED_STYLE,
+    basis_label,
+    straight_note,
 )
 from webmap.maps.symbols import area_swatch_svg
 
@@ -85,11 +84,12 @@ def threshold_text(config: StudyConfig, *, method: str, threshold: float,
     ``直線500 m（徒歩約11分）`` for a straight-line radius (``直線500 m`` when ``short``).
     """
     if method == "network":
-        return PLAN_TEXT["threshold_network"].format(minutes=threshold)
+        return _("道のり{minutes:g}分").format(minutes=threshold)
     if short:
-        return PLAN_TEXT["threshold_straight_short"].format(radius_m=threshold)
+        return _("直線{radius_m:g} m").format(radius_m=threshold)
     minutes = walk_minutes(threshold, profile=config.walking)
-    return PLAN_TEXT["threshold_straight"].format(radius_m=threshold, minutes=minutes)
+    return _("直線{radius_m:g} m（徒歩約{minutes}分）").format(radius_m=threshold,
+                                                          minutes=minutes)
 
 
 def method_note(study: StudyArea, plan: Plan | None) -> str:
@@ -98,17 +98,17 @@ def method_note(study: StudyArea, plan: Plan | None) -> str:
     with a street network, else ``直線距離による概算（迂回係数1.3）``.
     """
     if not _has_network(plan):
-        return METHOD_NOTE.format(detour_factor=study.config.walking.detour_factor)
-    slope = PLAN_TEXT["slope_aware" if plan.network.reach.slope_aware else "flat"]
-    return PLAN_TEXT["network_method"].format(profile=plan.profile.label) + "・" + slope
+        return straight_note(study.config.walking.detour_factor)
+    slope = _("坂を考慮") if plan.network.reach.slope_aware else _("平坦と仮定")
+    return _("道のりによる計算・{profile}").format(profile=plan.profile.label) + "・" + slope
 
 
 def method_notes(study: StudyArea, plan: Plan | None) -> list[str]:
     """The method note, and with a network also the note on the straight-line layers."""
     notes = [method_note(study, plan)]
     if _has_network(plan):
-        straight = METHOD_NOTE.format(detour_factor=study.config.walking.detour_factor)
-        notes.append(PLAN_TEXT["straight_layers_note"].format(note=straight))
+        straight = straight_note(study.config.walking.detour_factor)
+        notes.append(_("直線の徒歩圏と空白地域は{note}").format(note=straight))
     return notes
 
 
@@ -145,8 +145,8 @@ def _reach_text(plan: Plan, minutes: float) -> str | None:
     if minutes not in city.index:
         return None
     row = city.loc[minutes]
-    return PLAN_TEXT["reach_people"].format(
-        basis=BASIS_LABELS.get(coverage.basis, coverage.basis),
+    return _("{basis} {people}（{share}）が圏内").format(
+        basis=basis_label(coverage.basis),
         people=popups.format_people(row["covered"]),
         share=popups.format_share(row["covered_share"]))
 
@@ -175,11 +175,11 @@ def isochrone_layers(study: StudyArea, plan: Plan | None) -> list:
                                            reach_text=_reach_text(plan, minutes))
         extra = [{"style": style, "sticky": True, "tooltip": tooltip}] * len(selected)
         data = feature_collection(selected, properties=["minutes", "area_km2"], extra=extra)
-        label = PLAN_TEXT["isochrone"].format(minutes=minutes)
+        label = _("徒歩{minutes:g}分圏（道のり）").format(minutes=minutes)
         symbol = area_swatch_svg(fill=color, stroke=color, fill_opacity=ISOCHRONE_OPACITY + 0.15)
         layer = map_geojson(data, name=layer_name(symbol, label), show=minutes == shown,
                             pane="ibasho-areas")
-        layers.append((layer, [LegendRow(UI_TEXT["sections_areas"], symbol, label)]))
+        layers.append((layer, [LegendRow(_("徒歩圏と空白地域"), symbol, label)]))
     return list(reversed(layers))
 
 
@@ -220,10 +220,10 @@ def network_gap_layers(study: StudyArea, plan: Plan | None, *,
                  for gap in selected.drop(columns="geometry").to_dict(orient="records")]
         data = feature_collection(selected, properties=["district", "minutes", "uncovered"],
                                   extra=extra)
-        label = PLAN_TEXT["network_gap"].format(minutes=minutes)
+        label = _("空白地域（道のりで{minutes:g}分圏外）").format(minutes=minutes)
         layer = map_geojson(data, name=layer_name(symbol, label),
                             show=minutes == thresholds[-1], pane="ibasho-areas")
-        layers.append((layer, [LegendRow(UI_TEXT["sections_areas"], symbol, label)]))
+        layers.append((layer, [LegendRow(_("徒歩圏と空白地域"), symbol, label)]))
     return layers
 
 
@@ -299,8 +299,8 @@ def uncovered_layers(study: StudyArea, coverage: CoverageResult, plan: Plan | No
         return []
     frame, method, threshold = found
     basis = (plan.network.coverage.basis if method == "network" else coverage.basis)
-    label = PLAN_TEXT["uncovered"].format(
-        basis=BASIS_LABELS.get(basis, basis),
+    label = _("徒歩圏外に住む人の割合（{basis}・{threshold}）").format(
+        basis=basis_label(basis),
         threshold=threshold_text(study.config, method=method, threshold=threshold,
                                  short=True))
     districts = study.districts[["name", "geometry"]].merge(
@@ -321,9 +321,9 @@ def uncovered_layers(study: StudyArea, coverage: CoverageResult, plan: Plan | No
     symbol = _ramp_svg(UNCOVERED_STYLE["colors"])
     layer = map_geojson(data, name=layer_name(symbol, label), show=False,
                         pane="ibasho-shading")
-    rows = [LegendRow(UI_TEXT["sections_areas"], symbol,
-                      PLAN_TEXT["uncovered_legend"].format(label=label))]
-    rows += [LegendRow(UI_TEXT["sections_areas"],
+    rows = [LegendRow(_("徒歩圏と空白地域"), symbol,
+                      _("{label}：色が濃いほど高い").format(label=label))]
+    rows += [LegendRow(_("徒歩圏と空白地域"),
                        area_swatch_svg(fill=color, stroke=UNCOVERED_STYLE["color"],
                                        fill_opacity=UNCOVERED_STYLE["fill_opacity"],
                                        stroke_width=1, size_px=18), text)
@@ -334,10 +334,10 @@ def uncovered_layers(study: StudyArea, coverage: CoverageResult, plan: Plan | No
 def _class_labels() -> list[str]:
     """``20%未満``, ``20〜40%`` … ``80%以上`` for :data:`UNCOVERED_STYLE` ``limits``."""
     percents = [100 * limit for limit in UNCOVERED_STYLE["limits"]]
-    labels = [PLAN_TEXT["uncovered_class_first"].format(high=percents[0])]
-    labels += [PLAN_TEXT["uncovered_class"].format(low=low, high=high)
+    labels = [_("{high:g}%未満").format(high=percents[0])]
+    labels += [_("{low:g}〜{high:g}%").format(low=low, high=high)
                for low, high in itertools.pairwise(percents)]
-    labels.append(PLAN_TEXT["uncovered_class_last"].format(low=percents[-1]))
+    labels.append(_("{low:g}%以上").format(low=percents[-1]))
     return labels
 
 
@@ -396,17 +396,17 @@ def suggestion_layers(study: StudyArea, plan: Plan | None, *, box: shapely.Geome
         extra.append({
             "icon": suggestion_icon_svg(rank),
             "icon_size": SUGGESTION_STYLE["size_px"],
-            "title": f"{PLAN_TEXT['rank'].format(rank=rank)} {site['name']}",
+            "title": _("候補{rank}").format(rank=rank) + f" {site['name']}",
             "popup": popups.suggestion_popup(site, icon=suggestion_icon_svg(rank, size_px=20),
                                              threshold=threshold, basis=basis),
             "tooltip": popups.suggestion_tooltip(site),
         })
     data = feature_collection(sites, properties=["rank", "name", "district", "newly_covered",
                                                  "share_after"], extra=extra)
-    label = PLAN_TEXT["suggestions"].format(k=len(all_sites))
+    label = _("新しい居場所の候補（上位{k}か所）").format(k=len(all_sites))
     symbol = suggestion_icon_svg(1, size_px=22)
     layer = map_geojson(data, name=layer_name(suggestion_icon_svg(1, size_px=20), label),
                         show=show, point_to_layer=JsCode("IbashoMap.suggestionMarker"))
-    row = LegendRow(PLAN_TEXT["section"], symbol,
-                    PLAN_TEXT["suggestions_legend"].format(label=label))
+    row = LegendRow(_("新しい居場所の候補"), symbol,
+                    _("{label}・数字は順位").format(label=label))
     return [(layer, [row])]

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
 from layers.study import StudyArea
+from webmap.i18n import install_gettext
 from webmap.maps.assets import copy_static
 from webmap.maps.build import build_map
 from webmap.maps.pages import (
@@ -55,8 +56,10 @@ def district_file_name(name: str) -> str:
 
 
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES_DIR),
-                       autoescape=select_autoescape(["html"]))
+    environment = Environment(loader=FileSystemLoader(TEMPLATES_DIR),
+                              autoescape=select_autoescape(["html"]))
+    install_gettext(environment)  # the static site is Japanese, like the maps in it
+    return environment
 
 
 def _write_atomic(path: Path, text: str) -> None:

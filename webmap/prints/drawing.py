@@ -23,14 +23,12 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.patches import FancyBboxPatch, PathPatch, Polygon, Rectangle
 
+from webmap.i18n import gettext as _
 from webmap.maps.style import (
     BACKGROUND_COLOR,
     DISTRICT_STYLE,
-    LAYER_LABELS,
-    PRINT_TEXT,
     RADIUS_COLORS,
     ROUTE_STYLE,
-    UI_TEXT,
     WALKING_ROUTE_STYLE,
 )
 from webmap.prints.sheet_layers import MapView, PrintLayers, line_path, polygon_path
@@ -167,7 +165,7 @@ def _draw_background(d: _Drawing) -> list[LegendEntry]:
     d.add_area([outside], AreaStyle(face=tint, face_alpha=1.0, edge="none", linewidth_pt=0),
                zorder=0.5)
     legend = []
-    section = UI_TEXT["sections_context"]
+    section = _("地区・交通・人口")
     if d.layers.rivers is not None:
         water = "#BDBDBD" if d.greyscale else "#A9CCE3"
         drew_area = d.add_area(d.layers.rivers.values,
@@ -176,7 +174,7 @@ def _draw_background(d: _Drawing) -> list[LegendEntry]:
         line = LineStyle(color=water, linewidth_pt=1.2)
         drew_line = d.add_lines(d.layers.rivers.values, line, zorder=1)
         if drew_area or drew_line:
-            legend.append(LegendEntry(section, PRINT_TEXT["rivers"], "line", line=line))
+            legend.append(LegendEntry(section, _("河川・水面"), "line", line=line))
     if d.layers.streets is not None and len(d.layers.streets):
         segments = d.layers.streets
         minx, miny, maxx, maxy = d.clip_box
@@ -187,14 +185,14 @@ def _draw_background(d: _Drawing) -> list[LegendEntry]:
             line = LineStyle(color="#C8C8C8", linewidth_pt=0.5 if d.metres_per_mm < 60 else 0.25)
             d.ax.add_collection(LineCollection(segments[inside], colors=line.color,
                                                linewidths=line.linewidth_pt, zorder=1.5))
-            legend.append(LegendEntry(section, PRINT_TEXT["streets"], "line", line=line))
+            legend.append(LegendEntry(section, _("道路"), "line", line=line))
     return legend
 
 
 def _draw_areas(d: _Drawing) -> list[LegendEntry]:
     """The default walking radius and the gaps beyond the largest one (as the web map opens)."""
     legend = []
-    section = UI_TEXT["sections_areas"]
+    section = _("徒歩圏と空白地域")
     layers = d.layers
     if layers.buffer is not None:
         position = min(layers.radii_m.index(layers.buffer_radius_m), len(RADIUS_COLORS) - 1)
@@ -240,7 +238,7 @@ def _draw_districts(d: _Drawing) -> list[LegendEntry]:
         label_m = len(name) * size * mm_per_pt * d.metres_per_mm
         if part.is_empty or part.area < label_m * label_m / max(len(name), 1) * 1.5:
             continue  # too little of the district shows to hold its name
-        text = f"{name}{UI_TEXT['district_suffix']}" if is_selected else name
+        text = _("{district}地区").format(district=name) if is_selected else name
         width_m = (len(text) + 0.5) * size * mm_per_pt * d.metres_per_mm
         x, y = _label_point(part, width_m, 1.4 * size * mm_per_pt * d.metres_per_mm,
                             obstacles=d.place_xy,
@@ -250,8 +248,8 @@ def _draw_districts(d: _Drawing) -> list[LegendEntry]:
                   color="#000000" if is_selected or selected is None
                   else paint("#455A64", greyscale=d.greyscale),
                   path_effects=_HALO, clip_on=True, **(d.bold if is_selected else d.font))
-    label = LAYER_LABELS["districts_approximate" if d.layers.approximate else "districts"]
-    return [LegendEntry(UI_TEXT["sections_context"], label, "area", area=outline)]
+    label = _("地区（概略区域）") if d.layers.approximate else _("地区")
+    return [LegendEntry(_("地区・交通・人口"), label, "area", area=outline)]
 
 
 def _label_point(area: shapely.Geometry, width_m: float, height_m: float, *,
@@ -281,7 +279,7 @@ def _label_point(area: shapely.Geometry, width_m: float, height_m: float, *,
 
 def _draw_routes_and_stops(d: _Drawing) -> list[LegendEntry]:
     legend = []
-    section = UI_TEXT["sections_context"]
+    section = _("地区・交通・人口")
     routes = d.layers.bus_routes
     if routes is not None:
         drew = False
@@ -294,8 +292,8 @@ def _draw_routes_and_stops(d: _Drawing) -> list[LegendEntry]:
         if drew:
             swatch = LineStyle(color=paint("#D84315", greyscale=d.greyscale),
                                linewidth_pt=1.6, alpha=0.6)
-            legend.append(LegendEntry(section, UI_TEXT["routes_legend"].format(
-                label=LAYER_LABELS["bus_routes"]), "line", line=swatch))
+            legend.append(LegendEntry(section, _("{label}（色は路線ごと）").format(
+                label=_("バス路線")), "line", line=swatch))
     walks = d.layers.walking_routes
     if walks is not None:
         line = LineStyle(color=paint(WALKING_ROUTE_STYLE["color"], greyscale=d.greyscale),
@@ -304,7 +302,7 @@ def _draw_routes_and_stops(d: _Drawing) -> list[LegendEntry]:
                          dashes_pt=tuple(float(v) * PX_TO_PT for v in
                                          WALKING_ROUTE_STYLE["dash_array"].split()))
         if d.add_lines(walks.geometry.values, line, zorder=8):
-            legend.append(LegendEntry(section, LAYER_LABELS["walking_routes"], "line", line=line))
+            legend.append(LegendEntry(section, _("散歩コース"), "line", line=line))
     xy = d.layers.stops_xy
     minx, miny, maxx, maxy = d.view.bounds
     inside = (xy[:, 0] >= minx) & (xy[:, 0] <= maxx) & (xy[:, 1] >= miny) & (xy[:, 1] <= maxy)
@@ -312,7 +310,7 @@ def _draw_routes_and_stops(d: _Drawing) -> list[LegendEntry]:
         size = 4.2 if d.metres_per_mm < 60 else 1.8
         draw_stops(d.ax, xy[inside, 0], xy[inside, 1], size_pt=size * d.scale,
                    greyscale=d.greyscale)
-        legend.append(LegendEntry(section, LAYER_LABELS["stops"], "stop"))
+        legend.append(LegendEntry(section, _("バス停（ぐるりん等）"), "stop"))
     return legend
 
 
@@ -321,7 +319,7 @@ def _draw_places(d: _Drawing, places: pd.DataFrame, *, numbered: bool) -> list[L
     if places.empty:
         return []
     size_pt = MARKER_SIZE_PT * d.scale * (1.0 if d.metres_per_mm < 60 else 0.72)
-    section = UI_TEXT["sections_places"]
+    section = _("居場所・集会施設")
     categories = list(d.layers.categories)
     categories += [c for c in places["category"].unique() if c not in categories]
     legend = []
@@ -338,7 +336,7 @@ def _draw_places(d: _Drawing, places: pd.DataFrame, *, numbered: bool) -> list[L
         legend.append(LegendEntry(section, f"{category}（{len(members)}）", "place",
                                   category=category))
     if (places["position_quality"] == "approx").any():
-        legend.append(LegendEntry(section, UI_TEXT["approx_position"], "place",
+        legend.append(LegendEntry(section, _("おおよその位置（点線の枠）"), "place",
                                   approximate=True))
     if numbered:
         _draw_numbers(d, places, size_pt=size_pt)
@@ -444,5 +442,5 @@ def _draw_north_arrow(d: _Drawing) -> None:
                            edgecolor="#000000", linewidth=0.6, zorder=20, gid="north-arrow"))
     d.ax.add_patch(Polygon([tip, notch, right], closed=True, facecolor="#FFFFFF",
                            edgecolor="#000000", linewidth=0.6, zorder=20))
-    d.ax.text(tip[0] + ux * 1.2 * mm, tip[1] + uy * 1.2 * mm, PRINT_TEXT["north"],
+    d.ax.text(tip[0] + ux * 1.2 * mm, tip[1] + uy * 1.2 * mm, _("北"),
               ha="center", va="bottom", fontsize=10 * d.scale, zorder=21, **d.bold)

@@ -22,7 +22,7 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
-from webmap.maps.style import FIELD_LABELS, PRINT_TEXT, UI_TEXT
+from webmap.i18n import gettext as _
 from webmap.prints.drawing import LegendEntry
 from webmap.prints.symbols import (
     MARKER_SIZE_PT,
@@ -262,7 +262,7 @@ def _draw_qr(fig: Figure, layout: SheetLayout, matrix: np.ndarray, *, font: dict
         vertices += [(col, row), (col + 1, row), (col + 1, row + 1), (col, row + 1), (col, row)]
         codes += [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
     ax.add_patch(PathPatch(Path(vertices, codes), facecolor="#000000", edgecolor="none"))
-    ax.text(-0.5, size - 4, PRINT_TEXT["qr_caption"], ha="right", va="bottom",
+    ax.text(-0.5, size - 4, _("ウェブの地図"), ha="right", va="bottom",
             fontsize=7.5 * layout.scale, **font)
 
 
@@ -296,7 +296,7 @@ def draw_legend(fig: Figure, layout: SheetLayout, entries: Sequence[LegendEntry]
         fontsize = 6.0 * s
         placed = _flow_legend(entries, notes, box, fontsize=fontsize, columns=most_columns,
                               family=family, heading_pt=11 * s, force=True)
-    ax.text(0, 0, UI_TEXT["legend"], ha="left", va="top", fontsize=11 * s, **bold)
+    ax.text(0, 0, _("凡例"), ha="left", va="top", fontsize=11 * s, **bold)
     labels = []
     for item in placed:
         kind, x, y, _width, payload, lines = item
@@ -435,8 +435,7 @@ def draw_table(fig: Figure, layout: SheetLayout, rows: Sequence[TableRow], *, he
                 fontsize=9.5 * s, gid="table-message", **bold)
     if not rows:
         return True
-    headers = (PRINT_TEXT["table_number"], PRINT_TEXT["table_name"], FIELD_LABELS["schedule"],
-               FIELD_LABELS["contact"])
+    headers = (_("番号"), _("名称"), _("日時"), _("連絡先"))
     ax.add_patch(Rectangle((0, top), box.w, header_h, facecolor="#E0E0E0", edgecolor="none"))
     for left, text in zip(lefts, headers, strict=True):
         ax.text(left + 0.6, top + 0.6, text, ha="left", va="top", fontsize=fontsize, **bold)

@@ -3,7 +3,7 @@
 The planner's page (:mod:`webmap.web.planner`) and its printed sheet
 (:mod:`webmap.prints.plan_sheet`) both write a scenario's outcome
 (:func:`webmap.web.planner.results.scenario_outcome`) with these functions, so that the page
-and the paper say the same. Text comes from :data:`webmap.maps.style.PLANNER_TEXT`.
+and the paper say the same. The words are in the app's catalogue (:mod:`webmap.i18n`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from webmap.maps.style import PLANNER_TEXT
+from webmap.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 __all__ = ["added_label", "change_text", "people_text", "share_text"]
@@ -51,18 +51,18 @@ def change_text(people: float, points: float | None = None) -> str:
     ('+1,234人（+0.8ポイント）', '変わりません')
     """
     if round(people) == 0:
-        return PLANNER_TEXT["change_none"]
+        return _("変わりません")
     sign = "+" if people > 0 else "−"
-    text = PLANNER_TEXT["change_people"].format(sign=sign, people=f"{abs(round(people)):,}")
+    text = _("{sign}{people}人").format(sign=sign, people=f"{abs(round(people)):,}")
     if points is not None and not pd.isna(points):
-        text += "（" + PLANNER_TEXT["change_points"].format(
+        text += "（" + _("{sign}{points}ポイント").format(
             sign="+" if points >= 0 else "−", points=f"{abs(100 * points):.1f}") + "）"
     return text
 
 
 def added_label(item: Mapping[str, Any]) -> str:
     """A planned place's name: its label, or ``地図で選んだ地点（○○地区）``."""
-    label = str(item.get("label") or "") or PLANNER_TEXT["map_point"]
+    label = str(item.get("label") or "") or _("地図で選んだ地点")
     if item.get("district") and not item.get("label"):
-        label += "（" + PLANNER_TEXT["in_district"].format(district=item["district"]) + "）"
+        label += "（" + _("{district}地区").format(district=item["district"]) + "）"
     return label

@@ -29,7 +29,8 @@ from matplotlib.figure import Figure
 
 from geo.crs import STORAGE_CRS
 from layers.study import StudyArea, analyse_study_area
-from webmap.maps.style import METHOD_NOTE, PLANNER_STYLE, PLANNER_TEXT, PRINT_TEXT, UI_TEXT
+from webmap.i18n import gettext as _
+from webmap.maps.style import PLANNER_STYLE, straight_note
 from webmap.prints.drawing import draw_map
 from webmap.prints.fonts import JapaneseFont, find_japanese_font
 from webmap.prints.layout import (
@@ -110,11 +111,10 @@ def _draw_scenario_table(fig: Figure, layout: SheetLayout, outcome: Mapping[str,
     ax = panel_axes(fig, box, layout, gid="scenario-table")
     s = layout.scale
     family = font.regular["fontfamily"][0]
-    text = PLANNER_TEXT
     labels = {t["value"]: t["label"] for t in outcome["thresholds"]}
-    areas = [(text["city"], outcome["city"])]
+    areas = [(_("市全体"), outcome["city"])]
     if outcome["district"] is not None:
-        areas.append((text["in_district"].format(district=outcome["district_name"]),
+        areas.append((_("{district}地区").format(district=outcome["district_name"]),
                       outcome["district"]))
     blocks: list[tuple[str, bool]] = []  # (line, bold)
     for i, threshold in enumerate(outcome["thresholds"]):
@@ -132,13 +132,13 @@ def _draw_scenario_table(fig: Figure, layout: SheetLayout, outcome: Mapping[str,
                  False) for item in outcome["removed"]]
     for size in (10.0 * s, 9.0 * s, 8.0 * s, 7.0 * s, 6.5 * s):
         lines = _layout_lines(blocks, changes, box.w, size, family)
-        height = sum(_MM_PER_PT * size * 1.35 * (1.15 if bold else 1) for _, bold in lines)
+        height = sum(_MM_PER_PT * size * 1.35 * (1.15 if bold else 1) for _line, bold in lines)
         if height + 10 * s <= box.h:
             break
     else:  # too many changes: keep what fits and say how many more there are
         lines = _fit_lines(lines, box.h - 10 * s, size)
-    ax.text(0, 0, text["sheet_table_heading"], ha="left", va="top", fontsize=11 * s,
-            **font.bold)
+    ax.text(0, 0, _("歩いて行ける範囲に住む人（いま → この案）"), ha="left", va="top",
+            fontsize=11 * s, **font.bold)
     y = 11 * s * _MM_PER_PT * 1.6
     for line, bold in lines:
         ax.text(0, y, line, ha="left", va="top", fontsize=size, color="#000000",
@@ -149,7 +149,7 @@ def _draw_scenario_table(fig: Figure, layout: SheetLayout, outcome: Mapping[str,
 def _layout_lines(blocks: list[tuple[str, bool]], changes: list[tuple[str, bool]],
                   width_mm: float, size: float, family: str) -> list[tuple[str, bool]]:
     lines: list[tuple[str, bool]] = []
-    for line, bold in [*blocks, ("", False), (PLANNER_TEXT["changes_heading"], True), *changes]:
+    for line, bold in [*blocks, ("", False), (_("この案の変更"), True), *changes]:
         parts = wrap_text(line, width_mm, size, family=family) or [""]
         lines += [(part, bold) for part in parts]
     return lines
@@ -160,7 +160,7 @@ def _fit_lines(lines: list[tuple[str, bool]], height_mm: float,
     step = _MM_PER_PT * size * 1.35 * 1.15
     keep = max(1, int(height_mm / step) - 1)
     more = len(lines) - keep
-    return [*lines[:keep], (f"ほか{more}行は表（CSV）をご覧ください", False)]
+    return [*lines[:keep], (_("ほか{more}行は表（CSV）をご覧ください").format(more=more), False)]
 
 
 def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: str,
@@ -179,21 +179,21 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
     attribution = list(config.attribution)
     layout = sheet_layout(paper, orientation, footer_lines=len(attribution), qr=False,
                           table=True)
-    notes = [PLANNER_TEXT["sheet_planned"], PLANNER_TEXT["sheet_removed"],
-             METHOD_NOTE.format(detour_factor=config.walking.detour_factor)]
+    notes = [_("★ 新設を計画した場所"), _("× 廃止を想定した居場所"),
+             straight_note(config.walking.detour_factor)]
     if outcome["method"] == "network":
-        notes.append(PLANNER_TEXT["method"].format(note=outcome["method_note"]))
+        notes.append(_("計算方法：{note}").format(note=outcome["method_note"]))
     if config.districts_approximate:
-        notes.append(UI_TEXT["approximate_note"])
-    title = PLANNER_TEXT["sheet_title"].format(name=name) + "｜" + (
-        config.title if district is None else f"{district}{UI_TEXT['district_suffix']}")
+        notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
+    title = _("計画案「{name}」").format(name=name) + "｜" + (
+        config.title if district is None else _("{district}地区").format(district=district))
     today = today or dt.date.today()
     rc = {**MATPLOTLIB_RC, "font.family": font.regular["fontfamily"]}
     with MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
         fig = Figure(figsize=figure_size_in(layout, dpi=dpi, fmt=fmt), dpi=dpi)
         fig.patch.set_facecolor("#FFFFFF")
         view = map_view(layers, district, width_mm=layout.map.w, height_mm=layout.map.h)
-        shown, _ = sheet_places(layers, view)
+        shown, _unlocated = sheet_places(layers, view)
         ax = fig.add_axes(layout.map.in_figure(layout.width_mm, layout.height_mm), gid="map")
         legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w, numbered=False,
                           font=font.regular, bold=font.bold, scale=layout.scale)
@@ -203,11 +203,11 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
                              bold=font.bold, greyscale=False)
         _draw_scenario_table(fig, layout, outcome, font=font)
         basis = outcome["basis_label"] or ""
-        lines = [PRINT_TEXT["created"].format(date=japanese_date(today)) + "　"
-                 + PRINT_TEXT["scale"].format(
+        lines = [_("{date}作成").format(date=japanese_date(today)) + "　"
+                 + _("縮尺 約1:{denominator:,}（{paper}で印刷したとき）").format(
                      denominator=scale_denominator(view.width_m, layout.map.w), paper=paper),
-                 PLANNER_TEXT["method"].format(note=outcome["method_note"])
-                 + ("　" + PLANNER_TEXT["basis"].format(basis=basis) if basis else "")]
+                 _("計算方法：{note}").format(note=outcome["method_note"])
+                 + ("　" + _("人口は{basis}で数えています").format(basis=basis) if basis else "")]
         draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold)
         draw_footer(fig, layout, attribution, font=font.regular)
     logger.info("Drew the scenario sheet %r: %d planned, %d closed", name,

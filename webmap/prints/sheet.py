@@ -47,7 +47,7 @@ from matplotlib.figure import Figure
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
 from layers.study import StudyArea
-from webmap.maps.style import POSITION_NOTES, PRINT_TEXT, UI_TEXT
+from webmap.i18n import gettext as _
 from webmap.prints.drawing import draw_map
 from webmap.prints.fonts import JapaneseFont, find_japanese_font
 from webmap.prints.layout import (
@@ -167,9 +167,11 @@ def _empty_message(study: StudyArea, shown: pd.DataFrame, district: str | None) 
     places = study.places if district is None else study.places[
         study.places["district"] == district]
     if places.empty:
-        return PRINT_TEXT["no_places"]
+        return _("この地区には登録された居場所がありません")
     own = shown if district is None else shown[shown["district"] == district]
-    return PRINT_TEXT["no_located_places"] if own.empty else None
+    if own.empty:
+        return _("この地区の居場所は位置が未確認のため、下の一覧だけに載せています")
+    return None
 
 
 def japanese_date(day: dt.date) -> str:
@@ -182,10 +184,10 @@ def japanese_date(day: dt.date) -> str:
     '2019年（令和元年）5月1日'
     """
     if day < dt.date(2019, 5, 1):
-        return f"{day.year}年{day.month}月{day.day}日"
+        return _("{year}年{month}月{day}日").format(year=day.year, month=day.month, day=day.day)
     reiwa = day.year - 2018
-    return PRINT_TEXT["date"].format(year=day.year, reiwa="元" if reiwa == 1 else reiwa,
-                                     month=day.month, day=day.day)
+    return _("{year}年（令和{reiwa}年）{month}月{day}日").format(
+        year=day.year, reiwa=_("元") if reiwa == 1 else reiwa, month=day.month, day=day.day)
 
 
 def _table_rows(shown: pd.DataFrame, unlocated: pd.DataFrame,
@@ -199,13 +201,13 @@ def _table_rows(shown: pd.DataFrame, unlocated: pd.DataFrame,
         rows.append(TableRow(
             number=str(int(place["number"])), category=text(place["category"]),
             name=text(place["name"]),
-            note=PRINT_TEXT["other_district"].format(district=place["district"]) if other else "",
+            note=_("{district}地区").format(district=place["district"]) if other else "",
             schedule=text(place.get("schedule")), contact=text(place.get("contact")),
             approximate=place.get("position_quality") == "approx"))
     for place in unlocated.to_dict(orient="records"):
-        notes = [PRINT_TEXT["unlocated_mark"]]
+        notes = [_("位置未確認")]
         if district is None and text(place.get("district")):
-            notes.append(PRINT_TEXT["other_district"].format(district=place["district"]))
+            notes.append(_("{district}地区").format(district=place["district"]))
         rows.append(TableRow(
             number="—", category=text(place["category"]), name=text(place["name"]),
             note="・".join(notes), schedule=text(place.get("schedule")),
@@ -227,13 +229,13 @@ def _draw_place_table(fig: Figure, layout: SheetLayout, shown: pd.DataFrame,
     if district is not None:
         own = shown[shown["district"] == district]
         if len(own) < len(shown):
-            note = PRINT_TEXT["neighbours_unnumbered"]
+            note = _("番号のない印は、となりの地区の施設です")
             choices.append((own, f"{message}。{note}" if message else note))
     for places, text in choices:
         rows = _table_rows(places, unlocated, district)
-        if draw_table(fig, layout, rows, heading=PRINT_TEXT["table_heading"],
+        if draw_table(fig, layout, rows, heading=_("地図の番号と居場所・集会施設"),
                       font=font.regular, bold=font.bold, message=text, greyscale=greyscale,
-                      footnote="※" + POSITION_NOTES["approx"]):
+                      footnote="※" + _("位置はおおよそ（付近のバス停の位置）")):
             return rows, places
     return None
 
@@ -290,7 +292,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
         numbered = shown.iloc[0:0]
         notes = [layers.method_note]
         if config.districts_approximate:
-            notes.append(UI_TEXT["approximate_note"])
+            notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
         drawn = (_draw_place_table(fig, layout, shown, unlocated, district=district,
                                    message=message, font=font, greyscale=greyscale)
                  if with_table else None)
@@ -303,10 +305,11 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
                 view = map_view(layers, district, width_mm=layout.map.w,
                                 height_mm=layout.map.h)
                 shown, unlocated = sheet_places(layers, view)
-                notes.insert(0, PRINT_TEXT["table_elsewhere" if district is None
-                                           else "table_too_long"])
+                notes.insert(0, _("施設の一覧は地区ごとの地図をご覧ください") if district is None
+                             else _("施設が多いため一覧は省きました（ウェブの地図をご覧ください）"))
             if len(unlocated):
-                notes.insert(0, PRINT_TEXT["unlocated_count"].format(count=len(unlocated)))
+                notes.insert(0, _("位置未確認の居場所 {count}件（地図には載っていません）").format(
+                    count=len(unlocated)))
         shown = shown.assign(number=shown["number"].where(shown.index.isin(numbered.index)))
         ax = fig.add_axes(layout.map.in_figure(layout.width_mm, layout.height_mm), gid="map")
         legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w, greyscale=greyscale,
@@ -320,11 +323,13 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
         labels = draw_legend(fig, layout, legend, notes=notes, font=font.regular,
                              bold=font.bold, greyscale=greyscale)
         title = (config.title if district is None
-                 else f"{district}{UI_TEXT['district_suffix']}｜{config.title}")
+                 else _("{district}地区").format(district=district) + "｜" + config.title)
         denominator = scale_denominator(view.width_m, layout.map.w)
-        lines = [PRINT_TEXT["created"].format(date=japanese_date(today)) + "　"
-                 + PRINT_TEXT["scale"].format(denominator=denominator, paper=paper),
-                 UI_TEXT["walk_pace"].format(speed=config.walking.speed_m_per_min)]
+        lines = [_("{date}作成").format(date=japanese_date(today)) + "　"
+                 + _("縮尺 約1:{denominator:,}（{paper}で印刷したとき）").format(
+                     denominator=denominator, paper=paper),
+                 _("歩く速さ 分速{speed:g} m（高齢者の目安）").format(
+                     speed=config.walking.speed_m_per_min)]
         draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold,
                     qr_matrix=_qr_matrix(qr_url) if qr_url else None)
         draw_footer(fig, layout, attribution, font=font.regular)

@@ -25,9 +25,9 @@ from geo.coverage import CoverageResult
 from geo.crs import STORAGE_CRS, to_metric
 from layers.analysis import Plan
 from layers.study import StudyArea
+from webmap.i18n import gettext as _
 from webmap.maps.build import walk_minutes
 from webmap.maps.reach_layers import merged_isochrones, method_note
-from webmap.maps.style import LAYER_LABELS, PLAN_TEXT
 
 if TYPE_CHECKING:
     from geo.network import StreetNetwork
@@ -122,18 +122,19 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
     gaps = gaps[gaps["radius_m"] == gap_radius]
     buffer = selected.geometry.iloc[0] if len(selected) else None
     minutes = walk_minutes(shown, profile=config.walking)
-    reach_label = LAYER_LABELS["buffer"].format(radius_m=shown, minutes=minutes)
-    gap_label = LAYER_LABELS["gap"].format(radius_m=gap_radius)
+    reach_label = _("徒歩圏（直線{radius_m:g} m・徒歩約{minutes}分）").format(radius_m=shown,
+                                                                          minutes=minutes)
+    gap_label = _("空白地域（{radius_m:g} m圏外）").format(radius_m=gap_radius)
     if plan is not None and plan.network is not None:
         network = plan.network
         middle, largest = config.walking.default_minutes, max(config.minutes)
         merged = merged_isochrones(study, plan)  # block holes filled, as on the web map
         merged = merged[merged["minutes"] == middle]
         buffer = _valid(merged).geometry.union_all() if len(merged) else None
-        reach_label = PLAN_TEXT["isochrone"].format(minutes=middle)
+        reach_label = _("徒歩{minutes:g}分圏（道のり）").format(minutes=middle)
         if network.gaps is not None:
             gaps = _valid(to_metric(network.gaps[network.gaps["minutes"] == largest], crs))
-            gap_label = PLAN_TEXT["network_gap"].format(minutes=largest)
+            gap_label = _("空白地域（道のりで{minutes:g}分圏外）").format(minutes=largest)
     stops_xy = np.empty((0, 2))
     if study.stops is not None and len(study.stops):
         stops_m = to_metric(study.stops[["geometry"]], crs)

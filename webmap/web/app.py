@@ -32,6 +32,7 @@ from layers.store.site import (
 from layers.study import StudyArea, load_study_area
 from webmap.web.auth import init_auth
 from webmap.web.http_cache import configure_http_cache
+from webmap.web.language import init_language
 from webmap.web.live import LIVE_KEY, LiveSite
 from webmap.web.resident.index import build_near_index
 from webmap.web.security import configure_security
@@ -146,6 +147,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_http_cache(app)
     app.extensions["ibasho_users"] = site.users
     init_auth(app)
+    init_language(app)
 
     generations = itertools.count()
 

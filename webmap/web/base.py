@@ -23,37 +23,45 @@ from flask import Response, current_app, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
 from layers.analysis import NetworkAnalysis
+from webmap.i18n import gettext as _
 from webmap.maps.pages import Urls
-from webmap.maps.style import METHOD_NOTE
+from webmap.maps.style import straight_note
 from webmap.web.http_cache import cached_response
 from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["CSRF_FAILED_TEXT", "ERROR_TEXT", "GEOJSON_MEDIA_TYPE", "check_district",
-           "current_state", "fail", "geojson_response", "json_error", "minutes_arg", "page_urls",
+__all__ = ["GEOJSON_MEDIA_TYPE", "check_district", "csrf_failed_text", "current_state",
+           "error_text", "fail", "geojson_response", "json_error", "minutes_arg", "page_urls",
            "radius_arg", "require_network", "wants_json"]
 
 #: The media type of the GeoJSON answers of the API.
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 
-#: Headings and messages of error pages (the statuses of the staff pages and uploads; the others
-#: fall back to the public pages' texts).
-ERROR_TEXT: dict[int, dict[str, str]] = {
-    401: {"heading": "ログインが必要です", "message": "ログインしてから開いてください。"},
-    403: {"heading": "この操作は許可されていません",
-          "message": "この操作をする権限がありません。管理者に相談してください。"},
-    413: {"heading": "ファイルが大きすぎます",
-          "message": ("送れるファイルは 5 MB までです。"
-                      "行を分けて、いくつかのファイルにしてください。")},
-    415: {"heading": "このファイルの種類は使えません",
-          "message": "取り込めるのは CSV（.csv）と GeoJSON（.geojson / .json）だけです。"},
-    429: {"heading": "しばらくお待ちください",
-          "message": "ログインの失敗が続いたため、しばらくログインできません。"},
-}
 
-#: The error page's message when a form's CSRF token is missing or expired.
-CSRF_FAILED_TEXT = ("フォームの有効期限が切れたか、正しくない送信です。"
-                    "ページを読み込み直してから、もう一度送信してください。")
+def error_text(status: int) -> tuple[str, str] | None:
+    """
+    The heading and message of the error page of ``status``, for the statuses of the staff
+    pages and uploads (401, 403, 413, 415, 429); None for the others, whose pages have their
+    own words.
+    """
+    texts = {
+        401: (_("ログインが必要です"), _("ログインしてから開いてください。")),
+        403: (_("この操作は許可されていません"),
+              _("この操作をする権限がありません。管理者に相談してください。")),
+        413: (_("ファイルが大きすぎます"),
+              _("送れるファイルは 5 MB までです。行を分けて、いくつかのファイルにしてください。")),
+        415: (_("このファイルの種類は使えません"),
+              _("取り込めるのは CSV（.csv）と GeoJSON（.geojson / .json）だけです。")),
+        429: (_("しばらくお待ちください"),
+              _("ログインの失敗が続いたため、しばらくログインできません。")),
+    }
+    return texts.get(status)
+
+
+def csrf_failed_text() -> str:
+    """The error page's message when a form's CSRF token is missing or expired."""
+    return _("フォームの有効期限が切れたか、正しくない送信です。"
+             "ページを読み込み直してから、もう一度送信してください。")
 
 _NO_NETWORK = ("No street network is loaded for {name}, so walking times are straight-line "
                "estimates ({note}) and there are no isochrones. Add one with "
@@ -149,7 +157,7 @@ def require_network() -> NetworkAnalysis:
     state = current_state()
     if state.plan.network is None:
         config = state.study.config
-        note = METHOD_NOTE.format(detour_factor=config.walking.detour_factor)
+        note = straight_note(config.walking.detour_factor)
         fail(404, _NO_NETWORK.format(name=config.name, note=note), method="straight")
     return state.plan.network
 

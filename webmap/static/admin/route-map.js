@@ -56,7 +56,10 @@
     var points = parts.reduce(function (n, part) { return n + part.length; }, 0);
     lineField.value = JSON.stringify(parts.filter(function (part) { return part.length; }));
     benchField.value = JSON.stringify(benches);
-    if (status) { status.textContent = "点 " + points + "・ベンチ " + benches.length; }
+    if (status) {
+      status.textContent = config.status_text.replace("{points}", String(points))
+        .replace("{benches}", String(benches.length));
+    }
   }
   function mode() {
     var checked = document.querySelector("input[name=mode]:checked");

@@ -163,7 +163,8 @@
     box.appendChild(el("p", "plan-people",
                        format(T.people_range, { before: people(row.before.covered),
                                                 after: people(row.after.covered) }) +
-                       "（" + T.csv_population + " " + people(row.population) + "人）"));
+                       "（" + T.csv_population + " " +
+                       format(T.people_count, { people: people(row.population) }) + "）"));
     return box;
   }
 

@@ -18,7 +18,8 @@ from layers.errors import Problem
 from layers.fields.schema import MAX_CHARS
 from layers.store.places import PlaceStore
 from layers.store.users import UserStore
-from webmap.web.admin.texts import ACTION_LABELS, ADMIN_TEXT, PLACE_FIELD_LABELS, ROLE_LABELS
+from webmap.i18n import gettext as _
+from webmap.web.admin.labels import action_label, field_label, role_label
 from webmap.web.auth import current_user, has_role
 from webmap.web.live import LIVE_KEY, LiveSite
 
@@ -62,10 +63,10 @@ def map_settings() -> dict[str, Any]:
 
 def problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:
     """Problems as table rows: row, field (in Japanese), problem, fix, severity."""
-    return [{"row": p.row, "field": PLACE_FIELD_LABELS.get(p.field or "", p.field or ""),
+    return [{"row": p.row, "field": field_label(p.field or ""),
              "field_name": p.field or "", "problem": p.problem, "fix": p.fix,
              "error": p.is_error,
-             "severity": ADMIN_TEXT["severity_error" if p.is_error else "severity_warning"]}
+             "severity": _("エラー") if p.is_error else _("注意")}
             for p in problems]
 
 
@@ -81,20 +82,21 @@ def json_data(value: Any) -> Markup:
 
 
 def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[str, int]:
-    """Render a staff page with the words, the user, the navigation and ``limits`` (the
+    """Render a staff page with the labels of coded values, the user, the navigation and
+    ``limits`` (the
     most characters of each field, :data:`layers.fields.schema.MAX_CHARS`, for ``maxlength``)."""
     user = current_user()
-    nav = [(ADMIN_TEXT["places"], url_for("admin.places")),
-           (ADMIN_TEXT["routes"], url_for("admin.routes"))]
+    nav = [(_("居場所の一覧"), url_for("admin.places")),
+           (_("ウォーキングコース"), url_for("admin.routes"))]
     if has_role(user, "editor"):
-        nav.append((ADMIN_TEXT["import"], url_for("admin.import_form")))
-    nav += [(ADMIN_TEXT["export"], url_for("admin.export_page")),
-            (ADMIN_TEXT["audit"], url_for("admin.audit"))]
+        nav.append((_("ファイルから取り込み"), url_for("admin.import_form")))
+    nav += [(_("書き出し"), url_for("admin.export_page")),
+            (_("変更履歴"), url_for("admin.audit"))]
     if has_role(user, "admin"):
-        nav.append((ADMIN_TEXT["users"], url_for("admin.users")))
+        nav.append((_("スタッフのアカウント"), url_for("admin.users")))
     study = state().study
-    html = render_template(template, t=ADMIN_TEXT, labels=PLACE_FIELD_LABELS,
-                           roles=ROLE_LABELS, actions=ACTION_LABELS, user=user, nav=nav,
+    html = render_template(template, field_label=field_label, role_label=role_label,
+                           action_label=action_label, user=user, nav=nav,
                            can_edit=has_role(user, "editor"), site_title=study.config.title,
                            json_data=json_data, limits=MAX_CHARS,
                            left_out=_left_out() if user else [], **context)

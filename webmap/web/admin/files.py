@@ -42,10 +42,10 @@ from layers.errors import LayerError, Problem
 from layers.files.place_files import EXPORT_FORMATS, ImportPreview
 from layers.store.place_io import export_places, import_file, preview_import
 from layers.store.site import secret_key_path
+from webmap.i18n import gettext as _
 from webmap.web.admin.common import admin, flash_message, place_store, problem_rows, render_admin
-from webmap.web.admin.texts import ADMIN_TEXT
 from webmap.web.auth import current_user, login_required
-from webmap.web.base import ERROR_TEXT
+from webmap.web.base import error_text
 from webmap.web.live import LIVE_KEY, data_changed
 from webmap.web.security import UPLOAD_SUFFIXES, upload_suffix
 
@@ -159,10 +159,12 @@ def import_check() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return render_admin("admin_import.html", stage="form", status=400,
-                            error=ADMIN_TEXT["import_help"])
+                            error=_("CSV（Excelで保存したもの）か GeoJSON を選んでください"
+                                    "（5 MB まで）。取り込む前に、すべての行を確認して問題を"
+                                    "一覧にします。"))
     suffix = upload_suffix(upload.filename)
     if suffix is None:
-        abort(415, description=ERROR_TEXT[415]["message"])
+        abort(415, description=error_text(415)[1])
     folder = upload_folder()
     sweep_uploads(folder)
     old = _pending_path(session.pop(_SESSION_KEY, None))
@@ -204,7 +206,7 @@ def import_confirm() -> Any:
     if path is None:
         session.pop(_SESSION_KEY, None)
         return render_admin("admin_import.html", stage="form", status=400,
-                            error=ADMIN_TEXT["import_expired"])
+                            error=_("確認したファイルが見つかりません。もう一度ファイルを選んでください。"))
     user = current_user()
     assert user is not None
     name = _display_name(str(pending.get("name", "")))
@@ -218,7 +220,7 @@ def import_confirm() -> Any:
         path.unlink(missing_ok=True)
         session.pop(_SESSION_KEY, None)
     data_changed()
-    flash_message(ADMIN_TEXT["imported"].format(count=len(ids)))
+    flash_message(_("{count}件を取り込みました。公開中の地図にも反映しました。").format(count=len(ids)))
     return redirect(url_for("admin.places"))
 
 
@@ -236,7 +238,9 @@ def import_cancel() -> Any:
 @login_required("viewer")
 def export_page() -> Any:
     """Links to the three export formats."""
-    return render_admin("admin_export.html", formats=EXPORT_FORMATS)
+    labels = {"csv": _("CSV（Excel用）"), "geojson": _("GeoJSON"),
+              "gpkg": _("GeoPackage（QGIS用）")}
+    return render_admin("admin_export.html", formats=EXPORT_FORMATS, labels=labels)
 
 
 @admin.get("/export/<fmt>")

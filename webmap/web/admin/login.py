@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from webmap.i18n import gettext as _
 from webmap.web.admin.common import admin, place_store, render_admin, state, user_store
-from webmap.web.admin.texts import ADMIN_TEXT
 from webmap.web.auth import current_user, login_required, login_user, logout_user
 
 logger = logging.getLogger(__name__)
@@ -82,14 +82,14 @@ def login() -> Any:
                                        address_limit=ADDRESS_FAILURE_LIMIT):
         logger.warning("Login of %r from %s refused: too many failures", name, address)
         html, status = render_admin("admin_login.html", next_url=next_url, name=name,
-                                    error=ADMIN_TEXT["too_many_logins"].format(minutes=minutes),
+                                    error=_("ログインの失敗が続いたため、しばらくログインできません。{minutes}分ほど待ってから、もう一度お試しください。").format(minutes=minutes),
                                     status=429)
         return Response(html, status=status, headers={"Retry-After": str(minutes * 60)},
                         mimetype="text/html")
     if login_user(name, password) is None:  # the attempt stays recorded as a failure
         logger.warning("Failed login of %r from %s", name, address)
         return render_admin("admin_login.html", next_url=next_url, name=name,
-                            error=ADMIN_TEXT["login_failed"], status=401)
+                            error=_("ユーザー名またはパスワードが違います。"), status=401)
     users.clear_failures(name, address)
     return redirect(next_url)
 

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from layers.errors import LayerError
 from layers.store.places import PlaceNotFoundError, VersionConflict
+from webmap.i18n import gettext as _
 from webmap.web.admin.common import (
     admin,
     flash_message,
@@ -33,7 +34,6 @@ from webmap.web.admin.common import (
     render_admin,
     state,
 )
-from webmap.web.admin.texts import ADMIN_TEXT
 from webmap.web.auth import current_user, has_role, login_required
 from webmap.web.live import data_changed
 
@@ -100,7 +100,8 @@ def new_place() -> Any:
         return _render_form(place_id=None, values=values, version=None, status=400,
                             problems=problem_rows(exc.problems))
     data_changed()
-    flash_message(ADMIN_TEXT["added"].format(name=place["name"], place_id=place["place_id"]))
+    flash_message(_("「{name}」を追加しました（{place_id}）。公開中の地図にも反映しました。")
+                  .format(name=place["name"], place_id=place["place_id"]))
     return redirect(url_for("admin.edit_place", place_id=place["place_id"]))
 
 
@@ -133,7 +134,7 @@ def edit_place(place_id: str) -> Any:
                             problems=problem_rows(exc.problems), retired=retired)
     if updated["version"] != version:
         data_changed()
-    flash_message(ADMIN_TEXT["saved"])
+    flash_message(_("保存しました。公開中の地図にも反映しました。"))
     return redirect(url_for("admin.edit_place", place_id=place_id))
 
 
@@ -170,5 +171,5 @@ def retire_place(place_id: str) -> Response | tuple[str, int]:
                             problems=problem_rows(exc.problems),
                             retired=current["retired_at"] is not None)
     data_changed()
-    flash_message(ADMIN_TEXT["retired_done"].format(name=place["name"]))
+    flash_message(_("「{name}」を廃止しました。公開中の地図から外しました。").format(name=place["name"]))
     return redirect(url_for("admin.places"))

@@ -34,6 +34,7 @@ from layers.store.routes import (
     walking_route,
     walking_routes_with_benches,
 )
+from webmap.i18n import gettext as _
 from webmap.web.admin.common import (
     admin,
     flash_message,
@@ -44,7 +45,6 @@ from webmap.web.admin.common import (
     render_admin,
     state,
 )
-from webmap.web.admin.texts import ADMIN_TEXT
 from webmap.web.auth import current_user, has_role, login_required
 from webmap.web.live import data_changed
 
@@ -103,7 +103,8 @@ def _map_data(route: dict[str, Any] | None, summary: dict[str, Any] | None,
             [list(xy) for xy in route["benches"]] if route else [],
             "places": [[round(p.x, 7), round(p.y, 7), str(n)]
                        for p, n in zip(located.geometry, located["name"], strict=True)],
-            "stretch": summary["stretch"] if summary else None}
+            "stretch": summary["stretch"] if summary else None,
+            "status_text": _("点 {points}・ベンチ {benches}")}
 
 
 @admin.get("/routes")
@@ -172,7 +173,8 @@ def new_route() -> Any:
         return _render_form(route_id=None, route=None, values=values, status=400,
                             problems=problem_rows(exc.problems))
     data_changed()
-    flash_message(ADMIN_TEXT["added"].format(name=route["name"], place_id=route["route_id"]))
+    flash_message(_("「{name}」を追加しました（{place_id}）。公開中の地図にも反映しました。")
+                  .format(name=route["name"], place_id=route["route_id"]))
     return redirect(url_for("admin.edit_route", route_id=route["route_id"]))
 
 
@@ -208,7 +210,7 @@ def edit_route(route_id: str) -> Any:
                             problems=problem_rows(exc.problems))
     if updated["version"] != version:
         data_changed()
-    flash_message(ADMIN_TEXT["saved"])
+    flash_message(_("保存しました。公開中の地図にも反映しました。"))
     return redirect(url_for("admin.edit_route", route_id=route_id))
 
 
@@ -234,5 +236,5 @@ def retire_route(route_id: str) -> Response | tuple[str, int]:
         return _render_form(route_id=route_id, route=route, values=current, status=400,
                             problems=problem_rows(exc.problems))
     data_changed()
-    flash_message(ADMIN_TEXT["retired_done"].format(name=route["name"]))
+    flash_message(_("「{name}」を廃止しました。公開中の地図から外しました。").format(name=route["name"]))
     return redirect(url_for("admin.routes"))

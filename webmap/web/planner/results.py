@@ -3,8 +3,8 @@
 :func:`scenario_outcome` runs :func:`layers.analysis.what_if_many` on a scenario's changes and
 gives, per walking threshold, the people within reach and their share before and after, for
 the city and for one district; :func:`scenario_csv` writes that table (and the changes) as a
-CSV file that Excel opens (UTF-8 with a BOM), in which no cell runs as a formula. Text comes
-from :data:`webmap.maps.style.PLANNER_TEXT`; the numbers as words (``42.5%``, ``+1,234人``)
+CSV file that Excel opens (UTF-8 with a BOM), in which no cell runs as a formula. The words
+are in the app's catalogue (:mod:`webmap.i18n`); the numbers as words (``42.5%``, ``+1,234人``)
 are :mod:`webmap.prints.plan_results`', which the printed sheet shares.
 """
 
@@ -25,9 +25,10 @@ from geo.crs import STORAGE_CRS
 from layers.analysis import Plan, what_if_many
 from layers.files.place_files import spreadsheet_cell
 from layers.study import StudyArea
+from webmap.i18n import gettext as _
 from webmap.maps.geojson import json_value
 from webmap.maps.reach_layers import method_note, threshold_text
-from webmap.maps.style import BASIS_LABELS, COVERAGE_LABELS, PLANNER_TEXT
+from webmap.maps.style import basis_label
 from webmap.prints.plan_results import added_label
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def scenario_outcome(study: StudyArea, plan: Plan, *, add: Sequence[Mapping[str,
                for place_id in remove]
     basis = plan.basis
     return {"method": result["method"], "method_note": method_note(study, plan),
-            "basis": basis, "basis_label": BASIS_LABELS.get(basis, basis) if basis else None,
+            "basis": basis, "basis_label": basis_label(basis) if basis else None,
             "thresholds": threshold_labels(study, plan),
             "city": _rows(before["city"], after["city"], column),
             "district_name": district, "district": district_rows,
@@ -153,7 +154,7 @@ def baseline_rows(study: StudyArea, plan: Plan) -> dict[str, Any]:
 
 def changes_summary(outcome: Mapping[str, Any]) -> str:
     """``新設2か所・廃止1か所``."""
-    return PLANNER_TEXT["changes_summary"].format(added=len(outcome["added"]),
+    return _("新設{added}か所・廃止{removed}か所").format(added=len(outcome["added"]),
                                                   removed=len(outcome["removed"]))
 
 
@@ -181,21 +182,19 @@ def scenario_csv(name: str, outcome: Mapping[str, Any]) -> bytes:
     ``+``, ``-``, ``@``, tab or carriage return is prefixed with ``'`` so that a spreadsheet
     shows it as text and never runs it.
     """
-    text = PLANNER_TEXT
     out = io.StringIO()
     writer = _SpreadsheetWriter(csv.writer(out, lineterminator="\r\n"))
-    writer.writerow([text["csv_scenario"], name])
-    writer.writerow([text["csv_method"], outcome["method_note"]])
-    writer.writerow([text["csv_basis"], outcome["basis_label"]
-                     or COVERAGE_LABELS["no_population"]])
+    writer.writerow([_("計画案"), name])
+    writer.writerow([_("計算方法"), outcome["method_note"]])
+    writer.writerow([_("人口"), outcome["basis_label"] or _("人口データなし")])
     writer.writerow([])
-    writer.writerow([text["csv_area"], text["csv_threshold"], text["csv_population"],
-                     text["csv_covered_before"], text["csv_covered_after"], text["csv_change"],
-                     text["csv_share_before"], text["csv_share_after"]])
+    writer.writerow([_("範囲"), _("徒歩圏の目安"), _("人口"),
+                     _("徒歩圏内の人（いま）"), _("徒歩圏内の人（この案）"), _("増減（人）"),
+                     _("割合（いま・%）"), _("割合（この案・%）")])
     labels = {t["value"]: t["label"] for t in outcome["thresholds"]}
-    areas = [(text["city"], outcome["city"])]
+    areas = [(_("市全体"), outcome["city"])]
     if outcome["district"] is not None:
-        areas.append((text["in_district"].format(district=outcome["district_name"]),
+        areas.append((_("{district}地区").format(district=outcome["district_name"]),
                       outcome["district"]))
     for area, rows in areas:
         for row in rows:
@@ -204,11 +203,10 @@ def scenario_csv(name: str, outcome: Mapping[str, Any]) -> bytes:
                              round(row["after"]["covered"]), round(row["change"]),
                              _percent(row["before"]["share"]), _percent(row["after"]["share"])])
     writer.writerow([])
-    writer.writerow([text["csv_change_kind"], text["csv_name"], text["csv_district"],
-                     text["csv_lon"], text["csv_lat"]])
+    writer.writerow([_("変更"), _("名称"), _("地区"), _("経度"), _("緯度")])
     for item in outcome["added"]:
-        writer.writerow([text["added"], added_label(item), item["district"],
+        writer.writerow([_("新設（計画）"), added_label(item), item["district"],
                          f"{item['lonlat'][0]:.6f}", f"{item['lonlat'][1]:.6f}"])
     for item in outcome["removed"]:
-        writer.writerow([text["removed"], item["name"], item["district"], "", ""])
+        writer.writerow([_("廃止を想定"), item["name"], item["district"], "", ""])
     return out.getvalue().encode("utf-8-sig")

@@ -44,18 +44,16 @@ from layers.store.scenarios import (
     check_name,
 )
 from layers.study import StudyArea
+from webmap.i18n import gettext as _
 from webmap.maps.geojson import feature_collection
 from webmap.maps.pages import page_context
 from webmap.maps.reach_layers import method_note, threshold_text
 from webmap.maps.style import (
-    BASIS_LABELS,
     CATEGORY_STYLES,
-    COVERAGE_LABELS,
     DEFAULT_CATEGORY_STYLE,
-    PAGE_TEXT,
     PLANNER_STYLE,
-    PLANNER_TEXT,
     SUGGESTION_STYLE,
+    basis_label,
 )
 from webmap.prints.plan_results import added_label, change_text, share_text
 from webmap.prints.plan_sheet import render_scenario_sheet
@@ -115,7 +113,9 @@ def _district_arg(value: str | None) -> str | None:
     names = current_state().study.district_names
     if value not in names:
         fail(404, f"unknown district {value!r}; valid districts: {', '.join(names)}.",
-              districts=names, page_message=PAGE_TEXT["unknown_district"].format(name=value))
+              districts=names,
+              page_message=_("「{name}」という地区はありません。次の地区から選んでください。")
+              .format(name=value))
     return value
 
 
@@ -145,7 +145,8 @@ def _load(scenario_id: str) -> dict[str, Any]:
     try:
         return _scenarios().scenario(scenario_id)
     except ScenarioNotFoundError as exc:
-        fail(404, str(exc), page_message=PLANNER_TEXT["unknown_scenario"])
+        fail(404, str(exc),
+             page_message=_("この計画案は見つかりません。削除された可能性があります。"))
 
 
 def _scenario_json(scenario: dict[str, Any], *, with_author: bool) -> dict[str, Any]:
@@ -154,7 +155,7 @@ def _scenario_json(scenario: dict[str, Any], *, with_author: bool) -> dict[str, 
             "district": scenario["district"], "add": scenario["add"],
             "remove": scenario["remove"], "threshold": scenario["threshold"],
             "created_at": scenario["created_at"].isoformat().replace("+00:00", "Z"),
-            "summary": PLANNER_TEXT["changes_summary"].format(
+            "summary": _("新設{added}か所・廃止{removed}か所").format(
                 added=len(scenario["add"]), removed=len(scenario["remove"])),
             "urls": {"self": url_for("planner.json.get_scenario",
                                      scenario_id=scenario_id),
@@ -184,7 +185,9 @@ def _http_error(error: HTTPException) -> Response:
     """The API's error shape, ``{"ok": false, "error", "status"}`` (plus the valid choices)."""
     message = error.description or error.name
     if isinstance(error, CSRFError):
-        message = f"{PLANNER_TEXT['csrf_failed']} ({message})"
+        expired = _("画面の有効期限が切れました。"
+                    "画面を読み込み直してから、もう一度お試しください。")
+        message = f"{expired} ({message})"
     return json_error(error.code or 500, message, **dict(getattr(error, "details", {})))
 
 
@@ -212,9 +215,9 @@ def _page_config(district: str | None) -> dict[str, Any]:
     suggestion_threshold = next((t["label"] for t in thresholds
                                  if t["value"] == plan.suggestion_threshold), "")
     return {
-        "text": PLANNER_TEXT,
+        "text": script_text(),
         "method": plan.method,
-        "method_note": PLANNER_TEXT["method"].format(note=method_note(study, plan)),
+        "method_note": _("計算方法：{note}").format(note=method_note(study, plan)),
         "basis_note": _basis_note(plan.basis),
         "thresholds": thresholds,
         "threshold": default,
@@ -243,11 +246,61 @@ def _page_config(district: str | None) -> dict[str, Any]:
     }
 
 
+def script_text() -> dict[str, str]:
+    """The words of the page's scripts (``webmap/static/plan/*.js``: ``T.*``)."""
+    return {
+        "added": _("新設（計画）"),
+        "after": _("この案"),
+        "change_none": _("変わりません"),
+        "change_people": _("{sign}{people}人"),
+        "change_points": _("{sign}{points}ポイント"),
+        "city": _("市全体"),
+        "compare_hint": _("比べたい案に2つ以上チェックを入れてください"),
+        "confirm_delete": _("計画案「{name}」を削除しますか？"),
+        "count": _("（{count}件）"),
+        "csv": _("表（CSV）"),
+        "csv_population": _("人口"),
+        "delete": _("削除"),
+        "deleted": _("「{name}」を削除しました"),
+        "elapsed": _("{ms}ミリ秒で計算"),
+        "error": _("計算できませんでした：{message}"),
+        "in_district": _("{district}地区"),
+        "legend": _("凡例"),
+        "legend_candidate": _("候補地"),
+        "legend_places": _("いまの居場所（クリックで廃止を想定）"),
+        "legend_planned": _("新設を計画した場所"),
+        "legend_planned_reach": _("新設の場所の徒歩圏（直線）"),
+        "legend_reach": _("いまの徒歩圏（{threshold}）"),
+        "legend_removed": _("廃止を想定した居場所"),
+        "legend_suggestion": _("おすすめの候補地（数字は順位）"),
+        "load": _("地図に表示"),
+        "loaded": _("「{name}」を表示しました"),
+        "login_to_save": _("計画案の保存と削除には、編集者のログインが必要です。"),
+        "map_point": _("地図で選んだ地点"),
+        "now": _("いま"),
+        "other_districts": _("ほかに変わる地区：{list}"),
+        "outside": _("その地点は市の区域の外なので、計算できません"),
+        "pdf": _("地図（PDF）"),
+        "people_count": _("{people}人"),
+        "people_range": _("{before}人 → {after}人"),
+        "png": _("地図（PNG）"),
+        "removed": _("廃止を想定"),
+        "save_error": _("保存できませんでした：{message}"),
+        "saved": _("「{name}」を保存しました"),
+        "saved_by": _("{user}・{date}"),
+        "suggestion_gain": _("+{people}人"),
+        "suggestion_item": _("{rank}位 {name}"),
+        "threshold": _("徒歩圏の目安"),
+        "undo": _("取り消す"),
+        "working": _("計算しています…"),
+    }
+
+
 def _basis_note(basis: str | None) -> str:
     if basis is None:
-        return COVERAGE_LABELS["no_population"]
-    note = PLANNER_TEXT["basis"].format(basis=BASIS_LABELS.get(basis, basis))
-    return note + (PLANNER_TEXT["basis_total_note"] if basis == "total" else "")
+        return _("人口データなし")
+    note = _("人口は{basis}で数えています").format(basis=basis_label(basis))
+    return note + (_("（65歳以上の人数のデータがないため）") if basis == "total" else "")
 
 
 @planner.get("/plan")
@@ -256,7 +309,7 @@ def page() -> str:
     state = current_state()
     district = _district_arg(request.args.get("district"))
     return render_template(
-        "plan.html", urls=page_urls(), planner=PLANNER_TEXT, district=district,
+        "plan.html", urls=page_urls(), district=district,
         districts=state.study.district_names, plan_config=_page_config(district),
         **page_context(state.study, state.coverage, state.plan))
 
@@ -383,7 +436,7 @@ def compare() -> str:
     ids = [i for i in request.args.get("ids", "").split(",") if i.strip()]
     if not ids:
         fail(400, "Give the scenarios to compare: ?ids=s0001,s0002.",
-              page_message=PLANNER_TEXT["compare_hint"])
+              page_message=_("比べたい案に2つ以上チェックを入れてください"))
     district = _district_arg(request.args.get("district"))
     rows = []
     for scenario_id in dict.fromkeys(i.strip() for i in ids):
@@ -399,11 +452,11 @@ def compare() -> str:
                   for t in threshold_labels(state.study, state.plan)]
     template = "plan_compare_table.html" if request.args.get("fragment") else "plan_compare.html"
     return render_template(
-        template, urls=page_urls(), planner=PLANNER_TEXT, rows=rows, thresholds=thresholds,
+        template, urls=page_urls(), rows=rows, thresholds=thresholds,
         district=district, share_text=share_text, change_text=change_text,
         show_district=district is not None or any(r["outcome"]["district"] for r in rows),
         plan_basis_note=_basis_note(state.plan.basis),
-        method_line=PLANNER_TEXT["method"].format(note=method_note(state.study, state.plan)),
+        method_line=_("計算方法：{note}").format(note=method_note(state.study, state.plan)),
         **page_context(state.study, state.coverage, state.plan))
 
 

@@ -23,8 +23,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 
+from webmap.i18n import gettext as _
 from webmap.maps.pages import page_context
-from webmap.maps.style import PAGE_TEXT, PRINT_PAGE_TEXT
 from webmap.prints.sheet import (
     FORMATS,
     MEDIA_TYPES,
@@ -112,8 +112,8 @@ def _choice(name: str, valid: tuple, default: Any, *, convert=str) -> Any:
     except ValueError:
         value = None
     if value not in valid:
-        message = PRINT_PAGE_TEXT["bad_option"].format(name=name, value=text,
-                                                       valid=", ".join(map(str, valid)))
+        message = _("{name} の値 {value!r} は使えません。使える値：{valid}").format(
+            name=name, value=text, valid=", ".join(map(str, valid)))
         fail(400, message, page_message=message, **{name: list(valid)})
     return value
 
@@ -125,7 +125,8 @@ def _options() -> dict[str, Any]:
     if district is not None and district not in study.district_names:
         fail(404, f"unknown district {district!r}; valid districts: "
                    f"{', '.join(study.district_names)}.", districts=study.district_names,
-              page_message=PAGE_TEXT["unknown_district"].format(name=district))
+              page_message=_("「{name}」という地区はありません。次の地区から選んでください。")
+              .format(name=district))
     return {
         "district": district,
         "paper": _choice("paper", tuple(PAPER_SIZES_MM), "A4"),
@@ -139,6 +140,14 @@ def _options() -> dict[str, Any]:
     }
 
 
+def _choice_labels() -> dict[Any, str]:
+    """The words of the form's choices: orientations, formats and resolutions."""
+    return {"portrait": _("縦"), "landscape": _("横"),
+            "png": _("PNG画像（印刷・配布用）"), "pdf": _("PDF（文字を選択できるベクトル形式）"),
+            "svg": _("SVG（編集ソフト向け）"),
+            300: _("300 dpi（印刷用）"), 150: _("150 dpi（画面・メール用）")}
+
+
 @print_page.get("/print")
 def form() -> str:
     """The form: area, paper, orientation, format, resolution, greyscale, table, QR."""
@@ -149,7 +158,7 @@ def form() -> str:
         preview = url_for("print_page.sheet", **{**request.args, "format": "png", "dpi": 150,
                                                   "inline": "1"})
     return render_template(
-        "print.html", urls=page_urls(), print_text=PRINT_PAGE_TEXT,
+        "print.html", urls=page_urls(), choice_labels=_choice_labels(),
         districts=state.study.district_names, papers=list(PAPER_SIZES_MM),
         orientations=ORIENTATIONS, formats=FORMATS, dpis=SUPPORTED_DPI,
         chosen=options or {}, preview=preview,

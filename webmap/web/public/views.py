@@ -30,6 +30,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webmap.i18n import gettext as _
 from webmap.maps.geojson import feature_collection, json_value
 from webmap.maps.pages import (
     comparison_rows,
@@ -42,12 +43,12 @@ from webmap.maps.pages import (
     suggestion_rows,
 )
 from webmap.maps.reach_layers import method_note
-from webmap.maps.style import BASIS_LABELS, METHOD_NOTE, PAGE_TEXT
+from webmap.maps.style import basis_label, straight_note
 from webmap.web.base import (
-    CSRF_FAILED_TEXT,
-    ERROR_TEXT,
     check_district,
+    csrf_failed_text,
     current_state,
+    error_text,
     fail,
     geojson_response,
     json_error,
@@ -219,10 +220,10 @@ def api_coverage() -> Response:
     body: dict[str, Any] = {
         "ok": True,
         "basis": basis,
-        "basis_label": BASIS_LABELS.get(basis, basis) if basis else None,
+        "basis_label": basis_label(basis) if basis else None,
         "method": plan.method,
         "method_note": method_note(state.study, plan),
-        "straight_note": METHOD_NOTE.format(detour_factor=config.walking.detour_factor),
+        "straight_note": straight_note(config.walking.detour_factor),
         "radii_m": [float(r) for r in config.radii_m],
         "speed_m_per_min": config.walking.speed_m_per_min,
         "detour_factor": config.walking.detour_factor,
@@ -292,13 +293,14 @@ def api_health() -> Response:
 def _error_response(status: int, message: str, details: dict[str, Any]) -> Response:
     if wants_json():
         return json_error(status, message, **details)
-    heading = {404: PAGE_TEXT["not_found"], 400: PAGE_TEXT["bad_request"]}.get(
-        status, ERROR_TEXT.get(status, {}).get("heading", PAGE_TEXT["server_error"]))
-    if status in ERROR_TEXT:
+    texts = error_text(status)
+    heading = {404: _("ページが見つかりません"), 400: _("リクエストが正しくありません")}.get(
+        status, texts[0] if texts is not None
+        else _("サーバーでエラーが起きました。時間をおいてもう一度お試しください。"))
+    if texts is not None:
         details = {"page_message": message, **details}
     state = current_app.extensions.get("ibasho")
-    context = (page_context(state.study, state.coverage, state.plan) if state
-               else {"text": PAGE_TEXT})
+    context = page_context(state.study, state.coverage, state.plan) if state else {}
     html = render_template("error.html", urls=page_urls(), status=status, heading=heading,
                            message=details.get("page_message"),
                            districts=details.get("districts"), **context)
@@ -312,13 +314,15 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http(error: HTTPException) -> Response:
         details = dict(getattr(error, "details", {}))
         if isinstance(error, CSRFError):
-            error.description = f"{CSRF_FAILED_TEXT} ({error.description})"
-            details["page_message"] = CSRF_FAILED_TEXT
-        elif error.code in ERROR_TEXT and error.description == type(error).description:
-            error.description = ERROR_TEXT[error.code]["message"]  # werkzeug's English default
+            error.description = f"{csrf_failed_text()} ({error.description})"
+            details["page_message"] = csrf_failed_text()
+        elif (error_text(error.code or 500) is not None
+              and error.description == type(error).description):  # werkzeug's English default
+            error.description = error_text(error.code or 500)[1]
         if ("districts" in details and not wants_json() and request.view_args
                 and "name" in request.view_args):
-            details["page_message"] = PAGE_TEXT["unknown_district"].format(
+            details["page_message"] = _(
+                "「{name}」という地区はありません。次の地区から選んでください。").format(
                 name=request.view_args["name"])
         return _error_response(error.code or 500, error.description or error.name, details)
 

@@ -20,9 +20,10 @@ from geo.nearest import (
     straight_distances_m,
 )
 from layers.files.timetable import day_type, departures_on
+from webmap.i18n import gettext_for
+from webmap.maps.style import day_type_labels
 from webmap.web.resident.format import format_distance, round_minutes
 from webmap.web.resident.index import NearIndex
-from webmap.web.resident.texts import DAY_TYPE_NAMES, near_text
 
 __all__ = ["BUS_AFTER_MINUTES", "BUS_WALK_M", "bus_option", "next_departures"]
 
@@ -82,16 +83,16 @@ def _end(index: NearIndex, stop: tuple[str, int, float], now: dt.datetime,
          lang: str) -> dict[str, Any]:
     name, row, distance_m = stop
     minutes = index.profile.straight_minutes(np.array([distance_m]))[0]
-    text = near_text(lang)
+    _ = gettext_for(lang)
     departures = next_departures(index, row, now)
     for departure in departures:
-        departure["bound"] = text["bus_bound"].format(destination=departure["destination"])
+        departure["bound"] = _("{destination}行き").format(destination=departure["destination"])
     lonlat = index.lonlat(index.stop_x[row:row + 1], index.stop_y[row:row + 1])
     return {"name": name, "distance_m": round(distance_m), "walk_minutes": round_minutes(minutes),
-            "distance_label": text["distance"].format(distance=format_distance(distance_m)),
+            "distance_label": _("約{distance}").format(distance=format_distance(distance_m)),
             "lat": round(float(lonlat[1][0]), 6), "lon": round(float(lonlat[0][0]), 6),
             "departures": departures,
-            "none_today": text["bus_none_today"] if not departures else ""}
+            "none_today": _("きょうの発車はもうありません") if not departures else ""}
 
 
 def bus_option(index: NearIndex, origin_xy: tuple[float, float],
@@ -123,11 +124,11 @@ def bus_option(index: NearIndex, origin_xy: tuple[float, float],
     stops = index.stops
     if stops is None or len(stops) == 0:
         return None
-    text = near_text(lang)
+    _ = gettext_for(lang)
     near_origin = _near_stops(index, *origin_xy)
     near_place = _near_stops(index, *place_xy)
     if not near_origin or not near_place:
-        return {"available": False, "message": text["bus_no_stop"]}
+        return {"available": False, "message": _("歩いて行ける所にバス停がありません")}
     best, route = None, None
     for board in near_origin:
         for alight in near_place:
@@ -140,28 +141,30 @@ def bus_option(index: NearIndex, origin_xy: tuple[float, float],
     if best is None:
         alight = next((s for s in near_place if s[0] != near_origin[0][0]), None)
         if alight is None:
-            return {"available": False, "message": text["bus_no_stop"]}
+            return {"available": False, "message": _("歩いて行ける所にバス停がありません")}
         best = (near_origin[0], alight, near_origin[0][2] + alight[2])
     board_end, alight_end = _end(index, best[0], now, lang), _end(index, best[1], now, lang)
-    day = DAY_TYPE_NAMES[lang if lang in DAY_TYPE_NAMES else "ja"][day_type(now.date())]
+    day = day_type_labels(locale=lang)[day_type(now.date())]
     notes = index.stop_notes
     return {
         "available": True,
         "board": board_end,
         "alight": alight_end,
         "route": route,
-        "summary": text["bus_summary"].format(board=board_end["name"],
-                                              alight=alight_end["name"]),
-        "board_label": text["bus_board"].format(stop=board_end["name"],
-                                                minutes=board_end["walk_minutes"],
-                                                distance=board_end["distance_label"]),
-        "alight_label": text["bus_alight"].format(stop=alight_end["name"],
-                                                  minutes=alight_end["walk_minutes"],
-                                                  distance=alight_end["distance_label"],
-                                                  place=place_name),
-        "route_label": (text["bus_direct"].format(route=route) if route
-                        else text["bus_no_direct"]),
-        "next_label": text["bus_next"].format(stop=board_end["name"], day=day),
-        "return_label": text["bus_return"].format(stop=alight_end["name"], day=day),
-        "source_label": text["bus_source"].format(note=notes[0]) if notes else "",
+        "summary": _("バスも使えます：{board} → {alight}").format(
+            board=board_end["name"], alight=alight_end["name"]),
+        "board_label": _("乗る：{stop}（ここから徒歩 約{minutes}分・{distance}）").format(
+            stop=board_end["name"], minutes=board_end["walk_minutes"],
+            distance=board_end["distance_label"]),
+        "alight_label": _("降りる：{stop}（居場所まで徒歩 約{minutes}分・{distance}）").format(
+            stop=alight_end["name"], minutes=alight_end["walk_minutes"],
+            distance=alight_end["distance_label"], place=place_name),
+        "route_label": (_("乗り換えなしの路線：{route}").format(route=route) if route
+                        else _("同じ路線が見つかりません。乗り換えが必要なことがあります。")),
+        "next_label": _("{stop}の次の発車（きょう・{day}）").format(stop=board_end["name"],
+                                                                 day=day),
+        "return_label": _("帰り：{stop}の次の発車（きょう・{day}）").format(
+            stop=alight_end["name"], day=day),
+        "source_label": (_("時刻表は「{note}」。運休・変更があるため、事前にご確認ください。")
+                         .format(note=notes[0]) if notes else ""),
     }

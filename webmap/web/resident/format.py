@@ -8,11 +8,14 @@ Japanese way (12月2日（水）) or in English (Wed 2 Dec). "Now" is Japan time
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable
 
+from babel.dates import format_date
+
 from layers.fields.schedule import Opening, describe_opening
-from webmap.web.resident.texts import MONTH_NAMES_EN, WEEKDAY_NAMES, near_text
+from webmap.i18n import gettext_for
 
 __all__ = [
     "JST",
@@ -81,8 +84,7 @@ def format_opening(opening: Opening, lang: str = "ja") -> str:
     """
     if lang != "en":
         return describe_opening(opening)
-    day = opening.date
-    text = f"{WEEKDAY_NAMES['en'][day.weekday()]} {day.day} {MONTH_NAMES_EN[day.month - 1]}"
+    text = format_date(opening.date, "EEE d MMM", locale="en")  # CLDR's names: Wed 2 Dec
     if opening.start is not None and opening.end is not None:
         text += f", {opening.start:%H:%M}–{opening.end:%H:%M}"
     return text
@@ -97,7 +99,13 @@ def join_sentences(parts: Iterable[str], lang: str = "ja") -> str:
     >>> join_sentences(["岩鼻町付近", "緯度 36.3"]), join_sentences(["Near X", "Y."], "en")
     ('岩鼻町付近。緯度 36.3。', 'Near X. Y.')
     """
-    text = near_text(lang)
-    end = text["sentence_end"]
-    return text["sentence_join"].join(
-        part if part.endswith(end) else part + end for part in parts if part)
+    _ = gettext_for(lang)
+    # Translators: the end of a sentence
+    end = _("。")
+    sentences = [part if part.endswith(end) else part + end for part in parts if part]
+    if not sentences:
+        return ""
+    # Translators: two sentences read out one after the other (English puts a space between)
+    pair = _("{sentence}{next}")
+    return functools.reduce(lambda text, sentence: pair.format(sentence=text, next=sentence),
+                            sentences)

@@ -25,13 +25,13 @@ from geo.nearest import (
 )
 from layers.fields.schedule import Schedule, next_openings
 from layers.files.timetable import day_type
+from webmap.i18n import gettext_for
 from webmap.web.resident.bus import BUS_AFTER_MINUTES, bus_option
 from webmap.web.resident.format import format_distance, format_opening, round_minutes
 from webmap.web.resident.index import NearIndex
-from webmap.web.resident.texts import CATEGORY_NAMES, near_text
 
-__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "NETWORK_LIMIT_MINUTES", "nearest_places",
-           "opening_info", "unlocated_places"]
+__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "NETWORK_LIMIT_MINUTES", "category_label",
+           "nearest_places", "opening_info", "unlocated_places"]
 
 #: Places listed by default, and at most.
 DEFAULT_COUNT = 5
@@ -41,8 +41,12 @@ MAX_COUNT = 10
 NETWORK_LIMIT_MINUTES = 90.0
 
 
-def _category_label(category: str, lang: str) -> str:
-    return CATEGORY_NAMES.get(category, category) if lang == "en" else category
+def category_label(category: str, lang: str) -> str:
+    """
+    A place's category in ``lang``: the catalogue knows the categories of
+    :data:`webmap.maps.style.CATEGORY_STYLES`; others (data) stay as they are.
+    """
+    return gettext_for(lang)(category)
 
 
 def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict[str, Any]:
@@ -65,23 +69,23 @@ def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict
     >>> info["next"]["label"], info["next"]["when"], info["next"]["when_label"]
     ('12月2日（水）10:00～12:00', 'this_week', '今週あり')
     """
-    text = near_text(lang)
+    _ = gettext_for(lang)
     today = now.date()
     info: dict[str, Any] = {"next": None, "note": "", "schedule": schedule.text}
     if not schedule.dates_known:
         if schedule.irregular:
-            info["note"] = text["irregular"]
+            info["note"] = _("不定期開催です。日程は連絡先にお問い合わせください")
         elif schedule.text:
-            info["note"] = text["no_dates"]
+            info["note"] = _("日程は連絡先にお問い合わせください")
         else:
-            info["note"] = text["no_schedule"]
+            info["note"] = _("日程の情報がありません")
         return info
     openings = next_openings(schedule, today, count=3)
     if openings and openings[0].date == today and openings[0].end is not None \
             and now.time() >= openings[0].end:
         openings = openings[1:]  # today's session is over
     if not openings:
-        info["note"] = text["no_dates"]
+        info["note"] = _("日程は連絡先にお問い合わせください")
         return info
     opening = openings[0]
     end_of_week = today + dt.timedelta(days=6 - today.weekday())
@@ -89,34 +93,34 @@ def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict
             else "this_week" if opening.date <= end_of_week else "later")
     info["next"] = {"date": opening.date.isoformat(), "label": format_opening(opening, lang),
                     "when": when,
-                    "when_label": {"today": text["open_today"],
-                                   "this_week": text["open_this_week"]}.get(when, "")}
+                    "when_label": {"today": _("きょう開催"),
+                                   "this_week": _("今週あり")}.get(when, "")}
     if day_type(opening.date) == "holiday":
-        info["note"] = text["holiday_note"]
+        info["note"] = _("祝日は休みのことがあります。")
     return info
 
 
 def _contact(index: NearIndex, row: int, lang: str) -> dict[str, Any]:
     contact = index.contacts[row]
-    text = near_text(lang)
+    _ = gettext_for(lang)
     return {"text": contact.text, "name": contact.name,
             "phones": [{"number": phone.text, "href": phone.href,
-                        "label": text["call"].format(number=phone.text)}
+                        "label": _("電話する {number}").format(number=phone.text)}
                        for phone in contact.phones],
-            "empty_label": "" if contact.text else text["no_contact"]}
+            "empty_label": "" if contact.text else _("連絡先の情報がありません")}
 
 
 def _place_entry(index: NearIndex, row: int, lang: str, now: dt.datetime) -> dict[str, Any]:
     places = index.places
     place = places.iloc[row]
-    text = near_text(lang)
+    _ = gettext_for(lang)
     entry: dict[str, Any] = {
         "place_id": str(place["place_id"]),
         "name": str(place["name"]),
         "category": str(place["category"]),
-        "category_label": _category_label(str(place["category"]), lang),
+        "category_label": category_label(str(place["category"]), lang),
         "district": str(place["district"]),
-        "district_label": (text["district_label"].format(district=place["district"])
+        "district_label": (_("{district}地区").format(district=place["district"])
                            if place["district"] else ""),
         "address": str(place["address"] or ""),
         "notes": str(place["notes"] or ""),
@@ -186,7 +190,7 @@ def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja"
     if not 1 <= count <= MAX_COUNT:
         msg = f"`count` must be 1 … {MAX_COUNT}, got {count!r}."
         raise ValueError(msg)
-    text = near_text(lang)
+    _ = gettext_for(lang)
     x, y = index.project(lon, lat)
     distances = straight_distances_m(x, y, index.place_x, index.place_y)
     minutes, straight_only, search = _walks(index, x, y)
@@ -212,17 +216,17 @@ def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja"
         lon_line, lat_line = index.lonlat(xy[:, 0], xy[:, 1])
         reached = bool(np.isfinite(minutes[row]))
         whole = round_minutes(minutes[row]) if reached else int(NETWORK_LIMIT_MINUTES)
-        detail_key = "walk_detail_network" if kind == "network" else "walk_detail_straight"
         entry.update({
             "rank": rank,
             "lat": round(float(lat_line[-1]), 6), "lon": round(float(lon_line[-1]), 6),
             "minutes": whole if reached else None,
-            "minutes_label": (text["walk_minutes"].format(minutes=whole) if reached
-                              else text["beyond_limit"].format(minutes=whole)),
+            "minutes_label": (_("徒歩 約{minutes}分").format(minutes=whole) if reached
+                              else _("徒歩{minutes}分以上").format(minutes=whole)),
             "distance_m": round(walk_m),
-            "distance_label": text[detail_key].format(distance=format_distance(walk_m)),
+            "distance_label": (_("道のり {distance}") if kind == "network"
+                               else _("直線 {distance}")).format(distance=format_distance(walk_m)),
             "estimate": kind,
-            "estimate_label": text["estimate_mark"] if kind == "straight" and
+            "estimate_label": _("直線距離による概算") if kind == "straight" and
             index.method == "network" else "",
             "route": [[round(float(a), 6), round(float(b), 6)]
                       for a, b in zip(lat_line, lon_line, strict=True)],
@@ -235,11 +239,13 @@ def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja"
         entries.append(entry)
     district = index.district_at(x, y)
     outside_m = index.outside_m(x, y)
-    note_key = "method_network" if index.method == "network" else "method_straight"
     return {
         "method": index.method,
-        "method_note": text[note_key].format(speed=index.profile.speed_m_per_min,
-                                             detour_factor=index.profile.detour_factor),
+        "method_note": (
+            _("道路に沿った道のりで計算しています（歩く速さ 分速{speed:g} m）。")
+            if index.method == "network" else
+            _("直線距離による概算（迂回係数{detour_factor:g}）です（歩く速さ 分速{speed:g} m）。")
+        ).format(speed=index.profile.speed_m_per_min, detour_factor=index.profile.detour_factor),
         "speed_m_per_min": index.profile.speed_m_per_min,
         "detour_factor": index.profile.detour_factor if index.method == "straight" else None,
         "origin": {"lat": round(float(lat), 6), "lon": round(float(lon), 6)},
@@ -248,8 +254,8 @@ def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja"
         "outside_m": round(outside_m),
         "places": entries,
         "unlocated": unlocated_places(index, district, lang=lang, now=now),
-        "unlocated_heading": (text["unlocated_heading"].format(district=district)
+        "unlocated_heading": (_("位置未確認（{district}地区）").format(district=district)
                               if district else ""),
-        "none_label": "" if entries else text["none_nearby"],
+        "none_label": "" if entries else _("近くに居場所が見つかりませんでした。"),
         "now": now.isoformat(timespec="minutes"),
     }

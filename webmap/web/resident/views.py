@@ -23,30 +23,55 @@ import logging
 import math
 from typing import Any
 
+from babel import Locale
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from webmap.i18n import LOCALES, SOURCE_LOCALE, gettext_for
 from webmap.web.base import fail
+from webmap.web.language import request_locale
 from webmap.web.resident.format import japan_now
 from webmap.web.resident.index import CHOICE_GROUPS, NearIndex, build_near_index
 from webmap.web.resident.places import DEFAULT_COUNT, MAX_COUNT, nearest_places
-from webmap.web.resident.texts import LANGUAGES, near_text
 from webmap.web.resident.whereami import where_am_i
 
 logger = logging.getLogger(__name__)
-__all__ = ["OUTSIDE_LIMIT_M", "near"]
+__all__ = ["OUTSIDE_LIMIT_M", "near", "script_text"]
 
 near = Blueprint("near", __name__)
 
 #: Key of the page's index in ``app.extensions`` (built once, when the blueprint registers).
 INDEX_KEY = "ibasho_near"
 
-#: The words the page's script uses (the rest are in the HTML already).
-SCRIPT_TEXT_KEYS: tuple[str, ...] = (
-    "address", "contact", "copied", "found", "locate_denied", "locate_unsupported", "locating",
-    "map_failed", "network_error", "next_open", "notes", "origin_here", "outside",
-    "position_approx", "results_from", "schedule_as_written", "searching", "sentence_end",
-    "show_route", "start_marker", "whereami_accuracy",
-)
+
+def script_text(lang: str) -> dict[str, str]:
+    """The words the page's script uses (``t.*`` in ``near.js``; the rest are in the HTML)."""
+    _ = gettext_for(lang)
+    return {
+        "address": _("住所"),
+        "contact": _("連絡先"),
+        "copied": _("コピーしました"),
+        "found": _("近い順に{count}か所を表示しました。"),
+        "locate_denied": _("現在地が使えません。"
+                           "下の「地区と町名・目印から探す」で選んでください。"),
+        "locate_unsupported": _("この端末では現在地が使えません。"
+                                "下で地区と町名・目印を選んでください。"),
+        "locating": _("現在地を調べています…"),
+        "map_failed": _("地図を表示できませんでした。上の一覧をご利用ください。"),
+        "network_error": _("通信できませんでした。電波のよい所で、もう一度お試しください。"),
+        "next_open": _("次回"),
+        "notes": _("備考"),
+        "origin_here": _("現在地"),
+        "outside": _("現在地は{area}の範囲外のようです。下で地区と町名・目印を選んでください。"),
+        "position_approx": _("位置はおおよそです（近くのバス停の位置）"),
+        "results_from": _("出発地：{origin}"),
+        "schedule_as_written": _("日時（原文）：{text}"),
+        "searching": _("近くの居場所を探しています…"),
+        "sentence_end": _("。"),
+        "show_route": _("道順を地図で見る"),
+        "start_marker": _("出発地"),
+        "whereami_accuracy": _("位置の誤差は約{accuracy} m です。"),
+    }
+
 
 #: What the map needs of each listed place when the list comes in the HTML.
 _MAP_FIELDS = ("place_id", "rank", "name", "lat", "lon", "route", "route_kind")
@@ -73,14 +98,15 @@ def _index() -> NearIndex:
 
 
 def _lang(*, strict: bool) -> str:
-    """``?lang=``: ``ja`` (default) or ``en``; the API refuses others, the page falls back."""
-    lang = request.args.get("lang") or LANGUAGES[0]
-    if lang not in LANGUAGES:
-        if strict:
-            fail(400, f"lang {lang!r} is not offered; use one of: {', '.join(LANGUAGES)}.",
-                  languages=list(LANGUAGES))
-        return LANGUAGES[0]
-    return lang
+    """
+    ``?lang=``: ``ja`` (default) or ``en``, as Flask-Babel selected it for this request
+    (:func:`webmap.web.language.select_locale`); the API refuses others, the page falls back.
+    """
+    requested = request.args.get("lang")
+    if strict and requested and requested not in LOCALES:
+        fail(400, f"lang {requested!r} is not offered; use one of: {', '.join(LOCALES)}.",
+              languages=list(LOCALES))
+    return request_locale()
 
 
 def _coords(*, required: bool) -> tuple[float, float] | None:
@@ -185,14 +211,14 @@ def api_whereami() -> Response:
 def _choice_groups(index: NearIndex, district: str | None, lang: str) -> list[dict[str, Any]]:
     if not district:
         return []
-    text = near_text(lang)
+    _ = gettext_for(lang)
+    labels = {"towns": _("町名"), "stops": _("バス停"), "places": _("施設")}
     groups = []
     for group in CHOICE_GROUPS:
         choices = [{"value": c.value, "label": c.label}
                    for c in index.choices.get(district, []) if c.group == group]
         if choices:
-            groups.append({"group": group, "label": text[f"{group}_group"],
-                           "choices": choices})
+            groups.append({"group": group, "label": labels[group], "choices": choices})
     return groups
 
 
@@ -216,7 +242,7 @@ def _page_url(lang: str) -> str:
     """This page with the same start, in ``lang``."""
     args = {key: value for key, value in request.args.items()
             if key in {"lat", "lon", "district", "from", "n"} and value}
-    if lang != LANGUAGES[0]:
+    if lang != SOURCE_LOCALE:
         args["lang"] = lang
     return url_for("near.near_page", **args)
 
@@ -224,7 +250,6 @@ def _page_url(lang: str) -> str:
 def _page_config(index: NearIndex, lang: str, result: dict | None) -> dict[str, Any]:
     """What the page's script needs, embedded as JSON (``|tojson`` escapes it)."""
     config = index.study.config
-    text = near_text(lang)
     if result is not None:  # the list is in the HTML: the map needs only positions and routes
         result = {"origin": result["origin"],
                   "places": [{key: p[key] for key in _MAP_FIELDS} for p in result["places"]]}
@@ -234,7 +259,7 @@ def _page_config(index: NearIndex, lang: str, result: dict | None) -> dict[str, 
         "api": {"near": url_for("near.api_near"), "whereami": url_for("near.api_whereami"),
                 "choices": url_for("near.api_choices")},
         "page": url_for("near.near_page"),
-        "text": {key: text[key] for key in SCRIPT_TEXT_KEYS},
+        "text": script_text(lang),
         "leaflet": {"js": url_for("static", filename="vendor/leaflet/leaflet.js"),
                     "css": url_for("static", filename="vendor/leaflet/leaflet.css")},
         "basemap": {"url": config.basemap["url"],
@@ -250,32 +275,36 @@ def _page_config(index: NearIndex, lang: str, result: dict | None) -> dict[str, 
 def near_page() -> str:
     """The resident page: location or a chosen start → the nearest places, in large text."""
     lang = _lang(strict=False)
-    text = near_text(lang)
+    _ = gettext_for(lang)
     index = _index()
     district = request.args.get("district") or None
     if district not in index.district_names:
         district = None
     from_value = request.args.get("from") or ""
-    origin, origin_label, message = _coords(required=False), text["origin_here"], ""
+    origin, origin_label, message = _coords(required=False), _("現在地"), ""
     if origin is None and from_value:
         choice = index.choice(from_value)
         if choice is not None:
             lon, lat = index.lonlat([choice.x], [choice.y])
             origin = (float(lon[0]), float(lat[0]))
-            origin_label = text[f"origin_{choice.group}"].format(name=choice.label)
+            origin_label = {"towns": _("{name}付近"),
+                            "stops": _("{name}バス停")}.get(choice.group, "{name}").format(
+                                name=choice.label)
             district = choice.district
     result = None
     if origin is not None:
         if _outside_message(index, *origin) is not None:
-            message = text["outside"].format(area=index.study.config.name)
+            message = _("現在地は{area}の範囲外のようです。下で地区と町名・目印を選んでください。"
+                        ).format(area=index.study.config.name)
         else:
             result = nearest_places(index, *origin, lang=lang, now=_now(), count=_count())
-            result["origin_label"] = text["results_from"].format(origin=origin_label)
+            result["origin_label"] = _("出発地：{origin}").format(origin=origin_label)
             district = district or result["district"]
-    other = next(code for code in LANGUAGES if code != lang)
+    other = next(code for code in LOCALES if code != lang)
     return render_template(
-        "near.html", lang=lang, t=text, title=text["title"], study_title=index.study.config.title,
+        "near.html", lang=lang, title=_("近くの居場所"), study_title=index.study.config.title,
         other_lang=other, other_lang_url=_page_url(other),
+        other_lang_name=Locale.parse(other).display_name,  # in its own language (CLDR)
         districts=index.district_names, district=district, from_value=from_value,
         groups=_choice_groups(index, district, lang), result=result, message=message,
         attribution=index.study.config.attribution, home_url=url_for("pages.index"),

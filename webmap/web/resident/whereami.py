@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from geo.nearest import bearing_deg, compass_index, straight_distances_m
+from webmap.i18n import gettext_for
 from webmap.web.resident.format import format_distance, join_sentences
 from webmap.web.resident.index import NearIndex
-from webmap.web.resident.texts import COMPASS_NAMES, near_text
 
-__all__ = ["AT_LANDMARK_M", "LANDMARK_M", "TOWN_M", "where_am_i"]
+__all__ = ["AT_LANDMARK_M", "LANDMARK_M", "TOWN_M", "compass_names", "where_am_i"]
 
 #: Closer than this, the person is "right by" a stop or building (no direction given).
 AT_LANDMARK_M = 15.0
@@ -44,6 +44,13 @@ def _nearest(x: float, y: float, xs: np.ndarray, ys: np.ndarray,
     return row, float(distances[row])
 
 
+def compass_names(lang: str) -> tuple[str, ...]:
+    """The eight compass points in ``lang``, north first, clockwise
+    (:func:`geo.nearest.compass_index`)."""
+    _ = gettext_for(lang)
+    return (_("北"), _("北東"), _("東"), _("南東"), _("南"), _("南西"), _("西"), _("北西"))
+
+
 def _relative(index: NearIndex, lang: str, name: str, x: float, y: float,
               from_x: float, from_y: float, distance_m: float) -> dict[str, Any]:
     """Where the person is relative to a landmark: direction from it and distance."""
@@ -51,7 +58,7 @@ def _relative(index: NearIndex, lang: str, name: str, x: float, y: float,
     compass = compass_index(bearing)
     return {"name": name, "distance_m": round(distance_m),
             "distance_label": format_distance(distance_m, lang),
-            "bearing_deg": round(bearing, 1), "direction": COMPASS_NAMES[lang][compass],
+            "bearing_deg": round(bearing, 1), "direction": compass_names(lang)[compass],
             "at": distance_m < AT_LANDMARK_M}
 
 
@@ -76,7 +83,7 @@ def where_am_i(index: NearIndex, lon: float, lat: float, *, lang: str = "ja") ->
         ``inside``, ``lat``/``lon``, ``sentences`` and ``text`` (the sentences joined, to
         read out).
     """
-    text = near_text(lang)
+    _ = gettext_for(lang)
     x, y = index.project(lon, lat)
     district = index.district_at(x, y)
     town = None
@@ -97,27 +104,25 @@ def where_am_i(index: NearIndex, lon: float, lat: float, *, lang: str = "ja") ->
         landmark = _relative(index, lang, str(index.places["name"].iloc[row]), x, y,
                              index.place_x[row], index.place_y[row], distance_m)
     inside = index.outside_m(x, y) == 0.0
-    place_words = []
-    if town is not None:
-        place_words.append(text["whereami_town"].format(town=town["name"]))
-    if district:
-        words = text["whereami_district"].format(district=district)
-        place_words.append(f"（{words}）" if lang == "ja" and town else
-                           f" ({words})" if town else words)
-    sentences = ["".join(place_words)] if place_words else []
+    near_town = _("{town}付近").format(town=town["name"]) if town is not None else ""
+    in_district = _("{district}地区").format(district=district) if district else ""
+    where = (_("{town}（{district}）").format(town=near_town, district=in_district)
+             if near_town and in_district else near_town or in_district)
+    sentences = [where] if where else []
     if not inside:
-        sentences.append(text["whereami_outside"].format(area=index.study.config.name))
+        sentences.append(_("{area}の範囲外").format(area=index.study.config.name))
     if stop is not None:
-        key = "whereami_at_stop" if stop["at"] else "whereami_stop"
-        sentences.append(text[key].format(stop=stop["name"], direction=stop["direction"],
-                                          distance=stop["distance_label"]))
+        words = (_("{stop}バス停のすぐそば") if stop["at"]
+                 else _("{stop}バス停の{direction}へ約{distance}"))
+        sentences.append(words.format(stop=stop["name"], direction=stop["direction"],
+                                      distance=stop["distance_label"]))
     if landmark is not None:
-        key = "whereami_at_landmark" if landmark["at"] else "whereami_landmark"
-        sentences.append(text[key].format(landmark=landmark["name"],
-                                          direction=landmark["direction"],
-                                          distance=landmark["distance_label"]))
+        words = (_("{landmark}のすぐそば") if landmark["at"]
+                 else _("{landmark}の{direction}へ約{distance}"))
+        sentences.append(words.format(landmark=landmark["name"], direction=landmark["direction"],
+                                      distance=landmark["distance_label"]))
     lat_text, lon_text = f"{lat:.5f}", f"{lon:.5f}"
-    sentences.append(text["whereami_coords"].format(lat=lat_text, lon=lon_text))
+    sentences.append(_("緯度 {lat}、経度 {lon}").format(lat=lat_text, lon=lon_text))
     return {"town": town, "district": district, "stop": stop, "landmark": landmark,
             "inside": inside, "lat": round(float(lat), 6), "lon": round(float(lon), 6),
             "sentences": sentences, "text": join_sentences(sentences, lang)}
