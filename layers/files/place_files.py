@@ -11,6 +11,7 @@ Exports are written beside their destination and renamed into place when complet
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ import pyogrio
 
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem
+from layers.fields.schedule import schedule_problems
 from layers.fields.schema import duplicate_name_problems, import_rows_problem
 from layers.files.places import read_places, validate_places
 from layers.files.points import StudyExtent
@@ -88,7 +90,8 @@ class ImportPreview:
 
 def check_places_file(path: str | Path, *, fields: Mapping[str, str] | None = None,
                       name: str | None = None, extent: StudyExtent | None,
-                      categories: Sequence[str], stored: Mapping[str, str]) -> ImportPreview:
+                      categories: Sequence[str], stored: Mapping[str, str],
+                      today: dt.date | None = None) -> ImportPreview:
     """
     Read a file of places and list every problem in it (the file work of an import preview).
 
@@ -108,9 +111,13 @@ def check_places_file(path: str | Path, *, fields: Mapping[str, str] | None = No
         The allowed categories.
     stored
         The names already stored (name → place id), which a new place may not reuse.
+    today
+        The day schedules' periods are compared with (default: today in Japan).
 
     Notes
     -----
+    Every schedule that is not read as dates (declined, irregular or without its hours) is
+    listed as a warning with the reason (:func:`layers.fields.schedule.schedule_problems`).
     A file of more than :data:`layers.fields.schema.MAX_ITEMS` ``["import_rows"]`` rows is
     refused as a whole; every text longer than :data:`layers.fields.schema.MAX_CHARS` allows
     is listed with its row and field.
@@ -128,6 +135,8 @@ def check_places_file(path: str | Path, *, fields: Mapping[str, str] | None = No
     problems += validate_places(places, layer, categories=categories)
     problems += duplicate_name_problems(list(places["name"]), list(places["row"]),
                                         stored=stored, label=shown)
+    problems += schedule_problems(places["schedule"], places["row"], path=path,
+                                  field=layer.source_field("schedule"), today=today)
     # row by row, as the preview lists them (a row's problems stay in the order found)
     problems.sort(key=lambda p: p.row if p.row is not None else 0)
     preview = ImportPreview(shown, places, as_sent(problems, path, name=shown))

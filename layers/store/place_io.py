@@ -8,6 +8,7 @@ unless the whole file passes.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,7 +30,7 @@ __all__ = ["export_places", "import_file", "preview_import", "seed_store"]
 
 def preview_import(store: PlaceStore, path: str | Path, *,
                    fields: Mapping[str, str] | None = None,
-                   name: str | None = None) -> ImportPreview:
+                   name: str | None = None, today: dt.date | None = None) -> ImportPreview:
     """
     Read an uploaded file of places and list every problem in it; store nothing.
 
@@ -46,15 +47,20 @@ def preview_import(store: PlaceStore, path: str | Path, *,
         The file's name as its sender knows it (an upload's own name), for the messages;
         ``path`` (where the server keeps it) never appears in them. Default: ``path.name``.
 
+    today
+        The day schedules' periods are compared with (default: today in Japan).
+
     Notes
     -----
     The checks are :func:`layers.files.place_files.check_places_file`'s, with a name already
-    in the store counted as a problem.
+    in the store counted as a problem. Every schedule that will not be shown as dates
+    (declined, irregular, or read without its hours) is listed as a warning with the reason.
     """
     stored = store.places()
     return check_places_file(path, fields=fields, name=name, extent=store.extent,
                              categories=store.categories,
-                             stored=dict(zip(stored["name"], stored["place_id"], strict=True)))
+                             stored=dict(zip(stored["name"], stored["place_id"], strict=True)),
+                             today=today)
 
 
 def import_file(store: PlaceStore, path: str | Path, *, user: str,

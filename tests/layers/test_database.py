@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 from pathlib import Path
@@ -226,6 +227,30 @@ def test_preview_upload_lists_every_problem(store: PlaceStore, tmp_path: Path) -
     assert [str(p) for p in preview.errors] == [
         "upload.csv, row 2, field 'name': '岩鼻サロン' is already in the store as p0001. "
         "Edit p0001 instead, or tell the two apart (e.g. add the 町名)."]
+
+
+def test_preview_lists_every_schedule_not_read_as_dates(store: PlaceStore, tmp_path: Path) -> None:
+    upload = tmp_path / "upload.csv"  # made-up places with schedules in the styles of public lists
+    upload.write_text(
+        "name,category,lon,lat,schedule\n"
+        "岩鼻サロン,サロン,139.05,36.29,毎月第2・4金曜日 午後1時半～3時\n"
+        "倉賀野サロン,サロン,139.05,36.29,毎月第4火曜日(予定)\n"
+        "新町サロン,サロン,139.05,36.29,毎週金曜日 1時半から4時まで\n"
+        "八幡サロン,サロン,139.05,36.29,不定期\n"
+        "寺尾サロン,サロン,139.05,36.29,令和7年7月16日(水)\n"
+        "長野サロン,サロン,139.05,36.29,\n", encoding="utf-8")
+    preview = preview_import(store, upload, today=dt.date(2026, 1, 1))
+    assert preview.ok  # warnings only: the file can be imported
+    warnings = [(p.row, p.field, p.problem) for p in preview.problems]
+    assert warnings == [
+        (3, "schedule", "日程「毎月第4火曜日(予定)」は日付にしません："
+                        "「予定」：日程が変わることがあるため、日付を出しません"),
+        (4, "schedule", "日程「毎週金曜日 1時半から4時まで」は時刻を読みません："
+                        "時刻「1時半から4時まで」が午前か午後か分かりません（日付だけ表示します）"),
+        (5, "schedule", "日程「不定期」は日付にしません：「不定期」：決まった日がありません"),
+        (6, "schedule", "日程「令和7年7月16日(水)」は日付にしません："
+                        "書かれた日付（最後は2025年7月16日）は過ぎています")]
+    assert all("主催者にご確認ください" in p.fix for p in preview.problems if p.row != 4)
 
 
 def test_walking_routes_round_trip(store: PlaceStore) -> None:

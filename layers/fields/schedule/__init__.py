@@ -24,35 +24,12 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime as dt  # noqa: F401  (the examples above use it)
 
-from layers.fields.schedule.assemble import assemble
 from layers.fields.schedule.model import Clause, Opening, Schedule, Session, describe_opening
 from layers.fields.schedule.openings import next_openings
-from layers.fields.schedule.reading import recognise
-from layers.fields.schedule.text import normalise
+from layers.fields.schedule.problems import schedule_problems
+from layers.fields.schedule.read import japan_today, parse_schedule
 
-__all__ = ["Clause", "Opening", "Schedule", "Session", "describe_opening", "next_openings",
-           "parse_schedule"]
-
-
-def parse_schedule(text: str | None, *, today: dt.date | None = None) -> Schedule:
-    """
-    Read a schedule text.
-
-    Never raises: a text that cannot be read gives ``dates_known = False`` with the
-    reasons in Japanese, and the pages show the text as written.
-
-    Parameters
-    ----------
-    text
-        The schedule as written (any width, kanji or digits).
-    today
-        When given, a schedule whose period or one-off dates are all before it is declined
-        as ended. Without it, such a schedule simply has no next opening.
-    """
-    original = (text or "").strip()
-    if not original:
-        return Schedule(text="", status="empty", reasons=("日程が書かれていません",))
-    norm = normalise(original)
-    return assemble(original, norm, recognise(norm), today=today)
+__all__ = ["Clause", "Opening", "Schedule", "Session", "describe_opening", "japan_today",
+           "next_openings", "parse_schedule", "schedule_problems"]
