@@ -46,7 +46,7 @@ from holidays import country_holidays
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from layers.fields.schedule import next_openings, parse_schedule  # noqa: E402
+from layers.fields.schedule import Session, next_openings, parse_schedule  # noqa: E402
 
 TABLE = ROOT / "tests" / "data" / "schedule_phrases.csv"
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -193,10 +193,10 @@ def expected_openings(rule: str, start: dt.date, end: dt.date) -> dict[dt.date, 
     return {day: (tuple(sorted(hours)), note) for day, (hours, note) in found.items()}
 
 
-def _hours(session_label: str) -> str:
-    if session_label in ("午前", "午後"):
-        return "AM" if session_label == "午前" else "PM"
-    return session_label.replace("～", "-")
+def _hours(session: Session) -> str:
+    if session.start is None:
+        return session.part.upper()  # AM, PM
+    return session.label.replace("～", "-")
 
 
 def read_openings(phrase: str, start: dt.date, end: dt.date
@@ -206,7 +206,7 @@ def read_openings(phrase: str, start: dt.date, end: dt.date
     if not schedule.dates_known:
         return None
     openings = next_openings(schedule, start, count=10_000, within_days=(end - start).days)
-    return {o.date: (tuple(sorted(_hours(s.label) for s in o.sessions)), bool(o.holiday))
+    return {o.date: (tuple(sorted(_hours(s) for s in o.sessions)), bool(o.holiday))
             for o in openings if o.date <= end}
 
 

@@ -236,7 +236,7 @@ def test_network_minutes_and_routes(nagoya) -> None:
     east = nagoya.get("/api/near?lat=35.1712&lon=136.9110").json
     assert east["district"] == "栄"
     assert [p["name"] for p in east["unlocated"]] == ["場所未定の居場所"]
-    assert east["unlocated"][0]["opening"]["note"] == "日程は連絡先にお問い合わせください"
+    assert east["unlocated"][0]["opening"]["note"] == "日程は主催者にご確認ください"
 
 
 def test_network_whereami_and_escaping(nagoya) -> None:

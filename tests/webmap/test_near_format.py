@@ -113,14 +113,23 @@ def test_openings_this_week_today_and_after_hours() -> None:
     assert after["date"] == "2026-12-21" and after["when"] == "later" and after["when_label"] == ""
     holiday = opening_info(parse_schedule("毎週月曜日 10:00～11:00"),
                            dt.datetime(2026, 11, 22, 9, 0, tzinfo=JST))
-    assert holiday["next"]["date"] == "2026-11-23"
-    assert holiday["note"] == "祝日は休みのことがあります。"
+    assert holiday["next"]["date"] == "2026-11-23"  # 勤労感謝の日: shown, with a note to check
+    assert holiday["next"]["label"] == "11月23日（月）10:00～11:00（祝日です：開催をご確認ください）"
+    english = opening_info(parse_schedule("毎週月曜日 10:00～11:00"),
+                           dt.datetime(2026, 11, 22, 9, 0, tzinfo=JST), "en")
+    assert english["next"]["label"] == ("Mon 23 Nov, 10:00–11:00 "
+                                        "(public holiday: please check it is held)")
+    off = opening_info(parse_schedule("毎週月曜日 10:00～11:00（祝日を除く）"),
+                       dt.datetime(2026, 11, 22, 9, 0, tzinfo=JST))
+    assert off["next"]["date"] == "2026-11-30" and off["note"] == ""
 
 
 @pytest.mark.parametrize(("text", "note"), [
     ("不定期（モデル開催。定期開催を検討中）",
-     "不定期開催です。日程は連絡先にお問い合わせください"),
-    ("毎月1回", "日程は連絡先にお問い合わせください"),
+     "不定期開催です。日程は主催者にご確認ください"),
+    ("毎月1回", "日程は主催者にご確認ください"),
+    ("毎月第4火曜日（予定）", "日程は主催者にご確認ください"),
+    ("令和7年4月～令和8年3月 毎週水曜日", "日程は主催者にご確認ください"),  # over by then
     ("", "日程の情報がありません"),
 ])
 def test_schedules_without_dates_say_so(text, note) -> None:
@@ -132,6 +141,8 @@ def test_english_opening_label() -> None:
     from layers.fields.schedule import Opening
 
     assert format_opening(Opening(dt.date(2027, 1, 6)), "en") == "Wed 6 Jan"
+    assert format_opening(Opening(dt.date(2027, 1, 2), holiday="年末年始"), "en") == (
+        "Sat 2 Jan (New Year break: please check it is held)")
     assert format_opening(Opening(dt.date(2027, 1, 6)), "ja") == "1月6日（水）"
 
 

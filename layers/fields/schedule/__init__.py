@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import datetime as dt  # noqa: F401  (the examples above use it)
 
+from layers.fields.schedule.holidays_jp import YEAR_END_NAME
 from layers.fields.schedule.model import Clause, Opening, Schedule, Session, describe_opening
 from layers.fields.schedule.openings import next_openings
 from layers.fields.schedule.problems import schedule_problems
 from layers.fields.schedule.read import japan_today, parse_schedule
 
-__all__ = ["Clause", "Opening", "Schedule", "Session", "describe_opening", "japan_today",
+__all__ = ["YEAR_END_NAME", "Clause", "Opening", "Schedule", "Session", "describe_opening",
+           "japan_today",
            "next_openings", "parse_schedule", "schedule_problems"]

@@ -45,14 +45,14 @@ class Session:
 
     start: dt.time | None = None
     end: dt.time | None = None
-    #: "午前" or "午後" when the text gives only the half of the day.
+    #: "am" or "pm" when the text gives only the half of the day (午前, 午後).
     part: str = ""
 
     @property
     def label(self) -> str:
         """``10:00～12:00``, ``13:30～`` or ``午後``."""
         if self.start is None:
-            return self.part
+            return {"am": "午前", "pm": "午後"}.get(self.part, "")
         return f"{self.start:%H:%M}～" + (f"{self.end:%H:%M}" if self.end is not None else "")
 
 

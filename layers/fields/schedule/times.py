@@ -151,7 +151,7 @@ def _read_session(match: re.Match[str]) -> Session | None | str:
     if match.group("reception"):
         return None
     if match.group("part"):
-        return Session(part="午前" if match.group("part").startswith("午前") else "午後")
+        return Session(part="am" if match.group("part").startswith("午前") else "pm")
     if match.group("oh") or match.group("onoon"):
         return "?"  # only an end: not shown
     start = _read_point(match, "s")

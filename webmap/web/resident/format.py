@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from babel.dates import format_date
 
-from layers.fields.schedule import Opening, describe_opening
+from layers.fields.schedule import YEAR_END_NAME, Opening, Session, describe_opening
 from webmap.i18n import gettext_for
 
 __all__ = [
@@ -75,19 +75,37 @@ def format_distance(distance_m: float, lang: str = "ja") -> str:
 
 def format_opening(opening: Opening, lang: str = "ja") -> str:
     """
-    One opening day with its hours: ``12月2日（水）10:00～12:00`` or ``Wed 2 Dec, 10:00–12:00``.
+    One opening day with its hours: ``12月2日（水）10:00～12:00`` or ``Wed 2 Dec, 10:00–12:00``;
+    on a public holiday or in the year-end break, with a note to check it is held.
 
     Examples
     --------
-    >>> format_opening(Opening(dt.date(2026, 12, 2), dt.time(10), dt.time(12)), "en")
+    >>> format_opening(Opening(dt.date(2026, 12, 2), (Session(dt.time(10), dt.time(12)),)), "en")
     'Wed 2 Dec, 10:00–12:00'
+    >>> format_opening(Opening(dt.date(2026, 11, 23), (Session(dt.time(13, 30)),),
+    ...                        holiday="勤労感謝の日"), "en")
+    'Mon 23 Nov, from 13:30 (public holiday: please check it is held)'
     """
     if lang != "en":
         return describe_opening(opening)
     text = format_date(opening.date, "EEE d MMM", locale="en")  # CLDR's names: Wed 2 Dec
-    if opening.start is not None and opening.end is not None:
-        text += f", {opening.start:%H:%M}–{opening.end:%H:%M}"
+    hours = [_session_en(session) for session in opening.sessions]
+    if any(hours):
+        text += ", " + ", ".join(hour for hour in hours if hour)
+    if opening.holiday:
+        _ = gettext_for("en")
+        check = (_("年末年始です：開催をご確認ください") if opening.holiday == YEAR_END_NAME
+                 else _("祝日です：開催をご確認ください"))
+        text += f" ({check})"
     return text
+
+
+def _session_en(session: Session) -> str:
+    if session.start is None:
+        return {"am": "morning", "pm": "afternoon"}.get(session.part, "")
+    if session.end is None:
+        return f"from {session.start:%H:%M}"
+    return f"{session.start:%H:%M}–{session.end:%H:%M}"
 
 
 def join_sentences(parts: Iterable[str], lang: str = "ja") -> str:

@@ -24,7 +24,6 @@ from geo.nearest import (
     walk_from,
 )
 from layers.fields.schedule import Schedule, next_openings
-from layers.files.timetable import day_type
 from webmap.i18n import gettext_for
 from webmap.web.resident.bus import BUS_AFTER_MINUTES, bus_option
 from webmap.web.resident.format import format_distance, format_opening, round_minutes
@@ -57,9 +56,10 @@ def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict
     -------
     dict
         ``next`` (None or ``{"date", "label", "when", "when_label"}``, ``when`` being
-        ``"today"``, ``"this_week"`` (by Sunday) or ``"later"``), ``note`` (a sentence when
-        dates are unknown or the day is a public holiday) and ``schedule`` (the text as
-        written).
+        ``"today"``, ``"this_week"`` (by Sunday) or ``"later"``; a public holiday or the
+        year-end break the schedule does not speak of is said in the label), ``note`` (a
+        sentence when no date is shown: ask the organiser) and ``schedule`` (the text as
+        written, always shown).
 
     Examples
     --------
@@ -74,9 +74,9 @@ def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict
     info: dict[str, Any] = {"next": None, "note": "", "schedule": schedule.text}
     if not schedule.dates_known:
         if schedule.irregular:
-            info["note"] = _("不定期開催です。日程は連絡先にお問い合わせください")
+            info["note"] = _("不定期開催です。日程は主催者にご確認ください")
         elif schedule.text:
-            info["note"] = _("日程は連絡先にお問い合わせください")
+            info["note"] = _("日程は主催者にご確認ください")
         else:
             info["note"] = _("日程の情報がありません")
         return info
@@ -85,7 +85,7 @@ def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict
             and now.time() >= openings[0].end:
         openings = openings[1:]  # today's session is over
     if not openings:
-        info["note"] = _("日程は連絡先にお問い合わせください")
+        info["note"] = _("日程は主催者にご確認ください")
         return info
     opening = openings[0]
     end_of_week = today + dt.timedelta(days=6 - today.weekday())
@@ -95,8 +95,6 @@ def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict
                     "when": when,
                     "when_label": {"today": _("きょう開催"),
                                    "this_week": _("今週あり")}.get(when, "")}
-    if day_type(opening.date) == "holiday":
-        info["note"] = _("祝日は休みのことがあります。")
     return info
 
 
