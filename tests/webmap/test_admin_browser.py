@@ -84,7 +84,13 @@ def test_add_a_place_by_clicking_the_map(session, admin_server, screenshots):
     page.wait_for_selector("#pick-map[data-ready='1']")
     page.fill("#name", EVIL)
     page.select_option("#category", "サロン")
+    page.fill("#schedule", "毎週水曜 10:00～12:00（予定）")  # read as it is typed
+    page.wait_for_selector("#schedule-reading.schedule-declined")
+    assert "「予定」" in page.locator("#schedule-reading li").first.inner_text()
     page.fill("#schedule", "毎週水曜 10:00～12:00")
+    page.wait_for_selector("#schedule-reading.schedule-read")
+    dates = page.locator("#schedule-reading li").all_inner_texts()
+    assert len(dates) == 5 and all("（水）10:00～12:00" in d for d in dates)
     page.fill("#position_source", "exact: 地図で確認")
     box = page.locator("#pick-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

@@ -5,7 +5,9 @@
   ``POST`` saves it (editor). The form carries the version it was read at; if someone saved
   in between, nothing is stored and the page shows :attr:`VersionConflict.message_ja` with the
   current values (409);
-- ``POST /admin/places/<id>/retire``: retire it (editor; the version is checked too).
+- ``POST /admin/places/<id>/retire``: retire it (editor; the version is checked too);
+- ``POST /admin/schedule-reading``: how a schedule text is read (``{"schedule": text}``, JSON,
+  the CSRF token in ``X-CSRFToken``), which the form shows as it is typed.
 
 Every problem of a form is listed at once (400) and nothing is stored; after a change the maps
 are recomputed (:func:`webmap.web.live.data_changed`) and the public map shows it.
@@ -17,10 +19,13 @@ import logging
 import re
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from layers.errors import LayerError
+from layers.fields.schedule import japan_today, next_openings, parse_schedule
+from layers.fields.schema import MAX_CHARS
 from layers.store.places import PlaceNotFoundError, VersionConflict
 from webmap.i18n import gettext as _
 from webmap.web.admin.common import (
@@ -35,10 +40,12 @@ from webmap.web.admin.common import (
     state,
 )
 from webmap.web.auth import current_user, has_role, login_required
+from webmap.web.base import json_error
+from webmap.web.json_body import read_json_object
 from webmap.web.live import data_changed
 
 logger = logging.getLogger(__name__)
-__all__ = ["PLACE_FORM_FIELDS"]
+__all__ = ["PLACE_FORM_FIELDS", "schedule_reading_of"]
 
 #: The fields of the place form, in order.
 PLACE_FORM_FIELDS = ("name", "category", "district", "address", "schedule", "contact", "notes",
@@ -67,7 +74,49 @@ def _render_form(*, place_id: str | None, values: dict[str, str], version: int |
         "admin_place_form.html", status=status, place_id=place_id, values=values,
         version=version, categories=store.categories, districts=districts,
         map_config={**map_settings(), "places": _other_places(place_id)}, retired=retired,
+        schedule_reading=schedule_reading_of(values.get("schedule", "")),
         readonly=not has_role(current_user(), "editor") or retired, **extra)
+
+
+def schedule_reading_of(text: str) -> dict[str, Any]:
+    """
+    How ``text`` is read, for staff: ``status`` (see :data:`layers.fields.schedule.model.STATUSES`),
+    ``headline`` (what residents will see) and ``lines`` (the next five dates, then the
+    reasons when the text is declined or its hours are not read).
+    """
+    schedule = parse_schedule(text, today=japan_today())
+    dates = [o.label for o in next_openings(schedule, japan_today(), count=5)]
+    headline = {
+        "read": _("日付として読めます。次の5回："),
+        "partial": _("日付だけ読めます（時刻は表示しません）。次の5回："),
+        "declined": _("日付にしません。"
+                      "住民には原文と「日程は主催者にご確認ください」を表示します。"),
+        "irregular": _("不定期："
+                       "住民には原文と「日程は主催者にご確認ください」を表示します。"),
+        "empty": _("日程が空です。住民には「日程の情報がありません」と表示します。"),
+    }[schedule.status]
+    if schedule.dates_known and not dates:
+        headline = _("日付として読めますが、この先の開催日はありません。")
+    reasons = [] if schedule.status in ("read", "empty") else list(schedule.reasons)
+    return {"ok": True, "status": schedule.status, "headline": headline, "lines": dates + reasons}
+
+
+_READING_USAGE = 'Send {"schedule": "毎月第2水曜日 10時～12時"}.'
+
+
+@admin.post("/schedule-reading")
+@login_required("viewer")
+def schedule_reading() -> Response:
+    """How a schedule text is read (the place form asks as it is typed); stores nothing."""
+    try:
+        body = read_json_object(fields={"schedule": str}, usage=_READING_USAGE)
+    except HTTPException as exc:
+        return json_error(exc.code or 400, exc.description or "")
+    text = body.get("schedule", "")
+    limit = MAX_CHARS["places"]["schedule"]
+    if len(text) > limit:
+        return json_error(400, _("日程は{limit}文字までです。").format(limit=limit))
+    return current_app.json.response(schedule_reading_of(text))
 
 
 def _other_places(place_id: str | None) -> list[list[Any]]:
