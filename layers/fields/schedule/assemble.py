@@ -27,9 +27,26 @@ def _declined(text: str, reasons: list[str], *, irregular: bool = False) -> Sche
     return Schedule(text=text, status="irregular" if irregular else "declined", reasons=unique)
 
 
-def _attach_times(norm: str, selectors: list[Item], times: list[Item],
+_LIST_GAP = re.compile(r"^\s*(?:(?:[・,、&/()]|と|及び|および)\s*)*$")
+
+
+def _residue(norm: str, items: list[Item]) -> str:
+    """``norm`` with the parts that are neither days nor hours blanked (months, holidays …)."""
+    chars = list(norm)
+    for item in items:
+        if item.kind not in ("selector", "time"):
+            chars[item.start:item.end] = " " * (item.end - item.start)
+    return "".join(chars)
+
+
+def _attach_times(residue: str, selectors: list[Item], times: list[Item],
                   overrides: set[int]) -> tuple[dict[int, tuple[Session, ...]], list[str], list[str]]:
-    """Sessions per selector (by index), the notes of partly read hours, and reasons to decline."""
+    """
+    Sessions per selector (by index), the notes of partly read hours, and reasons to decline.
+
+    Hours go with every day written before them since the last hours, when those days are
+    one list (「第1水曜日・第3月曜日 10時～」); 「毎週水曜日 ※第1水曜日は午後」 is not one.
+    """
     events = sorted([(s.start, "s", i) for i, s in enumerate(selectors)]
                     + [(t.start, "t", i) for i, t in enumerate(times)])
     sessions: dict[int, tuple[Session, ...]] = {}
@@ -45,6 +62,9 @@ def _attach_times(norm: str, selectors: list[Item], times: list[Item],
         assert group.time is not None
         notes.extend(group.time.notes)
         if pending:
+            if any(not _LIST_GAP.match(residue[selectors[a].end:selectors[b].start])
+                   for a, b in zip(pending, pending[1:], strict=False)):
+                return {}, notes, ["時刻がどの日のものか分かりません"]
             for selector in pending:
                 sessions[selector] = group.time.sessions
             pending, used = [], used + 1
@@ -170,10 +190,14 @@ def assemble(text: str, norm: str, items: list[Item], *, today: dt.date | None =
                          irregular=any(i.irregular for i in declines))
     selectors = [i for i in items if i.kind == "selector"]
     reasons: list[str] = []
+    rules = [i for i in items if i.kind in ("holidays", "exclusion", "shift_nth", "period")]
     for before, after in zip(selectors, selectors[1:], strict=False):
         assert before.clause is not None and after.clause is not None
-        if before.clause.nth and after.clause.weekdays and not after.every \
-                and _CONNECTOR.match(norm[before.end:after.start]):
+        if not after.clause.weekdays or after.every:
+            continue
+        # a weekday without 毎週 after other days: 「第1水曜日、金曜日」, 「（祝日の時は翌日の火曜日）」
+        if not (before.clause.weekdays or before.clause.daily) \
+                or any(before.end <= r.start and r.end <= after.start for r in rules):
             reasons.append(f"「{after.text.strip()}」が毎週か、第何週か分かりません")
     excluded_weekdays = frozenset().union(*(i.weekdays for i in items if i.kind == "exclusion"))
     if not selectors:
@@ -190,7 +214,7 @@ def assemble(text: str, norm: str, items: list[Item], *, today: dt.date | None =
     months, why = _interval_months(items, global_months, local, selectors)
     reasons += why
     times = [i for i in items if i.kind == "time" and i.time and (i.time.sessions or i.time.notes)]
-    sessions, notes, why = _attach_times(norm, selectors, times, overrides)
+    sessions, notes, why = _attach_times(_residue(norm, items), selectors, times, overrides)
     reasons += why
     exclusions = [i for i in items if i.kind == "exclusion"]
     holiday_items = [i for i in items if i.kind in ("holidays", "exclusion")]
@@ -201,8 +225,9 @@ def assemble(text: str, norm: str, items: list[Item], *, today: dt.date | None =
     if holidays in ("next_week", "next_day", "previous_day") and excluded_weekdays:
         reasons.append("休みの曜日と祝日の振替が一緒に書かれていて、どちらの話か分かりません")
     moved_to = frozenset().union(*(i.weekdays for i in items if i.kind == "holidays"))
-    if moved_to and not all(_weekdays_of(c) == moved_to for s in selectors
-                            if (c := s.clause) is not None and not c.dates):
+    step = {"next_week": 0, "next_day": 1, "previous_day": -1}.get(holidays, 0)
+    if moved_to and not all(frozenset((d + step) % 7 for d in _weekdays_of(c)) == moved_to
+                            for s in selectors if (c := s.clause) is not None and not c.dates):
         reasons.append("祝日の振替先の曜日が、開催の曜日と合いません")
     shifts = [i for i in items if i.kind == "shift_nth"]
     if shifts:

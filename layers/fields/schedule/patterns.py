@@ -29,8 +29,10 @@ _LIST_SEP = r"(?:[・,、&/]|と|及び|および)"
 #: Weekdays listed for a weekly clause, holidays allowed (土日祝).
 WD_LIST = rf"(?:{WD_ITEM}|{HOLIDAY_WORD})(?:\s*{_LIST_SEP}?\s*(?:{WD_ITEM}|{HOLIDAY_WORD}))*"
 _WD_ITEM_NTH = rf"{WD_AFTER_ORDINAL}(?:\s*(?:~|から)\s*{WD}(?:\s*まで)?)?"
-#: Weekdays after an ordinal: 水・金曜日, 土日 (no 、: 「第1水曜日、金曜日」 is not one list).
-WD_LIST_NTH = rf"{_WD_ITEM_NTH}(?:\s*(?:・|と|及び|および)?\s*{WD_ITEM})*"
+#: Weekdays after an ordinal: 水・金曜日, 土日, 月~金; only the last may say 曜日 (「第2水曜日と金曜日」
+#: and 「第1水曜日、金曜日」 are not one list: is 金曜日 every week?).
+WD_LIST_NTH = (rf"(?:[{WD_CHARS}](?:\s*(?:~|から)\s*[{WD_CHARS}])?"
+               rf"(?:\s*(?:・|と|及び|および)\s*|(?=[{WD_CHARS}])))*{_WD_ITEM_NTH}")
 WEEKDAY_RANGE = re.compile(rf"([{WD_CHARS}])(?:曜日|曜)?\s*(?:~|から)\s*([{WD_CHARS}])")
 
 _WDPAREN = rf"\(\s*[{WD_CHARS}](?:曜日|曜)?(?:\s*[・,]\s*祝日?)?\s*\)"
@@ -50,7 +52,8 @@ YMD_PARTS = re.compile(
     rf"(?:\s*\(\s*(?P<wd>[{WD_CHARS}])(?:曜日|曜)?(?:\s*[・,]\s*祝日?)?\s*\))?")
 
 PERIOD_RANGE = re.compile(
-    rf"(?P<a>{_YMD}|{_YM})\s*(?:~|から|より)\s*(?P<b>{_YMD}|{_YM}|{_MD}|\d{{1,2}}\s*月)\s*(?:まで)?")
+    rf"(?P<a>{_YMD}|{_YM})\s*(?:~|から|より)\s*(?P<b>{_YMD}|{_YM}|{_MD}|\d{{1,2}}\s*月(?!\s*(?:~|から)))"
+    r"\s*(?:まで)?")
 PERIOD_UNTIL = re.compile(
     rf"(?:~|から)?\s*(?P<b>{_YMD}|{_YM})\s*(?:まで|で終了|にて終了|終了|で終わり)")
 PERIOD_FROM = re.compile(rf"(?P<a>{_YMD}|{_YM})\s*(?:から|より|~|以降)(?!\s*\d{{1,2}}\s*[:時])")
@@ -89,7 +92,7 @@ PHASE = re.compile(r"(?<![\d/.])(?P<month>\d{1,2})\s*月\s*(?:から|より|開�
 #: Days of the month: 毎月15日, 5日・20日, 10日、20日、30日, 末日.
 MONTHDAYS = re.compile(
     r"(?:毎月\s*(?:の\s*)?)?(?:(?<![\d/.])(?P<days>\d{1,2}(?:\s*日?\s*(?:[・,、]|と|及び|および)\s*\d{1,2})*)"
-    r"\s*日(?!\s*\(|曜)|(?P<last>(?:月\s*)?末日))")
+    r"\s*日(?!曜)|(?P<last>(?:月\s*)?末日))")
 #: Every day (毎日, 毎朝, 年中), Monday to Friday but holidays (平日), the weekend (週末).
 DAILY = re.compile(r"(?P<daily>毎日(?!曜)|毎朝|毎晩|年中|毎夕)|(?P<weekdays>平日)|(?P<weekend>週末)")
 #: Weekdays every week: 毎週火曜日, 火・金, 月~金曜日, 毎火曜, (土), 土日祝.
@@ -107,12 +110,13 @@ _EXCL_ITEM = (
     rf"|(?:第\s*\d(?:\s*[・,、]\s*第?\s*\d)*|最終)\s*(?:週)?\s*(?:の\s*)?(?:{WD_AFTER_ORDINAL})?"
     rf"|{_MONTH_ITEM}"
     rf"|年末年始|年末|年始|お盆|盆|お正月|正月|{HOLIDAY_WORD}"
-    rf"|(?<![\d末])(?:[{WD_CHARS}](?:曜日|曜)?){{1,7}}(?:\s*祝日?)?)")
+    rf"|(?<![\d末曜{WD_CHARS}])(?:[{WD_CHARS}](?:曜日|曜)?){{1,7}}(?:\s*祝日?)?)")
 _EXCL_LIST = rf"{_EXCL_ITEM}(?:\s*(?:[・,、&/]|と|及び|および|並びに|や)\s*{_EXCL_ITEM})*"
 _OFF = (r"(?:を除きます|を除き|を除く|除きます|除き|除く|以外|お休み|休み|休館日?|休業日?|休所|休会|休講|休園"
         r"|閉館|定休日?|なし|休)")
-#: What is off: 祝日を除く, 8月は休み, 土・日・祝日および年末年始はお休み, 月曜休館.
-EXCLUSION = re.compile(rf"(?:(?:冬季|冬期|夏季|夏期)\s*(?P<paren>\()?\s*)?(?P<list>{_EXCL_LIST})(?(paren)\s*\))"
+#: What is off: 祝日を除く, 8月は休み, 土・日・祝日および年末年始はお休み, 月曜休館 (never what
+#: follows a は: in 「1月は第2日曜日・8月は休み」 the 第2日曜日 is January's day, not a day off).
+EXCLUSION = re.compile(rf"(?<!は)(?<!は\s)(?:(?:冬季|冬期|夏季|夏期)\s*(?P<paren>\()?\s*)?(?P<list>{_EXCL_LIST})(?(paren)\s*\))"
                        rf"\s*(?:は|を|も|が|の)?\s*{_OFF}")
 #: 休館日:月曜日, 定休日 水曜.
 EXCLUSION_PREFIXED = re.compile(
@@ -121,7 +125,7 @@ _CASE = (r"(?:の場合|と重なる場合|と重なった場合|にあたる場
          r"|に当たるとき|と重なるとき|と重なる時)")
 #: What happens when the day is a holiday: 祝日の場合は翌週, 祝日と重なる場合は休み.
 HOLIDAY_CASE = re.compile(
-    rf"(?:{HOLIDAY_WORD}|年末年始){_CASE}\s*(?:は|には|も)?\s*(?:(?P<to>翌週|次週|翌日|前日|前週)"
+    rf"(?P<days>(?:[{WD_CHARS}](?:曜日|曜)?\s*[・、,]?\s*)+)?(?:{HOLIDAY_WORD}|年末年始){_CASE}\s*(?:は|には|も)?\s*(?:(?P<to>翌週|次週|翌日|前日|前週)"
     rf"(?:の同じ曜日|の同曜日|\s*の?\s*(?P<towd>[{WD_CHARS}])(?:曜日|曜))?"
     rf"|第\s*(?P<n>\d)\s*(?P<wd>[{WD_CHARS}])(?:曜日|曜)?|(?P<off>お休み|休み|中止|休館|休業|なし)"
     r"|(?P<on>開催|実施|営業|開館|開所))"

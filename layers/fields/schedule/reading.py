@@ -165,6 +165,8 @@ def _holiday_open(match: re.Match[str]) -> list[Item]:
 
 
 def _holiday_case(match: re.Match[str]) -> list[Item]:
+    if match.group("days"):  # 土日祝の場合は前日: a move by weekday, not only for holidays
+        return _decline(match, f"「{match.group(0)}」：曜日による振替には対応していません")
     year_end = match.group(0).startswith("年末年始")
     if match.group("off"):
         return [_item(match, "holidays", **({"year_end": "off"} if year_end else {"holidays": "off"}))]
