@@ -152,19 +152,25 @@ def _base_day(clause: ExpectedClause, day: dt.date, holidays: _Holidays) -> bool
     last_of_weekday = (day + dt.timedelta(days=7)).month != day.month
     last_of_month = (day + dt.timedelta(days=1)).month != day.month
     hit = (clause.daily or weekday in clause.weekdays or day in clause.dates
-           or (occurrence, weekday) in clause.nth or (last_of_weekday and (-1, weekday) in clause.nth)
+           or (occurrence, weekday) in clause.nth
+           or (last_of_weekday and (-1, weekday) in clause.nth)
            or day.day in clause.monthdays or (last_of_month and -1 in clause.monthdays)
            or (clause.holiday_days and holidays.name(day) is not None))
     if not hit or day.month not in clause.months or weekday in clause.excluded_weekdays:
         return False
-    if (clause.valid_from and day < clause.valid_from) or (clause.valid_until and day > clause.valid_until):
+    if clause.valid_from and day < clause.valid_from:
+        return False
+    if clause.valid_until and day > clause.valid_until:
         return False
     if {(occurrence, weekday), (occurrence, None)} & clause.excluded_nth:
         return False
     return not _in_ranges(day, clause.excluded_ranges)
 
 
-def expected_openings(rule: str, start: dt.date, end: dt.date) -> dict[dt.date, tuple[tuple[str, ...], bool]]:
+Days = dict[dt.date, tuple[tuple[str, ...], bool]]
+
+
+def expected_openings(rule: str, start: dt.date, end: dt.date) -> Days:
     """Date → (hour labels, holiday note shown) for ``rule`` from ``start`` to ``end``."""
     holidays = _Holidays()
     found: dict[dt.date, tuple[list[str], bool]] = {}
@@ -176,7 +182,8 @@ def expected_openings(rule: str, start: dt.date, end: dt.date) -> dict[dt.date, 
                 target, note = day, False
                 if clause.dates or (clause.holiday_days and name):
                     pass
-                elif (name and clause.holidays == "off") or (_year_end(day) and clause.year_end == "off"):
+                elif (name and clause.holidays == "off") or (
+                        _year_end(day) and clause.year_end == "off"):
                     target = None
                 elif name and clause.holidays in ("next_week", "next_day"):
                     target = day + dt.timedelta(days=7 if clause.holidays == "next_week" else 1)
@@ -199,8 +206,7 @@ def _hours(session: Session) -> str:
     return session.label.replace("～", "-")
 
 
-def read_openings(phrase: str, start: dt.date, end: dt.date
-                  ) -> dict[dt.date, tuple[tuple[str, ...], bool]] | None:
+def read_openings(phrase: str, start: dt.date, end: dt.date) -> Days | None:
     """What the parser reads for ``phrase``: date → (hour labels, note), or None if declined."""
     schedule = parse_schedule(phrase, today=start)
     if not schedule.dates_known:
@@ -236,13 +242,15 @@ def load_table(path: Path = TABLE) -> list[dict[str, str]]:
         rows = [row for row in csv.DictReader(handle) if row["phrase"].strip()]
     for number, row in enumerate(rows, start=2):
         if not row["source"].strip() or not row["expected"].strip():
-            raise ValueError(f"{path}: row {number}: every phrase needs a source and an expected reading")
+            raise ValueError(f"{path}: row {number}: every phrase needs a source and an "
+                             "expected reading")
         if row["expected"] != "declined":
             parse_rule(row["expected"])
     return rows
 
 
-def evaluate(rows: list[dict[str, str]], start: dt.date) -> tuple[dict[str, object], list[tuple[str, str]]]:
+def evaluate(rows: list[dict[str, str]], start: dt.date
+             ) -> tuple[dict[str, object], list[tuple[str, str]]]:
     """The summary (counts, shares, targets met) and each row's outcome."""
     outcomes = [(row["phrase"], judge(row["expected"], start, row["phrase"])) for row in rows]
     counts = Counter(outcome for _, outcome in outcomes)
@@ -256,7 +264,8 @@ def evaluate(rows: list[dict[str, str]], start: dt.date) -> tuple[dict[str, obje
         "declined_clear_share": round(counts["declined_clear"] / clear, 4) if clear else 0.0,
     }
     summary["targets_met"] = bool(
-        counts["wrong_dates"] <= TARGETS["wrong_dates"] and counts["wrong_times"] <= TARGETS["wrong_times"]
+        counts["wrong_dates"] <= TARGETS["wrong_dates"]
+        and counts["wrong_times"] <= TARGETS["wrong_times"]
         and summary["right_share"] >= TARGETS["right_share_min"]  # type: ignore[operator]
         and summary["declined_clear_share"] <= TARGETS["declined_clear_share_max"])  # type: ignore[operator]
     return summary, outcomes

@@ -35,7 +35,8 @@ def test_the_table_is_large_and_every_phrase_is_sourced(evaluation) -> None:
     assert len({row["phrase"] for row in rows}) == len(rows)
     for row in rows:
         source = row["source"]
-        assert source.startswith(("http://", "https://", "written for the test, in the style of http"))
+        assert source.startswith(("http://", "https://",
+                                  "written for the test, in the style of http"))
     found = [row for row in rows if row["source"].startswith("http")]
     assert len(found) >= 150  # most phrases are as found; the rest are marked as written
     declined = [row for row in rows if row["expected"] == "declined"]

@@ -52,7 +52,8 @@ def test_the_endpoint_needs_a_login_the_token_and_a_short_text(admin_app, editor
     anonymous = admin_app.test_client()
     answer = reading(anonymous, "毎週水曜日", token=csrf_token(anonymous, "/admin/login"))
     assert answer.status_code == 401
-    assert editor.post("/admin/schedule-reading", json={"schedule": "毎週水曜日"}).status_code == 400
+    no_token = editor.post("/admin/schedule-reading", json={"schedule": "毎週水曜日"})
+    assert no_token.status_code == 400
     too_long = reading(editor, "毎週水曜日" * 101)
     assert too_long.status_code == 400
     assert too_long.get_json() == {"ok": False, "status": 400, "error": "日程は500文字までです。"}
@@ -86,6 +87,7 @@ def test_the_import_preview_lists_schedules_not_read_as_dates(admin_app, editor)
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page[:2000]
     assert "2件を取り込めます" in page
-    assert "日程「原則第2土曜日」は日付にしません：「原則」：日程が変わることがあるため、日付を出しません" in page
+    assert ("日程「原則第2土曜日」は日付にしません："
+            "「原則」：日程が変わることがあるため、日付を出しません") in page
     assert "<td>2</td>" in page and "毎週水曜日 10時～12時」は" not in page
     post_form(editor, "/admin/import/cancel", {}, token_from="/admin/import")

@@ -114,7 +114,8 @@ def test_openings_this_week_today_and_after_hours() -> None:
     holiday = opening_info(parse_schedule("毎週月曜日 10:00～11:00"),
                            dt.datetime(2026, 11, 22, 9, 0, tzinfo=JST))
     assert holiday["next"]["date"] == "2026-11-23"  # 勤労感謝の日: shown, with a note to check
-    assert holiday["next"]["label"] == "11月23日（月）10:00～11:00（祝日です：開催をご確認ください）"
+    assert holiday["next"]["label"] == ("11月23日（月）10:00～11:00"
+                                        "（祝日です：開催をご確認ください）")
     english = opening_info(parse_schedule("毎週月曜日 10:00～11:00"),
                            dt.datetime(2026, 11, 22, 9, 0, tzinfo=JST), "en")
     assert english["next"]["label"] == ("Mon 23 Nov, 10:00–11:00 "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
+from itertools import pairwise
 
 from layers.fields.schedule.model import ALL_MONTHS, Clause, Schedule, Session
 from layers.fields.schedule.reading import Item
@@ -39,8 +40,11 @@ def _residue(norm: str, items: list[Item]) -> str:
     return "".join(chars)
 
 
+_Hours = dict[int, tuple[Session, ...]]
+
+
 def _attach_times(residue: str, selectors: list[Item], times: list[Item],
-                  overrides: set[int]) -> tuple[dict[int, tuple[Session, ...]], list[str], list[str]]:
+                  overrides: set[int]) -> tuple[_Hours, list[str], list[str]]:
     """
     Sessions per selector (by index), the notes of partly read hours, and reasons to decline.
 
@@ -63,7 +67,7 @@ def _attach_times(residue: str, selectors: list[Item], times: list[Item],
         notes.extend(group.time.notes)
         if pending:
             if any(not _LIST_GAP.match(residue[selectors[a].end:selectors[b].start])
-                   for a, b in zip(pending, pending[1:], strict=False)):
+                   for a, b in pairwise(pending)):
                 return {}, notes, ["時刻がどの日のものか分かりません"]
             for selector in pending:
                 sessions[selector] = group.time.sessions
@@ -191,11 +195,12 @@ def assemble(text: str, norm: str, items: list[Item], *, today: dt.date | None =
     selectors = [i for i in items if i.kind == "selector"]
     reasons: list[str] = []
     rules = [i for i in items if i.kind in ("holidays", "exclusion", "shift_nth", "period")]
-    for before, after in zip(selectors, selectors[1:], strict=False):
+    for before, after in pairwise(selectors):
         assert before.clause is not None and after.clause is not None
         if not after.clause.weekdays or after.every:
             continue
-        # a weekday without 毎週 after other days: 「第1水曜日、金曜日」, 「（祝日の時は翌日の火曜日）」
+        # a weekday without 毎週 after other days:
+        # 「第1水曜日、金曜日」, 「（祝日の時は翌日の火曜日）」
         if not (before.clause.weekdays or before.clause.daily) \
                 or any(before.end <= r.start and r.end <= after.start for r in rules):
             reasons.append(f"「{after.text.strip()}」が毎週か、第何週か分かりません")
@@ -203,7 +208,8 @@ def assemble(text: str, norm: str, items: list[Item], *, today: dt.date | None =
     if not selectors:
         counts = [i for i in items if i.kind in ("frequency", "interval")]
         if counts:
-            return _declined(text, [f"「{counts[0].text.strip()}」：回数だけで、どの日か書かれていません"])
+            what = counts[0].text.strip()
+            return _declined(text, [f"「{what}」：回数だけで、どの日か書かれていません"])
         if not excluded_weekdays:
             return _declined(text, ["曜日や日付が書かれていません"])
         # 「日曜・祝日は休館」: every other day
@@ -290,9 +296,12 @@ def _ended(schedule: Schedule, today: dt.date) -> Schedule:
     """Decline a schedule whose period, or every one-off date, is before ``today``."""
     until = schedule.valid_until
     if until is not None and until < today:
-        return _declined(schedule.text, [f"期間（～{until.year}年{until.month}月{until.day}日）は終わっています"])
+        day = f"{until.year}年{until.month}月{until.day}日"
+        return _declined(schedule.text, [f"期間（～{day}）は終わっています"])
     dated = [c for c in schedule.clauses if c.dates]
-    if dated and len(dated) == len(schedule.clauses) and all(d < today for c in dated for d in c.dates):
+    over = all(d < today for c in dated for d in c.dates)
+    if dated and len(dated) == len(schedule.clauses) and over:
         last = max(d for c in dated for d in c.dates)
-        return _declined(schedule.text, [f"書かれた日付（最後は{last.year}年{last.month}月{last.day}日）は過ぎています"])
+        day = f"{last.year}年{last.month}月{last.day}日"
+        return _declined(schedule.text, [f"書かれた日付（最後は{day}）は過ぎています"])
     return schedule

@@ -20,8 +20,14 @@ from functools import lru_cache
 
 from holidays import country_holidays
 
-__all__ = ["holiday_name", "is_holiday", "is_last_of_month", "is_year_end", "occurrence",
-           "YEAR_END_NAME"]
+__all__ = [
+    "YEAR_END_NAME",
+    "holiday_name",
+    "is_holiday",
+    "is_last_of_month",
+    "is_year_end",
+    "occurrence",
+]
 
 #: How the year-end break (12/29–1/3) is named in labels and reasons.
 YEAR_END_NAME = "年末年始"

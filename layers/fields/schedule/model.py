@@ -20,8 +20,17 @@ from dataclasses import dataclass, field
 
 from layers.fields.schedule.holidays_jp import YEAR_END_NAME
 
-__all__ = ["ALL_MONTHS", "HOLIDAY_POLICIES", "WEEKDAY_CHARS", "Clause", "Opening", "Session",
-           "Schedule", "STATUSES", "describe_opening"]
+__all__ = [
+    "ALL_MONTHS",
+    "HOLIDAY_POLICIES",
+    "STATUSES",
+    "WEEKDAY_CHARS",
+    "Clause",
+    "Opening",
+    "Schedule",
+    "Session",
+    "describe_opening",
+]
 
 #: 月 … 日, Monday first (``datetime.date.weekday()``).
 WEEKDAY_CHARS = "月火水木金土日"

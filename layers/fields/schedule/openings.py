@@ -56,7 +56,9 @@ def _matches(schedule: Schedule, clause: Clause, day: dt.date) -> bool:
     if weekday in schedule.excluded_weekdays:
         return False
     excluded = schedule.excluded_nth
-    if {(nth, weekday), (nth, None)} & excluded or (last and {(-1, weekday), (-1, None)} & excluded):
+    if {(nth, weekday), (nth, None)} & excluded:
+        return False
+    if last and {(-1, weekday), (-1, None)} & excluded:
         return False
     return not any(_in_range(day, first, end) for first, end in schedule.excluded_ranges)
 
@@ -73,7 +75,7 @@ def _check_note(clause: Clause, day: dt.date) -> str:
 
 def _place(clause: Clause, day: dt.date) -> tuple[dt.date, str, dt.date | None] | None:
     """Where the opening of ``day`` under ``clause`` lands: (date, note, moved from) or None."""
-    if clause.dates or clause.holiday_days and holiday_name(day):
+    if clause.dates or (clause.holiday_days and holiday_name(day)):
         return day, "", None
     name = holiday_name(day)
     if (name and clause.holidays == "off") or (is_year_end(day) and clause.year_end == "off"):
@@ -112,6 +114,10 @@ def next_openings(schedule: Schedule, after: dt.date, *, count: int = 3,
         if len(ready) >= count and ready[count - 1] < day - dt.timedelta(days=8):
             break
         day += dt.timedelta(days=1)
-    return [Opening(date, tuple(sorted(found[date][0], key=lambda s: (s.start or dt.time(), s.part))),
-                    holiday=found[date][1], moved_from=found[date][2])
-            for date in sorted(found)[:count]]
+    return [Opening(date, tuple(sorted(sessions, key=_session_order)), holiday=note,
+                    moved_from=moved_from)
+            for date, (sessions, note, moved_from) in sorted(found.items())[:count]]
+
+
+def _session_order(session: Session) -> tuple[dt.time, str]:
+    return session.start or dt.time(), session.part

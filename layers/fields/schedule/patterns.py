@@ -10,16 +10,37 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "DATES", "DAY_IN_MONTH_WITH_WEEKDAY", "DAILY", "EXCLUSION", "EXCLUSION_PREFIXED", "FISCAL",
-    "FREQUENCY", "HARMLESS_CHARS", "HOLIDAY_CASE", "HOLIDAY_OPEN", "INTERVAL", "LABEL",
-    "MONTHDAYS", "MONTHLY_BARE_WEEKDAY", "MONTHS", "NTH", "ORDINAL_ITEM", "PERIOD_FROM",
-    "PERIOD_RANGE", "PERIOD_UNTIL", "PHASE", "VENUE", "WEEKDAY_RANGE", "WEEKLY", "YEAR",
+    "DAILY",
+    "DATES",
+    "DAY_IN_MONTH_WITH_WEEKDAY",
+    "EXCLUSION",
+    "EXCLUSION_PREFIXED",
+    "FISCAL",
+    "FREQUENCY",
+    "HARMLESS_CHARS",
+    "HOLIDAY_CASE",
+    "HOLIDAY_OPEN",
+    "INTERVAL",
+    "LABEL",
+    "MONTHDAYS",
+    "MONTHLY_BARE_WEEKDAY",
+    "MONTHS",
+    "NTH",
+    "ORDINAL_ITEM",
+    "PERIOD_FROM",
+    "PERIOD_RANGE",
+    "PERIOD_UNTIL",
+    "PHASE",
+    "VENUE",
+    "WEEKDAY_RANGE",
+    "WEEKLY",
+    "YEAR",
     "YMD_PARTS",
 ]
 
 WD_CHARS = "月火水木金土日"
 #: One weekday: 水, 水曜, 水曜日 (never the 月 of 4月 or 毎月, nor the 日 of 15日 or 毎日).
-WD = rf"(?:[火水木金土]|(?<![\d毎])[月日]|[月日](?=曜))(?:曜日|曜)?"
+WD = r"(?:[火水木金土]|(?<![\d毎])[月日]|[月日](?=曜))(?:曜日|曜)?"
 #: One weekday after an ordinal (第1月曜日), where a digit before 月 is no month.
 WD_AFTER_ORDINAL = rf"[{WD_CHARS}](?:曜日|曜)?"
 #: A weekday or a range of weekdays: 月~金, 月曜から金曜まで.
@@ -29,8 +50,8 @@ _LIST_SEP = r"(?:[・,、&/]|と|及び|および)"
 #: Weekdays listed for a weekly clause, holidays allowed (土日祝).
 WD_LIST = rf"(?:{WD_ITEM}|{HOLIDAY_WORD})(?:\s*{_LIST_SEP}?\s*(?:{WD_ITEM}|{HOLIDAY_WORD}))*"
 _WD_ITEM_NTH = rf"{WD_AFTER_ORDINAL}(?:\s*(?:~|から)\s*{WD}(?:\s*まで)?)?"
-#: Weekdays after an ordinal: 水・金曜日, 土日, 月~金; only the last may say 曜日 (「第2水曜日と金曜日」
-#: and 「第1水曜日、金曜日」 are not one list: is 金曜日 every week?).
+#: Weekdays after an ordinal: 水・金曜日, 土日, 月~金; only the last may say 曜日
+#: (「第2水曜日と金曜日」 and 「第1水曜日、金曜日」 are not one list: is 金曜日 every week?).
 WD_LIST_NTH = (rf"(?:[{WD_CHARS}](?:\s*(?:~|から)\s*[{WD_CHARS}])?"
                rf"(?:\s*(?:・|と|及び|および)\s*|(?=[{WD_CHARS}])))*{_WD_ITEM_NTH}")
 WEEKDAY_RANGE = re.compile(rf"([{WD_CHARS}])(?:曜日|曜)?\s*(?:~|から)\s*([{WD_CHARS}])")
@@ -59,7 +80,8 @@ PERIOD_UNTIL = re.compile(
 PERIOD_FROM = re.compile(rf"(?P<a>{_YMD}|{_YM})\s*(?:から|より|~|以降)(?!\s*\d{{1,2}}\s*[:時])")
 FISCAL = re.compile(r"(?P<era>令和|R|平成)?\s*(?P<year>\d{1,4}|元)\s*年度")
 
-_DATE_FIRST = rf"(?:{YEAR}\s*{_M_D}|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|\d{{1,2}}\s*/\s*\d{{1,2}}(?![\d:]))"
+_DATE_FIRST = (rf"(?:{YEAR}\s*{_M_D}|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
+               rf"|\d{{1,2}}\s*/\s*\d{{1,2}}(?![\d:]))")
 _DATE_NEXT = rf"(?:{_DATE_FIRST}|\d{{1,2}}\s*日)"
 #: One-off dates, listed: 令和8年3月10日(火), 6月9日(火); 4月8日(土)・29日(土).
 DATES = re.compile(
@@ -70,7 +92,8 @@ DAY_IN_MONTH_WITH_WEEKDAY = re.compile(rf"(?<![\d/.月])\d{{1,2}}\s*日\s*{_WDPA
 #: An ordinal: 第1, 第1~3, 最終, 最後の, 2週目, each with an optional 週.
 ORDINAL_ITEM = re.compile(r"(\d)\s*~\s*(?:第\s*)?(\d)|(\d)|(最終|最後)")
 _ORD_FIRST = r"(?:第\s*\d(?:\s*~\s*(?:第\s*)?\d)?|最終|最後の?|\d\s*週目)(?:\s*週目?)?"
-_ORD_NEXT = (rf"(?:\s*(?:[・,、&]|と|及び|および)\s*(?:第\s*\d(?:\s*~\s*(?:第\s*)?\d)?|\d(?:\s*~\s*\d)?"
+_ORD_NEXT = (r"(?:\s*(?:[・,、&]|と|及び|および)\s*"
+             r"(?:第\s*\d(?:\s*~\s*(?:第\s*)?\d)?|\d(?:\s*~\s*\d)?"
              r"|最終|最後の?)(?:\s*週目?)?)")
 #: The n-th weekdays of the month: 第1・3水曜日, 第2週と第4週の土曜日, 最終金曜日.
 NTH = re.compile(rf"(?:毎月\s*)?(?P<ords>{_ORD_FIRST}{_ORD_NEXT}*)\s*(?:の\s*)?(?P<paren>\()?\s*"
@@ -87,14 +110,16 @@ MONTHS = re.compile(
     rf"(?:(?:冬季|冬期|夏季|夏期)\s*(?P<paren>\()?\s*)?(?P<months>{_MONTH_ITEM}(?:\s*(?:[・,、]|と)\s*{_MONTH_ITEM})*)"
     r"(?(paren)\s*\))(?:\s*のみ)?")
 #: (4月から): the first month of a rule every few months.
-PHASE = re.compile(r"(?<![\d/.])(?P<month>\d{1,2})\s*月\s*(?:から|より|開始|スタート)(?!\s*\d{1,2}\s*月)")
+PHASE = re.compile(r"(?<![\d/.])(?P<month>\d{1,2})\s*月\s*(?:から|より|開始|スタート)"
+                   r"(?!\s*\d{1,2}\s*月)")
 
 #: Days of the month: 毎月15日, 5日・20日, 10日、20日、30日, 末日.
 MONTHDAYS = re.compile(
     r"(?:毎月\s*(?:の\s*)?)?(?:(?<![\d/.])(?P<days>\d{1,2}(?:\s*日?\s*(?:[・,、]|と|及び|および)\s*\d{1,2})*)"
     r"\s*日(?!曜)|(?P<last>(?:月\s*)?末日))")
 #: Every day (毎日, 毎朝, 年中), Monday to Friday but holidays (平日), the weekend (週末).
-DAILY = re.compile(r"(?P<daily>毎日(?!曜)|毎朝|毎晩|年中|毎夕)|(?P<weekdays>平日)|(?P<weekend>週末)")
+DAILY = re.compile(r"(?P<daily>毎日(?!曜)|毎朝|毎晩|年中|毎夕)|(?P<weekdays>平日)"
+                   r"|(?P<weekend>週末)")
 #: Weekdays every week: 毎週火曜日, 火・金, 月~金曜日, 毎火曜, (土), 土日祝.
 WEEKLY = re.compile(rf"(?P<every>毎週|毎)?\s*(?P<paren>\()?\s*(?P<list>{WD_LIST})\s*(?(paren)\))")
 
@@ -112,11 +137,13 @@ _EXCL_ITEM = (
     rf"|年末年始|年末|年始|お盆|盆|お正月|正月|{HOLIDAY_WORD}"
     rf"|(?<![\d末曜{WD_CHARS}])(?:[{WD_CHARS}](?:曜日|曜)?){{1,7}}(?:\s*祝日?)?)")
 _EXCL_LIST = rf"{_EXCL_ITEM}(?:\s*(?:[・,、&/]|と|及び|および|並びに|や)\s*{_EXCL_ITEM})*"
-_OFF = (r"(?:を除きます|を除き|を除く|除きます|除き|除く|以外|お休み|休み|休館日?|休業日?|休所|休会|休講|休園"
+_OFF = (r"(?:を除きます|を除き|を除く|除きます|除き|除く|以外|お休み|休み|休館日?|休業日?"
+        r"|休所|休会|休講|休園"
         r"|閉館|定休日?|なし|休)")
 #: What is off: 祝日を除く, 8月は休み, 土・日・祝日および年末年始はお休み, 月曜休館 (never what
 #: follows a は: in 「1月は第2日曜日・8月は休み」 the 第2日曜日 is January's day, not a day off).
-EXCLUSION = re.compile(rf"(?<!は)(?<!は\s)(?:(?:冬季|冬期|夏季|夏期)\s*(?P<paren>\()?\s*)?(?P<list>{_EXCL_LIST})(?(paren)\s*\))"
+EXCLUSION = re.compile(rf"(?<!は)(?<!は\s)(?:(?:冬季|冬期|夏季|夏期)\s*(?P<paren>\()?\s*)?"
+                       rf"(?P<list>{_EXCL_LIST})(?(paren)\s*\))"
                        rf"\s*(?:は|を|も|が|の)?\s*{_OFF}")
 #: 休館日:月曜日, 定休日 水曜.
 EXCLUSION_PREFIXED = re.compile(

@@ -19,9 +19,11 @@ from layers.fields.schedule.read import japan_today, parse_schedule
 
 __all__ = ["schedule_problems"]
 
-_FIX_DECLINED = ("住民には原文と「日程は主催者にご確認ください」を表示します。日付を出すには、"
-                 "「毎月第2水曜日 10時～12時（祝日を除く）」のように決まった日だけを書いてください。")
-_FIX_PARTIAL = "日付は時刻なしで表示します。時刻は「午後1時半～3時」「13:30～15:00」のように書いてください。"
+_FIX_DECLINED = ("住民には原文と「日程は主催者にご確認ください」を表示します。"
+                 "日付を出すには、「毎月第2水曜日 10時～12時（祝日を除く）」"
+                 "のように決まった日だけを書いてください。")
+_FIX_PARTIAL = ("日付は時刻なしで表示します。"
+                "時刻は「午後1時半～3時」「13:30～15:00」のように書いてください。")
 
 
 def schedule_problems(texts: Iterable[object], rows: Iterable[int], *, path: Path | str,

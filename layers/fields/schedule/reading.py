@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from layers.fields.schedule import patterns as p
 from layers.fields.schedule.model import Clause
@@ -58,8 +59,8 @@ class Item:
 _Handler = Callable[[re.Match[str]], list[Item] | None]
 
 
-def _item(match: re.Match[str], kind: str, **values: object) -> Item:
-    return Item(kind, match.start(), match.end(), match.group(0), **values)  # type: ignore[arg-type]
+def _item(match: re.Match[str], kind: str, **values: Any) -> Item:
+    return replace(Item(kind, match.start(), match.end(), match.group(0)), **values)
 
 
 def _decline(match: re.Match[str], reason: str, *, irregular: bool = False) -> list[Item]:
@@ -83,8 +84,10 @@ def parse_months(text: str) -> frozenset[int]:
 
     Examples
     --------
-    >>> sorted(parse_months("12月~2月")), sorted(parse_months("1月・8月")), len(parse_months("偶数月"))
-    ([1, 2, 12], [1, 8], 6)
+    >>> sorted(parse_months("12月~2月")), sorted(parse_months("1月・8月"))
+    ([1, 2, 12], [1, 8])
+    >>> len(parse_months("偶数月"))
+    6
     """
     months: set[int] = set()
     if "奇数月" in text:
@@ -152,7 +155,8 @@ def read_date(text: str, *, year: int | None = None, month: int | None = None,
     return date, ""
 
 
-def _labels(match: re.Match[str]) -> list[Item]:
+def _says_nothing(match: re.Match[str]) -> list[Item]:
+    """A label, a place, a particle: read, and nothing to keep."""
     return []
 
 
@@ -169,7 +173,8 @@ def _holiday_case(match: re.Match[str]) -> list[Item]:
         return _decline(match, f"「{match.group(0)}」：曜日による振替には対応していません")
     year_end = match.group(0).startswith("年末年始")
     if match.group("off"):
-        return [_item(match, "holidays", **({"year_end": "off"} if year_end else {"holidays": "off"}))]
+        field = "year_end" if year_end else "holidays"
+        return [_item(match, "holidays", **{field: "off"})]
     if year_end:
         return _decline(match, f"「{match.group(0)}」：年末年始の振替には対応していません")
     if match.group("on"):
@@ -290,7 +295,8 @@ def _dates(match: re.Match[str]) -> list[Item]:
         if month is not None and re.match(r"\s*\d{1,2}\s*日", text):  # 29日(土): same month
             text = f"{month}月{text}"
         parts = p.YMD_PARTS.search(text)
-        if parts and year is not None and month is not None and not (parts["era"] or parts["year"]) \
+        undated = parts is not None and not (parts["era"] or parts["year"])
+        if parts and undated and year is not None and month is not None \
                 and parts["month"] and int(parts["month"]) < month:
             year += 1  # 11月, 12月, 1月: into the next year
         date, why = read_date(text, year=year, month=month)
@@ -380,7 +386,8 @@ def _time(match: re.Match[str]) -> list[Item]:
 _IRREGULAR = re.compile(
     r"不定期|随時|不確定|不定|検討中|休止中|休止|休会中|応相談|要相談|調整中|決まり次第|未定|都度|臨時"
     r"|要?お?問い?合わ?せ(?:ください|下さい)?|相談")
-_OR = re.compile(r"または|又は|もしくは|若しくは|いずれか|どちらか|\bor\b|か(?=\s*(?:第|\d|[月火水木金土日]曜))")
+_OR = re.compile(r"または|又は|もしくは|若しくは|いずれか|どちらか|\bor\b"
+                 r"|か(?=\s*(?:第|\d|[月火水木金土日]曜))")
 _HEDGE = re.compile(
     r"原則(?:として)?|予定|変更(?:あり|有り?|の場合|になる|する|となる|の可能性)?|変動(?:有り?|あり)?|程度"
     r"|基本(?:的に)?|主に|概ね|おおむね|目安|場合があります|場合あり|ことがあります|ことも|雨天|荒天|天候"
@@ -413,7 +420,7 @@ def _scan(match: re.Match[str], kind: str) -> list[Item]:
 #: The reading, in order: each pattern sees only what the ones before it left.
 _STEPS: tuple[tuple[re.Pattern[str], _Handler], ...] = (
     (_OR, lambda m: _scan(m, "or")),  # first: 「第2か第3日曜日」 before 第3日曜日 is read
-    (p.LABEL, _labels),
+    (p.LABEL, _says_nothing),
     (p.HOLIDAY_OPEN, _holiday_open),
     (p.HOLIDAY_CASE, _holiday_case),
     (p.EXCLUSION_PREFIXED, _exclusion),
@@ -435,10 +442,10 @@ _STEPS: tuple[tuple[re.Pattern[str], _Handler], ...] = (
     (p.DAILY, _daily),
     (p.WEEKLY, _weekly),
     (TIME_GROUP, _time),
-    (p.VENUE, _labels),
+    (p.VENUE, _says_nothing),
     (_IRREGULAR, lambda m: _scan(m, "irregular")),
     (_HEDGE, lambda m: _scan(m, "hedge")),
-    (_FILLER, _labels),
+    (_FILLER, _says_nothing),
 )
 
 

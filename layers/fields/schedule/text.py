@@ -27,7 +27,8 @@ _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "�
 _KANJI_RUN = "[〇一二三四五六七八九十]+"
 # a kanji number after 第, or before a unit of time or count
 _KANJI_AFTER_ORDINAL = re.compile(rf"(?<=第)\s*({_KANJI_RUN})")
-_KANJI_BEFORE_UNIT = re.compile(rf"({_KANJI_RUN})(?=\s*(?:時|分|月|日|回|度|週|年|か月|ヶ月|ヵ月|カ月))")
+_KANJI_BEFORE_UNIT = re.compile(
+    rf"({_KANJI_RUN})(?=\s*(?:時|分|月|日|回|度|週|年|か月|ヶ月|ヵ月|カ月))")
 # 第2・四: a kanji number listed after a digit
 _KANJI_LISTED = re.compile(rf"(?<=\d[・、,と~])({_KANJI_RUN})")
 _DASHES = re.compile("[〜～―‐−–—]")

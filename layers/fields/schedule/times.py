@@ -108,7 +108,8 @@ def _read_point(match: re.Match[str], name: str) -> _Point | None:
         return None
     minute = groups.get(f"{name}m") or groups.get(f"{name}mm") or (
         "30" if groups.get(f"{name}half") else "0")
-    return _Point(int(hour), int(minute), _ap_of(groups.get(f"{name}ap") or groups.get(f"{name}bap")))
+    half_of_day = groups.get(f"{name}ap") or groups.get(f"{name}bap")
+    return _Point(int(hour), int(minute), _ap_of(half_of_day))
 
 
 def _clock(value: tuple[int, int] | None) -> dt.time | None:
@@ -146,7 +147,7 @@ def _range(start: _Point, end: _Point) -> tuple[dt.time, dt.time] | None:
     return begin, finish
 
 
-def _read_session(match: re.Match[str]) -> Session | None | str:
+def _read_session(match: re.Match[str]) -> Session | str | None:
     """A session, None to skip (a reception time), or "?" when its hours cannot be told."""
     if match.group("reception"):
         return None
@@ -171,7 +172,8 @@ def read_time_group(text: str) -> TimeGroup:
     for match in _SESSION.finditer(text):
         session = _read_session(match)
         if session == "?":
-            return TimeGroup((), (f"時刻「{text.strip()}」が午前か午後か分かりません（日付だけ表示します）",))
+            why = f"時刻「{text.strip()}」が午前か午後か分かりません（日付だけ表示します）"
+            return TimeGroup((), (why,))
         if isinstance(session, Session) and session not in sessions:
             sessions.append(session)
     return TimeGroup(tuple(sorted(sessions, key=lambda s: (s.start or dt.time(), s.part))))
