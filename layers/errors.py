@@ -63,6 +63,10 @@ class LayerError(ValueError):
         self.problems = list(problems)
         super().__init__(format_problems(self.problems))
 
+    def __reduce__(self) -> tuple:
+        """Pickled with its problems (it crosses to the process that reports it)."""
+        return (type(self), (self.problems,))
+
     @classmethod
     def single(
         cls,

@@ -148,3 +148,13 @@ def test_build_shows_the_places_staff_edited(runner: CliRunner, tmp_path: Path,
     assert len(places) == 76  # 76 + 1 added - 1 retired
     assert "新しいサロン" in set(places["name"]) and "4区のえんがわ" not in set(places["name"])
     assert "新しいサロン" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_serve_refuses_a_broken_city_with_its_problems_before_any_worker_starts(
+        runner: CliRunner, broken_city: Path) -> None:
+    """The database is made ready in a process of its own; its data errors come back whole
+    (file, row, field) and the command stops with status 1 instead of serving."""
+    result = runner.invoke(main, ["serve", str(broken_city), "--port", "1"])
+    assert result.exit_code == 1, result.output
+    assert "places.csv, row 78, field 'lon': '東' is not a number" in result.stderr
+    assert "has data errors; run `ibasho check" in result.stderr

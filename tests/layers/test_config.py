@@ -53,3 +53,18 @@ def test_not_toml(tmp_path: Path) -> None:
     (tmp_path / "x.toml").write_text("[study_area\n", encoding="utf-8")
     with pytest.raises(LayerError, match="x.toml: This is not valid UTF-8 TOML"):
         load_config(tmp_path / "x.toml")
+
+
+def test_a_layer_error_crosses_processes_with_its_problems() -> None:
+    """Errors are pickled when raised in another process (``ibasho serve`` makes the database
+    ready in one): the problems arrive, not only their text."""
+    import pickle
+
+    from layers.errors import LayerError, Problem
+
+    error = LayerError([Problem("places.csv", "'東' is not a number", row=78, field="lon"),
+                        Problem("places.csv", "unknown category 喫茶店", row=80,
+                                field="category")])
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, LayerError)
+    assert again.problems == error.problems and str(again) == str(error)

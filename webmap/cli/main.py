@@ -290,16 +290,24 @@ def serve(config: Path, host: str, port: int, workers: int | None, threads: int,
     (:mod:`webmap.web.security`). ``X-Forwarded-*`` headers are trusted only when
     ``IBASHO_PROXY_FIX`` says how many proxies there are.
     """
+    import multiprocessing
     import os
+    from concurrent.futures import ProcessPoolExecutor
 
     from granian import Granian
     from granian.constants import Interfaces
 
-    from webmap.web.app import prepare_site
-
     _setup_logging(True)
     os.environ["IBASHO_CONFIG"] = str(config.resolve())  # what each process's create_app reads
-    database = prepare_site()
+    # in a process of its own, so this one (which only watches the workers) keeps no layers
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as once:
+        try:
+            database = once.submit(_prepare_site).result()
+        except LayerError as exc:
+            click.echo(format_problems(exc.problems), err=True)
+            raise click.ClickException(
+                f"{config} has data errors; run `ibasho check {config}` for the full list."
+            ) from None
     workers = workers or max(1, min(os.cpu_count() or 1, 4))
     click.echo(f"Serving {config} ({database}) at http://{host}:{port}/ with {workers} "
                f"process{'es' if workers > 1 else ''}  (Ctrl+C to stop)", err=True)
@@ -307,6 +315,13 @@ def serve(config: Path, host: str, port: int, workers: int | None, threads: int,
             address=host, port=port, workers=workers, blocking_threads=threads,
             backlog=backlog, websockets=False, respawn_failed_workers=True,
             log_access=False).serve()
+
+
+def _prepare_site() -> str:
+    from webmap.web.app import prepare_site
+
+    _setup_logging(True)
+    return prepare_site()
 
 
 main.add_command(users)
