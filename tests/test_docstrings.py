@@ -1,4 +1,4 @@
-"""The Examples in the docstrings of geo/, layers/ and data/ run, and stay true."""
+"""The Examples in the docstrings of geo/, layers/, webmap/ and data/ run, and stay true."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 
 import geo
 import layers
+import webmap
 
-MODULES = ["data"] + [info.name for package in (geo, layers)
+MODULES = ["data"] + [info.name for package in (geo, layers, webmap)
                       for info in pkgutil.walk_packages(package.__path__,
                                                         prefix=f"{package.__name__}.")]
 
