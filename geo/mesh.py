@@ -22,7 +22,8 @@ import numpy.typing as npt
 import shapely
 
 logger = logging.getLogger(__name__)
-__all__ = ["MESH_LEVELS", "invalid_mesh_codes", "mesh_bounds", "mesh_code_at", "mesh_polygons"]
+__all__ = ["MESH_LEVELS", "invalid_mesh_codes", "mesh_bounds", "mesh_code_at", "mesh_codes_covering",
+           "mesh_polygons"]
 
 #: Code length (digits) → the cell's name, as e-Stat calls the levels.
 MESH_LEVELS: dict[int, str] = {4: "80 km", 6: "10 km", 8: "1 km", 9: "500 m", 10: "250 m",
@@ -156,8 +157,16 @@ def mesh_polygons(codes: npt.ArrayLike) -> np.ndarray:
     >>> [round(v, 4) for v in cell.bounds]
     [139.0, 36.3167, 139.0125, 36.325]
     """
-    bounds = mesh_bounds(codes)
-    return shapely.box(bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3])
+    return _boxes(mesh_bounds(codes))
+
+
+def _boxes(bounds: np.ndarray) -> np.ndarray:
+    """Rectangles of ``(west, south, east, north)`` rows, counter-clockwise from the
+    south-east corner as ``shapely.box`` draws them (building the rings at once is faster)."""
+    west, south, east, north = bounds.T
+    rings = np.stack([np.column_stack(corner) for corner in (
+        (east, south), (east, north), (west, north), (west, south), (east, south))], axis=1)
+    return shapely.polygons(rings)
 
 
 def mesh_code_at(lon: npt.ArrayLike, lat: npt.ArrayLike, *, digits: int) -> np.ndarray:
@@ -207,3 +216,66 @@ def mesh_code_at(lon: npt.ArrayLike, lat: npt.ArrayLike, *, digits: int) -> np.n
         number = number * 10 + (lat_rest // step) * 2 + (lon_rest // step) + 1
         lat_rest, lon_rest = lat_rest % step, lon_rest % step
     return np.char.zfill(number.astype(str), digits)
+
+
+def mesh_codes_covering(area: shapely.Geometry, *, digits: int) -> np.ndarray:
+    """
+    The codes of every ``digits``-long mesh cell that shares some area with ``area``.
+
+    Parameters
+    ----------
+    area
+        A polygon or multipolygon in longitude/latitude degrees.
+    digits
+        The level: 8 (1 km), 9 (500 m), 10 (250 m) or 11 (125 m); also 4 and 6.
+
+    Returns
+    -------
+    numpy.ndarray
+        The codes (text), south to north, then west to east; cells that only touch
+        ``area`` along an edge or at a corner are left out.
+
+    Raises
+    ------
+    ValueError
+        If ``digits`` is not a level, or ``area`` lies outside the range codes can name.
+
+    Examples
+    --------
+    The 1 km cell 54393080 and the four 250 m cells in its south-west 500 m quarter:
+
+    >>> cell = mesh_polygons(["54393080"])[0]
+    >>> len(mesh_codes_covering(cell, digits=10))
+    16
+    >>> mesh_codes_covering(mesh_polygons(["543930801"])[0], digits=10).tolist()
+    ['5439308011', '5439308012', '5439308013', '5439308014']
+    """
+    if digits not in _CELL_STEPS:
+        msg = f"`digits` must be one of {sorted(_CELL_STEPS)}, got {digits!r}."
+        raise ValueError(msg)
+    if area is None or area.is_empty:
+        return np.zeros(0, dtype=f"<U{digits}")
+    west, south, east, north = area.bounds
+    size = _CELL_STEPS[digits]
+    # whole cells, in 125 m steps, from the one holding the south-west corner
+    first_lat = int(np.floor(south * _LAT_STEPS_PER_DEGREE + 1e-7)) // size * size
+    first_lon = int(np.floor((west - 100) * _LON_STEPS_PER_DEGREE + 1e-7)) // size * size
+    lat_steps = np.arange(first_lat, int(np.ceil(north * _LAT_STEPS_PER_DEGREE)), size)
+    lon_steps = np.arange(first_lon, int(np.ceil((east - 100) * _LON_STEPS_PER_DEGREE)), size)
+    lat_grid, lon_grid = np.meshgrid(lat_steps, lon_steps, indexing="ij")
+    width, height = size / _LON_STEPS_PER_DEGREE, size / _LAT_STEPS_PER_DEGREE
+    centres_lon = 100 + lon_grid.ravel() / _LON_STEPS_PER_DEGREE + width / 2
+    centres_lat = lat_grid.ravel() / _LAT_STEPS_PER_DEGREE + height / 2
+    shapely.prepare(area)
+    # a cell whose centre lies inside shares area; only cells near the edge need their box
+    sharing = shapely.contains_xy(area, centres_lon, centres_lat)
+    near = np.flatnonzero(~sharing)
+    near = near[shapely.dwithin(area, shapely.points(centres_lon[near], centres_lat[near]),
+                                np.hypot(width, height) / 2 * 1.001)]
+    boxes = _boxes(np.column_stack([centres_lon[near] - width / 2, centres_lat[near] - height / 2,
+                                    centres_lon[near] + width / 2,
+                                    centres_lat[near] + height / 2]))
+    sharing[near] = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+    # the centre names the cell, away from the edges floating point may blur
+    centres_lon, centres_lat = centres_lon[sharing], centres_lat[sharing]
+    return mesh_code_at(centres_lon, centres_lat, digits=digits)
