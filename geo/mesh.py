@@ -22,8 +22,8 @@ import numpy.typing as npt
 import shapely
 
 logger = logging.getLogger(__name__)
-__all__ = ["MESH_LEVELS", "invalid_mesh_codes", "mesh_bounds", "mesh_code_at", "mesh_codes_covering",
-           "mesh_polygons"]
+__all__ = ["MESH_LEVELS", "invalid_mesh_codes", "mesh_bounds", "mesh_code_at",
+           "mesh_codes_covering", "mesh_polygons"]
 
 #: Code length (digits) → the cell's name, as e-Stat calls the levels.
 MESH_LEVELS: dict[int, str] = {4: "80 km", 6: "10 km", 8: "1 km", 9: "500 m", 10: "250 m",

@@ -106,7 +106,7 @@ def grid_cells(area: shapely.Geometry, spec: GridSpec) -> gpd.GeoDataFrame:
         codes = mesh_codes_covering(area, digits=spec.mesh_digits)
         return gpd.GeoDataFrame({"cell": codes}, geometry=mesh_polygons(codes), crs=STORAGE_CRS)
     try:
-        import h3
+        import h3  # type: ignore[import-untyped]
     except ImportError as exc:  # an optional dependency
         msg = 'H3 cells need the h3 package: pip install "ibasho[h3]" (or use cells = "mesh").'
         raise ImportError(msg) from exc

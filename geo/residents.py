@@ -163,9 +163,12 @@ def _groups(keys: np.ndarray, values: np.ndarray) -> list[tuple[int, np.ndarray]
     """``(key, values of that key)`` for each key, from two parallel arrays."""
     order = np.argsort(keys, kind="stable")
     keys, values = keys[order], values[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else []
+    if len(keys) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
     return [(int(keys[start]), values[start:end]) for start, end in
-            zip(starts, [*starts[1:], len(keys)], strict=True)]
+            zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
