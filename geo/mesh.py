@@ -16,14 +16,15 @@ differ by far less than a metre in longitude/latitude).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
 logger = logging.getLogger(__name__)
-__all__ = ["MESH_LEVELS", "invalid_mesh_codes", "mesh_bounds", "mesh_code_at",
-           "mesh_codes_covering", "mesh_polygons"]
+__all__ = ["MESH_LEVELS", "MeshCells", "invalid_mesh_codes", "mesh_bounds", "mesh_cells_covering",
+           "mesh_code_at", "mesh_codes_covering", "mesh_polygons"]
 
 #: Code length (digits) → the cell's name, as e-Stat calls the levels.
 MESH_LEVELS: dict[int, str] = {4: "80 km", 6: "10 km", 8: "1 km", 9: "500 m", 10: "250 m",
@@ -162,11 +163,11 @@ def mesh_polygons(codes: npt.ArrayLike) -> np.ndarray:
 
 def _boxes(bounds: np.ndarray) -> np.ndarray:
     """Rectangles of ``(west, south, east, north)`` rows, counter-clockwise from the
-    south-east corner as ``shapely.box`` draws them (building the rings at once is faster)."""
+    south-east corner as ``shapely.box`` draws them (rings first, then polygons: faster)."""
     west, south, east, north = bounds.T
     rings = np.stack([np.column_stack(corner) for corner in (
         (east, south), (east, north), (west, north), (west, south), (east, south))], axis=1)
-    return shapely.polygons(rings)
+    return shapely.polygons(shapely.linearrings(rings))
 
 
 def mesh_code_at(lon: npt.ArrayLike, lat: npt.ArrayLike, *, digits: int) -> np.ndarray:
@@ -218,6 +219,94 @@ def mesh_code_at(lon: npt.ArrayLike, lat: npt.ArrayLike, *, digits: int) -> np.n
     return np.char.zfill(number.astype(str), digits)
 
 
+@dataclass(frozen=True)
+class MeshCells:
+    """Cells of one mesh level: their codes, rectangles and places in the level's lattice."""
+
+    digits: int
+    #: The codes (text).
+    codes: np.ndarray
+    #: The rectangles (shapely, longitude/latitude degrees).
+    polygons: np.ndarray
+    #: Row (cells north of the equator) and column (cells east of 100°E) of each cell.
+    rows: np.ndarray
+    cols: np.ndarray
+
+    def locate(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> np.ndarray:
+        """
+        Position of the cell holding each point (-1 for points in none of these cells).
+
+        A point on an edge belongs to the cell to its north and east (JIS X 0410), as in
+        :func:`mesh_code_at`; done in integers, no text.
+        """
+        size = _CELL_STEPS[self.digits]
+        lon_array = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat_array = np.atleast_1d(np.asarray(lat, dtype=float))
+        result = np.full(len(lon_array), -1, dtype=np.int64)
+        if len(self.rows) == 0:
+            return result
+        with np.errstate(invalid="ignore"):
+            rows = np.floor(lat_array * _LAT_STEPS_PER_DEGREE + 1e-7) // size
+            cols = np.floor((lon_array - 100) * _LON_STEPS_PER_DEGREE + 1e-7) // size
+        row0, col0 = self.rows.min(), self.cols.min()
+        height, width = self.rows.max() - row0 + 1, self.cols.max() - col0 + 1
+        lookup = np.full((height, width), -1, dtype=np.int64)
+        lookup[self.rows - row0, self.cols - col0] = np.arange(len(self.rows))
+        inside = ((rows >= row0) & (rows < row0 + height) & (cols >= col0)
+                  & (cols < col0 + width))
+        result[inside] = lookup[(rows[inside] - row0).astype(np.int64),
+                                (cols[inside] - col0).astype(np.int64)]
+        return result
+
+
+def mesh_cells_covering(area: shapely.Geometry, *, digits: int) -> MeshCells:
+    """
+    Every ``digits``-long mesh cell that shares some area with ``area`` (lon/lat degrees).
+
+    See :func:`mesh_codes_covering`; this also gives the rectangles and each cell's place
+    in the level's lattice (:meth:`MeshCells.locate`).
+    """
+    if digits not in _CELL_STEPS:
+        msg = f"`digits` must be one of {sorted(_CELL_STEPS)}, got {digits!r}."
+        raise ValueError(msg)
+    size = _CELL_STEPS[digits]
+    if area is None or area.is_empty:
+        empty = np.zeros(0, dtype=np.int64)
+        return MeshCells(digits, np.zeros(0, dtype=f"<U{digits}"), np.empty(0, dtype=object),
+                         empty, empty)
+    west, south, east, north = area.bounds
+    # whole cells of the level, counted from the equator and from 100°E
+    rows = np.arange(int(np.floor(south * _LAT_STEPS_PER_DEGREE + 1e-7)) // size,
+                     int(np.ceil(north * _LAT_STEPS_PER_DEGREE)) // size + 1)
+    cols = np.arange(int(np.floor((west - 100) * _LON_STEPS_PER_DEGREE + 1e-7)) // size,
+                     int(np.ceil((east - 100) * _LON_STEPS_PER_DEGREE)) // size + 1)
+    row_grid, col_grid = np.meshgrid(rows, cols, indexing="ij")
+    row_grid, col_grid = row_grid.ravel(), col_grid.ravel()
+    width, height = size / _LON_STEPS_PER_DEGREE, size / _LAT_STEPS_PER_DEGREE
+    south_edge = row_grid * size / _LAT_STEPS_PER_DEGREE
+    west_edge = 100 + col_grid * size / _LON_STEPS_PER_DEGREE
+    shapely.prepare(area)
+    # a cell whose centre lies inside shares area; only cells near the edge need their box
+    sharing = shapely.contains_xy(area, west_edge + width / 2, south_edge + height / 2)
+    near = np.flatnonzero(~sharing)
+    near = near[shapely.dwithin(area, shapely.points(west_edge[near] + width / 2,
+                                                     south_edge[near] + height / 2),
+                                np.hypot(width, height) / 2 * 1.001)]
+    boxes = _boxes(np.column_stack([west_edge[near], south_edge[near],
+                                    west_edge[near] + width, south_edge[near] + height]))
+    sharing[near] = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+    chosen = np.flatnonzero(sharing)
+    # the centre names the cell, away from the edges floating point may blur
+    codes = mesh_code_at(west_edge[chosen] + width / 2, south_edge[chosen] + height / 2,
+                         digits=digits)
+    polygons = _boxes(np.column_stack([west_edge[chosen], south_edge[chosen],
+                                       100 + (col_grid[chosen] + 1) * size
+                                       / _LON_STEPS_PER_DEGREE,
+                                       (row_grid[chosen] + 1) * size / _LAT_STEPS_PER_DEGREE]))
+    return MeshCells(digits, codes, polygons, row_grid[chosen].astype(np.int64),
+                     col_grid[chosen].astype(np.int64))
+
+
 def mesh_codes_covering(area: shapely.Geometry, *, digits: int) -> np.ndarray:
     """
     The codes of every ``digits``-long mesh cell that shares some area with ``area``.
@@ -250,32 +339,4 @@ def mesh_codes_covering(area: shapely.Geometry, *, digits: int) -> np.ndarray:
     >>> mesh_codes_covering(mesh_polygons(["543930801"])[0], digits=10).tolist()
     ['5439308011', '5439308012', '5439308013', '5439308014']
     """
-    if digits not in _CELL_STEPS:
-        msg = f"`digits` must be one of {sorted(_CELL_STEPS)}, got {digits!r}."
-        raise ValueError(msg)
-    if area is None or area.is_empty:
-        return np.zeros(0, dtype=f"<U{digits}")
-    west, south, east, north = area.bounds
-    size = _CELL_STEPS[digits]
-    # whole cells, in 125 m steps, from the one holding the south-west corner
-    first_lat = int(np.floor(south * _LAT_STEPS_PER_DEGREE + 1e-7)) // size * size
-    first_lon = int(np.floor((west - 100) * _LON_STEPS_PER_DEGREE + 1e-7)) // size * size
-    lat_steps = np.arange(first_lat, int(np.ceil(north * _LAT_STEPS_PER_DEGREE)), size)
-    lon_steps = np.arange(first_lon, int(np.ceil((east - 100) * _LON_STEPS_PER_DEGREE)), size)
-    lat_grid, lon_grid = np.meshgrid(lat_steps, lon_steps, indexing="ij")
-    width, height = size / _LON_STEPS_PER_DEGREE, size / _LAT_STEPS_PER_DEGREE
-    centres_lon = 100 + lon_grid.ravel() / _LON_STEPS_PER_DEGREE + width / 2
-    centres_lat = lat_grid.ravel() / _LAT_STEPS_PER_DEGREE + height / 2
-    shapely.prepare(area)
-    # a cell whose centre lies inside shares area; only cells near the edge need their box
-    sharing = shapely.contains_xy(area, centres_lon, centres_lat)
-    near = np.flatnonzero(~sharing)
-    near = near[shapely.dwithin(area, shapely.points(centres_lon[near], centres_lat[near]),
-                                np.hypot(width, height) / 2 * 1.001)]
-    boxes = _boxes(np.column_stack([centres_lon[near] - width / 2, centres_lat[near] - height / 2,
-                                    centres_lon[near] + width / 2,
-                                    centres_lat[near] + height / 2]))
-    sharing[near] = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
-    # the centre names the cell, away from the edges floating point may blur
-    centres_lon, centres_lat = centres_lon[sharing], centres_lat[sharing]
-    return mesh_code_at(centres_lon, centres_lat, digits=digits)
+    return mesh_cells_covering(area, digits=digits).codes

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +34,7 @@ from scipy.spatial import cKDTree
 
 from geo.crs import STORAGE_CRS, to_metric
 from geo.memo import remembered
-from geo.mesh import mesh_codes_covering, mesh_polygons
+from geo.mesh import MeshCells, mesh_cells_covering
 from geo.network import snap_points
 from geo.reach import Reach, point_minutes
 from geo.residents import population_basis
@@ -103,8 +104,7 @@ def grid_cells(area: shapely.Geometry, spec: GridSpec) -> gpd.GeoDataFrame:
         For H3 cells without the ``h3`` package (``pip install h3``).
     """
     if spec.kind == "mesh":
-        codes = mesh_codes_covering(area, digits=spec.mesh_digits)
-        return gpd.GeoDataFrame({"cell": codes}, geometry=mesh_polygons(codes), crs=STORAGE_CRS)
+        return _mesh_frame(mesh_cells_covering(area, digits=spec.mesh_digits))
     try:
         import h3  # type: ignore[import-untyped]
     except ImportError as exc:  # an optional dependency
@@ -114,6 +114,10 @@ def grid_cells(area: shapely.Geometry, spec: GridSpec) -> gpd.GeoDataFrame:
     polygons = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(index)])
                 for index in indexes]
     return gpd.GeoDataFrame({"cell": indexes}, geometry=polygons, crs=STORAGE_CRS)
+
+
+def _mesh_frame(mesh: MeshCells) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"cell": mesh.codes}, geometry=mesh.polygons, crs=STORAGE_CRS)
 
 
 @dataclass(frozen=True)
@@ -157,11 +161,12 @@ def grid_layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None
 def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, spec: GridSpec,
             metric_crs: str, basis: str | None) -> GridLayout:
     outline = shapely.union_all(districts.geometry.to_crs(STORAGE_CRS).make_valid().values)
-    cells = grid_cells(outline, spec)
-    cells_m = cells.geometry.to_crs(metric_crs).values
+    mesh = mesh_cells_covering(outline, digits=spec.mesh_digits) if spec.kind == "mesh" else None
+    cells = _mesh_frame(mesh) if mesh is not None else grid_cells(outline, spec)
+    cells_m = cells.geometry.to_crs(metric_crs).to_numpy()
     centres = shapely.centroid(cells_m)
     centres_xy = shapely.get_coordinates(centres).reshape(-1, 2)
-    district_shapes = districts.geometry.to_crs(metric_crs).values
+    district_shapes = districts.geometry.to_crs(metric_crs).to_numpy()
     names = [str(name) for name in districts["name"]]
     cell_district = _holding(district_shapes, centres)
     if population is None or basis is None:
@@ -170,7 +175,8 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
         return GridLayout(spec, cells, centres_xy, empty, empty, np.zeros(0), names, None,
                           str(metric_crs))
     counts = population[basis].to_numpy(dtype=float)
-    units = to_metric(population[[population.geometry.name]], metric_crs).geometry.values
+    units_frame = to_metric(population[[population.geometry.name]], metric_crs)
+    units = units_frame.geometry.to_numpy()
     located = ~(shapely.is_missing(units) | shapely.is_empty(units))
     cell_tree = shapely.STRtree(cells_m)
     # points: wholly in the first cell holding them
@@ -202,6 +208,20 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
                       basis, str(metric_crs))
 
 
+def _cells_of_points(cell_tree: shapely.STRtree, mesh: MeshCells | None, rows: np.ndarray,
+                     points: np.ndarray, points_m: np.ndarray,
+                     crs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cell position) of the points that lie in a cell: mesh cells by the JIS rule (a
+    point on an edge is in the cell to its north and east), else the first cell holding it."""
+    if mesh is not None:
+        lonlat = gpd.GeoSeries(points, crs=crs).to_crs(STORAGE_CRS).to_numpy()
+        found = mesh.locate(shapely.get_x(lonlat), shapely.get_y(lonlat))
+        return rows[found >= 0], found[found >= 0]
+    found_point, found_cell = cell_tree.query(points_m, predicate="intersects")
+    first = np.unique(found_point, return_index=True)[1]
+    return rows[found_point[first]], found_cell[first]
+
+
 def _holding(polygons: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Position of the polygon holding each point (the first one); the nearest for points
     outside all, -1 for missing points."""
@@ -209,10 +229,13 @@ def _holding(polygons: np.ndarray, points: np.ndarray) -> np.ndarray:
     if len(points) == 0 or len(polygons) == 0:
         return result
     x, y = shapely.get_x(points), shapely.get_y(points)
+    bounds = shapely.bounds(polygons)
     for position in range(len(polygons) - 1, -1, -1):  # the first match wins
+        west, south, east, north = bounds[position]
+        near = np.flatnonzero((x >= west) & (x <= east) & (y >= south) & (y <= north))
         shape = polygons[position]
         shapely.prepare(shape)
-        result[shapely.contains_xy(shape, x, y)] = position
+        result[near[shapely.contains_xy(shape, x[near], y[near])]] = position
     outside = np.flatnonzero((result < 0) & ~np.isnan(x))
     if len(outside):
         tree = shapely.STRtree(polygons)
@@ -281,7 +304,7 @@ def minutes_grid(layout: GridLayout, *, profile: WalkProfile,
     elif places is not None:
         located = places[places.geometry.notna()]
         places_m = to_metric(located[[located.geometry.name]], layout.metric_crs)
-        places_xy = shapely.get_coordinates(places_m.geometry.values).reshape(-1, 2)
+        places_xy = shapely.get_coordinates(places_m.geometry.to_numpy()).reshape(-1, 2)
         if len(places_xy):
             distance_m = cKDTree(places_xy).query(centres)[0] if len(centres) else np.zeros(0)
         else:

@@ -214,7 +214,7 @@ def resident_pieces(population: gpd.GeoDataFrame, *, metric_crs: str,
 
 
 def _cut(population: gpd.GeoDataFrame, metric_crs: str, piece_m: float) -> ResidentPieces:
-    geometries = to_metric(population[[population.geometry.name]], metric_crs).geometry.values
+    geometries = to_metric(population[[population.geometry.name]], metric_crs).geometry.to_numpy()
     located = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
     areas = shapely.area(geometries)
     whole = np.flatnonzero(located & ~(areas > 0))
