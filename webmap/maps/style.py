@@ -42,8 +42,8 @@ __all__ = [
     "WALKING_ROUTE_STYLE",
     "basis_heading",
     "basis_label",
-    "grid_band_labels",
     "day_type_labels",
+    "grid_band_labels",
     "position_note",
     "straight_note",
 ]
