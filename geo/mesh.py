@@ -281,17 +281,29 @@ def mesh_cells_covering(area: shapely.Geometry, *, digits: int) -> MeshCells:
     cols = np.arange(int(np.floor((west - 100) * _LON_STEPS_PER_DEGREE + 1e-7)) // size,
                      int(np.ceil((east - 100) * _LON_STEPS_PER_DEGREE)) // size + 1)
     row_grid, col_grid = np.meshgrid(rows, cols, indexing="ij")
-    row_grid, col_grid = row_grid.ravel(), col_grid.ravel()
     width, height = size / _LON_STEPS_PER_DEGREE, size / _LAT_STEPS_PER_DEGREE
+    # cells the outline passes through, and their neighbours, need their box tested; any
+    # other cell lies wholly inside or wholly outside, as its centre does
+    edge = shapely.get_coordinates(shapely.segmentize(shapely.boundary(area),
+                                                      min(width, height) / 2))
+    edge_rows = np.floor(edge[:, 1] * _LAT_STEPS_PER_DEGREE + 1e-7).astype(np.int64) // size
+    edge_cols = (np.floor((edge[:, 0] - 100) * _LON_STEPS_PER_DEGREE + 1e-7).astype(np.int64)
+                 // size)
+    near_grid = np.zeros(row_grid.shape, dtype=bool)
+    for d_row in (-1, 0, 1):
+        for d_col in (-1, 0, 1):
+            r, c = edge_rows - rows[0] + d_row, edge_cols - cols[0] + d_col
+            fits = (r >= 0) & (r < len(rows)) & (c >= 0) & (c < len(cols))
+            near_grid[r[fits], c[fits]] = True
+    row_grid, col_grid, near_mask = row_grid.ravel(), col_grid.ravel(), near_grid.ravel()
     south_edge = row_grid * size / _LAT_STEPS_PER_DEGREE
     west_edge = 100 + col_grid * size / _LON_STEPS_PER_DEGREE
     shapely.prepare(area)
-    # a cell whose centre lies inside shares area; only cells near the edge need their box
-    sharing = shapely.contains_xy(area, west_edge + width / 2, south_edge + height / 2)
-    near = np.flatnonzero(~sharing)
-    near = near[shapely.dwithin(area, shapely.points(west_edge[near] + width / 2,
-                                                     south_edge[near] + height / 2),
-                                np.hypot(width, height) / 2 * 1.001)]
+    sharing = np.zeros(len(row_grid), dtype=bool)
+    far = np.flatnonzero(~near_mask)
+    sharing[far] = shapely.contains_xy(area, west_edge[far] + width / 2,
+                                       south_edge[far] + height / 2)
+    near = np.flatnonzero(near_mask)
     boxes = _boxes(np.column_stack([west_edge[near], south_edge[near],
                                     west_edge[near] + width, south_edge[near] + height]))
     sharing[near] = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)

@@ -125,7 +125,7 @@ class GridLayout:
     """The cells of a study area and the people living in them (no places needed)."""
 
     spec: GridSpec
-    #: ``cell``, ``district`` (the one holding the cell's centre, else the nearest),
+    #: ``cell``, ``district`` (the one holding the cell's centre; '' outside every one),
     #: ``people``, geometry (STORAGE_CRS).
     cells: gpd.GeoDataFrame
     #: Centre of each cell in the metric CRS, (n, 2).
@@ -168,7 +168,7 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
     centres_xy = shapely.get_coordinates(centres).reshape(-1, 2)
     district_shapes = districts.geometry.to_crs(metric_crs).to_numpy()
     names = [str(name) for name in districts["name"]]
-    cell_district = _holding(district_shapes, centres)
+    cell_district = _holding(district_shapes, centres, nearest=False)
     if population is None or basis is None:
         empty = np.zeros(0, dtype=np.int64)
         cells = cells.assign(district=_names(names, cell_district), people=np.nan)
@@ -222,9 +222,9 @@ def _cells_of_points(cell_tree: shapely.STRtree, mesh: MeshCells | None, rows: n
     return rows[found_point[first]], found_cell[first]
 
 
-def _holding(polygons: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Position of the polygon holding each point (the first one); the nearest for points
-    outside all, -1 for missing points."""
+def _holding(polygons: np.ndarray, points: np.ndarray, *, nearest: bool = True) -> np.ndarray:
+    """Position of the polygon holding each point (the first one); for points outside all,
+    the nearest (or -1 without ``nearest``); -1 for missing points."""
     result = np.full(len(points), -1, dtype=np.int64)
     if len(points) == 0 or len(polygons) == 0:
         return result
@@ -237,7 +237,7 @@ def _holding(polygons: np.ndarray, points: np.ndarray) -> np.ndarray:
         shapely.prepare(shape)
         result[near[shapely.contains_xy(shape, x[near], y[near])]] = position
     outside = np.flatnonzero((result < 0) & ~np.isnan(x))
-    if len(outside):
+    if len(outside) and nearest:
         tree = shapely.STRtree(polygons)
         result[outside] = tree.query_nearest(points[outside], all_matches=False)[1]
     return result
