@@ -38,6 +38,7 @@ from webmap.maps.pages import (
     coverage_rows,
     district_places,
     district_summaries,
+    grid_rows,
     page_context,
     radius_headings,
     suggestion_rows,
@@ -109,6 +110,7 @@ def district(name: str) -> Response:
         rows=coverage_rows(state.study, state.coverage, district=name),
         places=district_places(state.study, name),
         comparison=comparison_rows(state.plan, district=name),
+        grid_rows=grid_rows(state.plan, district=name),
         suggestions=suggestion_rows(state.study, state.plan, district=name),
         **page_context(state.study, state.coverage, state.plan)))
 
