@@ -295,11 +295,11 @@ def mesh_cells_covering(area: shapely.Geometry, *, digits: int) -> MeshCells:
             r, c = edge_rows - rows[0] + d_row, edge_cols - cols[0] + d_col
             fits = (r >= 0) & (r < len(rows)) & (c >= 0) & (c < len(cols))
             near_grid[r[fits], c[fits]] = True
-    row_grid, col_grid, near_mask = row_grid.ravel(), col_grid.ravel(), near_grid.ravel()
-    south_edge = row_grid * size / _LAT_STEPS_PER_DEGREE
-    west_edge = 100 + col_grid * size / _LON_STEPS_PER_DEGREE
+    cell_rows, cell_cols, near_mask = row_grid.ravel(), col_grid.ravel(), near_grid.ravel()
+    south_edge = cell_rows * size / _LAT_STEPS_PER_DEGREE
+    west_edge = 100 + cell_cols * size / _LON_STEPS_PER_DEGREE
     shapely.prepare(area)
-    sharing = np.zeros(len(row_grid), dtype=bool)
+    sharing = np.zeros(len(cell_rows), dtype=bool)
     far = np.flatnonzero(~near_mask)
     sharing[far] = shapely.contains_xy(area, west_edge[far] + width / 2,
                                        south_edge[far] + height / 2)
@@ -312,11 +312,11 @@ def mesh_cells_covering(area: shapely.Geometry, *, digits: int) -> MeshCells:
     codes = mesh_code_at(west_edge[chosen] + width / 2, south_edge[chosen] + height / 2,
                          digits=digits)
     polygons = _boxes(np.column_stack([west_edge[chosen], south_edge[chosen],
-                                       100 + (col_grid[chosen] + 1) * size
+                                       100 + (cell_cols[chosen] + 1) * size
                                        / _LON_STEPS_PER_DEGREE,
-                                       (row_grid[chosen] + 1) * size / _LAT_STEPS_PER_DEGREE]))
-    return MeshCells(digits, codes, polygons, row_grid[chosen].astype(np.int64),
-                     col_grid[chosen].astype(np.int64))
+                                       (cell_rows[chosen] + 1) * size / _LAT_STEPS_PER_DEGREE]))
+    return MeshCells(digits, codes, polygons, cell_rows[chosen].astype(np.int64),
+                     cell_cols[chosen].astype(np.int64))
 
 
 def mesh_codes_covering(area: shapely.Geometry, *, digits: int) -> np.ndarray:
