@@ -1,23 +1,22 @@
 """Coverage and gaps per district: who lives within walking reach of a place, and who does not.
 
-Population may be points (each counted wholly where it lies) or polygons (split by area).
-Analyses count 65+ residents when the layer has them (``population.attrs["basis"] ==
-"age65"``) and everyone otherwise.
+Population may be points (each counted wholly where it lies) or polygons (split by the share
+of their area inside a reach). Analyses count the age band asked for (``basis``), by default
+65+ residents when the layer has them and everyone otherwise
+(:func:`geo.residents.population_basis`).
 
 A server analyses its study area again after every edit of the places, with the same district,
 stop and population frames each time; what depends on those alone (the districts in metres,
 the reach of the stops and the people it covers) is computed once per frame and kept while the
-frames live (:func:`_remembered`), so only the places' part is done again. Layers are never
+frames live (:func:`geo.memo.remembered`), so only the places' part is done again. Layers are never
 changed in place once loaded.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,11 +25,12 @@ import shapely
 
 from geo.buffers import dissolved_buffers
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
+from geo.memo import remembered
+from geo.residents import population_basis, population_within
 from geo.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
-__all__ = ["CoverageResult", "assign_districts", "coverage_by_district", "population_basis",
-           "population_within"]
+__all__ = ["CoverageResult", "assign_districts", "coverage_by_district"]
 
 
 @dataclass
@@ -48,41 +48,9 @@ class CoverageResult:
     table: pd.DataFrame
     #: The same sums for the whole study area, one row per radius.
     city: pd.DataFrame
-    #: ``"age65"`` or ``"total"``: which count the population figures are, or None.
+    #: Which count the population figures are (``"total"``, ``"age65"``, ``"age75"``,
+    #: ``"age85"``), or None without population.
     basis: str | None
-
-
-#: What :func:`_remembered` keeps: the frames it was computed from (weakly), and the value.
-_REMEMBERED: dict[tuple, tuple[tuple[weakref.ref, ...], Any]] = {}
-
-
-def _remembered(frames: tuple[Any, ...], params: tuple[Any, ...],
-                compute: Callable[[], Any]) -> Any:
-    """
-    ``compute()``, once per identity of ``frames`` (None allowed) and ``params``.
-
-    The value is kept while every frame lives (a frame that dies takes its entries with it),
-    and only for the very same objects, never for equal copies. A frame changed in place
-    anyway (rows, bounds, columns, ``attrs`` or the sums of its numbers) is computed again.
-    """
-    live = tuple(frame for frame in frames if frame is not None)
-    key = (tuple(None if frame is None else (id(frame), _fingerprint(frame))
-                 for frame in frames), params)
-    hit = _REMEMBERED.get(key)
-    if hit is not None and all(ref() is frame for ref, frame in zip(hit[0], live, strict=True)):
-        return hit[1]
-    value = compute()
-    _REMEMBERED[key] = (tuple(weakref.ref(frame) for frame in live), value)
-    for frame in live:
-        weakref.finalize(frame, _REMEMBERED.pop, key, None)
-    return value
-
-
-def _fingerprint(frame: gpd.GeoDataFrame) -> tuple:
-    """What changes when a frame is edited in place (cheap: no geometry is compared)."""
-    numbers = frame.select_dtypes("number")
-    return (len(frame), tuple(frame.columns), tuple(frame.total_bounds) if len(frame) else (),
-            repr(sorted(frame.attrs.items())), tuple(numbers.sum().round(6)))
 
 
 @dataclass(frozen=True)
@@ -104,14 +72,13 @@ class _FixedLayers:
 
 def _fixed_layers(districts: gpd.GeoDataFrame, stops: gpd.GeoDataFrame | None,
                   population: gpd.GeoDataFrame | None, *, radii_m: Sequence[float],
-                  metric_crs: str) -> _FixedLayers:
+                  metric_crs: str, basis: str | None) -> _FixedLayers:
     districts_m = to_metric(districts[["name", "geometry"]], metric_crs)
     study_area = shapely.union_all(districts_m.geometry.values)
     has_stops = stops is not None and len(stops) > 0
     stop_buffers_m = (dissolved_buffers(stops, radii_m=radii_m, clip_to=study_area,
                                         metric_crs=metric_crs) if has_stops
                       else gpd.GeoDataFrame({"radius_m": []}, geometry=[], crs=metric_crs))
-    basis = population_basis(population)
     if population is not None:
         population_m = to_metric(population, metric_crs)
         weights = population_m[basis].to_numpy(dtype=float)
@@ -134,38 +101,6 @@ def _fixed_layers(districts: gpd.GeoDataFrame, stops: gpd.GeoDataFrame | None,
         district_people=district_people, stop_covered=stop_covered,
         stop_district=assign_districts(stops, districts, metric_crs=metric_crs)
         if has_stops else None)
-
-
-def population_basis(population: gpd.GeoDataFrame | None) -> str | None:
-    """The population column analyses use: ``"age65"`` when every row has it, else ``"total"``."""
-    if population is None:
-        return None
-    basis = population.attrs.get("basis")
-    if basis is None:
-        has_age65 = "age65" in population and population["age65"].notna().all()
-        basis = "age65" if has_age65 else "total"
-    return basis
-
-
-def population_within(area: shapely.Geometry, population_m: gpd.GeoDataFrame,
-                      weights: np.ndarray) -> float:
-    """
-    People of ``population_m`` (metric CRS) inside ``area``: whole points, or polygons by area.
-    """
-    if len(population_m) == 0 or area is None or area.is_empty:
-        return 0.0
-    geometries = population_m.geometry.values
-    is_point = (population_m.geom_type == "Point").to_numpy()
-    points = geometries[is_point]
-    inside = shapely.contains_xy(area, shapely.get_x(points), shapely.get_y(points))
-    total = float(weights[is_point][inside].sum())
-    polygons = geometries[~is_point]
-    if len(polygons):
-        with np.errstate(invalid="ignore", divide="ignore"):  # zero-area polygons count as 0
-            shares = (shapely.area(shapely.intersection(polygons, area))
-                      / shapely.area(polygons))
-        total += float((weights[~is_point] * np.nan_to_num(shares)).sum())
-    return total
 
 
 def assign_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *,
@@ -195,6 +130,7 @@ def coverage_by_district(
     stops: gpd.GeoDataFrame | None = None,
     profile: WalkProfile,
     metric_crs: str = METRIC_CRS,
+    basis: str | None = None,
 ) -> CoverageResult:
     """
     Straight-line coverage of each district by places, at each radius.
@@ -208,12 +144,15 @@ def coverage_by_district(
     radii_m
         Straight-line walking radii in metres.
     population
-        Points or polygons with ``total`` (and optionally ``age65``).
+        Points or polygons with ``total`` (and optionally ``age65``, ``age75``, ``age85``).
     stops
         Bus stops; their reach is reported beside the places'.
     profile
         How people walk: ``walk_minutes`` is :meth:`geo.walking.WalkProfile.straight_minutes`
         of each radius.
+    basis
+        The count to use (see :func:`geo.residents.population_basis`); None: 65+ when every
+        row has it, else the total.
 
     Returns
     -------
@@ -223,15 +162,16 @@ def coverage_by_district(
         ``population``, ``covered``, ``uncovered``, ``covered_share``, ``stop_covered``,
         ``stop_covered_share``, ``places``, ``places_unlocated``, ``stops``.
     """
-    fixed: _FixedLayers = _remembered(
-        (districts, stops, population), (tuple(radii_m), str(metric_crs)),
+    basis = population_basis(population, basis)
+    fixed: _FixedLayers = remembered(
+        (districts, stops, population), (tuple(radii_m), str(metric_crs), basis),
         lambda: _fixed_layers(districts, stops, population, radii_m=radii_m,
-                              metric_crs=metric_crs))
+                              metric_crs=metric_crs, basis=basis))
     districts_m, population_m, weights = fixed.districts_m, fixed.population_m, fixed.weights
     buffers_m = dissolved_buffers(places, radii_m=radii_m, clip_to=fixed.study_area,
                                   metric_crs=metric_crs)
     has_stops = stops is not None and len(stops) > 0
-    basis, stop_district = fixed.basis, fixed.stop_district
+    stop_district = fixed.stop_district
 
     located = places.geometry.notna()
     place_district = assign_districts(places, districts, metric_crs=metric_crs)

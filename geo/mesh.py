@@ -16,13 +16,15 @@ differ by far less than a metre in longitude/latitude).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
 logger = logging.getLogger(__name__)
-__all__ = ["MESH_LEVELS", "invalid_mesh_codes", "mesh_bounds", "mesh_code_at", "mesh_polygons"]
+__all__ = ["MESH_LEVELS", "MeshCells", "invalid_mesh_codes", "mesh_bounds", "mesh_cells_covering",
+           "mesh_code_at", "mesh_codes_covering", "mesh_polygons"]
 
 #: Code length (digits) → the cell's name, as e-Stat calls the levels.
 MESH_LEVELS: dict[int, str] = {4: "80 km", 6: "10 km", 8: "1 km", 9: "500 m", 10: "250 m",
@@ -156,8 +158,16 @@ def mesh_polygons(codes: npt.ArrayLike) -> np.ndarray:
     >>> [round(v, 4) for v in cell.bounds]
     [139.0, 36.3167, 139.0125, 36.325]
     """
-    bounds = mesh_bounds(codes)
-    return shapely.box(bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3])
+    return _boxes(mesh_bounds(codes))
+
+
+def _boxes(bounds: np.ndarray) -> np.ndarray:
+    """Rectangles of ``(west, south, east, north)`` rows, counter-clockwise from the
+    south-east corner as ``shapely.box`` draws them (rings first, then polygons: faster)."""
+    west, south, east, north = bounds.T
+    rings = np.stack([np.column_stack(corner) for corner in (
+        (east, south), (east, north), (west, north), (west, south), (east, south))], axis=1)
+    return shapely.polygons(shapely.linearrings(rings))
 
 
 def mesh_code_at(lon: npt.ArrayLike, lat: npt.ArrayLike, *, digits: int) -> np.ndarray:
@@ -207,3 +217,138 @@ def mesh_code_at(lon: npt.ArrayLike, lat: npt.ArrayLike, *, digits: int) -> np.n
         number = number * 10 + (lat_rest // step) * 2 + (lon_rest // step) + 1
         lat_rest, lon_rest = lat_rest % step, lon_rest % step
     return np.char.zfill(number.astype(str), digits)
+
+
+@dataclass(frozen=True)
+class MeshCells:
+    """Cells of one mesh level: their codes, rectangles and places in the level's lattice."""
+
+    digits: int
+    #: The codes (text).
+    codes: np.ndarray
+    #: The rectangles (shapely, longitude/latitude degrees).
+    polygons: np.ndarray
+    #: Row (cells north of the equator) and column (cells east of 100°E) of each cell.
+    rows: np.ndarray
+    cols: np.ndarray
+
+    def locate(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> np.ndarray:
+        """
+        Position of the cell holding each point (-1 for points in none of these cells).
+
+        A point on an edge belongs to the cell to its north and east (JIS X 0410), as in
+        :func:`mesh_code_at`; done in integers, no text.
+        """
+        size = _CELL_STEPS[self.digits]
+        lon_array = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat_array = np.atleast_1d(np.asarray(lat, dtype=float))
+        result = np.full(len(lon_array), -1, dtype=np.int64)
+        if len(self.rows) == 0:
+            return result
+        with np.errstate(invalid="ignore"):
+            rows = np.floor(lat_array * _LAT_STEPS_PER_DEGREE + 1e-7) // size
+            cols = np.floor((lon_array - 100) * _LON_STEPS_PER_DEGREE + 1e-7) // size
+        row0, col0 = self.rows.min(), self.cols.min()
+        height, width = self.rows.max() - row0 + 1, self.cols.max() - col0 + 1
+        lookup = np.full((height, width), -1, dtype=np.int64)
+        lookup[self.rows - row0, self.cols - col0] = np.arange(len(self.rows))
+        inside = ((rows >= row0) & (rows < row0 + height) & (cols >= col0)
+                  & (cols < col0 + width))
+        result[inside] = lookup[(rows[inside] - row0).astype(np.int64),
+                                (cols[inside] - col0).astype(np.int64)]
+        return result
+
+
+def mesh_cells_covering(area: shapely.Geometry, *, digits: int) -> MeshCells:
+    """
+    Every ``digits``-long mesh cell that shares some area with ``area`` (lon/lat degrees).
+
+    See :func:`mesh_codes_covering`; this also gives the rectangles and each cell's place
+    in the level's lattice (:meth:`MeshCells.locate`).
+    """
+    if digits not in _CELL_STEPS:
+        msg = f"`digits` must be one of {sorted(_CELL_STEPS)}, got {digits!r}."
+        raise ValueError(msg)
+    size = _CELL_STEPS[digits]
+    if area is None or area.is_empty:
+        empty = np.zeros(0, dtype=np.int64)
+        return MeshCells(digits, np.zeros(0, dtype=f"<U{digits}"), np.empty(0, dtype=object),
+                         empty, empty)
+    west, south, east, north = area.bounds
+    # whole cells of the level, counted from the equator and from 100°E
+    rows = np.arange(int(np.floor(south * _LAT_STEPS_PER_DEGREE + 1e-7)) // size,
+                     int(np.ceil(north * _LAT_STEPS_PER_DEGREE)) // size + 1)
+    cols = np.arange(int(np.floor((west - 100) * _LON_STEPS_PER_DEGREE + 1e-7)) // size,
+                     int(np.ceil((east - 100) * _LON_STEPS_PER_DEGREE)) // size + 1)
+    row_grid, col_grid = np.meshgrid(rows, cols, indexing="ij")
+    width, height = size / _LON_STEPS_PER_DEGREE, size / _LAT_STEPS_PER_DEGREE
+    # cells the outline passes through, and their neighbours, need their box tested; any
+    # other cell lies wholly inside or wholly outside, as its centre does
+    edge = shapely.get_coordinates(shapely.segmentize(shapely.boundary(area),
+                                                      min(width, height) / 2))
+    edge_rows = np.floor(edge[:, 1] * _LAT_STEPS_PER_DEGREE + 1e-7).astype(np.int64) // size
+    edge_cols = (np.floor((edge[:, 0] - 100) * _LON_STEPS_PER_DEGREE + 1e-7).astype(np.int64)
+                 // size)
+    near_grid = np.zeros(row_grid.shape, dtype=bool)
+    for d_row in (-1, 0, 1):
+        for d_col in (-1, 0, 1):
+            r, c = edge_rows - rows[0] + d_row, edge_cols - cols[0] + d_col
+            fits = (r >= 0) & (r < len(rows)) & (c >= 0) & (c < len(cols))
+            near_grid[r[fits], c[fits]] = True
+    cell_rows, cell_cols, near_mask = row_grid.ravel(), col_grid.ravel(), near_grid.ravel()
+    south_edge = cell_rows * size / _LAT_STEPS_PER_DEGREE
+    west_edge = 100 + cell_cols * size / _LON_STEPS_PER_DEGREE
+    shapely.prepare(area)
+    sharing = np.zeros(len(cell_rows), dtype=bool)
+    far = np.flatnonzero(~near_mask)
+    sharing[far] = shapely.contains_xy(area, west_edge[far] + width / 2,
+                                       south_edge[far] + height / 2)
+    near = np.flatnonzero(near_mask)
+    boxes = _boxes(np.column_stack([west_edge[near], south_edge[near],
+                                    west_edge[near] + width, south_edge[near] + height]))
+    sharing[near] = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+    chosen = np.flatnonzero(sharing)
+    # the centre names the cell, away from the edges floating point may blur
+    codes = mesh_code_at(west_edge[chosen] + width / 2, south_edge[chosen] + height / 2,
+                         digits=digits)
+    polygons = _boxes(np.column_stack([west_edge[chosen], south_edge[chosen],
+                                       100 + (cell_cols[chosen] + 1) * size
+                                       / _LON_STEPS_PER_DEGREE,
+                                       (cell_rows[chosen] + 1) * size / _LAT_STEPS_PER_DEGREE]))
+    return MeshCells(digits, codes, polygons, cell_rows[chosen].astype(np.int64),
+                     cell_cols[chosen].astype(np.int64))
+
+
+def mesh_codes_covering(area: shapely.Geometry, *, digits: int) -> np.ndarray:
+    """
+    The codes of every ``digits``-long mesh cell that shares some area with ``area``.
+
+    Parameters
+    ----------
+    area
+        A polygon or multipolygon in longitude/latitude degrees.
+    digits
+        The level: 8 (1 km), 9 (500 m), 10 (250 m) or 11 (125 m); also 4 and 6.
+
+    Returns
+    -------
+    numpy.ndarray
+        The codes (text), south to north, then west to east; cells that only touch
+        ``area`` along an edge or at a corner are left out.
+
+    Raises
+    ------
+    ValueError
+        If ``digits`` is not a level, or ``area`` lies outside the range codes can name.
+
+    Examples
+    --------
+    The 1 km cell 54393080 and the four 250 m cells in its south-west 500 m quarter:
+
+    >>> cell = mesh_polygons(["54393080"])[0]
+    >>> len(mesh_codes_covering(cell, digits=10))
+    16
+    >>> mesh_codes_covering(mesh_polygons(["543930801"])[0], digits=10).tolist()
+    ['5439308011', '5439308012', '5439308013', '5439308014']
+    """
+    return mesh_cells_covering(area, digits=digits).codes

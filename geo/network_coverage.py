@@ -1,9 +1,10 @@
 """Coverage per district on real streets: who can walk to a place within N minutes, and who cannot.
 
-People are counted from the network, never from polygons: each population point is snapped
-to its nearest street and its time is the walk from there (:func:`geo.reach.point_minutes`).
-Population polygons count at their representative point. Figures are 65+ residents when the
-layer has them (see :func:`geo.coverage.population_basis`).
+People are counted from the network: each population point is snapped to its nearest street
+and its time is the walk from there (:func:`geo.reach.point_minutes`). Population polygons are
+cut into pieces (:func:`geo.residents.resident_pieces`), each snapped and counted with its
+share of the people. Figures are of the basis asked for, by default 65+ residents when the
+layer has them (see :func:`geo.residents.population_basis`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage import coverage_by_district, population_basis
+from geo.coverage import coverage_by_district
 from geo.crs import STORAGE_CRS
 from geo.network import Snapped, snap_points
-from geo.reach import Reach, WalkGraph, point_minutes, points_xy
+from geo.reach import Reach, WalkGraph, point_minutes
+from geo.residents import PIECE_M, population_basis, resident_pieces
 from geo.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ class People:
     """Population points snapped to the streets, with their weights and districts."""
 
     snapped: Snapped
-    #: People per point (65+ when ``basis == "age65"``).
+    #: People per point, of the basis (e.g. 65+ for ``"age65"``).
     weights: np.ndarray
     #: District position per point (index into ``district_names``; -1 outside every one).
     district: np.ndarray
@@ -63,21 +65,21 @@ def district_of_points(x: np.ndarray, y: np.ndarray, districts: np.ndarray) -> n
 
 
 def people_on_streets(graph: WalkGraph, population: gpd.GeoDataFrame,
-                      districts: gpd.GeoDataFrame) -> People:
+                      districts: gpd.GeoDataFrame, *, basis: str | None = None,
+                      piece_m: float = PIECE_M) -> People:
     """
-    Snap a population layer (points or polygons, ``total`` and maybe ``age65``) to the streets.
+    Snap a population layer (points whole, polygons in pieces) to the streets.
 
-    Done once per population layer; every reach, what-if and siting reuses it.
+    Done once per population layer and basis; every reach, what-if and siting reuses it.
+    ``basis`` picks the count (:func:`geo.residents.population_basis`).
     """
-    basis = population_basis(population)
-    representative = population.geometry.copy()
-    polygonal = ~representative.geom_type.isin(["Point"]) & representative.notna()
-    if polygonal.any():
-        representative[polygonal] = representative[polygonal].representative_point()
-    x, y = points_xy(gpd.GeoSeries(representative, crs=population.crs), graph.network.crs)
+    basis = population_basis(population, basis)
+    assert basis is not None  # a population layer has a basis
+    pieces = resident_pieces(population, metric_crs=str(graph.network.crs), piece_m=piece_m)
+    x, y = pieces.xy[:, 0], pieces.xy[:, 1]
     district_shapes = districts.to_crs(graph.network.crs).geometry.to_numpy()
     return People(snap_points(graph.network, x, y),
-                  population[basis].to_numpy(dtype=float),
+                  pieces.weights(population[basis].to_numpy(dtype=float)),
                   district_of_points(x, y, district_shapes), list(districts["name"]), basis)
 
 
@@ -170,7 +172,8 @@ def compare_straight_line(coverage: NetworkCoverage, districts: gpd.GeoDataFrame
     thresholds = sorted(coverage.table["minutes"].unique())
     radii = [float(profile.metres(m)) for m in thresholds]
     straight = coverage_by_district(districts, places, radii_m=radii, population=population,
-                                    profile=profile, metric_crs=metric_crs).table
+                                    profile=profile, metric_crs=metric_crs,
+                                    basis=coverage.basis).table
     straight = straight.assign(minutes=profile.minutes(straight["radius_m"]))
     straight = straight[["district", "minutes", "radius_m", "covered", "covered_share"]].rename(
         columns={"covered": "straight_covered", "covered_share": "straight_share"})

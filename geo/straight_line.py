@@ -1,7 +1,8 @@
 """Per-resident straight-line reach: what-if and where to open the next place, no network needed.
 
 When a study area has no street network, walking distance is the straight line × a detour
-factor (直線距離による概算). This module keeps, for every population point, the distance to its
+factor (直線距離による概算). This module keeps, for every resident point (a population point,
+or a piece of a population polygon: :func:`geo.residents.resident_pieces`), the distance to its
 nearest and second-nearest place, so that adding or removing one place updates the coverage of
 the district and the city without recomputing the city, and a greedy maximal-coverage search
 ranks candidate sites. The network counterparts are :mod:`geo.reach` and :mod:`geo.siting`.
@@ -18,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from geo.coverage import population_basis
 from geo.crs import METRIC_CRS, to_metric
+from geo.residents import PIECE_M, population_basis, resident_pieces
 from geo.siting import SiteSuggestion
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class StraightReach:
     """Distances from every resident point to the places, in metres (straight line)."""
 
     people_xy: np.ndarray          # (n, 2) metric coordinates
-    weights: np.ndarray            # people per point (65+ when basis == "age65")
+    weights: np.ndarray            # people per point, of the basis (e.g. 65+ for "age65")
     district: np.ndarray           # district name per point ('' outside every district)
     places_xy: np.ndarray          # (m, 2); rows of removed places are NaN
     nearest_m: np.ndarray          # distance to the nearest place (inf when none)
@@ -57,20 +58,22 @@ def _xy(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:
 
 
 def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
-                   districts: gpd.GeoDataFrame, *, metric_crs: str = METRIC_CRS) -> StraightReach:
+                   districts: gpd.GeoDataFrame, *, metric_crs: str = METRIC_CRS,
+                   basis: str | None = None, piece_m: float = PIECE_M) -> StraightReach:
     """
-    Nearest and second-nearest place of every population point (polygons: representative point).
+    Nearest and second-nearest place of every resident point.
 
-    Places without a position take no part (their row keeps NaN coordinates).
+    Population points count whole; polygons are cut into pieces of ``piece_m``
+    (:func:`geo.residents.resident_pieces`), each with its share of the people, so a reach
+    covering part of a polygon covers that part of its people. Places without a position
+    take no part (their row keeps NaN coordinates). ``basis`` picks the count
+    (:func:`geo.residents.population_basis`).
     """
-    population_m = to_metric(population, metric_crs)
-    points = population_m.geometry.representative_point()
-    people_xy = np.column_stack([points.x, points.y])
-    basis = population_basis(population)
-    weights = population[basis].to_numpy(dtype=float)
-    joined = gpd.sjoin_nearest(gpd.GeoDataFrame(geometry=points.values, crs=metric_crs),
-                               to_metric(districts[["name", "geometry"]], metric_crs), how="left")
-    district = joined[~joined.index.duplicated()]["name"].fillna("").to_numpy(dtype=object)
+    basis = population_basis(population, basis)
+    pieces = resident_pieces(population, metric_crs=metric_crs, piece_m=piece_m)
+    people_xy = pieces.xy
+    weights = pieces.weights(population[basis].to_numpy(dtype=float))
+    district = _districts_of_points(people_xy, districts, metric_crs)
     places_m = to_metric(places, metric_crs) if places.crs else places
     places_xy = np.full((len(places), 2), np.nan)
     located = places.geometry.notna().to_numpy()
@@ -81,6 +84,16 @@ def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
     return StraightReach(people_xy, weights, district, places_xy, nearest_m, nearest, second_m,
                          basis, metric_crs, district_codes=codes,
                          district_names=tuple(str(name) for name in names))
+
+
+def _districts_of_points(people_xy: np.ndarray, districts: gpd.GeoDataFrame,
+                         metric_crs: str) -> np.ndarray:
+    """The name of the district holding each point (the nearest for points outside all)."""
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(people_xy[:, 0], people_xy[:, 1]),
+                              crs=metric_crs)
+    joined = gpd.sjoin_nearest(points, to_metric(districts[["name", "geometry"]], metric_crs),
+                               how="left")
+    return joined[~joined.index.duplicated()]["name"].fillna("").to_numpy(dtype=object)
 
 
 def _two_nearest(people_xy: np.ndarray,

@@ -3,8 +3,10 @@
 This ties the loaded layers (:class:`layers.study.StudyArea`) to the analyses in ``geo``:
 network reach and isochrones (:mod:`geo.reach`, :mod:`geo.isochrones`), coverage and gaps on
 the network (:mod:`geo.network_coverage`), greedy siting (:mod:`geo.siting`), and their
-straight-line counterparts (:mod:`geo.straight_line`) for study areas without streets. The web
-app and the CLI compute a :class:`Plan` once and answer what-if questions from it.
+straight-line counterparts (:mod:`geo.straight_line`) for study areas without streets, and the
+grid of walking minutes to the nearest place (:mod:`geo.minutes_grid`). The web app and the
+CLI compute a :class:`Plan` once per population basis (total, 65+, 75+, 85+: the one asked
+for, else 65+ when the data has it, else the total) and answer what-if questions from it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.coverage import population_basis
 from geo.crs import STORAGE_CRS
 from geo.isochrones import walk_isochrones
+from geo.minutes_grid import GRID_LIMIT_MINUTES, MinutesGrid, grid_layout, minutes_grid
 from geo.network import StreetNetwork, snap_points
 from geo.network_coverage import (
     NetworkCoverage,
@@ -42,6 +44,7 @@ from geo.reach import (
     remove_place,
     walk_graph,
 )
+from geo.residents import population_basis
 from geo.siting import SiteSuggestion, suggest_sites
 from geo.straight_line import (
     StraightReach,
@@ -71,6 +74,8 @@ class NetworkAnalysis:
     reach: Reach
     #: Isochrones (STORAGE_CRS): ``minutes``, ``place`` (-1: all places merged), ``area_km2``.
     isochrones: gpd.GeoDataFrame
+    #: The same reach searched to the minutes grid's 20 minutes (``reach`` if it goes so far).
+    grid_reach: Reach | None = None
     people: People | None = None
     coverage: NetworkCoverage | None = None
     #: Per district and threshold, the area outside the merged isochrone.
@@ -102,25 +107,42 @@ class Plan:
     #: The district polygons in the metric CRS, in the districts' order (what-if names the
     #: district of each new place from them).
     district_shapes_m: np.ndarray | None = None
+    #: Walking minutes from each cell of the study area to the nearest place, with the
+    #: people of the basis per cell and per district and band (:mod:`geo.minutes_grid`).
+    grid: MinutesGrid | None = None
 
 
-def plan_study_area(study: StudyArea) -> Plan:
+def plan_study_area(study: StudyArea, *, basis: str | None = None) -> Plan:
     """
-    Network reach (when streets are loaded) and suggested sites for the next place.
+    Network reach (when streets are loaded), suggested sites for the next place, and the
+    grid of walking minutes, counting the people of ``basis``.
 
     The suggestions use the profile's default threshold (:meth:`WalkProfile.default_threshold`:
     10 minutes of 5, 10, 15 on the network, or 500 m of 300, 500, 800 without one), the one
-    the maps open on.
+    the maps open on, and judge each site by the people of the basis it reaches.
+
+    Parameters
+    ----------
+    study
+        The loaded study area.
+    basis
+        ``"total"``, ``"age65"``, ``"age75"`` or ``"age85"``; None: 65+ when every area has
+        it, else the total (:func:`geo.residents.population_basis`).
+
+    Raises
+    ------
+    ValueError
+        An unknown basis, or one the population data lacks (the message lists those it has).
     """
     config = study.config
     profile = config.walking
-    basis = population_basis(study.population)
-    network = (_network(study, profile, streets=study.streets) if study.streets is not None
-               else None)
+    basis = population_basis(study.population, basis)
+    network = (_network(study, profile, streets=study.streets, basis=basis)
+               if study.streets is not None else None)
     straight = None
     if study.population is not None:
         straight = straight_reach(study.places, study.population, study.districts,
-                                  metric_crs=config.metric_crs)
+                                  metric_crs=config.metric_crs, basis=basis)
     suggestions, threshold = None, None
     has_candidates = study.candidates is not None and len(study.candidates) > 0
     if has_candidates and straight is not None:  # straight is there with the population
@@ -137,24 +159,33 @@ def plan_study_area(study: StudyArea) -> Plan:
             suggestion = straight_sites(straight, study.candidates, radius_m=threshold,
                                         k=config.suggestions)
         suggestions = _suggestion_frame(study, suggestion)
+    layout = grid_layout(study.districts, study.population, spec=config.grid,
+                         metric_crs=config.metric_crs, basis=basis)
+    if network is not None:
+        grid = minutes_grid(layout, profile=profile, reach=network.grid_reach)
+    else:
+        grid = minutes_grid(layout, profile=profile, places=study.places)
     return Plan(profile=profile, method="network" if network is not None else "straight",
                 network=network, straight=straight, suggestions=suggestions,
-                suggestion_threshold=threshold, basis=basis,
+                suggestion_threshold=threshold, basis=basis, grid=grid,
                 area_m=study.districts.to_crs(config.metric_crs).geometry.union_all(),
                 district_shapes_m=study.districts.to_crs(config.metric_crs).geometry.to_numpy(),
                 straight_coverage=(None if straight is None
                                    else coverage_table(straight, config.radii_m)))
 
 
-def _network(study: StudyArea, profile: WalkProfile, *,
-             streets: StreetNetwork) -> NetworkAnalysis:
+def _network(study: StudyArea, profile: WalkProfile, *, streets: StreetNetwork,
+             basis: str | None) -> NetworkAnalysis:
     config = study.config
     graph = walk_graph(streets, profile, elevation_m=study.elevation_m)
     reach = network_reach(graph, study.places, limit_minutes=max(config.minutes))
+    grid_reach = (reach if reach.limit_minutes >= GRID_LIMIT_MINUTES
+                  else network_reach(graph, reach.places, limit_minutes=GRID_LIMIT_MINUTES))
     isochrones = walk_isochrones(reach, config.minutes)
-    analysis = NetworkAnalysis(graph=graph, reach=reach, isochrones=isochrones)
+    analysis = NetworkAnalysis(graph=graph, reach=reach, isochrones=isochrones,
+                               grid_reach=grid_reach)
     if study.population is not None:
-        people = people_on_streets(graph, study.population, study.districts)
+        people = people_on_streets(graph, study.population, study.districts, basis=basis)
         coverage = coverage_by_district_network(reach, people, config.minutes)
         analysis.people, analysis.coverage = people, coverage
         analysis.gaps = network_gaps(study.districts, isochrones.to_crs(config.metric_crs),

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from geo.crs import METRIC_CRS, ensure_metric_crs
+from geo.minutes_grid import GRID_KINDS, GridSpec
 from geo.walking import ELDERLY_WALK_SPEED_M_PER_MIN, STREET_DETOUR_FACTOR, WalkProfile
 from geo.walking import PROFILES as WALK_PROFILES
 from layers.errors import LayerError, Problem
@@ -67,8 +68,9 @@ LAYER_NAMES: dict[str, bool] = {
 }
 
 #: Layer options that name a file (relative to the config), e.g. the age table that
-#: ``format = "estat_small_area"`` joins to its boundary.
-_PATH_OPTIONS = ("table",)
+#: ``format = "estat_small_area"`` joins to its boundary, or the population's ``water`` and
+#: ``dasymetric`` layers (the latter may be a table with ``path`` and ``keep``).
+_PATH_OPTIONS = ("table", "water", "dasymetric")
 
 _DEFAULT_BASEMAP = {
     "name": "地理院タイル 淡色地図",
@@ -125,6 +127,8 @@ class StudyConfig:
     elevation: Path | None = None
     #: How many sites to suggest for a new place.
     suggestions: int = 10
+    #: The cells of the minutes grid (``[grid]``): 250 m JIS mesh cells unless set.
+    grid: GridSpec = field(default_factory=GridSpec)
 
     @property
     def radii_m(self) -> tuple[float, ...]:
@@ -233,7 +237,16 @@ def load_config(path: str | Path) -> StudyConfig:
             continue
         options = {k: v for k, v in spec.items() if k not in {"path", "fields"}}
         for key in _PATH_OPTIONS:  # files beside the layer's own, relative to the config
-            if key in options:
+            if isinstance(options.get(key), dict):  # e.g. dasymetric = { path = "…", keep = … }
+                options[key] = {**options[key], "path": _existing(
+                    base, options[key].get("path"), path, f"layers.{name}.{key}.path",
+                    problems)}
+                if options[key]["path"] is None and not any(
+                        p.field == f"layers.{name}.{key}.path" for p in problems):
+                    problems.append(Problem(path, f"{key} needs a path.",
+                                            field=f"layers.{name}.{key}.path",
+                                            fix=f'Write {key} = {{ path = "…" }}.'))
+            elif key in options:
                 options[key] = _existing(base, options[key], path, f"layers.{name}.{key}",
                                          problems)
         layers[name] = LayerConfig(name, layer_path, dict(spec.get("fields", {})), options)
@@ -243,6 +256,7 @@ def load_config(path: str | Path) -> StudyConfig:
             problems.append(Problem(path, f"the {name} layer is required.", field=f"layers.{name}",
                                     fix=f'Add [layers.{name}] with path = "...".'))
 
+    grid = _grid_spec(raw.get("grid", {}), path, problems)
     if any(p.is_error for p in problems):
         raise LayerError(problems)
 
@@ -269,9 +283,33 @@ def load_config(path: str | Path) -> StudyConfig:
         streets=streets,
         elevation=elevation,
         suggestions=int(raw.get("planning", {}).get("suggestions", 10)),
+        grid=grid,
     )
     logger.info("Read config %s: %s, layers %s", path.name, config.name, ", ".join(layers))
     return config
+
+
+def _grid_spec(section: Any, path: Path, problems: list[Problem]) -> GridSpec:
+    """``[grid]``: ``cells = "mesh"`` (``mesh_digits``, 10: 250 m) or ``"h3"``
+    (``h3_resolution``, 9)."""
+    known = {"cells", "mesh_digits", "h3_resolution"}
+    if not isinstance(section, dict):
+        section = {}
+    for key in sorted(set(section) - known):
+        problems.append(Problem(path, f"[grid] has {key!r}, which ibasho does not know.",
+                                field=f"grid.{key}", fix=f"Use {', '.join(sorted(known))}."))
+    kind = section.get("cells", "mesh")
+    if kind not in GRID_KINDS:
+        problems.append(Problem(path, f"unknown kind of cells {kind!r}.", field="grid.cells",
+                                fix=f"Use one of: {', '.join(GRID_KINDS)}."))
+        return GridSpec()
+    try:
+        return GridSpec(kind=str(kind), mesh_digits=int(section.get("mesh_digits", 10)),
+                        h3_resolution=int(section.get("h3_resolution", 9)))
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem(path, f"{exc}", field="grid",
+                                fix="e.g. mesh_digits = 10 (250 m) or h3_resolution = 9."))
+        return GridSpec()
 
 
 def _existing(base: Path, value: Any, config_path: Path, key: str,

@@ -249,10 +249,20 @@ def _streets(config: StudyConfig, boundary: gpd.GeoDataFrame, places: gpd.GeoDat
     return streets, elevation_m
 
 
-def analyse_study_area(study: StudyArea) -> CoverageResult:
-    """Straight-line coverage and gaps per district with the config's radii and pace."""
+def analyse_study_area(study: StudyArea, *, basis: str | None = None) -> CoverageResult:
+    """
+    Straight-line coverage and gaps per district with the config's radii and pace.
+
+    ``basis`` picks the people counted (``"total"``, ``"age65"``, ``"age75"``,
+    ``"age85"``); None: 65+ when every area has it, else the total.
+
+    Raises
+    ------
+    ValueError
+        An unknown basis, or one the population data lacks.
+    """
     config = study.config
     return coverage_by_district(
         study.districts, study.places, radii_m=config.radii_m, population=study.population,
-        stops=study.stops, profile=config.walking, metric_crs=config.metric_crs,
+        stops=study.stops, profile=config.walking, metric_crs=config.metric_crs, basis=basis,
     )

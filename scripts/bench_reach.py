@@ -16,7 +16,14 @@ isochrones and 3 merged ones. Done three ways:
   the polygons; timed on a sample of places and extrapolated (the output says so);
 - Pandana ``nearest_pois`` (contraction hierarchies; no polygons), or null without pandana.
 
-The last line is ``RESULT {...}`` (JSON) for the synthetic city.
+The grid of walking minutes (250 m JIS cells with the people of each, per district by band)
+is timed cold (no cached cells) on the synthetic network and in a straight line on the real
+Takasaki data, beside a peer way in the same run: geopandas ``sjoin_nearest`` per cell
+(straight line), and the OSMnx way (a networkx Dijkstra from each cell, on a sample of cells,
+extrapolated).
+
+The last line is ``RESULT {...}`` (JSON) for the synthetic city, with ``grid_s`` (network)
+and ``grid_straight_s`` (Takasaki).
 
 Usage: python scripts/bench_reach.py [--shared DIR] [--osmnx-sample N]
 """
@@ -40,6 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from geo.isochrones import walk_isochrones  # noqa: E402
+from geo.minutes_grid import GRID_LIMIT_MINUTES, GridSpec, grid_layout, minutes_grid  # noqa: E402
 from geo.network import StreetNetwork, snap_points  # noqa: E402
 from geo.network_coverage import People, coverage_by_district_network, district_of_points  # noqa: E402
 from geo.reach import network_reach, walk_graph  # noqa: E402
@@ -123,6 +131,110 @@ def osmnx_style(network, places_xy, people_xy, districts, *, sample: int):
                    "coverage_on_sample_s": coverage_s}
 
 
+def grid_job(districts, population, *, profile, metric_crs, places=None, graph=None):
+    """The whole minutes grid from scratch: cells, people per cell, minutes, bands."""
+    layout = grid_layout(districts, population, spec=GridSpec(), metric_crs=metric_crs)
+    reach = None
+    if graph is not None:
+        reach = network_reach(graph, places, limit_minutes=GRID_LIMIT_MINUTES)
+    return minutes_grid(layout, profile=profile, places=None if graph else places, reach=reach)
+
+
+def timed_cold(frames, job, repeat: int = 3, **kwargs):
+    """(result, median seconds) of ``job`` on fresh copies of ``frames`` (no cached cells)."""
+    times, result = [], None
+    for _ in range(repeat):
+        copies = [frame.copy() for frame in frames]
+        start = time.perf_counter()
+        result = job(*copies, **kwargs)
+        times.append(time.perf_counter() - start)
+    return result, statistics.median(times)
+
+
+def grid_peer_straight(districts, places, population, metric_crs):
+    """The geopandas way for the same job: the same JIS cells (ibasho's, there being no
+    other maker of them), the nearest place per cell centre by ``sjoin_nearest``, people per
+    cell and per district by ``sjoin``; (seconds, minutes per cell, people per cell)."""
+    import geopandas as gpd
+
+    from geo.minutes_grid import grid_cells
+
+    start = time.perf_counter()
+    cells = grid_cells(shapely.union_all(districts.geometry.make_valid().to_numpy()),
+                       GridSpec())
+    cells_m = cells[["cell", "geometry"]].to_crs(metric_crs)
+    centres = gpd.GeoDataFrame({"cell": cells_m["cell"]}, geometry=cells_m.centroid)
+    nearest = gpd.sjoin_nearest(centres, places[["geometry"]].to_crs(metric_crs),
+                                distance_col="distance_m")
+    nearest = nearest[~nearest.index.duplicated()]
+    people_m = population[["total", "geometry"]].to_crs(metric_crs)
+    people = gpd.sjoin(people_m, cells_m, predicate="within").groupby("cell")["total"].sum()
+    gpd.sjoin(people_m, districts[["name", "geometry"]].to_crs(metric_crs),
+              predicate="within").groupby("name")["total"].sum()
+    minutes = nearest["distance_m"].to_numpy() * 1.3 / 60.0
+    return time.perf_counter() - start, minutes, people
+
+
+def grid_peer_network(network, cells, places_xy, population, *, sample: int):
+    """The OSMnx way: the nearest node of each cell, a networkx Dijkstra from it (cut off at
+    20 min) to the nearest place, timed on ``sample`` cells and extrapolated; people per cell
+    by ``sjoin``. Returns (extrapolated seconds, details)."""
+    import geopandas as gpd
+    import networkx as nx
+    from scipy.spatial import cKDTree
+
+    start = time.perf_counter()
+    graph = nx.Graph()
+    minutes = (network.length_m / 60.0).tolist()
+    graph.add_weighted_edges_from(zip(network.u.tolist(), network.v.tolist(), minutes,
+                                      strict=True), weight="time")
+    nodes = cKDTree(np.column_stack([network.x, network.y]))
+    place_nodes = set(nodes.query(np.column_stack(places_xy))[1].tolist())
+    build_s = time.perf_counter() - start
+    cells_m = cells.to_crs(network.crs)
+    centres = np.column_stack([cells_m.centroid.x, cells_m.centroid.y])
+    chosen = np.random.default_rng(0).choice(len(centres), min(sample, len(centres)),
+                                             replace=False)
+    start = time.perf_counter()
+    for cell in chosen:
+        source = int(nodes.query(centres[cell])[1])
+        lengths = nx.single_source_dijkstra_path_length(graph, source, cutoff=GRID_LIMIT_MINUTES,
+                                                        weight="time")
+        min((lengths[n] for n in place_nodes if n in lengths), default=np.inf)
+    per_cell_s = (time.perf_counter() - start) / len(chosen)
+    start = time.perf_counter()
+    gpd.sjoin(population, cells_m[["cell", "geometry"]], predicate="within").groupby(
+        "cell")["total"].sum()
+    people_s = time.perf_counter() - start
+    total = build_s + per_cell_s * len(centres) + people_s
+    return total, {"per_cell_ms": per_cell_s * 1000, "sample": len(chosen), "graph_s": build_s}
+
+
+def grid_takasaki() -> dict:
+    """The minutes grid in a straight line on the real Takasaki data (428 町丁 points)."""
+    from data import get_path
+    from layers.study import load_study_area
+
+    study = load_study_area(get_path("takasaki"))
+    config = study.config
+    grid, grid_s = timed_cold([study.districts, study.population], grid_job,
+                              profile=config.walking, metric_crs=config.metric_crs,
+                              places=study.places, repeat=5)
+    peer = [grid_peer_straight(study.districts, study.places, study.population,
+                               config.metric_crs) for _ in range(5)]
+    peer_s = statistics.median(p[0] for p in peer)
+    peer_minutes = peer[0][1]
+    agree = np.allclose(np.sort(peer_minutes), np.sort(grid.cells["minutes"].to_numpy()),
+                        rtol=1e-6)
+    print(f"REAL Takasaki minutes grid, straight line: {len(grid.cells):,} cells of 250 m, "
+          f"{grid.cells['people'].sum():,.0f} people ({grid.basis}) in {grid_s:.3f} s "
+          f"(target ≤ 0.3 s); the geopandas way (same cells, sjoin_nearest + sjoin) "
+          f"{peer_s:.3f} s "
+          f"(same minutes: {agree})")
+    return {"grid_straight_s": round(grid_s, 3), "grid_cells_takasaki": len(grid.cells),
+            "grid_straight_peer_s": round(peer_s, 3)}
+
+
 def pandana_job(network, places_xy, people_xy, weights, districts):
     """Pandana nearest_pois for the same reach + coverage (no polygons); None if unavailable."""
     try:
@@ -187,6 +299,27 @@ def synthetic_city(shared: Path, osmnx_sample: int) -> dict:
           f"{remove_s * 1000:.1f} ms; next 10 sites over all {network.n_nodes:,} nodes "
           f"{sites_s:.2f} s (+{suggestion.table['newly_covered'].sum():,.0f} people)")
 
+    import geopandas as gpd
+
+    districts_frame = gpd.GeoDataFrame({"name": [f"district {i + 1}"
+                                                 for i in range(len(districts))]},
+                                       geometry=districts, crs=network.crs)
+    people_frame = gpd.GeoDataFrame({"total": weights}, geometry=shapely.points(*people_xy),
+                                    crs=network.crs)
+    places_frame = gpd.GeoDataFrame(geometry=shapely.points(*places_xy), crs=network.crs)
+    grid, grid_s = timed_cold([districts_frame, people_frame], grid_job, profile=graph.profile,
+                              metric_crs=network.crs, places=places_frame, graph=graph)
+    grid_peer_s, grid_peer = grid_peer_network(network, grid.cells, places_xy, people_frame,
+                                               sample=30)
+    city_grid = grid.city.set_index("band")["share"]
+    print(f"  minutes grid on the network: {len(grid.cells):,} cells of 250 m, "
+          f"{grid.cells['people'].sum():,.0f} people, {grid_s:.3f} s cold (target ≤ 1 s); "
+          "people within 5/10/15/20 min and beyond: "
+          + ", ".join(f"{100 * share:.1f} %" for share in city_grid))
+    print(f"  OSMnx way for the grid: {grid_peer_s:.1f} s EXTRAPOLATED from "
+          f"{grid_peer['sample']} cells ({grid_peer['per_cell_ms']:.0f} ms per cell, graph "
+          f"{grid_peer['graph_s']:.1f} s) → ibasho is {grid_peer_s / grid_s:.0f}× faster")
+
     osmnx_s, osmnx_detail = osmnx_style(network, places_xy, people_xy, districts,
                                         sample=osmnx_sample)
     print(f"  OSMnx way: {osmnx_s:.1f} s EXTRAPOLATED from {osmnx_detail['sample']} of 300 "
@@ -204,7 +337,9 @@ def synthetic_city(shared: Path, osmnx_sample: int) -> dict:
             "pandana_s": None if pandana_s is None else round(pandana_s, 2),
             "core_reach_ms": round(core_s * 1000, 1), "isochrones_s": round(iso_s, 3),
             "what_if_ms": round(max(add_s, remove_s) * 1000, 1),
-            "next_sites_s": round(sites_s, 2), "peak_mb": round(ibasho_peak)}
+            "next_sites_s": round(sites_s, 2), "peak_mb": round(ibasho_peak),
+            "grid_s": round(grid_s, 3), "grid_cells": len(grid.cells),
+            "grid_osmnx_style_s": round(grid_peer_s, 1)}
 
 
 def real_andorra(shared: Path) -> None:
@@ -272,6 +407,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     result = synthetic_city(args.shared, args.osmnx_sample)
+    result.update(grid_takasaki())
     real_andorra(args.shared / "data")
     real_helsinki()
     print("RESULT " + json.dumps(result))

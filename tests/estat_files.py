@@ -304,3 +304,23 @@ def hide_area(rows: list[AreaRow], member: int, carrier: int) -> None:
     row.htksyori, row.htksaki, row.hidden = 2, host.key, set(codes)
     for code in codes:
         host.counts[code] += row.counts[code]
+
+
+def write_estat_city(folder: Path, rows: Sequence[MeshRow], *, population_options: str = "",
+                     extra: str = "") -> Path:
+    """A copy of the Takasaki config whose population is a mesh file of ``rows`` (made-up
+    counts) with every age band; ``population_options`` adds lines to its section, ``extra``
+    to the end of the config. Returns the config's path."""
+    import shutil
+
+    city = folder / "estat_city"
+    shutil.copytree(get_path("takasaki").parent, city)
+    zipped = write_mesh_zip(city / "population", rows)
+    config = city / "ibasho.toml"
+    text = config.read_text(encoding="utf-8")
+    start, end = text.index("[layers.population]"), text.index("[layers.candidates]")
+    bands = ", ".join(f'{band} = "{column}"' for band, column in MESH_BANDS.items())
+    section = (f'[layers.population]\nformat = "estat_mesh"\npath = "population/{zipped.name}"\n'
+               f"fields = {{ {bands} }}\n{population_options}\n\n")
+    config.write_text(text[:start] + section + text[end:] + "\n" + extra, encoding="utf-8")
+    return config

@@ -13,7 +13,20 @@ give a band) and geometry. Where it comes from is the config's ``format``:
 
 Analyses use the 65+ count when every row has one and the total otherwise; the column they
 use is recorded as ``population.attrs["basis"]`` (``"age65"`` or ``"total"``) so every label
-can say which; ``population.attrs["bands"]`` lists the count columns the data gives.
+can say which; ``population.attrs["bands"]`` lists the count columns the data gives. An
+analysis may ask for another band (:func:`geo.residents.population_basis`).
+
+Where people live (dasymetric): a polygon's people are spread evenly over its area. Two
+options of ``[layers.population]`` narrow that area, for polygons only (points stay whole):
+
+- ``water = "rivers.gpkg"``: polygons where nobody lives (rivers, lakes) are taken out;
+- ``dasymetric = "buildings.gpkg"`` (or ``{ path = "landuse.gpkg", keep = { 用途 = "住宅" } }``):
+  people are spread only over these polygons (buildings, residential land) inside each unit.
+
+Each polygon then becomes the part of it where people live
+(:func:`geo.residents.living_parts`), so every analysis counts them there; a unit with no
+such polygon inside keeps its whole area, with a warning naming its rows, so nobody is lost.
+``population.attrs["living"]`` names the files used.
 """
 
 from __future__ import annotations
@@ -24,14 +37,17 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.crs import STORAGE_CRS
+from geo.residents import living_parts
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.files.bands import AGE_BANDS, COUNT_COLUMNS, band_problems
 from layers.files.estat.mesh import load_mesh_population
 from layers.files.estat.small_area import load_small_area_population
 from layers.files.points import StudyExtent, read_points
+from layers.files.reader import keep_rows, read_vector
 
 logger = logging.getLogger(__name__)
 __all__ = ["POPULATION_FORMATS", "load_population"]
@@ -69,6 +85,8 @@ def load_population(layer: LayerConfig, *,
             layer.path, f"unknown population format {kind!r}.", field="format",
             fix=f"Use one of: {', '.join(POPULATION_FORMATS)} (or leave format out for a "
                 "table with lon/lat, or a vector file).")
+    population, living_problems = _where_people_live(layer, population)
+    problems = [*problems, *living_problems]
     bands = tuple(c for c in COUNT_COLUMNS if population[c].notna().any())
     population.attrs["bands"] = bands
     population.attrs["basis"] = ("age65" if len(population) and population["age65"].notna().all()
@@ -82,7 +100,8 @@ def load_population(layer: LayerConfig, *,
 
 def _check_options(layer: LayerConfig, kind: str | None) -> None:
     """Refuse options that would otherwise be ignored without a word (e.g. ``columns =``)."""
-    known = {"format", "keep", "where", *(("table",) if kind == "estat_small_area" else ())}
+    known = {"format", "keep", "where", "water", "dasymetric",
+             *(("table",) if kind == "estat_small_area" else ())}
     unknown = sorted(set(layer.options) - known)
     if unknown:
         raise LayerError.single(
@@ -90,7 +109,55 @@ def _check_options(layer: LayerConfig, kind: str | None) -> None:
                         + ("use without format = \"estat_small_area\"." if unknown == ["table"]
                            else "know."), field=unknown[0],
             fix="Map the columns with fields = { total = \"…\", age65 = \"…\", age75 = \"…\", "
-                "age85 = \"…\" }; other keys: format, keep (and table for estat_small_area).")
+                "age85 = \"…\" }; other keys: format, keep, water, dasymetric (and table for "
+                "estat_small_area).")
+
+
+def _polygon_layer(layer: LayerConfig, key: str) -> tuple[np.ndarray | None, str]:
+    """The polygons of the option ``key`` (a path, or a table with ``path`` and ``keep``)."""
+    option = layer.options.get(key)
+    if option is None:
+        return None, ""
+    path = Path(option["path"] if isinstance(option, dict) else option)
+    keep = option.get("keep") if isinstance(option, dict) else None
+    frame = read_vector(path)
+    if keep:
+        frame = keep_rows(frame, keep, path)
+    geometries = frame.geometry.make_valid().to_numpy()
+    polygonal = shapely.get_type_id(geometries) >= 3  # polygons, multipolygons, collections
+    if not polygonal.any():
+        raise LayerError.single(
+            path, f"{key} needs polygons, and this file has none.", field=key,
+            fix="Give areas: building footprints, residential land use, rivers and lakes.")
+    return geometries[polygonal], path.name
+
+
+def _where_people_live(layer: LayerConfig, population: gpd.GeoDataFrame,
+                       ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Polygons cut to where people live (``dasymetric``), never into ``water``."""
+    living, living_name = _polygon_layer(layer, "dasymetric")
+    water, water_name = _polygon_layer(layer, "water")
+    if living is None and water is None:
+        return population, []
+    units = population.geometry.to_numpy()
+    parts, fell_back = living_parts(units, living=living, water=water)
+    population = population.set_geometry(gpd.GeoSeries(parts, index=population.index,
+                                                        crs=STORAGE_CRS))
+    population.attrs["living"] = [name for name in (living_name, water_name) if name]
+    rows = np.flatnonzero(fell_back & (population["total"].to_numpy(dtype=float) > 0))
+    problems = []
+    if len(rows):
+        shown = ", ".join(str(population["name"].iloc[i] or i + 1) for i in rows[:10])
+        more = f" and {len(rows) - 10:,} more" if len(rows) > 10 else ""
+        problems.append(Problem(
+            layer.path, f"{len(rows):,} areas with residents have no polygon of "
+                        f"{living_name or water_name} inside them ({shown}{more}): their people "
+                        "are spread over the whole area.", field="dasymetric",
+            fix="Check that the dasymetric layer covers the whole study area.",
+            severity=Severity.WARNING))
+    logger.info("People spread over where they live (%s): %d of %d areas fell back to their "
+                "whole area", ", ".join(population.attrs["living"]), len(rows), len(population))
+    return population, problems
 
 
 def _kind(population: gpd.GeoDataFrame) -> str:

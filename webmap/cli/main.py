@@ -165,7 +165,20 @@ def _result_layers(study, coverage, plan) -> dict:
         "network_gaps": network.gaps if network else None,
         "network_coverage": network.coverage.table if network and network.coverage else None,
         "coverage_comparison": network.comparison if network else None,
+        **_grid_layers(plan),
     }
+
+
+def _grid_layers(plan) -> dict:
+    """The minutes grid (cells, and people by band per district and for the city), each row
+    saying which people it counts (``basis``) and how minutes were measured (``method``)."""
+    grid = plan.grid
+    if grid is None:
+        return {}
+    label = {"basis": grid.basis or "", "method": grid.method}
+    return {"minutes_grid": grid.cells.assign(**label),
+            "minutes_grid_districts": grid.table.assign(**label),
+            "minutes_grid_city": grid.city.assign(**label)}
 
 
 @main.command()

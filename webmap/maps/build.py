@@ -40,6 +40,7 @@ from webmap.maps.elements import (
     map_geojson,
 )
 from webmap.maps.geojson import feature_collection, simplify_for_display
+from webmap.maps.grid_layer import grid_layers
 from webmap.maps.panels import (
     LegendRow,
     layer_name,
@@ -222,6 +223,7 @@ def build_map(
         lambda: network_gap_layers(study, plan, box=view.box),
         lambda: _gap_layers(study, coverage, view, show=straight_shown),
         lambda: uncovered_layers(study, coverage, plan, box=view.box),
+        lambda: grid_layers(study, plan, box=view.box),
         lambda: _population_layers(study, coverage, view),
         lambda: suggestion_layers(study, plan, box=view.box, show=district is not None),
     ]

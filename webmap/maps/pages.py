@@ -19,9 +19,10 @@ from geo.coverage import CoverageResult
 from layers.analysis import Plan
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
+from webmap.maps.grid_layer import grid_heading
 from webmap.maps.popups import format_people, format_share
 from webmap.maps.reach_layers import method_note, suggested_sites, threshold_text, walk_minutes
-from webmap.maps.style import basis_label, position_note, straight_note
+from webmap.maps.style import basis_heading, grid_band_labels, position_note, straight_note
 
 __all__ = [
     "RenderedMap",
@@ -31,6 +32,7 @@ __all__ = [
     "coverage_rows",
     "district_places",
     "district_summaries",
+    "grid_rows",
     "page_context",
     "radius_headings",
     "render_map",
@@ -69,8 +71,31 @@ class Urls:
     near: str | None = None
 
 
-def _basis_label(basis: str | None) -> str | None:
-    return basis_label(basis) if basis is not None else None
+def _basis_label(basis: str | None, study: StudyArea | None = None) -> str | None:
+    """The basis in words; with the study, saying so when the total stands in for 65+."""
+    if basis is None:
+        return None
+    return basis_heading(basis, has_age65=study is not None and _has_age65(study))
+
+
+def _has_age65(study: StudyArea) -> bool:
+    population = study.population
+    return population is not None and len(population) > 0 and bool(
+        "age65" in population and population["age65"].notna().all())
+
+
+def population_note(study: StudyArea) -> str | None:
+    """How people are counted where they live: per 町丁 point, or by area share."""
+    population = study.population
+    if population is None or population.empty:
+        return None
+    if (population.geom_type == "Point").all():
+        return _("人数は町丁ごとの代表点で数えています"
+                 "（町丁の全員が、代表点の位置で圏内か圏外かになります）")
+    if population.attrs.get("living"):
+        return _("人数は、各区域の人口を住む場所（{files}）の面積で按分して数えています").format(
+            files="・".join(population.attrs["living"]))
+    return _("人数は、各区域の人口を圏内に入る面積の割合で按分して数えています")
 
 
 def page_context(study: StudyArea, coverage: CoverageResult,
@@ -82,7 +107,7 @@ def page_context(study: StudyArea, coverage: CoverageResult,
     直線距離による概算); ``straight_note`` labels the straight-line tables in both modes.
     """
     config = study.config
-    basis = _basis_label(coverage.basis)
+    basis = _basis_label(coverage.basis, study)
     suggestions = plan.suggestions if plan is not None else None
     return {
         "title": config.title,
@@ -99,6 +124,9 @@ def page_context(study: StudyArea, coverage: CoverageResult,
         "basis_label": basis,
         "basis_note": _("人口は{basis}").format(basis=basis) if basis else
         _("人口データなし"),
+        "population_note": population_note(study),
+        "grid_heading": (grid_heading(study, plan)
+                         if plan is not None and plan.grid is not None else None),
         "attribution": list(config.attribution),
     }
 
@@ -239,7 +267,7 @@ def comparison_summaries(study: StudyArea, plan: Plan | None) -> dict[str, Any] 
 def _suggestion_caption(study: StudyArea, plan: Plan) -> str:
     threshold = threshold_text(study.config, method=plan.method,
                                threshold=plan.suggestion_threshold)
-    basis = _basis_label(plan.basis) or _("人口データなし")
+    basis = _basis_label(plan.basis, study) or _("人口データなし")
     return _("{threshold}で、上位から順に加えたときの効果（{basis}）").format(threshold=threshold,
                                                                         basis=basis)
 
@@ -260,3 +288,17 @@ def suggestion_rows(study: StudyArea, plan: Plan | None, *,
         "gain": f"+{format_people(site['newly_covered'])}",
         "share_after": format_share(site["share_after"]),
     } for site in sites.drop(columns="geometry").to_dict(orient="records")]
+
+
+def grid_rows(plan: Plan | None, *, district: str | None = None) -> list[dict[str, str]]:
+    """
+    People of the basis by walking minutes to the nearest place (the minutes grid's bands),
+    for a district or the city, formatted for a table; empty without a grid or population.
+    """
+    if plan is None or plan.grid is None or plan.grid.basis is None:
+        return []
+    table = (plan.grid.city if district is None
+             else plan.grid.table[plan.grid.table["district"] == district])
+    labels = grid_band_labels()
+    return [{"band": labels[int(row.band)], "people": format_people(row.people),
+             "share": format_share(row.share)} for row in table.itertuples()]

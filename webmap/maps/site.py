@@ -35,6 +35,7 @@ from webmap.maps.pages import (
     coverage_rows,
     district_places,
     district_summaries,
+    grid_rows,
     page_context,
     radius_headings,
     render_map,
@@ -144,6 +145,7 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
             rows=coverage_rows(study, coverage, district=name),
             places=district_places(study, name),
             comparison=comparison_rows(plan, district=name),
+            grid_rows=grid_rows(plan, district=name),
             suggestions=suggestion_rows(study, plan, district=name), **context)
         path = out_dir / "districts" / district_file_name(name)
         _write_atomic(path, page)

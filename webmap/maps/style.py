@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_CATEGORY_STYLE",
     "DISTRICT_STYLE",
     "GAP_STYLE",
+    "GRID_STYLE",
     "ISOCHRONE_COLORS",
     "ISOCHRONE_OPACITY",
     "MARKER_SIZE_PX",
@@ -39,8 +40,10 @@ __all__ = [
     "SUGGESTION_STYLE",
     "UNCOVERED_STYLE",
     "WALKING_ROUTE_STYLE",
+    "basis_heading",
     "basis_label",
     "day_type_labels",
+    "grid_band_labels",
     "position_note",
     "straight_note",
 ]
@@ -158,6 +161,14 @@ UNCOVERED_STYLE: dict = {
     "fill_opacity": 0.55, "color": "#5D4037", "weight": 1.0,
 }
 
+#: The grid of walking minutes to the nearest place: one colour per band (≤ 5, ≤ 10, ≤ 15,
+#: ≤ 20, > 20 min; ColorBrewer YlGnBu reversed, dark = far, readable in greyscale), cells
+#: where nobody of the basis lives drawn as an outline only.
+GRID_STYLE: dict = {
+    "colors": ("#FFFFCC", "#C7E9B4", "#7FCDBB", "#2C7FB8", "#253494"),
+    "fill_opacity": 0.6, "color": "#5A5A5A", "weight": 0.3, "empty_opacity": 0.08,
+}
+
 #: Suggested sites: a yellow badge with a black number (the rank), unlike any place marker.
 SUGGESTION_STYLE: dict = {"fill_color": "#FFD600", "color": "#1B1B1B", "text_color": "#1B1B1B",
                           "size_px": 30, "stroke_width": 2.0}
@@ -184,7 +195,41 @@ def basis_label(basis: str) -> str:
     >>> basis_label("age65"), basis_label("total"), basis_label("households")
     ('65歳以上人口', '総人口', 'households')
     """
-    return {"total": _("総人口"), "age65": _("65歳以上人口")}.get(basis, basis)
+    return {"total": _("総人口"), "age65": _("65歳以上人口"), "age75": _("75歳以上人口"),
+            "age85": _("85歳以上人口")}.get(basis, basis)
+
+
+def basis_heading(basis: str | None, *, has_age65: bool) -> str:
+    """
+    Which people a page, legend or sheet counts, in words for a heading: the band, and why
+    when it is the total only for want of age data.
+
+    Examples
+    --------
+    >>> basis_heading("age75", has_age65=True)
+    '75歳以上人口'
+    >>> basis_heading("total", has_age65=False)
+    '総人口（65歳以上の人数のデータがないため）'
+    >>> basis_heading(None, has_age65=False)
+    '人口データなし'
+    """
+    if basis is None:
+        return _("人口データなし")
+    if basis == "total" and not has_age65:
+        return _("総人口（65歳以上の人数のデータがないため）")
+    return basis_label(basis)
+
+
+def grid_band_labels() -> list[str]:
+    """
+    The words of the minutes grid's bands (:data:`geo.minutes_grid.GRID_BANDS_MINUTES`).
+
+    Examples
+    --------
+    >>> grid_band_labels()
+    ['5分以内', '5〜10分', '10〜15分', '15〜20分', '20分超']
+    """
+    return [_("5分以内"), _("5〜10分"), _("10〜15分"), _("15〜20分"), _("20分超")]
 
 
 def position_note(quality: str) -> str:

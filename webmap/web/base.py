@@ -19,9 +19,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, g, has_request_context, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
+from geo.residents import available_bases
 from layers.analysis import NetworkAnalysis
 from webmap.i18n import gettext as _
 from webmap.maps.pages import Urls
@@ -30,7 +31,7 @@ from webmap.web.http_cache import cached_response
 from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["GEOJSON_MEDIA_TYPE", "check_district", "csrf_failed_text", "current_state",
+__all__ = ["GEOJSON_MEDIA_TYPE", "basis_key", "check_district", "csrf_failed_text", "current_state",
            "error_text", "fail", "geojson_response", "json_error", "minutes_arg", "page_urls",
            "radius_arg", "require_network", "wants_json"]
 
@@ -70,8 +71,33 @@ _NO_NETWORK = ("No street network is loaded for {name}, so walking times are str
 
 
 def current_state() -> IbashoState:
-    """The app's current state (what the maps and the API show)."""
-    return current_app.extensions["ibasho"]
+    """
+    The app's current state (what the maps and the API show), counting the people of the
+    request's ``?basis=`` (``total``, ``age65``, ``age75``, ``age85``) when it names one:
+    an unknown band, or one the data lacks, is a 400 listing those it has.
+    """
+    state: IbashoState = current_app.extensions["ibasho"]
+    basis = request.args.get("basis", "") if has_request_context() else ""
+    if not basis:
+        return state
+    chosen = g.get("ibasho_basis_state")
+    if chosen is not None and chosen[0] is state:
+        return chosen[1]
+    try:
+        answer = state.for_basis(basis)
+    except ValueError as exc:
+        bases = list(available_bases(state.study.population))
+        fail(400, f"basis {basis!r}: {exc}", bases=bases,
+             page_message=_("その人口区分（{basis}）はこのデータにありません。").format(
+                 basis=basis))
+    g.ibasho_basis_state = (state, answer)
+    return answer
+
+
+def basis_key() -> str:
+    """What the request's basis adds to a cache key ('' for the data's default)."""
+    basis = current_state().basis
+    return f"@{basis}" if basis else ""
 
 
 def fail(status: int, message: str, **details: Any) -> NoReturn:
@@ -174,7 +200,7 @@ def page_urls() -> Urls:
 def geojson_response(key: str, make: Callable[[], dict]) -> Response:
     """GeoJSON made once per state, with its ETag (304 when unchanged), compressed once."""
     return cached_response(
-        f"api:{key}", lambda: _state_cache(key, lambda: json.dumps(
+        f"api:{key}{basis_key()}", lambda: _state_cache(key, lambda: json.dumps(
             make(), ensure_ascii=False, separators=(",", ":"))),
         mimetype=GEOJSON_MEDIA_TYPE, generation=current_state().generation)
 

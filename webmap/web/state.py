@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.coverage import CoverageResult
+from geo.residents import population_basis
 from layers.analysis import Plan, plan_study_area
 from layers.study import StudyArea, analyse_study_area, load_study_area
 from webmap.maps.build import build_map
@@ -37,7 +38,11 @@ class IbashoState:
     generation: int = 0
     #: Bodies of API answers made from this state (made once, on first request).
     api_cache: dict[str, str] = field(default_factory=dict)
+    #: The people counted when asked for (``?basis=age75``); None: the data's default (65+
+    #: when every area has it, else the total).
+    basis: str | None = None
     _district_maps: dict[str, RenderedMap] = field(default_factory=dict)
+    _by_basis: dict[str, IbashoState] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -49,16 +54,45 @@ class IbashoState:
 
     @classmethod
     def from_study(cls, study: StudyArea, *, asset_base: str, district_url: str,
-                   generation: int = 0) -> IbashoState:
-        """Analyse a loaded study area and render its city map."""
-        coverage = analyse_study_area(study)
-        plan = plan_study_area(study)
+                   generation: int = 0, basis: str | None = None) -> IbashoState:
+        """Analyse a loaded study area (counting ``basis``) and render its city map."""
+        coverage = analyse_study_area(study, basis=basis)
+        plan = plan_study_area(study, basis=basis)
         state = cls(study=study, coverage=coverage, plan=plan, asset_base=asset_base,
-                    district_url=district_url, generation=generation)
+                    district_url=district_url, generation=generation, basis=basis)
         state.city_map = render_map(build_map(study, coverage, plan=plan,
                                               asset_base=asset_base,
                                               district_url=district_url, title_bar=False))
         return state
+
+    def for_basis(self, basis: str) -> IbashoState:
+        """
+        This state counting the people of ``basis`` (``total``, ``age65``, ``age75``,
+        ``age85``): analysed and its city map rendered on first use, then kept (a change of
+        the places makes a new state, and new ones).
+
+        Raises
+        ------
+        ValueError
+            No population layer, an unknown band, or one the data lacks (the message lists
+            the bands it has).
+        """
+        if self.study.population is None:
+            msg = "No population layer is loaded: add [layers.population] to the config."
+            raise ValueError(msg)
+        chosen = population_basis(self.study.population, basis)
+        if chosen == self.plan.basis:
+            return self
+        assert chosen is not None  # there is a population layer
+        with self._lock:
+            sibling = self._by_basis.get(chosen)
+        if sibling is None:
+            sibling = IbashoState.from_study(self.study, asset_base=self.asset_base,
+                                             district_url=self.district_url,
+                                             generation=self.generation, basis=chosen)
+            with self._lock:
+                sibling = self._by_basis.setdefault(chosen, sibling)
+        return sibling
 
     @property
     def district_maps_cached(self) -> int:

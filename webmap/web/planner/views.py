@@ -33,6 +33,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 
+from geo.residents import available_bases
 from layers.analysis import Plan
 from layers.store.database import DatabaseUnavailableError
 from layers.store.scenarios import (
@@ -232,10 +233,10 @@ def _page_config(district: str | None) -> dict[str, Any]:
         "style": {"planner": PLANNER_STYLE, "suggestion": SUGGESTION_STYLE,
                   "categories": CATEGORY_STYLES, "default_category": DEFAULT_CATEGORY_STYLE},
         "urls": {
-            "what_if": url_for("plan_api.api_what_if"),
+            "what_if": url_for("plan_api.api_what_if", **_basis_args(state)),
             "districts": url_for("api.api_districts"),
             "places": url_for("api.api_places"),
-            "suggestions": url_for("plan_api.api_suggestions"),
+            "suggestions": url_for("plan_api.api_suggestions", **_basis_args(state)),
             "candidates": url_for("planner.json.candidates"),
             "reach": (url_for("plan_api.api_isochrones") + "?minutes=" if plan.method ==
                       "network" else url_for("api.api_buffers") + "?radius="),
@@ -296,11 +297,20 @@ def script_text() -> dict[str, str]:
     }
 
 
+def _basis_args(state: Any) -> dict[str, str]:
+    """``{"basis": …}`` when the page counts a band asked for (``?basis=``), else nothing:
+    the planner's requests then count the same people as the page."""
+    return {"basis": state.basis} if state.basis else {}
+
+
 def _basis_note(basis: str | None) -> str:
     if basis is None:
         return _("人口データなし")
+    study = current_state().study
+    has_age65 = "age65" in available_bases(study.population)
     note = _("人口は{basis}で数えています").format(basis=basis_label(basis))
-    return note + (_("（65歳以上の人数のデータがないため）") if basis == "total" else "")
+    return note + (_("（65歳以上の人数のデータがないため）")
+                   if basis == "total" and not has_age65 else "")
 
 
 @planner.get("/plan")

@@ -30,6 +30,8 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from geo.minutes_grid import GRID_BANDS_MINUTES
+from geo.residents import available_bases
 from webmap.i18n import gettext as _
 from webmap.maps.geojson import feature_collection, json_value
 from webmap.maps.pages import (
@@ -38,6 +40,7 @@ from webmap.maps.pages import (
     coverage_rows,
     district_places,
     district_summaries,
+    grid_rows,
     page_context,
     radius_headings,
     suggestion_rows,
@@ -45,6 +48,7 @@ from webmap.maps.pages import (
 from webmap.maps.reach_layers import method_note
 from webmap.maps.style import basis_label, straight_note
 from webmap.web.base import (
+    basis_key,
     check_district,
     csrf_failed_text,
     current_state,
@@ -72,7 +76,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 def _page(key: str, state: IbashoState, render: Callable[[], str]) -> Response:
     """A page made once per state, with its ETag (304 when unchanged), compressed once."""
-    return cached_response(f"page:{key}", render, mimetype="text/html",
+    return cached_response(f"page:{key}{basis_key()}", render, mimetype="text/html",
                            generation=state.generation)
 
 
@@ -109,6 +113,7 @@ def district(name: str) -> Response:
         rows=coverage_rows(state.study, state.coverage, district=name),
         places=district_places(state.study, name),
         comparison=comparison_rows(state.plan, district=name),
+        grid_rows=grid_rows(state.plan, district=name),
         suggestions=suggestion_rows(state.study, state.plan, district=name),
         **page_context(state.study, state.coverage, state.plan)))
 
@@ -221,6 +226,7 @@ def api_coverage() -> Response:
         "ok": True,
         "basis": basis,
         "basis_label": basis_label(basis) if basis else None,
+        "basis_note": page_context(state.study, state.coverage, plan)["basis_note"],
         "method": plan.method,
         "method_note": method_note(state.study, plan),
         "straight_note": straight_note(config.walking.detour_factor),
@@ -245,7 +251,33 @@ def api_coverage() -> Response:
             body["network"] = {"districts": _records(rows),
                                "city": _records(network.coverage.city)}
             body["comparison"] = _records(comparison)
+    grid = plan.grid
+    if grid is not None:
+        grid_table = grid.table if not name else grid.table[grid.table["district"] == name]
+        body["grid"] = {"method": grid.method, "cells": grid.spec.kind,
+                        "bands_minutes": [float(m) for m in GRID_BANDS_MINUTES],
+                        "districts": _records(grid_table), "city": _records(grid.city)}
+    body["bases"] = list(available_bases(state.study.population))
     return current_app.json.response(body)
+
+
+@api.get("/grid")
+def api_grid() -> Response:
+    """
+    The grid of walking minutes to the nearest place: one feature per cell (``cell``,
+    ``district``, ``minutes``, ``band`` 0–4 for ≤ 5, ≤ 10, ≤ 15, ≤ 20, > 20 min, ``people``
+    of the basis); ``?district=`` keeps the cells whose centre lies in it, ``?basis=`` picks
+    the people counted.
+    """
+    state = current_state()
+    name = request.args.get("district") or ""
+    if name:
+        check_district(name)
+    grid = state.plan.grid
+    cells = None if grid is None else grid.cells
+    if cells is not None and name:
+        cells = cells[cells["district"] == name]
+    return geojson_response(f"grid:{name}", lambda: _layer(cells))
 
 
 @api.get("/health")
