@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from data import get_path
 from layers.study import analyse_study_area, load_study_area
+
+# Property tests check what is true, not how fast: no per-example deadline, which a shared,
+# busy machine would turn into failures that say nothing about the code.
+settings.register_profile("ibasho", deadline=None)
+settings.load_profile("ibasho")
 
 
 @pytest.fixture(scope="session")
