@@ -452,8 +452,18 @@ def door_to_door(profile: BoardingProfile, access: WalkLinks, *, leave_from_min:
     best = _range_min(profile.duration_table, low, high)
     found = best < _INF
     door = np.where(found, (best >> 23) + walk, _INF)
-    return _per_origin(profile, access, door, np.where(found, best & _PAYLOAD, -1), direct,
-                       leave_at=first, by_arrival=False)
+    position = np.where(found, best & _PAYLOAD, -1)
+    safe = np.maximum(position, 0)
+    leave = (profile.board_departure[safe] - walk) if len(profile.board_departure) else walk
+    # or leave at the end of the window and wait at the stop for a later bus
+    late_key, late_position = profile.boardings.best_from(stops, last + walk)
+    late_door = np.where(late_key < _INF, (late_key >> _TIME_SHIFT) - last, _INF)
+    later = late_door < door
+    door = np.where(later, late_door, door)
+    position = np.where(later, late_position, position)
+    leave = np.where(later, last, leave)
+    return _per_origin(profile, access, door, position, leave, direct, leave_at=first,
+                       by_arrival=False)
 
 
 def earliest_arrival(profile: BoardingProfile, access: WalkLinks, *, leave_at_min: float,
@@ -468,7 +478,9 @@ def earliest_arrival(profile: BoardingProfile, access: WalkLinks, *, leave_at_mi
     key, position = profile.boardings.best_from(access.target.astype(np.int64), start + walk)
     found = key < _INF
     arrival = np.where(found, key >> _TIME_SHIFT, _INF)
-    return _per_origin(profile, access, arrival, position, direct, leave_at=start,
+    safe = np.maximum(position, 0)
+    leave = (profile.board_departure[safe] - walk) if len(profile.board_departure) else walk
+    return _per_origin(profile, access, arrival, position, leave, direct, leave_at=start,
                        by_arrival=True)
 
 
@@ -481,10 +493,11 @@ def _usable_access(profile: BoardingProfile, access: WalkLinks) -> WalkLinks:
 
 
 def _per_origin(profile: BoardingProfile, access: WalkLinks, measure: np.ndarray,
-                position: np.ndarray, direct: WalkLinks | None, *, leave_at: int,
-                by_arrival: bool) -> TransitTimes:
-    """Each origin's best access pair by ``measure`` (door-to-door or arrival, 1/100 min),
-    then walking all the way when it is as good."""
+                position: np.ndarray, leave_pair: np.ndarray, direct: WalkLinks | None, *,
+                leave_at: int, by_arrival: bool) -> TransitTimes:
+    """Each origin's best access pair by ``measure`` (door-to-door or arrival, 1/100 min;
+    ``position`` the boarding and ``leave_pair`` the time to leave home for each pair), then
+    walking all the way when it is as good."""
     n = access.n_sources
     candidate = np.where(measure < _INF, (measure << 32) | np.arange(len(measure)), _INF)
     best = np.full(n, _INF)
@@ -494,10 +507,9 @@ def _per_origin(profile: BoardingProfile, access: WalkLinks, measure: np.ndarray
     boarding = np.where(has, position[np.maximum(pair, 0)] if len(position) else -1, -1)
     safe = np.maximum(boarding, 0)
     key = profile.board_key[safe] if len(profile.board_key) else np.zeros(n, dtype=np.int64)
-    walk = _centi(access.minutes[np.maximum(pair, 0)]) if len(access) else np.zeros(n, np.int64)
-    departure = profile.board_departure[safe] if len(profile.board_key) else walk
     arrive = np.where(has, key >> _TIME_SHIFT, _MAX_TIME + 1)
-    leave = np.where(has, departure - walk, _MAX_TIME + 1)
+    leave = np.where(has, leave_pair[np.maximum(pair, 0)] if len(leave_pair) else 0,
+                     _MAX_TIME + 1)
     place = np.where(has, _place_of(profile, key), -1)
     rides = np.where(has, np.where((key & _KIND_CHANGE) > 0, 2, 1), 0)
     if direct is not None:

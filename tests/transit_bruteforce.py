@@ -10,6 +10,7 @@ the ends of the window).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 
 import networkx as nx
@@ -69,33 +70,58 @@ def time_expanded_graph(table: Timetable, running: np.ndarray, *, egress, transf
     return graph, at_stop, departures
 
 
+class _Searcher:
+    """The time-expanded graph of one day, built once; homes are joined to it per query."""
+
+    def __init__(self, table, running, *, egress, transfers, change_minutes, max_rides,
+                 arrive_by, places, access_limit):
+        self.graph, at_stop, departures = time_expanded_graph(
+            table, running, egress=egress, transfers=transfers, change_minutes=change_minutes,
+            max_rides=max_rides, arrive_by=arrive_by, places=places, access_limit=access_limit)
+        self.places, self.arrive_by, self.access_limit = places, arrive_by, access_limit
+        self.chains: dict[int, tuple[list[float], list[tuple]]] = {}
+        # wait chains: every event at a stop (arrivals on foot, bus departures) in time order
+        for key in set(at_stop) | set(departures):
+            stop, rides = key
+            events = [(t, ("at", stop, t, rides)) for t in at_stop.get(key, ())]
+            events += departures.get(key, [])
+            events.sort(key=lambda event: (event[0], event[1][0] != "at"))
+            for (t1, a), (t2, b) in zip(events, events[1:]):
+                _add(self.graph, a, b, t2 - t1)
+            if rides == 0:
+                self.chains[stop] = ([t for t, _ in events], [node for _, node in events])
+
+    def earliest(self, leave, access, direct):
+        """Earliest arrival at a place leaving home at ``leave`` (inf when none): home walks
+        to the first event at each stop nearby (then waits along the stop's chain)."""
+        graph = self.graph
+        for stop, walk in access:
+            if walk <= self.access_limit and stop in self.chains:
+                times, nodes = self.chains[stop]
+                first = bisect_left(times, leave + walk - 1e-9)
+                if first < len(nodes):
+                    _add(graph, ("home",), nodes[first], times[first] - leave)
+        for place, walk in direct:
+            if self.places[place] and leave + walk <= self.arrive_by + 1e-9:
+                _add(graph, ("home",), ("place",), walk)
+        try:
+            if ("home",) not in graph or ("place",) not in graph:
+                return np.inf
+            return leave + nx.dijkstra_path_length(graph, ("home",), ("place",))
+        except nx.NetworkXNoPath:
+            return np.inf
+        finally:
+            if ("home",) in graph:
+                graph.remove_node(("home",))
+
+
 def earliest_arrival_at_place(table, running, *, leave, access, direct, egress, transfers,
                               change_minutes, max_rides, arrive_by, places, access_limit):
     """Earliest arrival at any place leaving home at ``leave`` (inf when none)."""
-    graph, at_stop, departures = time_expanded_graph(
-        table, running, egress=egress, transfers=transfers, change_minutes=change_minutes,
-        max_rides=max_rides, arrive_by=arrive_by, places=places, access_limit=access_limit)
-    for stop, walk in access:
-        if walk <= access_limit:
-            _add(graph, ("home",), ("at", stop, leave + walk, 0), walk)
-            at_stop[(stop, 0)].add(leave + walk)
-    for place, walk in direct:
-        if places[place] and leave + walk <= arrive_by + 1e-9:
-            _add(graph, ("home",), ("place",), walk)
-    # wait chains: every event at a stop (arrivals on foot, bus departures) in time order
-    for key in set(at_stop) | set(departures):
-        stop, rides = key
-        events = [(t, ("at", stop, t, rides)) for t in at_stop.get(key, ())]
-        events += departures.get(key, [])
-        events.sort(key=lambda event: (event[0], event[1][0] != "at"))
-        for (t1, a), (t2, b) in zip(events, events[1:]):
-            _add(graph, a, b, t2 - t1)
-    if ("place",) not in graph or ("home",) not in graph:
-        return np.inf
-    try:
-        return leave + nx.dijkstra_path_length(graph, ("home",), ("place",))
-    except nx.NetworkXNoPath:
-        return np.inf
+    searcher = _Searcher(table, running, egress=egress, transfers=transfers,
+                         change_minutes=change_minutes, max_rides=max_rides,
+                         arrive_by=arrive_by, places=places, access_limit=access_limit)
+    return searcher.earliest(leave, access, direct)
 
 
 def best_door_to_door(table, running, *, window, access, direct, egress, transfers,
@@ -109,11 +135,10 @@ def best_door_to_door(table, running, *, window, access, direct, egress, transfe
             for s, d in zip(stops, departures_min):
                 if s == stop and first <= d - walk <= last:
                     leaves.add(float(d - walk))
+    searcher = _Searcher(table, running, egress=egress, transfers=transfers,
+                         change_minutes=change_minutes, max_rides=max_rides,
+                         arrive_by=arrive_by, places=places, access_limit=access_limit)
     best = np.inf
     for leave in sorted(leaves):
-        arrival = earliest_arrival_at_place(
-            table, running, leave=leave, access=access, direct=direct, egress=egress,
-            transfers=transfers, change_minutes=change_minutes, max_rides=max_rides,
-            arrive_by=arrive_by, places=places, access_limit=access_limit)
-        best = min(best, arrival - leave)
+        best = min(best, searcher.earliest(leave, access, direct) - leave)
     return best

@@ -308,7 +308,7 @@ def _stop_times(feed: Any, path: Path, stop_index: dict[str, int],
     trip_rows = trips.set_index("trip_id").loc[times["trip_id"].drop_duplicates()]
     lengths = times.groupby("trip_id", sort=False).size().loc[trip_rows.index].to_numpy()
     headsign = trip_rows.get("trip_headsign", pd.Series("", index=trip_rows.index))
-    route = trip_rows["route_id"].astype(str).map(routes).fillna("")
+    route = trip_rows["route_id"].astype(str).map(lambda route_id: routes.get(route_id, ""))
     return {
         "trip_start": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
         "stop": times["stop"].to_numpy(np.int64),

@@ -105,9 +105,10 @@ def brute_inputs(table, access, egress, transfers, direct, home):
     return {"egress": by_stop, "transfers": changes, "access": to_stops, "direct": on_foot}
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_door_to_door_matches_brute_force(seed):
-    table, homes, places, rng = made_up_case(seed)
+def case_times(seed: int):
+    """The made-up case of ``seed`` routed: changes allowed or not, some places closed,
+    a deadline or none, walking all the way allowed in half the cases."""
+    table, homes, places, _ = made_up_case(seed)
     rules = TransitRules(access_minutes=12, transfer_walk_minutes=6, change_minutes=2,
                          max_rides=1 + seed % 2)
     access, egress, transfers, direct = walks(table, homes, places, rules)
@@ -119,6 +120,14 @@ def test_door_to_door_matches_brute_force(seed):
                                transfers=transfers, places=open_places)
     times = door_to_door(profile, access, leave_from_min=WINDOW[0], leave_until_min=WINDOW[1],
                          direct=with_walk)
+    return (table, homes, rules, access, egress, transfers, with_walk, running, open_places,
+            arrive_by, times)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_door_to_door_matches_brute_force(seed):
+    (table, homes, rules, access, egress, transfers, with_walk, running, open_places,
+     arrive_by, times) = case_times(seed)
     for home in range(len(homes)):
         brute = best_door_to_door(
             table, running, window=WINDOW, change_minutes=rules.change_minutes,
@@ -251,12 +260,6 @@ def test_the_made_up_cases_need_walks_single_rides_and_changes():
     # the brute-force comparison above is only as good as the journeys it covers
     rides = []
     for seed in range(8):
-        table, people, places, _ = made_up_case(seed)
-        rules = TransitRules(access_minutes=12, transfer_walk_minutes=6, change_minutes=2)
-        access, egress, transfers, direct = walks(table, people, places, rules)
-        profile = boarding_profile(day_trips(table, table.trip_service == 0), egress, rules,
-                                   arrive_by_min=2000.0, transfers=transfers)
-        times = door_to_door(profile, access, leave_from_min=WINDOW[0],
-                             leave_until_min=WINDOW[1], direct=direct if seed % 2 else None)
+        times = case_times(seed)[-1]
         rides += times.rides[np.isfinite(times.minutes)].tolist()
     assert {0, 1, 2} <= set(rides)
