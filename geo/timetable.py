@@ -110,7 +110,7 @@ class Timetable:
             msg = "a bus cannot leave a stop before it arrives there."
             raise ValueError(msg)
         later = np.ones(max(n_times - 1, 0), dtype=bool)
-        later[self.trip_start[1:-1] - 1] = False  # the last stop of a trip and the next trip's first
+        later[self.trip_start[1:-1] - 1] = False  # a trip's last stop, then the next's first
         if (self.arrival_min[1:][later] < self.departure_min[:-1][later]).any():
             msg = "within a trip, times must not go backwards from one stop to the next."
             raise ValueError(msg)

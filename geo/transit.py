@@ -160,7 +160,7 @@ class DayTrips:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.stop.shape  # type: ignore[return-value]
+        return int(self.stop.shape[0]), int(self.stop.shape[1])
 
 
 def day_trips(timetable: Timetable, running: np.ndarray, *, from_min: float = 0.0,
@@ -610,7 +610,8 @@ def journey(profile: BoardingProfile, access: WalkLinks, times: TransitTimes,
     key = int(profile.board_key[times.boarding[origin]])
     arrival = day.arrival.reshape(-1)
     stop = day.stop.reshape(-1)
-    legs = [Leg("walk", leave, leave + _centi(access.minutes[pair]) / 100.0, -1, first_stop)]
+    legs = [Leg("walk", leave, leave + float(_centi(access.minutes[pair])) / 100.0, -1,
+                first_stop)]
     if key & _KIND_CHANGE:
         change = key & _PAYLOAD
         alight = int(profile.change_from[change])

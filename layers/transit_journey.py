@@ -171,10 +171,10 @@ def _origin_walks(model: TransitModel, lonlat: tuple[float, float], target: int
     reach = max(rules.door_to_door_minutes, rules.window_minutes)
     if model.graph is not None:
         snapped = snap_points(model.graph.network, origin_x, origin_y)
-        access = network_links(model.graph, snapped, model.snapped["stops"],  # type: ignore[arg-type]
+        access = network_links(model.graph, snapped, model.snapped["stops"],
                                max_minutes=rules.access_minutes)
         direct = network_links(model.graph, snapped,
-                               model.snapped["places"].take(np.array([target])),  # type: ignore[attr-defined]
+                               model.snapped["places"].take(np.array([target])),
                                max_minutes=reach)
     else:
         access = straight_links(origin_x, origin_y, table.stop_x, table.stop_y,

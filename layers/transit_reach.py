@@ -28,10 +28,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.network import snap_points
+from geo.network import Snapped, snap_points
 from geo.reach import WalkGraph, points_xy, walk_graph
 from geo.timetable import format_minutes
 from geo.transit import (
+    DayTrips,
     TransitRules,
     TransitTimes,
     boarding_profile,
@@ -127,9 +128,9 @@ class TransitModel:
     depart_at_min: float
     #: The walking graph and the snapped stops and places, when streets are loaded.
     graph: WalkGraph | None = None
-    snapped: dict[str, object] = field(default_factory=dict)
-    #: Day trips and profiles already computed, by (date, window) (answers are reused).
-    cache: dict[tuple, object] = field(default_factory=dict)
+    snapped: dict[str, Snapped] = field(default_factory=dict)
+    #: The trips of a day within a time span, by (date, from, until), computed once.
+    cache: dict[tuple[dt.date, float, float], DayTrips] = field(default_factory=dict)
 
 
 def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = None,
@@ -363,7 +364,7 @@ def _group_times(model: TransitModel, date: dt.date, start: float, places: np.nd
         running = model.bus.running_trips(day.used)
         trips = day_trips(model.bus.timetable, running, from_min=leave_from, until_min=deadline)
         model.cache[key] = trips
-    profile = boarding_profile(trips, model.egress, rules, arrive_by_min=deadline,  # type: ignore[arg-type]
+    profile = boarding_profile(trips, model.egress, rules, arrive_by_min=deadline,
                                transfers=model.transfers, places=places)
     times = door_to_door(profile, model.access, leave_from_min=leave_from,
                          leave_until_min=leave_until, direct=model.direct)

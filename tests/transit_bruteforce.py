@@ -10,6 +10,7 @@ the ends of the window).
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections import defaultdict
 
@@ -37,13 +38,12 @@ def time_expanded_graph(table: Timetable, running: np.ndarray, *, egress, transf
         rows = range(table.trip_start[trip], table.trip_start[trip + 1])
         for rides in range(max_rides):
             for i, row in enumerate(rows):
-                if i + 1 < len(stops):
-                    # boarding: from the stop's wait chain onto the bus (it leaves at departure)
-                    if table.pickup[row]:
-                        node = ("board", trip, i, rides)
-                        departures[(int(stops[i]), rides)].append((departures_min[i], node))
-                        _add(graph, node, ("on", trip, i + 1, rides + 1),
-                                       arrivals[i + 1] - departures_min[i])
+                # boarding: from the stop's wait chain onto the bus (it leaves at departure)
+                if i + 1 < len(stops) and table.pickup[row]:
+                    node = ("board", trip, i, rides)
+                    departures[(int(stops[i]), rides)].append((departures_min[i], node))
+                    _add(graph, node, ("on", trip, i + 1, rides + 1),
+                         arrivals[i + 1] - departures_min[i])
         for rides in range(1, max_rides + 1):
             for i in range(1, len(stops)):
                 row = rows[i]
@@ -86,7 +86,7 @@ class _Searcher:
             events = [(t, ("at", stop, t, rides)) for t in at_stop.get(key, ())]
             events += departures.get(key, [])
             events.sort(key=lambda event: (event[0], event[1][0] != "at"))
-            for (t1, a), (t2, b) in zip(events, events[1:]):
+            for (t1, a), (t2, b) in itertools.pairwise(events):
                 _add(self.graph, a, b, t2 - t1)
             if rides == 0:
                 self.chains[stop] = ([t for t, _ in events], [node for _, node in events])
@@ -132,7 +132,7 @@ def best_door_to_door(table, running, *, window, access, direct, egress, transfe
     for trip in np.flatnonzero(running):
         stops, _, departures_min = table.trip_stop_times(trip)
         for stop, walk in access:
-            for s, d in zip(stops, departures_min):
+            for s, d in zip(stops, departures_min, strict=False):
                 if s == stop and first <= d - walk <= last:
                     leaves.add(float(d - walk))
     searcher = _Searcher(table, running, egress=egress, transfers=transfers,

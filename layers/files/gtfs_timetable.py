@@ -6,13 +6,6 @@ warning naming the file and row, and the rest is used: stop times naming an unkn
 trip, trips whose times go backwards or whose service has no calendar, stops without a
 position, services with no day in the study period. A feed without ``stops.txt``,
 ``stop_times.txt`` or ``trips.txt``, or without any calendar, cannot be used at all.
-
-Examples
---------
->>> feed = read_gtfs_timetable(Path("../shared/data/gunma/bus/gtfs/gtfs.1001.kanetsu_kotu.zip"))
-... # doctest: +SKIP
->>> feed.timetable.n_trips  # doctest: +SKIP
-1350
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ uses them says 推定.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -213,7 +214,7 @@ def _edges(routes: list[dict[str, Any]], stops: dict[str, Any]
     pairs: dict[tuple[int, int], int] = {}
     edge_routes: list[list[int]] = []
     for route_index, route in enumerate(routes):
-        for here, there in zip(route["stops"], route["stops"][1:]):
+        for here, there in zip(route["stops"], route["stops"][1:], strict=False):
             for a in points.get(here, []):
                 for b in points.get(there, []):
                     if a == b:
@@ -317,7 +318,7 @@ def _pattern_chains(routes: list[dict[str, Any]], stops: dict[str, Any],
                 for cost, chain in _viterbi(chosen, departures, stops):
                     found.append((cost, int(departures["minute"][chain[0]]), number, chain))
         accepted = 0
-        for cost, _, number, chain in sorted(found, key=lambda item: item[:2]):
+        for _, _, number, chain in sorted(found, key=lambda item: item[:2]):
             if used[chain].any():
                 continue
             used[chain] = True
@@ -339,7 +340,7 @@ def _viterbi(layers: list[np.ndarray], departures: dict[str, np.ndarray],
     x, y = stops["x"], stops["y"]
     cost = np.where(np.eye(len(layers[0]), dtype=bool), 0.0, np.inf)
     back: list[np.ndarray] = []
-    for here, there in zip(layers, layers[1:]):
+    for here, there in itertools.pairwise(layers):
         gap = (minute[there][None, :] - minute[here][:, None]).astype(float)
         distance = np.hypot(x[stop[there]][None, :] - x[stop[here]][:, None],
                             y[stop[there]][None, :] - y[stop[here]][:, None])
@@ -427,7 +428,7 @@ def _trips(successor: np.ndarray, route_of: dict[int, int], departures: dict[str
         if head in route_of:
             names.append(routes[route_of[head]]["name"])
             continue
-        votes = Counter(route for a, b in zip(chain, chain[1:])
+        votes = Counter(route for a, b in itertools.pairwise(chain)
                         for route in edge_routes[edge_of.get((a, b), -1)]
                         if (a, b) in edge_of)
         names.append(routes[votes.most_common(1)[0][0]]["name"] if votes else "")

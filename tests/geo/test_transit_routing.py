@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from transit_bruteforce import best_door_to_door, earliest_arrival_at_place
 
 from geo.timetable import Timetable
 from geo.transit import (
@@ -22,7 +23,6 @@ from geo.transit import (
 )
 from geo.walk_links import WalkLinks, straight_links
 from geo.walking import PROFILES
-from transit_bruteforce import best_door_to_door, earliest_arrival_at_place
 
 PROFILE = PROFILES["elderly"]
 WINDOW = (560.0, 620.0)
@@ -149,7 +149,7 @@ def test_door_to_door_matches_brute_force(seed):
 def test_earliest_arrival_matches_brute_force(seed):
     table, homes, places, _ = made_up_case(seed)
     rules = TransitRules(access_minutes=12, transfer_walk_minutes=6, change_minutes=2)
-    access, egress, transfers, direct = walks(table, homes, places, rules)
+    access, egress, transfers, _direct = walks(table, homes, places, rules)
     running = np.ones(table.n_trips, dtype=bool)
     everywhere = np.ones(len(places), dtype=bool)
     profile = boarding_profile(day_trips(table, running), egress, rules, arrive_by_min=2000.0,
@@ -166,7 +166,7 @@ def test_earliest_arrival_matches_brute_force(seed):
 def test_journeys_are_consistent_with_the_timetable():
     table, homes, places, _ = made_up_case(21)
     rules = TransitRules(access_minutes=15, transfer_walk_minutes=6, change_minutes=2)
-    access, egress, transfers, direct = walks(table, homes, places, rules)
+    access, egress, transfers, _direct = walks(table, homes, places, rules)
     profile = boarding_profile(day_trips(table, np.ones(table.n_trips, dtype=bool)), egress,
                                rules, arrive_by_min=2000.0, transfers=transfers)
     times = door_to_door(profile, access, leave_from_min=540, leave_until_min=660)
@@ -175,8 +175,8 @@ def test_journeys_are_consistent_with_the_timetable():
         trip = journey(profile, access, times, int(home))
         assert trip.minutes == pytest.approx(times.minutes[home])
         assert trip.rides == times.rides[home]
-        assert [leg.kind for leg in trip.legs][0] == "walk" == trip.legs[-1].kind
-        for before, after in zip(trip.legs, trip.legs[1:]):
+        assert next(leg.kind for leg in trip.legs) == "walk" == trip.legs[-1].kind
+        for before, after in zip(trip.legs, trip.legs[1:], strict=False):
             assert after.start_min >= before.end_min - 1e-9  # waiting, never time travel
             if before.kind == "ride" and after.kind == "ride":
                 assert after.start_min >= before.end_min + rules.change_minutes - 1e-9

@@ -26,7 +26,7 @@ def test_straight_links_keep_walks_within_the_limit():
     links = straight_links(np.array([0.0, 5000.0]), np.array([0.0, 0.0]),
                            np.array([0.0, 300.0, 600.0]), np.array([0.0, 400.0, 0.0]),
                            profile=PROFILE, max_minutes=12)
-    assert list(zip(links.source.tolist(), links.target.tolist())) == [(0, 0), (0, 1)]
+    assert list(zip(links.source.tolist(), links.target.tolist(), strict=False)) == [(0, 0), (0, 1)]
     assert links.minutes.tolist() == pytest.approx([0.0, 500 * 1.3 / 60])
     assert nearest_target(links)[1].tolist() == [0, -1]
     with pytest.raises(ValueError, match="max_minutes"):
@@ -59,4 +59,4 @@ def test_network_links_walk_the_blocks():
                           [links.target]).T)
     assert (links.minutes >= straight / 60 - 1e-9).all()
     short = network_links(graph, sources, targets, max_minutes=5)
-    assert set(zip(short.source.tolist(), short.target.tolist())) == {(0, 2), (1, 0)}
+    assert set(zip(short.source.tolist(), short.target.tolist(), strict=False)) == {(0, 2), (1, 0)}

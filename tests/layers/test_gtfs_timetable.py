@@ -14,15 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pyproj import Transformer
-
 from bus_feed import TRIPS, write_feed
+from pyproj import Transformer
+from transit_bruteforce import best_door_to_door
+
 from geo.transit import TransitRules, boarding_profile, day_trips, door_to_door, journey
 from geo.walk_links import straight_links
 from geo.walking import PROFILES
 from layers.errors import LayerError
 from layers.files.gtfs_timetable import read_gtfs_timetable
-from transit_bruteforce import best_door_to_door
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 KANETSU = SHARED / "gunma" / "bus" / "gtfs" / "gtfs.1001.kanetsu_kotu.zip"
@@ -147,7 +147,8 @@ def test_real_kanetsu_feed():
     def beside(name, east_m):
         index = int(np.flatnonzero(names == name)[0])
         return [table.stop_x[index] + east_m, table.stop_y[index]]
-    homes = np.array([beside("渋川駅（１番のりば）", 150.0), beside("渋川駅（１番のりば）", -200.0)])
+    station = "渋川駅（１番のりば）"
+    homes = np.array([beside(station, 150.0), beside(station, -200.0)])
     places = np.array([beside("伊香保温泉", 80.0), beside("水沢入口ビジターセンター前", 60.0)])
     profile, access, times = route(bus, tuesday, homes, places, (9 * 60.0, 9 * 60 + 30.0),
                                    trips_between=(9 * 60.0, 11 * 60.0))

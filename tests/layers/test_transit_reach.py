@@ -8,11 +8,14 @@ with a made-up feed placed there (MADE-UP NUMBERS).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import numpy as np
 import pytest
-
 from bus_feed import write_feed
+from nagoya_city import write_nagoya_config
+from transit_bruteforce import best_door_to_door
+
 from layers.config import load_config
 from layers.errors import LayerError
 from layers.study import load_study_area
@@ -26,8 +29,6 @@ from layers.transit_reach import (
     reach_classes,
     transit_reach,
 )
-from nagoya_city import write_nagoya_config
-from transit_bruteforce import best_door_to_door
 
 TUESDAY = dt.date(2026, 12, 1)
 
@@ -134,7 +135,7 @@ def test_a_resident_journey(takasaki, model):
         assert legs[0].kind == "walk" and legs[-1].kind == "walk"
         assert legs[-1].to_name == "4区のえんがわ"
         assert answer.leave == legs[0].start and answer.arrive == legs[-1].end
-        for before, after in zip(legs, legs[1:]):
+        for before, after in itertools.pairwise(legs):
             assert after.start >= before.end or before.kind == "walk"  # walks end ≤ the bus
         rides = [leg for leg in legs if leg.kind == "ride"]
         if rides:
