@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
@@ -29,7 +30,7 @@ from geo.reach import WalkGraph, augmented_matrix
 from geo.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
-__all__ = ["WalkLinks", "nearest_target", "network_links", "straight_links"]
+__all__ = ["WalkLinks", "nearest_target", "network_links", "straight_links", "walking_matrix"]
 
 #: Sources searched at once on the street network (memory: chunk × nodes × 8 bytes).
 NETWORK_CHUNK = 64
@@ -111,7 +112,8 @@ def straight_links(from_x: np.ndarray, from_y: np.ndarray, to_x: np.ndarray, to_
 
 
 def network_links(graph: WalkGraph, sources: Snapped, targets: Snapped, *,
-                  max_minutes: float, chunk: int = NETWORK_CHUNK) -> WalkLinks:
+                  max_minutes: float, chunk: int = NETWORK_CHUNK,
+                  forward: csr_matrix | None = None) -> WalkLinks:
     """
     Walks on the street network from snapped sources to snapped targets, up to a limit.
 
@@ -128,10 +130,15 @@ def network_links(graph: WalkGraph, sources: Snapped, targets: Snapped, *,
         Points snapped with :func:`geo.network.snap_points`; edge -1 is never linked.
     max_minutes
         Keep walks of at most this many minutes (> 0).
+    chunk
+        Sources searched at once.
+    forward
+        :func:`walking_matrix` of ``graph``, when the caller keeps it (made here otherwise).
     """
     _check_limit(max_minutes)
     network, minutes = graph.network, graph.minutes
-    forward = to_csgraph(network, minutes.forward, minutes.backward)
+    if forward is None:
+        forward = walking_matrix(graph)
     n = network.n_nodes
     found_source: list[np.ndarray] = []
     found_target: list[np.ndarray] = []
@@ -179,6 +186,12 @@ def network_links(graph: WalkGraph, sources: Snapped, targets: Snapped, *,
                  max_minutes, len(source_ok))
     return WalkLinks(source.astype(np.int64), target.astype(np.int64), walk.astype(float),
                      len(sources), len(targets), "network")
+
+
+def walking_matrix(graph: WalkGraph) -> csr_matrix:
+    """The walking graph in the walking direction (u → v at ``forward`` minutes), for
+    ``scipy.sparse.csgraph``; build it once for many :func:`network_links` calls."""
+    return to_csgraph(graph.network, graph.minutes.forward, graph.minutes.backward)
 
 
 def nearest_target(links: WalkLinks, *, targets: np.ndarray | None = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from pyproj import Transformer
 
-from geo.network import snap_points
+from geo.network import Snapped, snap_points
 from geo.timetable import format_minutes
 from geo.transit import Journey, boarding_profile, day_trips, door_to_door, earliest_arrival
 from geo.transit import journey as journey_legs
@@ -169,13 +169,20 @@ def _origin_walks(model: TransitModel, lonlat: tuple[float, float], target: int
     origin_x, origin_y = np.array([x], dtype=float), np.array([y], dtype=float)
     rules = model.rules
     reach = max(rules.door_to_door_minutes, rules.window_minutes)
-    if model.graph is not None:
+    if model.graph is not None:  # one search from the resident: to the stops and the place
         snapped = snap_points(model.graph.network, origin_x, origin_y)
-        access = network_links(model.graph, snapped, model.snapped["stops"],
-                               max_minutes=rules.access_minutes)
-        direct = network_links(model.graph, snapped,
-                               model.snapped["places"].take(np.array([target])),
-                               max_minutes=reach)
+        stops = model.snapped["stops"]
+        targets = Snapped(*(np.concatenate([getattr(stops, name), getattr(
+            model.snapped["places"], name)[[target]]]) for name in ("edge", "fraction",
+                                                                   "distance_m")))
+        walks = network_links(model.graph, snapped, targets, max_minutes=reach,
+                              forward=model.matrix)
+        to_stop = (walks.target < table.n_stops) & (walks.minutes <= rules.access_minutes)
+        access = WalkLinks(walks.source[to_stop], walks.target[to_stop],
+                           walks.minutes[to_stop], 1, table.n_stops, "network")
+        to_place = walks.target == table.n_stops
+        direct = WalkLinks(walks.source[to_place], np.zeros(int(to_place.sum()), np.int64),
+                           walks.minutes[to_place], 1, 1, "network")
     else:
         access = straight_links(origin_x, origin_y, table.stop_x, table.stop_y,
                                 profile=model.profile, max_minutes=rules.access_minutes)

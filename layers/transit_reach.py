@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
 
 from geo.network import Snapped, snap_points
 from geo.reach import WalkGraph, points_xy, walk_graph
@@ -39,7 +40,13 @@ from geo.transit import (
     day_trips,
     door_to_door,
 )
-from geo.walk_links import WalkLinks, nearest_target, network_links, straight_links
+from geo.walk_links import (
+    WalkLinks,
+    nearest_target,
+    network_links,
+    straight_links,
+    walking_matrix,
+)
 from geo.walking import WalkProfile
 from layers.config import StudyConfig
 from layers.fields.schedule import next_openings, parse_schedule
@@ -126,8 +133,10 @@ class TransitModel:
     transfers: WalkLinks
     direct: WalkLinks
     depart_at_min: float
-    #: The walking graph and the snapped stops and places, when streets are loaded.
+    #: The walking graph, its matrix and the snapped stops and places, when streets are
+    #: loaded.
     graph: WalkGraph | None = None
+    matrix: csr_matrix | None = None
     snapped: dict[str, Snapped] = field(default_factory=dict)
     #: The trips of a day within a time span, by (date, from, until), computed once.
     cache: dict[tuple[dt.date, float, float], DayTrips] = field(default_factory=dict)
@@ -180,17 +189,19 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
                    "places": snap_points(graph.network, *place_xy),
                    "stops": snap_points(graph.network, *stop_xy)}
         backwards = _backwards(graph)
+        matrix = walking_matrix(graph)
         access = network_links(graph, snapped["origins"], snapped["stops"],
-                               max_minutes=rules.access_minutes)
+                               max_minutes=rules.access_minutes, forward=matrix)
         egress = network_links(backwards, snapped["places"], snapped["stops"],
                                max_minutes=rules.access_minutes).reversed()
         transfers = network_links(graph, snapped["stops"], snapped["stops"],
-                                  max_minutes=max(rules.transfer_walk_minutes, 1e-6))
+                                  max_minutes=max(rules.transfer_walk_minutes, 1e-6),
+                                  forward=matrix)
         direct = network_links(graph, snapped["origins"], snapped["places"],
-                               max_minutes=door_limit)
+                               max_minutes=door_limit, forward=matrix)
         method = "network"
     else:
-        graph, snapped = None, {}
+        graph, matrix, snapped = None, None, {}
         access = straight_links(*origin_xy, *stop_xy, profile=profile,
                                 max_minutes=rules.access_minutes)
         egress = straight_links(*stop_xy, *place_xy, profile=profile,
@@ -203,7 +214,8 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
                 "%d from stops, %d between stops", table.n_trips, len(origins), len(place_rows),
                 method, len(access), len(egress), len(transfers))
     return TransitModel(bus, rules, profile, method, place_rows, study.places, origins, access,
-                        egress, transfers, direct, config.transit.depart_at_min, graph, snapped)
+                        egress, transfers, direct, config.transit.depart_at_min, graph, matrix,
+                        snapped)
 
 
 def _backwards(graph: WalkGraph) -> WalkGraph:
@@ -234,10 +246,11 @@ class TransitReach:
     """Who can get to a place by walking alone, and with the bus (per origin and place)."""
 
     #: One row per origin (in the origins' order): ``walk_minutes`` and ``walk_place`` (the
-    #: nearest counted place on foot, door to door; ``inf`` / -1 beyond the limit),
-    #: ``bus_minutes``, ``bus_place``, ``rides`` (0: walking is as good), ``leave``,
-    #: ``arrive`` (HH:MM), ``date`` (the day travelled) and ``estimated`` (rebuilt trips).
-    #: Places are rows of the study's places.
+    #: nearest counted place on foot, door to door; ``inf`` / -1 beyond the limit);
+    #: ``bus_minutes`` and ``bus_place`` (the shortest journey with at least one ride, door
+    #: to door, within the limit), its ``rides`` (1 or 2; 0 for none), ``leave`` and
+    #: ``arrive`` (HH:MM), ``date`` (the day travelled) and ``estimated`` (rebuilt trips);
+    #: ``best_minutes``, the better of the two. Places are rows of the study's places.
     points: pd.DataFrame
     #: One row per place of the study: ``name``, ``counted``, ``date``, ``start``,
     #: ``reason`` (why it was not counted, in Japanese).
@@ -367,11 +380,11 @@ def _group_times(model: TransitModel, date: dt.date, start: float, places: np.nd
     profile = boarding_profile(trips, model.egress, rules, arrive_by_min=deadline,
                                transfers=model.transfers, places=places)
     times = door_to_door(profile, model.access, leave_from_min=leave_from,
-                         leave_until_min=leave_until, direct=model.direct)
+                         leave_until_min=leave_until)  # journeys with at least one ride
     limit = rules.door_to_door_minutes
     over = times.minutes > limit + 1e-9
     times = _take(times, _nothing(len(times.minutes)), over)
-    walk = _walk_only(model, places, limit)
+    walk = _walk_only(model, places, min(limit, window) if arrive_by else limit)
     return times, walk, day.note
 
 
@@ -413,14 +426,15 @@ def _points_frame(model: TransitModel, best: TransitTimes | None, walk_minutes: 
         "leave": [format_minutes(m) if np.isfinite(m) else "" for m in best.leave_min],
         "arrive": [format_minutes(m) if np.isfinite(m) else "" for m in best.arrive_min],
         "date": dates,
-        "estimated": found & (best.rides > 0) & model.bus.estimated,
+        "best_minutes": np.minimum(walk_minutes, best.minutes),
+        "estimated": found & model.bus.estimated,
     }, index=model.origins.index)
 
 
 def reach_classes(reach: TransitReach, *, walk_minutes: float) -> pd.Series:
     """
-    Per origin: "walk" (a place within ``walk_minutes`` on foot), "bus" (not on foot, but
-    within the door-to-door limit with the bus) or "neither".
+    Per origin: "walk" (a place within ``walk_minutes`` on foot), "bus" (not on foot, but a
+    journey with a ride within the door-to-door limit: バスを使えば行ける) or "neither".
     """
     points = reach.points
     on_foot = points["walk_minutes"] <= walk_minutes
