@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from geo.coverage import assign_districts
 from geo.network import Snapped, snap_points
 from geo.reach import WalkGraph, points_xy, walk_graph
 from geo.timetable import format_minutes
@@ -65,6 +66,7 @@ __all__ = [
     "TransitReach",
     "build_transit_model",
     "load_bus_timetable",
+    "reach_by_district",
     "reach_classes",
     "transit_reach",
 ]
@@ -143,7 +145,8 @@ class TransitModel:
 
 
 def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = None,
-                        bus: BusTimetable | None = None) -> TransitModel | None:
+                        bus: BusTimetable | None = None,
+                        period: tuple[dt.date, dt.date] | None = None) -> TransitModel | None:
     """
     Load the buses and measure every walk the journeys may use; None without buses.
 
@@ -156,6 +159,9 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
         Where residents start (points or polygons, any CRS); default the population layer.
     bus
         An already loaded timetable (default :func:`load_bus_timetable`).
+    period
+        The study period: a feed's services with no day in it are reported (default the
+        year from today).
 
     Raises
     ------
@@ -163,7 +169,10 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
         Without origins (no population layer and none given).
     """
     config = study.config
-    bus = bus if bus is not None else load_bus_timetable(config)
+    if period is None:
+        today = dt.date.today()
+        period = (today, today + dt.timedelta(days=364))
+    bus = bus if bus is not None else load_bus_timetable(config, period=period)
     if bus is None:
         return None
     origins = study.population if origins is None else origins
@@ -441,3 +450,50 @@ def reach_classes(reach: TransitReach, *, walk_minutes: float) -> pd.Series:
     by_bus = points["bus_minutes"] <= reach.rules.door_to_door_minutes
     return pd.Series(np.where(on_foot, "walk", np.where(by_bus, "bus", "neither")),
                      index=points.index, name="reach")
+
+
+def reach_by_district(reach: TransitReach, origins: gpd.GeoDataFrame,
+                      districts: gpd.GeoDataFrame, *, walk_minutes: float,
+                      metric_crs: str) -> pd.DataFrame:
+    """
+    People per district reaching a place on foot only, with the bus, or neither.
+
+    Parameters
+    ----------
+    reach
+        From :func:`transit_reach` for ``origins``.
+    origins
+        The origins the reach was computed for (population points or cells) with ``total``
+        and, when the data has them, ``age65``.
+    districts
+        Districts with ``name``.
+    walk_minutes
+        The walking threshold (door to door) for "on foot".
+    metric_crs
+        Where points are matched to districts.
+
+    Returns
+    -------
+    DataFrame
+        One row per district (in the districts' order) and columns ``walk``, ``bus`` and
+        ``neither`` per population column (``total``, and ``age65_walk`` … when every origin
+        has a 65+ count).
+    """
+    if len(origins) != len(reach.points):
+        msg = f"`origins` has {len(origins)} rows, the reach {len(reach.points)}."
+        raise ValueError(msg)
+    points = origins.copy()
+    if (points.geom_type != "Point").any():
+        points = points.set_geometry(points.geometry.representative_point())
+    district = assign_districts(points, districts, metric_crs=metric_crs).to_numpy()
+    kinds = reach_classes(reach, walk_minutes=walk_minutes).to_numpy()
+    columns = ["total"] + (["age65"] if "age65" in origins and origins["age65"].notna().all()
+                           else [])
+    table = pd.DataFrame(index=pd.Index(districts["name"].astype(str), name="district"))
+    for column in columns:
+        people = origins[column].to_numpy(dtype=float)
+        prefix = "" if column == "total" else f"{column}_"
+        for kind in ("walk", "bus", "neither"):
+            counts = pd.Series(people * (kinds == kind)).groupby(district).sum()
+            table[f"{prefix}{kind}"] = counts.reindex(table.index, fill_value=0.0).to_numpy()
+    return table

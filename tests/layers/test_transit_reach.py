@@ -26,6 +26,7 @@ from layers.transit_reach import (
     OpeningDays,
     build_transit_model,
     load_bus_timetable,
+    reach_by_district,
     reach_classes,
     transit_reach,
 )
@@ -196,3 +197,13 @@ def test_bad_transit_settings_and_feeds(tmp_path):
                            encoding="utf-8")
     with pytest.raises(LayerError, match=r"stop_times\.txt"):
         load_bus_timetable(load_config(config_path))
+
+
+def test_people_per_district(takasaki, chosen):
+    table = reach_by_district(chosen, takasaki.population, takasaki.districts,
+                              walk_minutes=10.0, metric_crs=takasaki.config.metric_crs)
+    assert list(table.index) == takasaki.district_names
+    assert list(table.columns) == ["walk", "bus", "neither"]  # no 65+ counts offline
+    assert table.to_numpy().sum() == takasaki.population["total"].sum()
+    classes = reach_classes(chosen, walk_minutes=10.0)
+    assert table["bus"].sum() == takasaki.population["total"][classes == "bus"].sum()
