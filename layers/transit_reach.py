@@ -6,8 +6,8 @@ stop, stop → stop, stop → place, home → place) at the config's walking pro
 network when it is loaded, else in a straight line × the detour factor.
 :func:`transit_reach` then answers for every resident point at once (:mod:`geo.transit`):
 
-- :class:`ChosenTime`: leaving home within the config's window on a date (every place counts,
-  as in the walking analysis; opening days are not checked);
+- :class:`ChosenTime`: leaving home within the config's window on a date (places whose dates
+  are known count when they are open that day; the others count, as in the walking analysis);
 - :class:`OpeningDays`: arriving at each place by its start on its next open day (from the
   parsed schedule), leaving home at most a window before. Places whose dates are not known
   are declined, with the reason.
@@ -236,7 +236,8 @@ def _backwards(graph: WalkGraph) -> WalkGraph:
 
 @dataclass(frozen=True)
 class ChosenTime:
-    """Leave home within the window starting at ``start_min`` on ``date``; every place counts."""
+    """Leave home within the window starting at ``start_min`` on ``date``; places known to be
+    closed that day do not count, places whose dates are unknown do."""
 
     date: dt.date
     #: Minutes after midnight; None: the config's ``depart_at``.
@@ -295,8 +296,9 @@ def transit_reach(model: TransitModel, when: ChosenTime | OpeningDays) -> Transi
     groups: dict[tuple[dt.date, float], np.ndarray] = {}
     if isinstance(when, ChosenTime):
         start = model.depart_at_min if when.start_min is None else float(when.start_min)
-        groups[(when.date, start)] = np.ones(n_places, dtype=bool)
-        notes.append("開催日・時間は考慮していません（すべての場所を数えます）")
+        groups[(when.date, start)] = place_table["counted"].to_numpy()[model.place_rows]
+        notes.append("開催日が分かる場所はその日に開く場所だけ、分からない場所はすべて数えます"
+                     "（開始時刻は考慮していません）")
     else:
         counted = place_table["counted"].to_numpy()[model.place_rows]
         starts = place_table["start_min"].to_numpy()[model.place_rows]
@@ -344,12 +346,18 @@ def _place_table(model: TransitModel, when: ChosenTime | OpeningDays) -> pd.Data
         if row not in located:
             entry["reason"] = "位置が分からないため数えていません"
             continue
+        schedule = parse_schedule(place.get("schedule"))
         if isinstance(when, ChosenTime):
             start = model.depart_at_min if when.start_min is None else float(when.start_min)
+            following = next_openings(schedule, when.date, count=1)
+            if schedule.dates_known and (not following or following[0].date != when.date):
+                after = f"（次は{following[0].date.month}月{following[0].date.day}日）" \
+                    if following else ""
+                entry["reason"] = f"この日は開催日ではありません{after}"
+                continue
             entry.update(counted=True, date=when.date, start=format_minutes(start),
                          start_min=start)
             continue
-        schedule = parse_schedule(place.get("schedule"))
         if not schedule.dates_known:
             entry["reason"] = "開催日が分からないため、バスで間に合うかを調べていません"
             continue
