@@ -26,7 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 
 logger = logging.getLogger(__name__)
-__all__ = ["MAX_DAY_MINUTES", "Timetable", "format_minutes"]
+__all__ = [
+    "MAX_DAY_CELLS",
+    "MAX_DAY_MINUTES",
+    "MAX_HUNDREDTHS",
+    "MAX_STOPS",
+    "DayTrips",
+    "Timetable",
+    "day_trips",
+    "format_minutes",
+    "hundredths",
+]
 
 #: Latest time a trip may reach, in minutes after midnight of its service day (GTFS allows
 #: hours past 24 for trips that run after midnight; 48 h bounds them).
@@ -241,3 +251,84 @@ class Timetable:
             trip_headsign=np.concatenate([table.trip_headsign for table in tables]),
             trip_estimated=np.concatenate([table.trip_estimated for table in tables]),
         )
+
+
+#: Latest time the routing handles, in hundredths of a minute (87 hours; 19 bits).
+MAX_HUNDREDTHS = (1 << 19) - 1
+#: Most stop times in one day's ``trips × longest trip`` table (the routing keeps a stop
+#: time's position in 23 bits).
+MAX_DAY_CELLS = (1 << 23) - 1
+#: Most stops a timetable may have for routing (20 bits).
+MAX_STOPS = (1 << 20) - 1
+
+
+def hundredths(minutes: np.ndarray | float) -> np.ndarray:
+    """
+    Minutes as whole hundredths of a minute, rounded up (never a bus caught early);
+    ``inf`` and times past :data:`MAX_HUNDREDTHS` become ``MAX_HUNDREDTHS + 1``.
+
+    Examples
+    --------
+    >>> hundredths(np.array([10.0, 6.501, np.inf])).tolist()
+    [1000, 651, 524288]
+    """
+    values = np.asarray(minutes, dtype=float)
+    finite = np.isfinite(values)
+    out = np.full(values.shape, MAX_HUNDREDTHS + 1, dtype=np.int64)
+    out[finite] = np.ceil(np.round(values[finite] * 100.0, 6)).astype(np.int64)
+    return np.minimum(out, MAX_HUNDREDTHS + 1)
+
+
+@dataclass(frozen=True, eq=False)
+class DayTrips:
+    """The trips that run on one day, as ``trips × longest trip`` arrays; times in hundredths
+    of a minute (:func:`hundredths`)."""
+
+    timetable: Timetable
+    #: Timetable index of each row.
+    trips: np.ndarray
+    #: Stop of each stop time (-1 past a trip's end).
+    stop: np.ndarray
+    arrival: np.ndarray
+    departure: np.ndarray
+    pickup: np.ndarray
+    drop_off: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.stop.shape[0]), int(self.stop.shape[1])
+
+
+def day_trips(timetable: Timetable, running: np.ndarray, *, from_min: float = 0.0,
+              until_min: float = np.inf) -> DayTrips:
+    """
+    The trips that run (``running``: one bool per trip), ready for routing
+    (:func:`geo.transit.boarding_profile`).
+
+    Trips that end before ``from_min`` or start after ``until_min`` are left out (they
+    cannot be part of a journey in that time).
+
+    Raises
+    ------
+    ValueError
+        If ``running`` is not one bool per trip, or the day is too big to route (more than
+        :data:`MAX_STOPS` stops or :data:`MAX_DAY_CELLS` cells).
+    """
+    running = np.asarray(running, dtype=bool)
+    if running.shape != (timetable.n_trips,):
+        msg = f"`running` needs one value per trip ({timetable.n_trips}), got {running.shape}."
+        raise ValueError(msg)
+    if timetable.n_stops > MAX_STOPS:
+        msg = f"at most {MAX_STOPS} stops are supported, got {timetable.n_stops}."
+        raise ValueError(msg)
+    first = timetable.departure_min[timetable.trip_start[:-1]]
+    last = timetable.arrival_min[timetable.trip_start[1:] - 1]
+    keep = np.flatnonzero(running & (last >= from_min) & (first <= until_min))
+    padded = timetable.padded(keep)
+    size = padded["stop"].size
+    if size > MAX_DAY_CELLS:
+        msg = (f"{size} stop times in one day is more than {MAX_DAY_CELLS} (the trips × "
+               "longest trip table); narrow the time window or split the feed.")
+        raise ValueError(msg)
+    return DayTrips(timetable, keep, padded["stop"], hundredths(padded["arrival"]),
+                    hundredths(padded["departure"]), padded["pickup"], padded["drop_off"])

@@ -31,7 +31,7 @@ or the change taken), so every minimum carries its argument and journeys can be 
 
 Examples
 --------
->>> from geo.timetable import Timetable
+>>> from geo.timetable import Timetable, day_trips
 >>> from geo.walk_links import WalkLinks
 >>> table = Timetable.from_trips(
 ...     stop_x=[0.0, 3000.0], stop_y=[0.0, 0.0], stop_name=["駅", "病院"], crs="EPSG:6677",
@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.timetable import Timetable
+from geo.timetable import MAX_DAY_CELLS, MAX_HUNDREDTHS, DayTrips, hundredths
 from geo.walk_links import WalkLinks, nearest_target
 
 logger = logging.getLogger(__name__)
@@ -64,13 +64,11 @@ __all__ = [
     "DEFAULT_TRANSFER_WALK_MINUTES",
     "DEFAULT_WINDOW_MINUTES",
     "BoardingProfile",
-    "DayTrips",
     "Journey",
     "Leg",
     "TransitRules",
     "TransitTimes",
     "boarding_profile",
-    "day_trips",
     "door_to_door",
     "earliest_arrival",
     "journey",
@@ -89,12 +87,11 @@ DEFAULT_WINDOW_MINUTES = 60.0
 
 _TIME_SHIFT = 24  # key = time (hundredths of a minute) << 24 | kind << 23 | payload
 _KIND_CHANGE = 1 << 23
-_PAYLOAD = (1 << 23) - 1
+_PAYLOAD = MAX_DAY_CELLS  # (1 << 23) - 1: a stop time's position in the day's table
 _KEY_BITS = 43  # keys are below 2 ** 43: time < 2 ** 19 hundredths (87 hours)
 _KEY_MASK = (1 << _KEY_BITS) - 1
 _SEARCH_SHIFT = 20  # search key = stop << 20 | time
-_MAX_TIME = (1 << 19) - 1
-_MAX_STOPS = 1 << 20
+_MAX_TIME = MAX_HUNDREDTHS
 _INF = np.iinfo(np.int64).max
 
 
@@ -129,66 +126,6 @@ class TransitRules:
         if self.max_rides not in (1, 2):
             msg = f"`max_rides` must be 1 or 2 (at most one change), got {self.max_rides!r}."
             raise ValueError(msg)
-
-
-def _centi(minutes: np.ndarray | float) -> np.ndarray:
-    """Minutes as whole hundredths of a minute, rounded up (never a bus caught early)."""
-    values = np.asarray(minutes, dtype=float)
-    finite = np.isfinite(values)
-    out = np.full(values.shape, _MAX_TIME + 1, dtype=np.int64)
-    out[finite] = np.ceil(np.round(values[finite] * 100.0, 6)).astype(np.int64)
-    return np.minimum(out, _MAX_TIME + 1)
-
-
-def _minutes(centi: np.ndarray) -> np.ndarray:
-    return np.where(centi > _MAX_TIME, np.inf, centi / 100.0)
-
-
-@dataclass(frozen=True, eq=False)
-class DayTrips:
-    """The trips that run on one day, as ``trips × longest trip`` arrays (times in 1/100 min)."""
-
-    timetable: Timetable
-    #: Timetable index of each row.
-    trips: np.ndarray
-    #: Stop of each stop time (-1 past a trip's end).
-    stop: np.ndarray
-    arrival: np.ndarray
-    departure: np.ndarray
-    pickup: np.ndarray
-    drop_off: np.ndarray
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return int(self.stop.shape[0]), int(self.stop.shape[1])
-
-
-def day_trips(timetable: Timetable, running: np.ndarray, *, from_min: float = 0.0,
-              until_min: float = np.inf) -> DayTrips:
-    """
-    The trips that run (``running``: one bool per trip), ready for :func:`boarding_profile`.
-
-    Trips that end before ``from_min`` or start after ``until_min`` are left out (they
-    cannot be part of a journey in that time).
-    """
-    running = np.asarray(running, dtype=bool)
-    if running.shape != (timetable.n_trips,):
-        msg = f"`running` needs one value per trip ({timetable.n_trips}), got {running.shape}."
-        raise ValueError(msg)
-    if timetable.n_stops >= _MAX_STOPS:
-        msg = f"at most {_MAX_STOPS - 1} stops are supported, got {timetable.n_stops}."
-        raise ValueError(msg)
-    first = timetable.departure_min[timetable.trip_start[:-1]]
-    last = timetable.arrival_min[timetable.trip_start[1:] - 1]
-    keep = np.flatnonzero(running & (last >= from_min) & (first <= until_min))
-    padded = timetable.padded(keep)
-    size = padded["stop"].size
-    if size > _PAYLOAD:
-        msg = (f"{size} stop times in one day is more than {_PAYLOAD} (the trips × longest "
-               "trip table); narrow the time window or split the feed.")
-        raise ValueError(msg)
-    return DayTrips(timetable, keep, padded["stop"], _centi(padded["arrival"]),
-                    _centi(padded["departure"]), padded["pickup"], padded["drop_off"])
 
 
 def _after(values: np.ndarray) -> np.ndarray:
@@ -303,8 +240,8 @@ def boarding_profile(day: DayTrips, egress: WalkLinks, rules: TransitRules, *,
         raise ValueError(msg)
     egress = egress.where(egress.minutes <= rules.access_minutes)
     egress_minutes, egress_place = nearest_target(egress, targets=places)
-    egress_c = _centi(egress_minutes)
-    arrive_by = int(_centi(arrive_by_min))
+    egress_c = hundredths(egress_minutes)
+    arrive_by = int(hundredths(arrive_by_min))
     stop, arrival, departure = day.stop, day.arrival, day.departure
     n_trips, width = day.shape
     flat = np.arange(n_trips * width, dtype=np.int64).reshape(n_trips, width)
@@ -356,7 +293,7 @@ def _changes(day: DayTrips, last_ride: _StopProfile, flat: np.ndarray,
         target.append(transfers.target[near])
         walk.append(transfers.minutes[near])
     link_source, link_target = np.concatenate(source), np.concatenate(target)
-    link_walk = _centi(np.concatenate(walk))
+    link_walk = hundredths(np.concatenate(walk))
     order = np.argsort(link_source, kind="stable")
     link_target, link_walk = link_target[order], link_walk[order]
     counts = np.bincount(link_source, minlength=n_stops)
@@ -369,7 +306,7 @@ def _changes(day: DayTrips, last_ride: _StopProfile, flat: np.ndarray,
     offset = np.arange(len(which)) - np.repeat(np.cumsum(per) - per, per)
     link = starts[left_stop][which] + offset
     to_stop, walk_c = link_target[link], link_walk[link]
-    ready = left_time[which] + walk_c + int(_centi(rules.change_minutes))
+    ready = left_time[which] + walk_c + int(hundredths(rules.change_minutes))
     key, _ = last_ride.best_from(to_stop, ready)
     found = key < _INF
     return left[which][found], to_stop[found], walk_c[found], key[found]
@@ -440,8 +377,8 @@ def door_to_door(profile: BoardingProfile, access: WalkLinks, *, leave_from_min:
         msg = f"the window ends ({leave_until_min}) before it starts ({leave_from_min})."
         raise ValueError(msg)
     access = _usable_access(profile, access)
-    walk = _centi(access.minutes)
-    first, last = int(_centi(leave_from_min)), int(_centi(leave_until_min))
+    walk = hundredths(access.minutes)
+    first, last = int(hundredths(leave_from_min)), int(hundredths(leave_until_min))
     stops = access.target.astype(np.int64)
     search = profile.boardings.search
     low = np.searchsorted(search, (stops << _SEARCH_SHIFT) | np.minimum(first + walk,
@@ -473,8 +410,8 @@ def earliest_arrival(profile: BoardingProfile, access: WalkLinks, *, leave_at_mi
     later (of the journeys arriving as early, the one that leaves last).
     """
     access = _usable_access(profile, access)
-    walk = _centi(access.minutes)
-    start = int(_centi(leave_at_min))
+    walk = hundredths(access.minutes)
+    start = int(hundredths(leave_at_min))
     key, position = profile.boardings.best_from(access.target.astype(np.int64), start + walk)
     found = key < _INF
     arrival = np.where(found, key >> _TIME_SHIFT, _INF)
@@ -518,7 +455,7 @@ def _per_origin(profile: BoardingProfile, access: WalkLinks, measure: np.ndarray
                    f"{direct.n_targets} targets.")
             raise ValueError(msg)
         walk_minutes, walk_place = nearest_target(direct, targets=profile.places)
-        walk_c = _centi(walk_minutes)
+        walk_c = hundredths(walk_minutes)
         walk_arrive = leave_at + walk_c
         usable = (walk_c <= _MAX_TIME) & (walk_arrive <= profile.arrive_by)
         better = usable & (~has | ((walk_arrive <= arrive) if by_arrival
@@ -610,7 +547,7 @@ def journey(profile: BoardingProfile, access: WalkLinks, times: TransitTimes,
     key = int(profile.board_key[times.boarding[origin]])
     arrival = day.arrival.reshape(-1)
     stop = day.stop.reshape(-1)
-    legs = [Leg("walk", leave, leave + float(_centi(access.minutes[pair])) / 100.0, -1,
+    legs = [Leg("walk", leave, leave + float(hundredths(access.minutes[pair])) / 100.0, -1,
                 first_stop)]
     if key & _KIND_CHANGE:
         change = key & _PAYLOAD
@@ -622,7 +559,7 @@ def journey(profile: BoardingProfile, access: WalkLinks, times: TransitTimes,
             legs.append(Leg("walk", arrival[alight] / 100.0, walk_end / 100.0,
                             int(stop[alight]), to_stop))
         second = int(profile.change_key[change]) & _PAYLOAD
-        ready = walk_end + int(_centi(profile.rules.change_minutes))
+        ready = walk_end + int(hundredths(profile.rules.change_minutes))
         row, end = divmod(second, width)
         positions = np.flatnonzero((day.stop[row, :end] == to_stop) & day.pickup[row, :end]
                                    & (day.departure[row, :end] >= ready))

@@ -18,8 +18,8 @@ import numpy as np
 from pyproj import Transformer
 
 from geo.network import Snapped, snap_points
-from geo.timetable import format_minutes
-from geo.transit import Journey, boarding_profile, day_trips, door_to_door, earliest_arrival
+from geo.timetable import day_trips, format_minutes
+from geo.transit import Journey, boarding_profile, door_to_door, earliest_arrival
 from geo.transit import journey as journey_legs
 from geo.walk_links import WalkLinks, network_links, straight_links
 from layers.fields.schedule import next_openings, parse_schedule

@@ -32,13 +32,11 @@ from scipy.sparse import csr_matrix
 from geo.coverage import assign_districts
 from geo.network import Snapped, snap_points
 from geo.reach import WalkGraph, points_xy, walk_graph
-from geo.timetable import format_minutes
+from geo.timetable import DayTrips, day_trips, format_minutes
 from geo.transit import (
-    DayTrips,
     TransitRules,
     TransitTimes,
     boarding_profile,
-    day_trips,
     door_to_door,
 )
 from geo.walk_links import (

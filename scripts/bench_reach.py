@@ -298,12 +298,13 @@ def transit_job(shared: Path) -> dict:
     reach, query_s = timed(transit_reach, model, when, repeat=5)
     points = reach.points
     classes = reach_classes(reach, walk_minutes=10.0).value_counts()
-    origins, places = len(points), len(model.place_rows)
+    origins, places = len(points), int(reach.places["counted"].sum())
     print(f"TRANSIT (REAL Takasaki data; ぐるりん trips rebuilt, 推定): {bus.timetable.n_trips} "
           f"trips from {bus.rebuild['departures']:,} departures "
           f"({bus.rebuild['chained']:,} chained, {bus.rebuild['left_over']} left over, "
           f"{bus.rebuild['ambiguous']} ambiguous), rebuilt in {load_s:.2f} s (once)")
-    print(f"  straight line: {origins} points × {places} places, leave {TRANSIT_DAY} 09:00–10:00:"
+    print(f"  straight line: {origins} points × {places} places open that day, leave "
+          f"{TRANSIT_DAY} 09:00–10:00:"
           f" walks {walks_s:.3f} s + routing {query_s:.3f} s = {walks_s + query_s:.3f} s; "
           f"by bus {int((points['rides'] > 0).sum())} points (2 rides: "
           f"{int((points['rides'] == 2).sum())}); 10 min on foot / bus ≤ 45 min / neither: "

@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 from transit_bruteforce import best_door_to_door, earliest_arrival_at_place
 
-from geo.timetable import Timetable
+from geo.timetable import Timetable, day_trips
 from geo.transit import (
     TransitRules,
     boarding_profile,
-    day_trips,
     door_to_door,
     earliest_arrival,
     journey,

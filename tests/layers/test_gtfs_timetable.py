@@ -18,7 +18,8 @@ from bus_feed import TRIPS, write_feed
 from pyproj import Transformer
 from transit_bruteforce import best_door_to_door
 
-from geo.transit import TransitRules, boarding_profile, day_trips, door_to_door, journey
+from geo.timetable import day_trips
+from geo.transit import TransitRules, boarding_profile, door_to_door, journey
 from geo.walk_links import straight_links
 from geo.walking import PROFILES
 from layers.errors import LayerError
