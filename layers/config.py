@@ -16,6 +16,7 @@ import pandas as pd
 
 from geo.crs import METRIC_CRS, ensure_metric_crs
 from geo.minutes_grid import GRID_KINDS, GridSpec
+from geo.transit import TransitRules
 from geo.walking import ELDERLY_WALK_SPEED_M_PER_MIN, STREET_DETOUR_FACTOR, WalkProfile
 from geo.walking import PROFILES as WALK_PROFILES
 from layers.errors import LayerError, Problem
@@ -30,6 +31,7 @@ __all__ = [
     "LAYER_NAMES",
     "LayerConfig",
     "StudyConfig",
+    "TransitConfig",
     "load_config",
     "set_config_value",
 ]
@@ -105,6 +107,19 @@ class LayerConfig:
 
 
 @dataclass(frozen=True)
+class TransitConfig:
+    """How residents use the buses (the config's ``[transit]`` table)."""
+
+    #: Walking limits, changes, the door-to-door limit and the window (geo.transit).
+    rules: TransitRules = field(default_factory=TransitRules)
+    #: GTFS / GTFS-JP feeds with real trips; empty: a GTFS stops layer, or trips rebuilt
+    #: from the stops' timetables (推定).
+    feeds: tuple[Path, ...] = ()
+    #: Default time to leave home (minutes after midnight) for "at a chosen time".
+    depart_at_min: float = 9 * 60.0
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     """Everything ibasho needs to know about one study area."""
 
@@ -129,6 +144,8 @@ class StudyConfig:
     suggestions: int = 10
     #: The cells of the minutes grid (``[grid]``): 250 m JIS mesh cells unless set.
     grid: GridSpec = field(default_factory=GridSpec)
+    #: Walk + bus: walking limits, changes, door-to-door limit, feeds.
+    transit: TransitConfig = field(default_factory=TransitConfig)
 
     @property
     def radii_m(self) -> tuple[float, ...]:
@@ -257,6 +274,7 @@ def load_config(path: str | Path) -> StudyConfig:
                                     fix=f'Add [layers.{name}] with path = "...".'))
 
     grid = _grid_spec(raw.get("grid", {}), path, problems)
+    transit = _transit(raw.get("transit", {}), base, path, problems)
     if any(p.is_error for p in problems):
         raise LayerError(problems)
 
@@ -284,6 +302,7 @@ def load_config(path: str | Path) -> StudyConfig:
         elevation=elevation,
         suggestions=int(raw.get("planning", {}).get("suggestions", 10)),
         grid=grid,
+        transit=transit or TransitConfig(),
     )
     logger.info("Read config %s: %s, layers %s", path.name, config.name, ", ".join(layers))
     return config
@@ -310,6 +329,49 @@ def _grid_spec(section: Any, path: Path, problems: list[Problem]) -> GridSpec:
         problems.append(Problem(path, f"{exc}", field="grid",
                                 fix="e.g. mesh_digits = 10 (250 m) or h3_resolution = 9."))
         return GridSpec()
+
+
+_TRANSIT_NUMBERS = ("access_minutes", "transfer_walk_minutes", "change_minutes",
+                    "door_to_door_minutes", "window_minutes")
+
+
+def _transit(table: dict[str, Any], base: Path, path: Path,
+             problems: list[Problem]) -> TransitConfig | None:
+    """The ``[transit]`` table; None (and problems) when it cannot be used."""
+    allowed = (*_TRANSIT_NUMBERS, "changes", "depart_at", "gtfs")
+    for key in sorted(set(table) - set(allowed)):
+        problems.append(Problem(path, f"unknown setting {key!r}.", field=f"transit.{key}",
+                                fix=f"Use one of: {', '.join(allowed)}."))
+    numbers: dict[str, Any] = {}
+    for key in _TRANSIT_NUMBERS:
+        if key in table:
+            try:
+                numbers[key] = float(table[key])
+            except (TypeError, ValueError):
+                problems.append(Problem(path, f"{table[key]!r} is not a number.",
+                                        field=f"transit.{key}", fix=f"e.g. {key} = 10"))
+    changes = table.get("changes", 1)
+    if changes not in (0, 1):
+        problems.append(Problem(path, f"changes = {changes!r}: at most one change is supported.",
+                                field="transit.changes", fix="Use 0 (no change) or 1."))
+    depart_at = str(table.get("depart_at", "09:00"))
+    hours, _, minutes = depart_at.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 30 and int(minutes) < 60):
+        problems.append(Problem(path, f"depart_at = {depart_at!r} is not a time.",
+                                field="transit.depart_at", fix='Use "HH:MM", e.g. "09:00".'))
+        hours, minutes = "9", "0"
+    feeds = table.get("gtfs", [])
+    feeds = [feeds] if isinstance(feeds, str) else list(feeds)
+    paths = [_existing(base, feed, path, "transit.gtfs", problems) for feed in feeds]
+    try:
+        rules = TransitRules(**numbers, max_rides=2 if changes != 0 else 1)
+    except ValueError as exc:
+        problems.append(Problem(path, str(exc), field="transit",
+                                fix="Minutes are numbers > 0 (changes and walks between stops "
+                                    "may be 0)."))
+        return None
+    return TransitConfig(rules, tuple(p for p in paths if p is not None),
+                         int(hours) * 60.0 + int(minutes))
 
 
 def _existing(base: Path, value: Any, config_path: Path, key: str,

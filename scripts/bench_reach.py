@@ -22,10 +22,18 @@ Takasaki data, beside a peer way in the same run: geopandas ``sjoin_nearest`` pe
 (straight line), and the OSMnx way (a networkx Dijkstra from each cell, on a sample of cells,
 extrapolated).
 
-The last line is ``RESULT {...}`` (JSON) for the synthetic city, with ``grid_s`` (network)
-and ``grid_straight_s`` (Takasaki).
+Walk + bus (``transit_*`` keys): all 428 Takasaki 町丁 points to all places, leaving home
+within one 60-minute window on a weekday, by walking and the ぐるりん trips rebuilt from the
+stops' timetables (推定): once with straight-line walks, once with walks on the SYNTHETIC street
+network moved onto Takasaki (the buses are real, the streets synthetic). The peer is the
+networkx time-expanded Dijkstra of the tests (tests/transit_bruteforce.py), timed on a sample
+of points and extrapolated (the output says so); one resident's journey (the /near answer) is
+timed too.
 
-Usage: python scripts/bench_reach.py [--shared DIR] [--osmnx-sample N]
+The last line is ``RESULT {...}`` (JSON) for the synthetic city, with ``grid_s``
+(network) and ``grid_straight_s`` (Takasaki), and the transit job.
+
+Usage: python scripts/bench_reach.py [--shared DIR] [--osmnx-sample N] [--transit-only]
 """
 
 from __future__ import annotations
@@ -398,16 +406,139 @@ def real_helsinki() -> None:
           f"(every place timed), Pandana {pandana}")
 
 
+TRANSIT_DAY = "2026-12-01"  # a Tuesday
+TRANSIT_LEAVE_MIN = 9 * 60.0
+
+
+def transit_job(shared: Path) -> dict:
+    """Walk + bus for every Takasaki 町丁 point: straight line, synthetic streets, the peer."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from layers.study import load_study_area
+    from layers.transit_journey import resident_journey
+    from layers.transit_reach import (
+        ChosenTime,
+        build_transit_model,
+        load_bus_timetable,
+        reach_classes,
+        transit_reach,
+    )
+
+    day = dt.date.fromisoformat(TRANSIT_DAY)
+    when = ChosenTime(day, TRANSIT_LEAVE_MIN)
+    study = load_study_area(REPO / "data" / "takasaki" / "ibasho.toml")
+    bus, load_s = timed(load_bus_timetable, study.config)
+    model, walks_s = timed(build_transit_model, study, bus=bus, repeat=3)
+    reach, query_s = timed(transit_reach, model, when, repeat=5)
+    points = reach.points
+    classes = reach_classes(reach, walk_minutes=10.0).value_counts()
+    origins, places = len(points), int(reach.places["counted"].sum())
+    print(f"TRANSIT (REAL Takasaki data; ぐるりん trips rebuilt, 推定): {bus.timetable.n_trips} "
+          f"trips from {bus.rebuild['departures']:,} departures "
+          f"({bus.rebuild['chained']:,} chained, {bus.rebuild['left_over']} left over, "
+          f"{bus.rebuild['ambiguous']} ambiguous), rebuilt in {load_s:.2f} s (once)")
+    print(f"  straight line: {origins} points × {places} places open that day, leave "
+          f"{TRANSIT_DAY} 09:00–10:00:"
+          f" walks {walks_s:.3f} s + routing {query_s:.3f} s = {walks_s + query_s:.3f} s; "
+          f"by bus {int((points['rides'] > 0).sum())} points (2 rides: "
+          f"{int((points['rides'] == 2).sum())}); 10 min on foot / bus ≤ 45 min / neither: "
+          f"{classes.get('walk', 0)} / {classes.get('bus', 0)} / {classes.get('neither', 0)}")
+    people = study.population.geometry
+    journey_ms = []
+    for point in people.iloc[::20]:
+        _, seconds = timed(resident_journey, model, (point.x, point.y), 0,
+                           now=dt.datetime(2026, 12, 1, 8, 0), repeat=3)
+        journey_ms.append(seconds * 1000)
+    print(f"  one resident's journey (/near): median {statistics.median(journey_ms):.1f} ms, "
+          f"max {max(journey_ms):.1f} ms over {len(journey_ms)} homes")
+
+    peer_s, agree, sample = transit_peer(model, reach, day)
+    print(f"  peer, networkx time-expanded Dijkstra: {peer_s:.1f} s EXTRAPOLATED from {sample} "
+          f"points ({peer_s / origins:.2f} s per point); same minutes for {agree} of {sample}")
+
+    net = np.load(SYNTHETIC_DIR / "net.npz")
+    centre_x, centre_y = np.median(bus.timetable.stop_x), np.median(bus.timetable.stop_y)
+    streets = StreetNetwork.from_arrays(net["x"] + centre_x, net["y"] + centre_y, net["u"],
+                                        net["v"], length_m=net["length"],
+                                        crs=model.bus.timetable.crs, source="SYNTHETIC")
+    on_streets = replace(study, streets=streets, elevation_m=None)
+    street_model, street_walks_s = timed(build_transit_model, on_streets, bus=bus)
+    street_reach, street_query_s = timed(transit_reach, street_model, when, repeat=3)
+    street_ms = []
+    for point in people.iloc[::40]:
+        _, seconds = timed(resident_journey, street_model, (point.x, point.y), 0,
+                           now=dt.datetime(2026, 12, 1, 8, 0), repeat=3)
+        street_ms.append(seconds * 1000)
+    print(f"  SYNTHETIC streets ({streets.n_nodes:,} nodes) under the real stops: walks "
+          f"{street_walks_s:.2f} s + routing {street_query_s:.3f} s = "
+          f"{street_walks_s + street_query_s:.2f} s; by bus "
+          f"{int((street_reach.points['rides'] > 0).sum())} points; one journey median "
+          f"{statistics.median(street_ms):.1f} ms")
+    return {"transit_s": round(walks_s + query_s, 3), "transit_queries": origins,
+            "transit_places": places, "transit_routing_s": round(query_s, 3),
+            "transit_streets_s": round(street_walks_s + street_query_s, 2),
+            "transit_journey_ms": round(statistics.median(journey_ms), 1),
+            "transit_peer_s": round(peer_s, 1)}
+
+
+def transit_peer(model, reach, day) -> tuple[float, int, int]:
+    """The networkx time-expanded search of the tests on a sample of points, extrapolated to
+    all; returns (seconds for all, points agreeing, sample size)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from transit_bruteforce import best_door_to_door
+
+    rules = model.rules
+    table = model.bus.timetable
+    leave = (TRANSIT_LEAVE_MIN, TRANSIT_LEAVE_MIN + rules.window_minutes)
+    arrive_by = leave[1] + rules.door_to_door_minutes
+    running = model.bus.running_trips(day)
+    egress, changes = {}, {s: [(s, 0.0)] for s in range(table.n_stops)}
+    for s, p, m in zip(model.egress.source, model.egress.target, model.egress.minutes,
+                       strict=True):
+        egress.setdefault(int(s), []).append((int(p), float(m)))
+    for a, b, m in zip(model.transfers.source, model.transfers.target,
+                       model.transfers.minutes, strict=True):
+        if a != b and m <= rules.transfer_walk_minutes:
+            changes[int(a)].append((int(b), float(m)))
+    sample = list(range(0, len(reach.points), 86))
+    agree = 0
+    start = time.perf_counter()
+    for origin in sample:
+        access = [(int(s), float(m)) for o, s, m in zip(
+            model.access.source, model.access.target, model.access.minutes, strict=True)
+            if o == origin]
+        minutes = best_door_to_door(  # journeys with a ride, as bus_minutes
+            table, running, window=leave, access=access, direct=[], egress=egress,
+            transfers=changes, change_minutes=rules.change_minutes, max_rides=rules.max_rides,
+            arrive_by=arrive_by, places=np.ones(len(model.place_rows), dtype=bool),
+            access_limit=rules.access_minutes)
+        minutes = minutes if minutes <= rules.door_to_door_minutes else np.inf
+        ours = reach.points["bus_minutes"].iloc[origin]
+        agree += bool((np.isinf(minutes) and np.isinf(ours)) or abs(minutes - ours) < 0.05)
+    per_point = (time.perf_counter() - start) / len(sample)
+    return per_point * len(reach.points), agree, len(sample)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared",
                         help="the shared folder (data/ and bench/)")
     parser.add_argument("--osmnx-sample", type=int, default=10,
                         help="places timed the OSMnx way (then extrapolated to all)")
+    parser.add_argument("--transit-only", action="store_true",
+                        help="run only the walk + bus job (makes the synthetic network)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.transit_only:
+        script = args.shared / "bench" / "synthetic_walk_network.py"
+        subprocess.run([sys.executable, str(script), "330", str(SYNTHETIC_DIR)], check=True,
+                       stdout=subprocess.DEVNULL)
+        print("RESULT " + json.dumps(transit_job(args.shared)))
+        return
     result = synthetic_city(args.shared, args.osmnx_sample)
     result.update(grid_takasaki())
+    result.update(transit_job(args.shared))
     real_andorra(args.shared / "data")
     real_helsinki()
     print("RESULT " + json.dumps(result))

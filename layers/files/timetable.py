@@ -200,7 +200,7 @@ def make_departure(
     return departure
 
 
-def parse_timetable_html(html: str | None) -> list[dict[str, Any]]:
+def parse_timetable_html(html: str | None, *, repeats: bool = False) -> list[dict[str, Any]]:
     """
     Parse a ぐるりん timetable (one ``<tr>`` per hour) into departures sorted by time.
 
@@ -209,13 +209,17 @@ def parse_timetable_html(html: str | None) -> list[dict[str, Any]]:
     html
         The ``時刻表`` property of a stop: rows of ``<td>HH</td><td>entries</td>``, each
         entry like ``30 (高崎駅西口行き) 平日のみ``, entries separated by ``<br>``.
+    repeats
+        Keep an entry repeated in the same cell once per repetition: two buses of two routes
+        that leave at the same minute toward the same destination (rebuilding trips needs
+        every bus).
 
     Returns
     -------
     list of dict
         See the module docstring; ``[]`` for empty or ``None`` input. An entry repeated in
         the same cell (same minute, destination and mark: two routes merged by the source's
-        converter) is listed once, as a rider sees one departure.
+        converter) is listed once, as a rider sees one departure, unless ``repeats``.
 
     Raises
     ------
@@ -237,7 +241,8 @@ def parse_timetable_html(html: str | None) -> list[dict[str, Any]]:
         if not hour_text.isdigit() or not 0 <= int(hour_text) <= 29:
             msg = f"hour {hour_text!r} is not an hour (0–29)."
             raise ValueError(msg)
-        for entry in dict.fromkeys(filter(None, entries.split("\n"))):
+        lines = [line for line in entries.split("\n") if line]
+        for entry in (lines if repeats else dict.fromkeys(lines)):
             departures.append(_parse_entry(int(hour_text), entry))
     departures.sort(key=lambda departure: departure["time"])  # stable: source order kept
     return departures
