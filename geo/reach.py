@@ -157,14 +157,23 @@ def network_reach(graph: WalkGraph, places: gpd.GeoDataFrame | Snapped, *, limit
     return Reach(graph, minutes, nearest, float(limit_minutes), snapped, distance_m)
 
 
-def source_rows(graph: WalkGraph, sources: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Virtual start edges of snapped sources: (source, node, minutes) in the transposed graph."""
+def source_rows(graph: WalkGraph, sources: Snapped, *, outward: bool = False,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """
+    Virtual start edges of snapped sources: (source, node, minutes).
+
+    By default for the transposed graph (the walk from each end of the source's edge to the
+    source, as reach to places is searched backwards); ``outward`` for the forward graph (the
+    walk from the source to each end of its edge).
+    """
     network, minutes = graph.network, graph.minutes
     edge, t = sources.edge, sources.fraction
     access = graph.access_minutes(sources)
-    # the walk from u to the place is t of u → v; from v, (1 - t) of v → u
-    to_u = t * minutes.forward[edge] + access
-    to_v = (1 - t) * minutes.backward[edge] + access
+    along, back = (minutes.backward, minutes.forward) if outward else \
+        (minutes.forward, minutes.backward)
+    # inward: from u to the source is t of u → v, from v (1 - t) of v → u; outward reversed
+    to_u = t * along[edge] + access
+    to_v = (1 - t) * back[edge] + access
     index = np.arange(len(edge))
     rows = np.concatenate([index, index])
     nodes = np.concatenate([network.u[edge], network.v[edge]])

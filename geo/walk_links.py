@@ -25,8 +25,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geo.network import MIN_EDGE_MINUTES, Snapped, to_csgraph
-from geo.reach import WalkGraph, augmented_matrix
+from geo.network import Snapped, to_csgraph
+from geo.reach import WalkGraph, augmented_matrix, source_rows
 from geo.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
@@ -153,17 +153,10 @@ def network_links(graph: WalkGraph, sources: Snapped, targets: Snapped, *,
     source_ok = np.flatnonzero(sources.edge >= 0)
     for first in range(0, len(source_ok), chunk):
         batch = source_ok[first:first + chunk]
-        s_edge, s_frac = sources.edge[batch], sources.fraction[batch]
-        s_access = graph.access_minutes(sources.take(batch))
-        to_u = s_frac * minutes.backward[s_edge] + s_access
-        to_v = (1 - s_frac) * minutes.forward[s_edge] + s_access
-        index = np.arange(len(batch))
-        rows = np.concatenate([index, index])
-        cols = np.concatenate([network.u[s_edge], network.v[s_edge]])
-        weights = np.maximum(np.concatenate([to_u, to_v]), MIN_EDGE_MINUTES)
-        walkable = np.isfinite(weights)
-        matrix = augmented_matrix(forward, rows[walkable], cols[walkable], weights[walkable],
-                                  len(batch))
+        here = sources.take(batch)
+        s_edge, s_frac, s_access = here.edge, here.fraction, graph.access_minutes(here)
+        rows, cols, weights = source_rows(graph, here, outward=True)
+        matrix = augmented_matrix(forward, rows, cols, weights, len(batch))
         reached = dijkstra(matrix, directed=True, indices=np.arange(n, n + len(batch)),
                            limit=max_minutes)[:, :n]
         total = np.minimum(reached[:, network.u[t_edge]] + from_u[None, :],
