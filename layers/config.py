@@ -60,8 +60,8 @@ DEFAULT_CATEGORIES: tuple[str, ...] = (
 
 #: Layers a config may name, and whether a study area needs them.
 LAYER_NAMES: dict[str, bool] = {
-    "districts": True,
-    "places": True,
+    "districts": False,
+    "places": False,
     "stops": False,
     "bus_routes": False,
     "walking_routes": False,
@@ -146,6 +146,14 @@ class StudyConfig:
     grid: GridSpec = field(default_factory=GridSpec)
     #: Walk + bus: walking limits, changes, door-to-door limit, feeds.
     transit: TransitConfig = field(default_factory=TransitConfig)
+    #: Where the districts come from: "layer" (``[layers.districts]``), "census" (census
+    #: areas grouped by ``[districts] from_population``) or "whole" (the study area as one).
+    districts_source: str = "layer"
+    #: The population column whose values name the districts (``districts_source == "census"``).
+    districts_from_population: str | None = None
+    #: False when the municipality has no list of 居場所 (``[layers.places]`` absent): pages
+    #: then measure reach to public buildings and bus stops only, and say so.
+    places_known: bool = True
 
     @property
     def radii_m(self) -> tuple[float, ...]:
@@ -267,6 +275,20 @@ def load_config(path: str | Path) -> StudyConfig:
                 options[key] = _existing(base, options[key], path, f"layers.{name}.{key}",
                                          problems)
         layers[name] = LayerConfig(name, layer_path, dict(spec.get("fields", {})), options)
+    grouping = raw.get("districts", {}).get("from_population")
+    if grouping is not None and "districts" in layers:
+        problems.append(Problem(path, "both [layers.districts] and [districts] from_population "
+                                "name the districts.", field="districts.from_population",
+                                fix="Keep one of the two."))
+    if grouping is not None and "population" not in layers:
+        problems.append(Problem(path, "[districts] from_population needs a population layer.",
+                                field="districts.from_population",
+                                fix='Add [layers.population] with path = "...".'))
+    if "districts" not in layers and boundary is None and not any(
+            p.field in {"layers.districts.path", "study_area.boundary"} for p in problems):
+        problems.append(Problem(path, "without [layers.districts] the study area needs an "
+                                "outline.", field="study_area.boundary",
+                                fix='Add boundary = "outline.geojson" to [study_area].'))
     for name, required in LAYER_NAMES.items():
         missing_file = any(p.field == f"layers.{name}.path" for p in problems)
         if required and name not in layers and not missing_file:
@@ -297,12 +319,17 @@ def load_config(path: str | Path) -> StudyConfig:
         layers=layers,
         basemap={**_DEFAULT_BASEMAP, **raw.get("basemap", {})},
         attribution=tuple(raw.get("attribution", {}).get("lines", ())),
-        districts_approximate=bool(districts and districts.options.get("approximate", False)),
+        districts_approximate=(bool(districts and districts.options.get("approximate", False))
+                               or grouping is not None),
         streets=streets,
         elevation=elevation,
         suggestions=int(raw.get("planning", {}).get("suggestions", 10)),
         grid=grid,
         transit=transit or TransitConfig(),
+        districts_source=("layer" if districts else "census" if grouping else "whole"),
+        districts_from_population=None if grouping is None else str(grouping),
+        places_known="places" in layers or any(
+            p.field == "layers.places.path" for p in problems),
     )
     logger.info("Read config %s: %s, layers %s", path.name, config.name, ", ".join(layers))
     return config

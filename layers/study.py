@@ -20,6 +20,7 @@ from geo.network import StreetNetwork
 from layers.config import StudyConfig, load_config
 from layers.errors import LayerError, Problem
 from layers.files.candidates import load_candidates
+from layers.files.derived_districts import derived_districts, no_places
 from layers.files.districts import load_districts
 from layers.files.elevation import elevation_for_network
 from layers.files.places import PLACE_COLUMNS, load_places
@@ -87,6 +88,10 @@ def study_outline(config: StudyConfig) -> shapely.Geometry:
     _, extent = _boundary(config)
     if extent is not None:
         return extent.outline
+    if config.layer("districts") is None:
+        raise LayerError.single(config.path, "the study area has neither an outline nor "
+                                "districts.", field="study_area.boundary",
+                                fix='Add boundary = "outline.geojson" to [study_area].')
     districts, _ = load_districts(config.layers["districts"])
     return shapely.union_all(districts.geometry.values)
 
@@ -168,7 +173,11 @@ def load_study_area(config: StudyConfig | str | Path,
     if any(p.is_error for p in errors):
         raise LayerError(errors + warnings)
 
-    districts, places = loaded["districts"], loaded["places"]
+    places = loaded.get("places", no_places())
+    if "districts" in loaded:
+        districts = loaded["districts"]
+    else:  # the config's outline is required then (load_config checks it)
+        districts = derived_districts(config, boundary, loaded.get("population"))
     if boundary is None:
         boundary = gpd.GeoDataFrame(
             geometry=[shapely.union_all(districts.geometry.values)], crs=districts.crs)
@@ -237,8 +246,9 @@ def _streets(config: StudyConfig, boundary: gpd.GeoDataFrame, places: gpd.GeoDat
     area = shapely.union_all(boundary.geometry.make_valid().values)
     streets = load_streets(config.streets, area=area, metric_crs=config.metric_crs,
                            cache_dir=config.directory / CACHE_DIR_NAME)
-    warnings += places_far_from_streets(places[places.geometry.notna()], streets,
-                                        path=config.layers["places"].path)
+    if config.layer("places") is not None:
+        warnings += places_far_from_streets(places[places.geometry.notna()], streets,
+                                            path=config.layers["places"].path)
     if progress is not None:
         progress("streets", len(streets.u))
     elevation_m = None

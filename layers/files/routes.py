@@ -16,7 +16,7 @@ from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
 from geo.walking import WalkProfile
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
-from layers.files.reader import read_vector
+from layers.files.reader import keep_rows, read_vector
 from layers.files.timetable import read_html_table
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def load_bus_routes(layer: LayerConfig) -> tuple[gpd.GeoDataFrame, list[Problem]
         With every error: a missing or non-line geometry, a missing mapped field.
     """
     path = Path(layer.path)
-    frame = read_vector(path)
+    frame = keep_rows(read_vector(path), layer.options.get("keep"), path)
     problems: list[Problem] = []
     stops_html = _column(frame, layer, "route_stops_html", path, problems)
     colors = _column(frame, layer, "color", path, problems)

@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
-from layers.files.reader import read_vector
+from layers.files.reader import keep_rows, read_vector
 from layers.files.timetable import (
     HOLIDAY_NOTE,
     JP_WEEKDAY_CHARS,
@@ -113,7 +113,7 @@ def _stops_from_vector(
     path: Path, layer: LayerConfig
 ) -> tuple[gpd.GeoDataFrame, list[int], list[Problem]]:
     """Read a vector stops layer; return the stops, their feature numbers and the problems."""
-    frame = read_vector(path)
+    frame = keep_rows(read_vector(path), layer.options.get("keep"), path)
     problems: list[Problem] = []
 
     def column(canonical: str, *, required: bool = False) -> pd.Series | None:

@@ -105,7 +105,9 @@ def seed_store(store: PlaceStore, config: StudyConfig, *, user: str,
     if len(store.places(include_retired=True)):
         logger.info("%s already has places; nothing imported", store.database.display_name)
         return counts
-    layer = config.layers["places"]
+    layer = config.layer("places")
+    if layer is None:  # no list of 居場所: staff add them one by one
+        return counts
     places, _ = load_places(layer, categories=config.categories, extent=extent)
     routes_layer = config.layer("walking_routes")
     routes = None

@@ -45,7 +45,7 @@ def test_every_config_problem_at_once(tmp_path: Path) -> None:
         load_config(tmp_path / "bad.toml")
     fields = {p.field for p in info.value.problems}
     assert fields == {"study_area.metric_crs", "walking.radii_m", "walking.speed_m_per_min",
-                      "layers.places.path", "layers.shops", "layers.districts"}
+                      "layers.places.path", "layers.shops", "study_area.boundary"}
     assert "missing.csv" in str(info.value)
 
 
