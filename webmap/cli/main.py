@@ -18,6 +18,7 @@ import click
 
 from layers.errors import LayerError, format_problems
 from layers.study import analyse_study_area, check_study_area, load_study_area
+from webmap.cli.batch import batch
 from webmap.cli.users import users
 
 __all__ = ["main"]
@@ -338,6 +339,7 @@ def _prepare_site() -> str:
 
 
 main.add_command(users)
+main.add_command(batch)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""``ibasho batch``: real Gunma municipalities on a local Dask cluster and one after another."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from layers.batch import read_batch
+from webmap.cli.batch import GEOPACKAGE_NAME, run_batch
+from webmap.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNMA = ROOT.parent / "shared" / "data" / "gunma"
+#: 上野村 (bus, 24 shelters), 神流町 (no bus feed), 川場村 (its village bus)
+CODES = ("10366", "10367", "10444")
+
+pytestmark = pytest.mark.skipif(not GUNMA.is_dir(), reason="the shared Gunma data is absent")
+
+
+@pytest.fixture(scope="module")
+def configs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    out = tmp_path_factory.mktemp("gunma")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_gunma_configs.py"), str(out),
+                    "--data", str(GUNMA)], check=True, capture_output=True)
+    return [out / code / "ibasho.toml" for code in CODES]
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    columns = [c for c in ("municipality", "target", "district", "radius_m", "stop_id")
+               if c in frame.columns]
+    frame = frame.drop(columns=[c for c in ("geometry", "seconds") if c in frame.columns])
+    return frame.sort_values(columns).reset_index(drop=True)
+
+
+def test_two_workers_equal_a_sequential_run(configs: list[Path], tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    plain = run_batch(configs, tmp_path / "plain")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        lines: list[str] = []
+        dask = run_batch(configs, tmp_path / "dask", client=client, echo=lines.append)
+    assert len(lines) == 3  # one progress line per area
+    assert not plain.failed and not dask.failed
+    a, b = read_batch(plain.geopackage), read_batch(dask.geopackage)
+    assert set(a) == {"municipalities", "coverage", "gaps", "stops", "batch_runs"}
+    for name in ("municipalities", "coverage", "stops"):
+        pd.testing.assert_frame_equal(_sorted(a[name]), _sorted(b[name]))
+    for name in ("municipalities", "gaps"):
+        left = a[name].sort_values(["municipality", *(["radius_m"] if name == "gaps" else [])])
+        right = b[name].sort_values(list(left.columns.intersection(["municipality", "radius_m"])))
+        assert left.geometry.reset_index(drop=True).geom_equals_exact(
+            right.geometry.reset_index(drop=True), 1e-9).all()
+    areas = a["municipalities"].set_index("municipality")
+    assert sorted(areas.index) == sorted(["上野村", "川場村", "神流町"])
+    assert areas.loc["神流町", "stops"] == 0
+    assert not areas["places_known"].any()
+    census = pd.read_csv(GUNMA / "population" / "chocho_2015_gunma.csv", dtype={"city_code": str})
+    assert areas.loc["川場村", "population"] == census.loc[
+        census["city_code"] == "10444", "population"].sum()
+    coverage = a["coverage"]
+    assert set(coverage["target"]) == {"公共施設", "運行のあるバス停"}  # never 居場所
+
+
+def test_rerun_skips_unchanged_and_reports_a_failing_area(configs: list[Path],
+                                                          tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    broken = tmp_path / "broken" / "ibasho.toml"
+    broken.parent.mkdir()
+    broken.write_text(configs[0].read_text(encoding="utf-8").replace(
+        'keep = { city_code = "10366" }', 'keep = { city_code = "99999" }', 1),
+        encoding="utf-8")
+    (broken.parent / "outline.geojson").write_bytes(
+        (configs[0].parent / "outline.geojson").read_bytes())
+    first = run_batch([*configs[:2], broken], out)
+    assert [r.municipality for r in first.failed] == ["broken"]
+    assert "99999" in (first.failed[0].error or "")
+    written = read_batch(first.geopackage)
+    assert sorted(written["municipalities"]["municipality"]) == ["上野村", "神流町"]
+    runs = written["batch_runs"].set_index("municipality")
+    assert runs.loc["broken", "status"] == "error"
+
+    second = run_batch([*configs[:2], broken], out)  # the broken area is tried again
+    assert sorted(second.skipped) == ["上野村", "神流町"]
+    assert [r.municipality for r in second.done] == ["broken"]
+    again = read_batch(second.geopackage)
+    pd.testing.assert_frame_equal(_sorted(written["coverage"]), _sorted(again["coverage"]))
+    assert not list(out.glob(".*tmp*"))  # no temporary file left behind
+
+
+def test_the_command_exits_1_naming_the_failed_area(configs: list[Path], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[study_area\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(configs[1]), str(bad), "--sequential",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "bad.toml" in result.output and "TOML" in result.output
+    assert (tmp_path / "out" / GEOPACKAGE_NAME).exists()
