@@ -40,10 +40,10 @@ __all__ = ["BATCH_VERSION", "RESULT_LAYERS", "AreaResult", "input_hash", "read_b
            "summarise_study_area", "unchanged_areas", "write_batch"]
 
 #: Changes when what a batch computes changes: every area's hash includes it.
-BATCH_VERSION = "1"
+BATCH_VERSION = "2"
 
 #: The GeoPackage's layers, in the order they are written.
-RESULT_LAYERS = ("municipalities", "coverage", "gaps", "stops", "batch_runs")
+RESULT_LAYERS = ("municipalities", "coverage", "gaps", "stops", "public_buildings", "batch_runs")
 
 #: What each coverage row measures reach to.
 TARGET_PLACES, TARGET_PUBLIC, TARGET_STOPS = "居場所", "公共施設", "運行のあるバス停"
@@ -119,7 +119,7 @@ def summarise_study_area(config_path: str | Path) -> AreaResult:
     AreaResult
         ``frames``: ``municipalities`` (its outline and totals), ``coverage`` (per district,
         target and radius), ``gaps`` (what no public building, or place, reaches) and
-        ``stops`` (with ``departures_per_day``).
+        ``stops`` (with ``departures_per_day``), ``public_buildings`` (the candidates).
     """
     started = time.perf_counter()
     path = Path(config_path).resolve()
@@ -190,8 +190,13 @@ def _frames(study: StudyArea) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
                  if gaps else gpd.GeoDataFrame({"target": []}, geometry=[], crs=STORAGE_CRS))
     gap_frame.insert(0, "municipality", name)
     stops.insert(0, "municipality", name)
+    public = (study.candidates[["name", "address", "geometry"]].copy()
+              if study.candidates is not None
+              else gpd.GeoDataFrame({"name": [], "address": []}, geometry=[], crs=STORAGE_CRS))
+    public.insert(0, "municipality", name)
+    municipalities["folder"] = Path(config.path).parent.name
     return {"municipalities": municipalities, "coverage": coverage, "gaps": gap_frame,
-            "stops": stops}
+            "stops": stops, "public_buildings": public}
 
 
 def _stops_per_day(study: StudyArea) -> gpd.GeoDataFrame:

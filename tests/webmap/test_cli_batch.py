@@ -48,7 +48,8 @@ def test_two_workers_equal_a_sequential_run(configs: list[Path], tmp_path: Path)
     assert len(lines) == 3  # one progress line per area
     assert not plain.failed and not dask.failed
     a, b = read_batch(plain.geopackage), read_batch(dask.geopackage)
-    assert set(a) == {"municipalities", "coverage", "gaps", "stops", "batch_runs"}
+    assert set(a) == {"municipalities", "coverage", "gaps", "stops", "public_buildings",
+                      "batch_runs"}
     for name in ("municipalities", "coverage", "stops"):
         pd.testing.assert_frame_equal(_sorted(a[name]), _sorted(b[name]))
     for name in ("municipalities", "gaps"):
@@ -101,3 +102,26 @@ def test_the_command_exits_1_naming_the_failed_area(configs: list[Path], tmp_pat
     assert result.exit_code == 1
     assert "bad.toml" in result.output and "TOML" in result.output
     assert (tmp_path / "out" / GEOPACKAGE_NAME).exists()
+
+
+def test_the_overview_pages_link_every_municipality(configs: list[Path], tmp_path: Path) -> None:
+    odd = tmp_path / "odd" / "ibasho.toml"  # a name that must stay text, never markup
+    odd.parent.mkdir()
+    odd.write_text(configs[1].read_text(encoding="utf-8").replace(
+        'name = "神流町"', 'name = "<b>神流町</b>"', 1), encoding="utf-8")
+    (odd.parent / "outline.geojson").write_bytes(
+        (configs[1].parent / "outline.geojson").read_bytes())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(configs[0]), str(odd), "--sequential",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="areas/10366.html">上野村</a>' in index
+    assert "&lt;b&gt;神流町&lt;/b&gt;" in index and "<b>神流町" not in index
+    assert "一覧なし" in index  # no list of 居場所: said, not counted as 0
+    assert "出典：国土地理院 指定緊急避難場所・指定避難所データを加工して作成" in index
+    assert 'src="overview_map.html"' in index and (out / "overview_map.html").exists()
+    area = (out / "areas" / "10366.html").read_text(encoding="utf-8")
+    assert "居場所の一覧はありません" in area and "市町村全体を一つの区域として集計" in area
+    assert "static/vendor/leaflet/leaflet.js" in area and "cdn.jsdelivr" not in area
+    assert (out / "areas" / "odd.html").exists()

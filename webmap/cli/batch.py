@@ -31,6 +31,9 @@ from layers.batch import (
     unchanged_areas,
     write_batch,
 )
+from layers.config import load_config
+from layers.errors import LayerError
+from webmap.maps.prefecture import INDICATORS, write_prefecture_pages
 
 __all__ = ["BatchReport", "batch", "run_batch"]
 
@@ -85,7 +88,7 @@ def run_batch(configs: Sequence[str | Path], out: str | Path, *, client: object 
 
     def finished(result: AreaResult) -> None:
         results.append(result)
-        state = "ok" if result.ok else f"エラー: {result.error}"
+        state = "ok" if result.ok else f"failed: {result.error}"
         say(f"[{len(results)}/{len(todo)}] {result.municipality} {result.seconds:.1f} s {state}")
 
     if client is None:
@@ -108,6 +111,17 @@ def run_batch(configs: Sequence[str | Path], out: str | Path, *, client: object 
                        time.perf_counter() - started)
 
 
+def _attribution(configs: Sequence[Path]) -> list[str]:
+    """The 出典 lines of every config that loads, each once, in order."""
+    lines: dict[str, None] = {}
+    for path in configs:
+        try:
+            lines.update(dict.fromkeys(load_config(path).attribution))
+        except LayerError:
+            continue  # its failure is reported with the batch
+    return list(lines)
+
+
 @click.command()
 @click.argument("configs", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -119,8 +133,12 @@ def run_batch(configs: Sequence[str | Path], out: str | Path, *, client: object 
               help="Workers of the local cluster (default: one per CPU core).")
 @click.option("--sequential", is_flag=True, help="No cluster: one area after the other.")
 @click.option("--force", is_flag=True, help="Analyse every area, even unchanged ones.")
+@click.option("--title", default="群馬県", show_default=True, help="The overview page's title.")
+@click.option("--indicator", type=click.Choice(list(INDICATORS)),
+              default="public_uncovered_share_500m", show_default=True,
+              help="What colours the overview map.")
 def batch(configs: tuple[Path, ...], out: Path, scheduler: str | None, workers: int | None,
-          sequential: bool, force: bool) -> None:
+          sequential: bool, force: bool, title: str, indicator: str) -> None:
     """Analyse many study areas (CONFIGS) on Dask and write one GeoPackage into --out.
 
     Exits with status 1 when any area failed; the others are written all the same.
@@ -140,13 +158,17 @@ def batch(configs: tuple[Path, ...], out: Path, scheduler: str | None, workers: 
             n_workers = workers or os.cpu_count() or 1
             with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster, Client(cluster) as client:
-                echo(f"Dask のローカルクラスター: {n_workers} workers")
+                echo(f"Dask local cluster: {n_workers} workers")
                 report = run_batch(configs, out, client=client, echo=echo, force=force)
+    if any(r.ok for r in report.done) or report.skipped:
+        pages = write_prefecture_pages(report.geopackage, out, title=title, indicator=indicator,
+                                       attribution=_attribution(configs))
+        echo(f"Wrote {len(pages)} pages: {out / 'index.html'}")
     if report.skipped:
-        echo(f"入力が変わっていないため省略: {len(report.skipped)} 区域")
+        echo(f"Skipped {len(report.skipped)} areas whose inputs did not change")
     for failed in report.failed:
-        echo(f"失敗: {failed.municipality} ({failed.config}): {failed.error}")
-    echo(f"{report.geopackage}: {len(report.done) - len(report.failed)} 区域を分析, "
-         f"{len(report.failed)} 失敗, {report.seconds:.1f} s")
+        echo(f"FAILED {failed.municipality} ({failed.config}): {failed.error}")
+    echo(f"{report.geopackage}: {len(report.done) - len(report.failed)} areas analysed, "
+         f"{len(report.failed)} failed, {report.seconds:.1f} s")
     if report.failed:
         raise SystemExit(1)
