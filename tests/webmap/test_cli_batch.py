@@ -125,3 +125,12 @@ def test_the_overview_pages_link_every_municipality(configs: list[Path], tmp_pat
     assert "居場所の一覧はありません" in area and "市町村全体を一つの区域として集計" in area
     assert "static/vendor/leaflet/leaflet.js" in area and "cdn.jsdelivr" not in area
     assert (out / "areas" / "odd.html").exists()
+
+
+def test_a_municipality_s_own_maps_say_what_it_lacks(configs: list[Path]) -> None:
+    from layers.study import load_study_area
+    from webmap.maps.reach_layers import method_notes
+
+    notes = method_notes(load_study_area(configs[0]), None)
+    assert "地区の区域がないため、全体を一つの区域として集計しています" in notes
+    assert "居場所の一覧はありません（公共施設は居場所として数えていません）" in notes

@@ -109,6 +109,13 @@ def method_notes(study: StudyArea, plan: Plan | None) -> list[str]:
     if _has_network(plan):
         straight = straight_note(study.config.walking.detour_factor)
         notes.append(_("直線の徒歩圏と空白地域は{note}").format(note=straight))
+    config = study.config
+    if config.districts_source == "whole":
+        notes.append(_("地区の区域がないため、全体を一つの区域として集計しています"))
+    elif config.districts_source == "census":
+        notes.append(_("地区は国勢調査の小地域をまとめた概略区域です"))
+    if not config.places_known:
+        notes.append(_("居場所の一覧はありません（公共施設は居場所として数えていません）"))
     return notes
 
 
