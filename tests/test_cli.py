@@ -151,9 +151,12 @@ def test_build_shows_the_places_staff_edited(runner: CliRunner, tmp_path: Path,
 
 
 def test_serve_refuses_a_broken_city_with_its_problems_before_any_worker_starts(
-        runner: CliRunner, broken_city: Path) -> None:
+        runner: CliRunner, broken_city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The database is made ready in a process of its own; its data errors come back whole
     (file, row, field) and the command stops with status 1 instead of serving."""
+    # serve tells its worker processes the config through IBASHO_CONFIG; in this process
+    # the setting must not outlive the test
+    monkeypatch.setenv("IBASHO_CONFIG", str(broken_city))
     result = runner.invoke(main, ["serve", str(broken_city), "--port", "1"])
     assert result.exit_code == 1, result.output
     assert "places.csv, row 78, field 'lon': '東' is not a number" in result.stderr

@@ -42,6 +42,10 @@
     status.classList.toggle("is-error", Boolean(isError));
   }
 
+  // ?at=2026-12-02T09:30 in the page's address: departures and openings as of then (a list
+  // made for another day, shared or printed, and the tests); the server checks it
+  var asOf = new URLSearchParams(window.location.search).get("at");
+
   function query(params) {
     var parts = [];
     Object.keys(params).forEach(function (key) {
@@ -117,7 +121,7 @@
     locate().then(function (position) {
       setStatus(t.searching);
       return fetchJson(config.api.near + "?" + query({ lat: position.lat.toFixed(6),
-        lon: position.lon.toFixed(6), lang: config.lang })).then(function (result) {
+        lon: position.lon.toFixed(6), lang: config.lang, at: asOf })).then(function (result) {
         result.origin_label = format(t.results_from, { origin: t.origin_here });
         showResult(result);
         setStatus(format(t.found, { count: result.places.length }));
@@ -129,7 +133,7 @@
 
   function rememberInUrl(position) {
     if (!window.history || !history.replaceState) { return; }
-    var params = { lat: position.lat.toFixed(5), lon: position.lon.toFixed(5) };
+    var params = { lat: position.lat.toFixed(5), lon: position.lon.toFixed(5), at: asOf };
     if (config.lang !== "ja") { params.lang = config.lang; }
     history.replaceState(null, "", config.page + "?" + query(params));
     var other = document.querySelector(".lang-switch");
