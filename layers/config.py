@@ -20,6 +20,7 @@ from geo.transit import TransitRules
 from geo.walking import ELDERLY_WALK_SPEED_M_PER_MIN, STREET_DETOUR_FACTOR, WalkProfile
 from geo.walking import PROFILES as WALK_PROFILES
 from layers.errors import LayerError, Problem
+from layers.files.atomic import write_atomic
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -439,6 +440,4 @@ def set_config_value(path: str | Path, table: str, key: str, value: str) -> None
             lines[existing] = new_line
     text = "\n".join(lines) + "\n"
     tomllib.loads(text)  # never write a file that no longer parses
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, text)

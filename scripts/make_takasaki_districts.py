@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.districts import assign_nearest, voronoi_districts
+from layers.files.atomic import atomic_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "takasaki"
@@ -47,9 +48,8 @@ def main(out: Path) -> None:
     missing = sorted(set(schools["district"]) - set(districts["name"]))
     if missing:
         logging.warning("Districts with no 町丁 assigned: %s", ", ".join(missing))
-    tmp = out.with_suffix(".tmp.geojson")
-    districts.to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=6)
-    tmp.replace(out)
+    with atomic_path(out, create=False) as tmp:  # GDAL creates the file itself
+        districts.to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=6)
     logging.info("Wrote %d districts to %s", len(districts), out)
 
 

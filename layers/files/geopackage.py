@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 import pyogrio
+
+from layers.files.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 __all__ = ["read_geopackage_layers", "write_geopackage"]
@@ -45,21 +45,13 @@ def write_geopackage(layers: Mapping[str, pd.DataFrame], path: str | Path) -> Pa
         If the destination folder is not writable (nothing is changed then).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # GDAL creates the file itself
-    try:
+    with atomic_path(path, create=False) as tmp:  # GDAL creates the file itself
         for name, frame in layers.items():
             if frame is None:
                 continue
             frame = _storable(frame)
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
             logger.debug("Wrote layer %s (%d rows)", name, len(frame))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     logger.info("Wrote %d layers to %s", sum(f is not None for f in layers.values()), path)
     return path
 

@@ -4,7 +4,7 @@ An upload is read with the same code as the config's places file
 (:func:`layers.files.places.load_places`), so it accepts what Excel saves (UTF-8, UTF-8 with BOM,
 CP932) and GeoJSON/GeoPackage, and every problem is listed (:func:`check_places_file`).
 Exports are written beside their destination and renamed into place when complete
-(:func:`write_atomic`); no cell of a CSV starts a formula in a spreadsheet
+(:func:`write_places_file`); no cell of a CSV starts a formula in a spreadsheet
 (:func:`spreadsheet_cell`). Moving places between these files and the store is
 :mod:`layers.store.place_io`.
 """
@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,12 +27,13 @@ from layers.config import LayerConfig
 from layers.errors import LayerError, Problem
 from layers.fields.schedule import schedule_problems
 from layers.fields.schema import duplicate_name_problems, import_rows_problem
+from layers.files.atomic import atomic_path
 from layers.files.places import read_places, validate_places
 from layers.files.points import StudyExtent
 
 logger = logging.getLogger(__name__)
 __all__ = ["EXPORT_FORMATS", "FORMULA_START", "ImportPreview", "as_sent", "check_places_file",
-           "spreadsheet_cell", "write_atomic"]
+           "spreadsheet_cell", "write_places_file"]
 
 #: What :func:`layers.store.place_io.export_places` writes.
 EXPORT_FORMATS = ("csv", "geojson", "gpkg")
@@ -169,7 +168,7 @@ def as_sent(problems: list[Problem], path: Path, *, name: str) -> list[Problem]:
             for p in problems]
 
 
-def write_atomic(places: gpd.GeoDataFrame, out: Path, *, fmt: str) -> None:
+def write_places_file(places: gpd.GeoDataFrame, out: Path, *, fmt: str) -> None:
     """
     Write ``places`` to ``out`` as ``csv`` or ``geojson``, atomically: into a temporary file
     beside ``out``, renamed over it when complete (a half-written file never replaces ``out``).
@@ -177,23 +176,15 @@ def write_atomic(places: gpd.GeoDataFrame, out: Path, *, fmt: str) -> None:
     The CSV is UTF-8 with BOM (so that Excel reads the Japanese), CRLF, with ``lon``/``lat``
     columns before ``position_source``, and every cell passes :func:`spreadsheet_cell`.
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=out.suffix,
-                                        dir=out.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        if fmt == "csv":
-            table = pd.DataFrame(places.drop(columns="geometry"))
-            located = places.geometry.notna()
-            at = table.columns.get_loc("position_source")
-            table.insert(at, "lat", places.geometry.y.where(located))
-            table.insert(at, "lon", places.geometry.x.where(located))
-            table = table.map(spreadsheet_cell)  # no cell runs as a formula in Excel
+    if fmt == "csv":
+        table = pd.DataFrame(places.drop(columns="geometry"))
+        located = places.geometry.notna()
+        at = table.columns.get_loc("position_source")
+        table.insert(at, "lat", places.geometry.y.where(located))
+        table.insert(at, "lon", places.geometry.x.where(located))
+        table = table.map(spreadsheet_cell)  # no cell runs as a formula in Excel
+        with atomic_path(out) as tmp:
             table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
-        else:
-            tmp.unlink()  # GDAL creates the file itself
+    else:
+        with atomic_path(out, create=False) as tmp:  # GDAL creates the file itself
             pyogrio.write_dataframe(places, tmp, driver="GeoJSON")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)

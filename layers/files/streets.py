@@ -18,7 +18,6 @@ import gzip
 import hashlib
 import json
 import logging
-import os
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from geo.crs import METRIC_CRS, ensure_metric_crs
 from geo.network import StreetNetwork, drop_small_components, snap_points
 from geo.reach import MAX_SNAP_DISTANCE_M, points_xy
 from layers.errors import LayerError, Problem, Severity
+from layers.files.atomic import atomic_path
 
 if TYPE_CHECKING:
     from osmium.osm import TagList
@@ -357,16 +357,8 @@ def _read_cache(cache_path: Path, key: dict) -> StreetNetwork | None:
 
 
 def _write_cache(cache_path: Path, network: StreetNetwork, key: dict) -> None:
-    cache_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=cache_path.parent, suffix=".npz.tmp")
-    os.close(handle)
-    try:
-        with open(tmp_name, "wb") as out:
-            np.savez(out, x=network.x, y=network.y, u=network.u, v=network.v,
-                     length_m=network.length_m, kind=network.kind.astype("<U16"),
-                     crs=network.crs, source=network.source, key=json.dumps(key))
-        os.replace(tmp_name, cache_path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    with atomic_path(cache_path) as tmp, open(tmp, "wb") as out:
+        np.savez(out, x=network.x, y=network.y, u=network.u, v=network.v,
+                 length_m=network.length_m, kind=network.kind.astype("<U16"),
+                 crs=network.crs, source=network.source, key=json.dumps(key))
     logger.info("Cached the street network in %s", cache_path)

@@ -18,7 +18,12 @@ import pandas as pd
 from layers.config import StudyConfig
 from layers.errors import LayerError
 from layers.files.geopackage import write_geopackage
-from layers.files.place_files import EXPORT_FORMATS, ImportPreview, check_places_file, write_atomic
+from layers.files.place_files import (
+    EXPORT_FORMATS,
+    ImportPreview,
+    check_places_file,
+    write_places_file,
+)
 from layers.files.places import load_places
 from layers.files.points import StudyExtent
 from layers.files.routes import load_walking_routes
@@ -166,6 +171,6 @@ def export_places(store: PlaceStore, fmt: str, out: str | Path, *,
             if column in places.columns:
                 places[column] = places[column].map(
                     lambda t: "" if pd.isna(t) else t.isoformat().replace("+00:00", "Z"))
-        write_atomic(places, out, fmt=fmt)
+        write_places_file(places, out, fmt=fmt)
     logger.info("Exported %d places as %s to %s", len(places), fmt, out)
     return out

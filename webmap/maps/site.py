@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from tqdm import tqdm
 
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
+from layers.files.atomic import write_atomic
 from layers.study import StudyArea
 from webmap.i18n import install_gettext
 from webmap.maps.assets import copy_static
@@ -61,13 +61,6 @@ def _environment() -> Environment:
                               autoescape=select_autoescape(["html"]))
     install_gettext(environment)  # the static site is Japanese, like the maps in it
     return environment
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _urls(depth: int) -> Urls:
@@ -123,7 +116,7 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
                          district_url="districts/{name}.html", title_bar=False, today=today)
     page = environment.get_template("index.html").render(
         urls=_urls(0), map=render_map(city_map), **context)
-    _write_atomic(out_dir / "index.html", page)
+    write_atomic(out_dir / "index.html", page)
     written.append(out_dir / "index.html")
 
     page = environment.get_template("districts.html").render(
@@ -131,7 +124,7 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
         radius_headings=radius_headings(coverage), city_rows=coverage_rows(study, coverage),
         comparison=comparison_summaries(study, plan), suggestions=suggestion_rows(study, plan),
         **context)
-    _write_atomic(out_dir / "districts.html", page)
+    write_atomic(out_dir / "districts.html", page)
     written.append(out_dir / "districts.html")
 
     template = environment.get_template("district.html")
@@ -148,7 +141,7 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
             grid_rows=grid_rows(plan, district=name),
             suggestions=suggestion_rows(study, plan, district=name), **context)
         path = out_dir / "districts" / district_file_name(name)
-        _write_atomic(path, page)
+        write_atomic(path, page)
         written.append(path)
     logger.info("Wrote %d pages of %s to %s", len(written), study.config.name, out_dir)
     return written

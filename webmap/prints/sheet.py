@@ -29,7 +29,6 @@ import io
 import logging
 import os
 import re
-import tempfile
 import threading
 import weakref
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from matplotlib.figure import Figure
 
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
+from layers.files.atomic import write_atomic
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
 from webmap.prints.drawing import draw_map
@@ -440,7 +440,7 @@ def export_sheet(study: StudyArea, coverage: CoverageResult, *, out: Path | str,
                         orientation=orientation, dpi=dpi, fmt=fmt, greyscale=greyscale,
                         with_table=with_table, qr_url=qr_url, today=today, streets=streets,
                         rivers=rivers, plan=plan)
-    _write_atomic(data, out)
+    _write_sheet(data, out)
     logger.info("Wrote %s (%.0f kB)", out, len(data) / 1024)
     return out
 
@@ -461,22 +461,13 @@ def _check_writable(out: Path) -> None:
         raise ExportError(msg)
 
 
-def _write_atomic(data: bytes, out: Path) -> None:
-    """Write ``data`` to a temporary file beside ``out`` and rename it over ``out``."""
+def _write_sheet(data: bytes, out: Path) -> None:
+    """Write ``data`` to ``out`` all at once (:func:`layers.files.atomic.write_atomic`)."""
     try:
-        handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.",
-                                             suffix=".part")
+        write_atomic(out, data)
     except OSError as exc:
-        msg = f"cannot write the sheet to {out}: {exc.strerror}. Choose a folder you can write to."
-        raise ExportError(msg) from exc
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        msg = f"cannot write the sheet to {out}: {exc.strerror or exc}."
+        msg = (f"cannot write the sheet to {out}: {exc.strerror or exc}. Choose a folder you "
+               "can write to.")
         raise ExportError(msg) from exc
 
 
@@ -500,7 +491,7 @@ def _render_district(name: str, out: Path) -> Path:
     template = options.pop("qr_url_template")
     sheet = draw_sheet(study, coverage, district=name, layers=_WORKER["layers"],
                        qr_url=_district_url(template, name), **options)
-    _write_atomic(save_sheet(sheet, options["fmt"]), out)
+    _write_sheet(save_sheet(sheet, options["fmt"]), out)
     sheet.figure.clear()
     return out
 
