@@ -19,11 +19,12 @@ from geo.coverage import CoverageResult, assign_districts, coverage_by_district
 from geo.network import StreetNetwork
 from layers.config import StudyConfig, load_config
 from layers.errors import LayerError, Problem
+from layers.fields.schema import PLACE_COLUMNS
 from layers.files.candidates import load_candidates
 from layers.files.derived_districts import derived_districts, no_places
 from layers.files.districts import load_districts
 from layers.files.elevation import elevation_for_network
-from layers.files.places import PLACE_COLUMNS, load_places
+from layers.files.places import load_places
 from layers.files.points import StudyExtent
 from layers.files.population import load_population
 from layers.files.reader import read_vector
@@ -205,7 +206,7 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
     study
         The loaded study area.
     places
-        Places with :data:`layers.files.places.PLACE_COLUMNS` (other columns are dropped; retired
+        Places with :data:`layers.fields.schema.PLACE_COLUMNS` (other columns are dropped; retired
         places must be left out by the caller), in ``STORAGE_CRS``.
     walking_routes
         Routes with :data:`layers.files.routes.WALKING_ROUTE_COLUMNS`; None keeps the study's.

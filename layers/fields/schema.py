@@ -31,6 +31,8 @@ __all__ = [
     "EDITABLE_FIELDS",
     "MAX_CHARS",
     "MAX_ITEMS",
+    "PLACE_COLUMNS",
+    "POSITION_QUALITIES",
     "TEXT_FIELDS",
     "check_place_fields",
     "check_route_lines",
@@ -42,9 +44,20 @@ __all__ = [
     "text_problem",
 ]
 
-#: Text fields of a place that staff edit (``place_id`` and ``version`` are the store's).
-TEXT_FIELDS = ("name", "category", "district", "address", "schedule", "contact", "notes",
-               "position_source", "source")
+#: The place, once: its columns (besides ``geometry``) as a places file is loaded
+#: (:func:`layers.files.places.load_places`), as the store keeps and reads them
+#: (:mod:`layers.store.places`) and as exports write them.
+PLACE_COLUMNS = (
+    "place_id", "name", "category", "district", "address", "schedule", "contact", "notes",
+    "position_source", "position_quality", "source",
+)
+
+#: Text fields of a place that staff edit: every column but ``place_id`` (the store's) and
+#: ``position_quality`` (it follows from ``position_source``, :func:`position_quality`).
+TEXT_FIELDS = tuple(c for c in PLACE_COLUMNS if c not in ("place_id", "position_quality"))
+
+#: How good a position is, from the prefix of ``position_source`` (``exact:…``, ``approx:…``).
+POSITION_QUALITIES = ("exact", "approx", "unknown")
 
 #: Keys accepted for a new or changed place: the text fields, and the position as ``lon`` +
 #: ``lat`` (decimal degrees, numbers or text) or ``geometry`` (a shapely Point, or None).
@@ -104,7 +117,9 @@ def text_problem(value: str, *, table: str, field: str, label: str,
 
 def position_quality(position_source: str, geometry: BaseGeometry | None) -> str:
     """
-    How good a position is; the rule of :func:`layers.files.places.load_places`.
+    How good a position is (one of :data:`POSITION_QUALITIES`): ``unknown`` without one,
+    ``approx`` when ``position_source`` starts ``approx:`` (or ``unknown:``), else ``exact``
+    (``exact:…``, or no note at all: the position is taken as given).
 
     Examples
     --------

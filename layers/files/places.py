@@ -18,23 +18,14 @@ import pandas as pd
 from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
-from layers.fields.schema import text_problem
+from layers.fields.schema import TEXT_FIELDS, position_quality, text_problem
 from layers.files.points import StudyExtent, read_points
 
 logger = logging.getLogger(__name__)
-__all__ = ["PLACE_COLUMNS", "POSITION_QUALITIES", "load_places", "read_places",
-           "validate_places"]
+__all__ = ["load_places", "read_places", "validate_places"]
 
-#: Columns of a loaded places layer (besides ``geometry``).
-PLACE_COLUMNS = (
-    "place_id", "name", "category", "district", "address", "schedule", "contact", "notes",
-    "position_source", "position_quality", "source",
-)
-
-#: How good a position is, from the prefix of ``position_source`` (``exact:…``, ``approx:…``).
-POSITION_QUALITIES = ("exact", "approx", "unknown")
-
-_TEXT_FIELDS = ("district", "address", "schedule", "contact", "notes", "position_source", "source")
+# the text fields besides the two every place needs
+_TEXT_FIELDS = tuple(name for name in TEXT_FIELDS if name not in ("name", "category"))
 
 
 def load_places(
@@ -59,8 +50,8 @@ def load_places(
     Returns
     -------
     (GeoDataFrame, list of Problem)
-        Places in ``STORAGE_CRS`` with :data:`PLACE_COLUMNS` (geometry None where unknown),
-        and the warnings (errors raise).
+        Places in ``STORAGE_CRS`` with :data:`layers.fields.schema.PLACE_COLUMNS` (geometry
+        None where unknown), and the warnings (errors raise).
 
     Raises
     ------
@@ -103,7 +94,7 @@ def read_places(layer: LayerConfig, *,
     places.insert(0, "place_id", [f"p{i + 1:04d}" for i in range(len(raw))])
     places["row"] = range(row_offset, row_offset + len(raw))
     places["position_quality"] = [
-        _quality(source, geometry is not None)
+        position_quality(source, geometry)
         for source, geometry in zip(places["position_source"], geometries, strict=True)
     ]
     frame = gpd.GeoDataFrame(places, geometry=gpd.GeoSeries(geometries, crs=STORAGE_CRS,
@@ -117,15 +108,6 @@ def read_places(layer: LayerConfig, *,
                                         "building's position when known.",
                                     severity=Severity.WARNING))
     return frame, problems
-
-
-def _quality(position_source: str, has_point: bool) -> str:
-    if not has_point:
-        return "unknown"
-    prefix = position_source.split(":", 1)[0].strip().lower()
-    if prefix in {"approx", "unknown"}:
-        return "approx"
-    return "exact"  # "exact:…", or no note at all: the position is taken as given
 
 
 def validate_places(places: gpd.GeoDataFrame, layer: LayerConfig, *,

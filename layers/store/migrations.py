@@ -24,8 +24,8 @@ from itertools import pairwise
 from layers.store.database import Database, Transaction
 
 logger = logging.getLogger(__name__)
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "SchemaVersionError", "applied_versions",
-           "current_version", "migrate"]
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "MigratedStore", "Migration", "SchemaVersionError",
+           "applied_versions", "current_version", "migrate"]
 
 
 class SchemaVersionError(RuntimeError):
@@ -251,3 +251,55 @@ def migrate(database: Database, *,
     else:
         logger.info("%s is at schema version %d (up to date)", database.display_name, current)
     return applied
+
+
+class MigratedStore:
+    """
+    A store over the places database: it migrates the database, and checks once that the
+    database is at a schema version it reads before it reads or writes.
+
+    Subclasses (:class:`~layers.store.places.PlaceStore`,
+    :class:`~layers.store.scenarios.ScenarioStore`, :class:`~layers.store.users.UserStore`)
+    call :meth:`check_schema` in their transactions.
+    """
+
+    #: The lowest schema version the store reads (the highest is :data:`LATEST_VERSION`).
+    min_version = LATEST_VERSION
+    #: What needs the version, for the message of a database at another one.
+    purpose = "this ibasho"
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._schema_checked = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.database!r})"
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the database (0 before :meth:`migrate`)."""
+        if not self.database.exists():
+            return 0
+        with self.database.transaction(write=False) as tx:
+            return current_version(self.database, tx)
+
+    def migrate(self) -> list[int]:
+        """Apply the missing migrations (creating the file or tables); returns their versions."""
+        applied = migrate(self.database)
+        self._schema_checked = True
+        return applied
+
+    def check_schema(self, tx: Transaction) -> None:
+        """Raise :class:`SchemaVersionError` unless the database is at a version read here."""
+        if self._schema_checked:
+            return
+        version = current_version(self.database, tx)
+        if not self.min_version <= version <= LATEST_VERSION:
+            needed = (f"{LATEST_VERSION}" if self.min_version == LATEST_VERSION
+                      else f"{self.min_version} to {LATEST_VERSION}")
+            fix = ("Update ibasho." if version > LATEST_VERSION
+                   else f"Run {type(self).__name__}.migrate().")
+            msg = (f"{self.database.display_name} has schema version {version}, but "
+                   f"{self.purpose} needs version {needed}. {fix}")
+            raise SchemaVersionError(msg)
+        self._schema_checked = True

@@ -28,6 +28,7 @@ from layers.files.places import load_places
 from layers.files.points import StudyExtent
 from layers.files.routes import load_walking_routes
 from layers.store.places import PlaceStore
+from layers.store.routes import import_walking_routes, walking_routes
 
 logger = logging.getLogger(__name__)
 __all__ = ["export_places", "import_file", "preview_import", "seed_store"]
@@ -121,8 +122,8 @@ def seed_store(store: PlaceStore, config: StudyConfig, *, user: str,
                                         metric_crs=config.metric_crs)
     counts["places"] = len(store.import_places(places, user=user, source=layer.path.name))
     if routes is not None and routes_layer is not None:
-        counts["walking_routes"] = len(store.import_walking_routes(
-            routes, user=user, source=routes_layer.path.name))
+        counts["walking_routes"] = len(import_walking_routes(
+            store, routes, user=user, source=routes_layer.path.name))
     return counts
 
 
@@ -163,7 +164,7 @@ def export_places(store: PlaceStore, fmt: str, out: str | Path, *,
     if not include_retired:
         places = places.drop(columns="retired_at")
     if fmt == "gpkg":
-        routes = store.walking_routes(include_retired=include_retired)
+        routes = walking_routes(store, include_retired=include_retired)
         write_geopackage({"places": places, "walking_routes": routes if len(routes) else None},
                          out)
     else:

@@ -1,4 +1,4 @@
-"""Places and walking routes in a database that staff edit: checked, versioned and audited.
+"""Places in a database that staff edit: checked, versioned and audited.
 
 :func:`open_store` opens a GeoPackage file (the default) or PostGIS (a ``postgresql://`` URL,
 e.g. from ``IBASHO_DATABASE_URL``); both run the same code. Every write is one transaction
@@ -11,14 +11,15 @@ that is checked before anything is stored:
   :class:`VersionConflict` (a message in Japanese and English) instead of overwriting;
 - every change adds an audit entry: who, when, the action, and the place before and after;
 - places are retired (``retired_at``), never deleted.
+
+The sequence of a change is the one of every feature staff edit
+(:class:`layers.store.features.FeatureTable`); walking routes are in :mod:`layers.store.routes`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,54 +31,23 @@ from geo.crs import STORAGE_CRS, to_storage
 from layers.config import DEFAULT_CATEGORIES
 from layers.errors import LayerError, Problem
 from layers.fields.schema import (
+    PLACE_COLUMNS,
     TEXT_FIELDS,
     check_place_fields,
-    check_route_lines,
     duplicate_name_problems,
     import_rows_problem,
     point_of,
     position_quality,
     same_position,
 )
-from layers.files.places import PLACE_COLUMNS
 from layers.files.points import StudyExtent
-from layers.store.audit import read_audit, record_change
+from layers.store.audit import read_audit
 from layers.store.database import Database, Transaction, open_database
-from layers.store.migrations import LATEST_VERSION, SchemaVersionError, current_version, migrate
+from layers.store.features import TIMESTAMP_COLUMNS, Checked, FeatureTable, check_user
+from layers.store.migrations import MigratedStore
 
 logger = logging.getLogger(__name__)
-__all__ = ["PlaceNotFoundError", "PlaceStore", "VersionConflict", "open_store"]
-
-_COLUMNS = ("id, name, category, district, address, schedule, contact, notes, position_source, "
-            "position_quality, source, version, created_at, updated_at, retired_at")
-_ROUTE_COLUMNS = "id, name, kind, source, version, created_at, updated_at, retired_at"
-_TIMESTAMPS = ("created_at", "updated_at", "retired_at")
-
-
-class VersionConflict(RuntimeError):  # noqa: N818 (the name the issue uses)
-    """Someone else saved the place after it was read: reload, then edit again."""
-
-    def __init__(self, place_id: str, *, expected_version: int, current_version: int) -> None:
-        self.place_id = place_id
-        self.expected_version = expected_version
-        self.current_version = current_version
-        self.message_ja = (f"この居場所は他の人が先に更新しました（版 {expected_version} → "
-                           f"{current_version}）。画面を読み込み直してから、もう一度編集して"
-                           "ください。")
-        self.message_en = (f"Place {place_id} was changed by someone else first (version "
-                           f"{expected_version} → {current_version}). Reload it, then edit "
-                           "again.")
-        super().__init__(f"{self.message_ja}\n{self.message_en}")
-
-
-class PlaceNotFoundError(LookupError):
-    """No place has this id (retired places are still found)."""
-
-    def __init__(self, place_id: str, store: str) -> None:
-        self.place_id = place_id
-        super().__init__(f"There is no place {place_id!r} in {store}. Check the id "
-                         "(e.g. p0012); retired places keep theirs.")
-
+__all__ = ["PlaceStore", "open_store"]
 
 def open_store(url_or_path: str | Path, *, categories: Sequence[str] = DEFAULT_CATEGORIES,
                extent: StudyExtent | None = None) -> PlaceStore:
@@ -106,88 +76,36 @@ def open_store(url_or_path: str | Path, *, categories: Sequence[str] = DEFAULT_C
     return PlaceStore(open_database(url_or_path), categories=categories, extent=extent)
 
 
-def _now() -> datetime:
-    """Now in UTC, to the millisecond (what a GeoPackage DATETIME keeps)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def _check_user(user: str) -> str:
-    if not isinstance(user, str) or not user.strip():
-        msg = f"`user` must name who makes the change (e.g. a login), got {user!r}."
-        raise ValueError(msg)
-    return user.strip()
-
-
-class PlaceStore:
+class PlaceStore(MigratedStore):
     """
-    Places (and walking routes) in one database, with validation, versions and an audit log.
+    Places in one database (walking routes too: :mod:`layers.store.routes`), with
+    validation, versions and an audit log.
 
     Use :func:`open_store`. Every method opens its own transaction, so one store may be
-    shared by the threads of a web server.
+    shared by the threads of a web server. Adding, changing and retiring a place is the
+    sequence of :class:`~layers.store.features.FeatureTable` (:attr:`place_table`).
     """
 
     def __init__(self, database: Database, *, categories: Sequence[str] = DEFAULT_CATEGORIES,
                  extent: StudyExtent | None = None) -> None:
-        self.database = database
+        super().__init__(database)
         self.categories = tuple(categories)
         self.extent = extent
-        self._schema_checked = False
-
-    def __repr__(self) -> str:
-        return f"PlaceStore({self.database!r})"
-
-    # -- schema --------------------------------------------------------------------------
-
-    @property
-    def schema_version(self) -> int:
-        """The schema version of the database (0 before :meth:`migrate`)."""
-        if not self.database.exists():
-            return 0
-        with self.database.transaction(write=False) as tx:
-            return current_version(self.database, tx)
-
-    def migrate(self) -> list[int]:
-        """Apply the missing migrations (creating the file or tables); returns their versions."""
-        applied = migrate(self.database)
-        self._schema_checked = True
-        return applied
-
-    def _check_schema(self, tx: Transaction) -> None:
-        if self._schema_checked:
-            return
-        version = current_version(self.database, tx)
-        if version != LATEST_VERSION:
-            fix = "Update ibasho." if version > LATEST_VERSION else "Run PlaceStore.migrate()."
-            msg = (f"{self.database.display_name} has schema version {version}, but this ibasho "
-                   f"uses {LATEST_VERSION}. {fix}")
-            raise SchemaVersionError(msg)
-        self._schema_checked = True
+        #: The places table: the columns of :data:`layers.fields.schema.PLACE_COLUMNS`.
+        self.place_table = FeatureTable(self, table="places", id_prefix="p", noun="place",
+                                        columns=PLACE_COLUMNS[1:], record=self._record)
 
     # -- reading -------------------------------------------------------------------------
-
-    def _select(self, table: str = "places") -> str:
-        columns = _COLUMNS if table == "places" else _ROUTE_COLUMNS
-        return f"SELECT {columns}, {self.database.geometry_select('geom')} AS geom FROM {table}"
 
     def _record(self, row: Mapping[str, Any]) -> dict[str, Any]:
         record = {("place_id" if key == "id" else key): value for key, value in row.items()
                   if key != "geom"}
-        for key in _TIMESTAMPS:
+        for key in TIMESTAMP_COLUMNS:
             record[key] = self.database.timestamp_value(record[key])
         geometry = self.database.decode_geometry(row["geom"])
         record["lon"] = None if geometry is None else geometry.x
         record["lat"] = None if geometry is None else geometry.y
         return record
-
-    def _locked_place(self, tx: Transaction, place_id: str, *,
-                      lock: bool = True) -> dict[str, Any]:
-        """The place; with ``lock``, no other transaction changes it until this one ends."""
-        lock_sql = self.database.for_update if lock else ""
-        row = tx.one(f"{self._select()} WHERE id = :id{lock_sql}", {"id": place_id})
-        if row is None:
-            raise PlaceNotFoundError(place_id, self.database.display_name)
-        return self._record(row)
 
     def place(self, place_id: str) -> dict[str, Any]:
         """
@@ -200,9 +118,7 @@ class PlaceStore:
         PlaceNotFoundError
             If no place has this id.
         """
-        with self.database.transaction(write=False) as tx:
-            self._check_schema(tx)
-            return self._locked_place(tx, place_id, lock=False)
+        return self.place_table.get(place_id)
 
     def places(self, *, include_retired: bool = False) -> gpd.GeoDataFrame:
         """
@@ -211,33 +127,17 @@ class PlaceStore:
         Returns
         -------
         GeoDataFrame
-            :data:`layers.files.places.PLACE_COLUMNS` and ``row`` (the 1-based position in this
-            frame), plus ``version``, ``updated_at`` and ``retired_at``; the geometry in
+            :data:`layers.fields.schema.PLACE_COLUMNS` and ``row`` (the 1-based position in
+            this frame), plus ``version``, ``updated_at`` and ``retired_at``; the geometry in
             ``STORAGE_CRS``, None where the position is unknown.
         """
-        where = "" if include_retired else " WHERE retired_at IS NULL"
-        with self.database.transaction(write=False) as tx:
-            self._check_schema(tx)
-            rows = tx.rows(f"{self._select()}{where} ORDER BY fid")
+        rows = self.place_table.rows(include_retired=include_retired)
         columns = [*PLACE_COLUMNS, "row", "version", "updated_at", "retired_at"]
         frame = pd.DataFrame.from_records([self._record(row) for row in rows], columns=columns)
         frame["row"] = range(1, len(frame) + 1)
         frame["version"] = frame["version"].astype("int64")
         for column in ("updated_at", "retired_at"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
-        geometries = [self.database.decode_geometry(row["geom"]) for row in rows]
-        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometries, crs=STORAGE_CRS,
-                                                              index=frame.index))
-
-    def walking_routes(self, *, include_retired: bool = False) -> gpd.GeoDataFrame:
-        """Walking routes: ``route_id``, ``name``, ``kind``, ``source``, ``version``, geometry."""
-        where = "" if include_retired else " WHERE retired_at IS NULL"
-        with self.database.transaction(write=False) as tx:
-            self._check_schema(tx)
-            rows = tx.rows(f"{self._select('walking_routes')}{where} ORDER BY fid")
-        frame = pd.DataFrame.from_records(rows, columns=["id", "name", "kind", "source",
-                                                         "version"])
-        frame = frame.rename(columns={"id": "route_id"}).astype({"version": "int64"})
         geometries = [self.database.decode_geometry(row["geom"]) for row in rows]
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometries, crs=STORAGE_CRS,
                                                               index=frame.index))
@@ -257,7 +157,7 @@ class PlaceStore:
         if place_id is not None and layer is None:
             layer = "places"
         with self.database.transaction(write=False) as tx:
-            self._check_schema(tx)
+            self.check_schema(tx)
             return read_audit(self.database, tx, layer=layer, feature_id=place_id)
 
     # -- editing -------------------------------------------------------------------------
@@ -275,28 +175,7 @@ class PlaceStore:
                                                     stored={record["name"]: str(row["id"])})
         if any(p.is_error for p in problems):
             raise LayerError(problems)
-        return record, geometry
-
-    def _next_ids(self, tx: Transaction, table: str, prefix: str, count: int) -> list[str]:
-        """``count`` ids after the highest one stored (the caller holds the table lock)."""
-        numbers = [int(m.group(1)) for row in tx.rows(f"SELECT id FROM {table}")
-                   if (m := re.fullmatch(rf"{prefix}(\d+)", str(row["id"])))]
-        start = max(numbers, default=0) + 1
-        return [f"{prefix}{n:04d}" for n in range(start, start + count)]
-
-    def _insert_place(self, tx: Transaction, place_id: str, record: Mapping[str, str],
-                      geometry: BaseGeometry | None, now: datetime) -> dict[str, Any]:
-        database = self.database
-        tx.execute(
-            "INSERT INTO places (id, name, category, district, address, schedule, contact, "
-            "notes, position_source, position_quality, source, version, created_at, updated_at, "
-            "geom) VALUES (:id, :name, :category, :district, :address, :schedule, :contact, "
-            ":notes, :position_source, :position_quality, :source, 1, :now, :now, "
-            f"{database.geometry_param('geom')})",
-            {**record, "id": place_id, "now": database.timestamp_param(now),
-             "position_quality": position_quality(record["position_source"], geometry),
-             "geom": database.encode_geometry(geometry)})
-        return self._locked_place(tx, place_id)
+        return _stored(record, geometry), geometry
 
     def add_place(self, fields: Mapping[str, Any], *, user: str) -> dict[str, Any]:
         """
@@ -320,19 +199,8 @@ class PlaceStore:
         LayerError
             With every problem in ``fields``, or a name already used (nothing is stored).
         """
-        user = _check_user(user)
-        with self.database.transaction() as tx:
-            self._check_schema(tx)
-            self.database.lock_table(tx, "places")
-            record, geometry = self._checked(tx, {}, fields, label="new place")
-            (place_id,) = self._next_ids(tx, "places", "p", 1)
-            now = _now()
-            place = self._insert_place(tx, place_id, record, geometry, now)
-            record_change(self.database, tx, action="create", layer="places",
-                          feature_id=place_id, before=None, after=place, user=user, at=now)
-            self.database.mark_changed(tx, "places")
-        logger.info("%s added place %s (%s)", user, place_id, record["name"])
-        return place
+        return self.place_table.add(
+            user=user, check=lambda tx: self._checked(tx, {}, fields, label="new place"))
 
     def update_place(self, place_id: str, changes: Mapping[str, Any], *, expected_version: int,
                      user: str) -> dict[str, Any]:
@@ -366,37 +234,16 @@ class PlaceStore:
         PlaceNotFoundError
             If no place has this id.
         """
-        user = _check_user(user)
-        with self.database.transaction() as tx:
-            self._check_schema(tx)
-            before = self._current(tx, place_id, expected_version)
-            base = {**before, "geometry": point_of(before)}
-            record, geometry = self._checked(tx, base, changes, label=f"place {place_id}",
-                                             place_id=place_id)
-            if all(record[name] == before[name] for name in TEXT_FIELDS) and \
-                    same_position(geometry, base["geometry"]):
-                logger.info("%s saved place %s without changes", user, place_id)
-                return before
-            now = _now()
-            count = tx.execute(
-                "UPDATE places SET name = :name, category = :category, district = :district, "
-                "address = :address, schedule = :schedule, contact = :contact, notes = :notes, "
-                "position_source = :position_source, position_quality = :position_quality, "
-                f"source = :source, geom = {self.database.geometry_param('geom')}, "
-                "version = version + 1, updated_at = :now WHERE id = :id AND version = :version",
-                {**record, "id": place_id, "version": expected_version,
-                 "position_quality": position_quality(record["position_source"], geometry),
-                 "geom": self.database.encode_geometry(geometry),
-                 "now": self.database.timestamp_param(now)})
-            if count != 1:  # the row lock rules this out; never overwrite regardless
-                raise VersionConflict(place_id, expected_version=expected_version,
-                                      current_version=expected_version + 1)
-            after = self._locked_place(tx, place_id)
-            record_change(self.database, tx, action="update", layer="places",
-                          feature_id=place_id, before=before, after=after, user=user, at=now)
-            self.database.mark_changed(tx, "places")
-        logger.info("%s updated place %s to version %d", user, place_id, after["version"])
-        return after
+        def check(tx: Transaction, before: dict[str, Any]) -> Checked | None:
+            position = point_of(before)
+            values, geometry = self._checked(tx, {**before, "geometry": position}, changes,
+                                             label=f"place {place_id}", place_id=place_id)
+            unchanged = all(values[name] == before[name] for name in TEXT_FIELDS)
+            return None if unchanged and same_position(geometry, position) else (values,
+                                                                                 geometry)
+
+        return self.place_table.update(place_id, expected_version=expected_version, user=user,
+                                       check=check)
 
     def retire_place(self, place_id: str, *, expected_version: int, user: str) -> dict[str, Any]:
         """
@@ -411,37 +258,7 @@ class PlaceStore:
         PlaceNotFoundError
             If no place has this id.
         """
-        user = _check_user(user)
-        with self.database.transaction() as tx:
-            self._check_schema(tx)
-            before = self._current(tx, place_id, expected_version)
-            now = _now()
-            tx.execute("UPDATE places SET retired_at = :now, updated_at = :now, "
-                       "version = version + 1 WHERE id = :id AND version = :version",
-                       {"now": self.database.timestamp_param(now), "id": place_id,
-                        "version": expected_version})
-            after = self._locked_place(tx, place_id)
-            record_change(self.database, tx, action="retire", layer="places",
-                          feature_id=place_id, before=before, after=after, user=user, at=now)
-            self.database.mark_changed(tx, "places")
-        logger.info("%s retired place %s (%s)", user, place_id, before["name"])
-        return after
-
-    def _current(self, tx: Transaction, place_id: str, expected_version: int) -> dict[str, Any]:
-        """The place, locked until the transaction ends, if at ``expected_version`` and open."""
-        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-            msg = f"`expected_version` must be an int, got {type(expected_version).__name__}."
-            raise TypeError(msg)
-        place = self._locked_place(tx, place_id)
-        if place["version"] != expected_version:
-            raise VersionConflict(place_id, expected_version=expected_version,
-                                  current_version=int(place["version"]))
-        if place["retired_at"] is not None:
-            raise LayerError.single(
-                f"place {place_id}", f"{place['name']!r} was retired on "
-                f"{place['retired_at']:%Y-%m-%d}; retired places are kept as they were.",
-                fix="Add it again as a new place if it has reopened.")
-        return place
+        return self.place_table.retire(place_id, expected_version=expected_version, user=user)
 
     # -- imports and exports -------------------------------------------------------------
 
@@ -476,7 +293,7 @@ class PlaceStore:
             than :data:`layers.fields.schema.MAX_CHARS` allows included, or for more rows
             than ``MAX_ITEMS["import_rows"]``; nothing is stored then.
         """
-        user = _check_user(user)
+        user = check_user(user)
         if not isinstance(places, gpd.GeoDataFrame):
             msg = f"`places` must be a GeoDataFrame, got {type(places).__name__}."
             raise TypeError(msg)
@@ -504,63 +321,19 @@ class PlaceStore:
                 extent=self.extent, label=label, row=row)
             checked.append((record, point))
             problems += row_problems
-        with self.database.transaction() as tx:
-            self._check_schema(tx)
-            self.database.lock_table(tx, "places")
+
+        def check(tx: Transaction) -> list[Checked]:
             stored = {r["name"]: r["id"] for r in
                       tx.rows("SELECT id, name FROM places WHERE retired_at IS NULL")}
-            problems += duplicate_name_problems([r["name"] for r, _ in checked], rows,
-                                                stored=stored, label=label)
-            if any(p.is_error for p in problems):
-                raise LayerError(problems)
-            ids = self._next_ids(tx, "places", "p", len(checked))
-            now = _now()
-            for place_id, (record, point) in zip(ids, checked, strict=True):
-                place = self._insert_place(tx, place_id, record, point, now)
-                record_change(self.database, tx, action="import", layer="places",
-                              feature_id=place_id, before=None, after=place, user=user, at=now)
-            self.database.mark_changed(tx, "places")
-        logger.info("%s imported %d places from %s into %s", user, len(ids), label,
-                    self.database.display_name)
-        return ids
+            found = problems + duplicate_name_problems([r["name"] for r, _ in checked], rows,
+                                                       stored=stored, label=label)
+            if any(p.is_error for p in found):
+                raise LayerError(found)
+            return [(_stored(record, point), point) for record, point in checked]
 
-    def import_walking_routes(self, routes: gpd.GeoDataFrame, *, user: str,
-                              source: str | Path = "import") -> list[str]:
-        """
-        Add walking routes (as :func:`layers.files.routes.load_walking_routes` gives), all or none.
+        return self.place_table.import_all(user=user, source=label, check=check)
 
-        Lines are stored as MultiLineStrings (a GPX track may have gaps); ids are ``r0001`` ….
 
-        Raises
-        ------
-        LayerError
-            With every route that has no name or is not a line (nothing is stored).
-        """
-        user = _check_user(user)
-        label = Path(source).name
-        routes = to_storage(routes)
-        lines, problems = check_route_lines(routes, label=label)
-        if problems:
-            raise LayerError(problems)
-        kinds = routes["kind"] if "kind" in routes.columns else [""] * len(routes)
-        database = self.database
-        with database.transaction() as tx:
-            self._check_schema(tx)
-            database.lock_table(tx, "walking_routes")
-            ids = self._next_ids(tx, "walking_routes", "r", len(routes))
-            now = _now()
-            for route_id, name, kind, line in zip(ids, routes["name"], kinds, lines, strict=True):
-                record = {"name": str(name).strip(), "kind": str(kind or "").strip(),
-                          "source": label}
-                tx.execute("INSERT INTO walking_routes (id, name, kind, source, version, "
-                           "created_at, updated_at, geom) VALUES (:id, :name, :kind, :source, 1, "
-                           f":now, :now, {database.geometry_param('geom')})",
-                           {**record, "id": route_id, "now": database.timestamp_param(now),
-                            "geom": database.encode_geometry(line)})
-                record_change(database, tx, action="import", layer="walking_routes",
-                              feature_id=route_id, before=None, user=user, at=now,
-                              after={"route_id": route_id, **record, "version": 1,
-                                     "geometry": line})
-            database.mark_changed(tx, "walking_routes")
-        logger.info("%s imported %d walking routes from %s", user, len(ids), label)
-        return ids
+def _stored(record: Mapping[str, str], geometry: BaseGeometry | None) -> dict[str, str]:
+    """The columns stored of a checked place: its texts and how good its position is."""
+    return {**record, "position_quality": position_quality(record["position_source"], geometry)}

@@ -1,8 +1,9 @@
 """Walking routes that staff draw and edit: versioned and audited like places.
 
 Routes live in the ``walking_routes`` table of the places database (:mod:`layers.store.places`);
-this module adds what the editor needs: add, change and retire a route, each in one checked
-transaction with a version check and an audit entry, and the benches of a route.
+this module reads and imports them, and adds what the editor needs: add, change and retire a
+route, each in one checked transaction with a version check and an audit entry (the sequence
+of every feature, :class:`layers.store.features.FeatureTable`), and the benches of a route.
 
 Benches: staff click bench points for a route; they are stored with the route as a JSON list
 of ``[lon, lat]`` in ``walking_routes.benches_json`` (migration 3). The rest points of a route
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -24,15 +25,21 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import STORAGE_CRS
+from geo.crs import STORAGE_CRS, to_storage
 from geo.rest_stops import REST_POINT_DISTANCE_M, RouteRest, route_rest
 from geo.walking import WalkProfile
 from layers.errors import LayerError, Problem
-from layers.fields.schema import MAX_ITEMS, text_problem
+from layers.fields.schema import MAX_ITEMS, check_route_lines, text_problem
 from layers.files.points import check_points_in_area
 from layers.files.routes import DEFAULT_WALKING_KIND, WALKING_ROUTE_COLUMNS
-from layers.store.audit import record_change
-from layers.store.places import PlaceNotFoundError, PlaceStore, VersionConflict
+from layers.store.features import (
+    TIMESTAMP_COLUMNS,
+    Checked,
+    FeatureTable,
+    VersionConflict,
+    check_user,
+)
+from layers.store.places import PlaceStore
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -41,11 +48,14 @@ __all__ = [
     "ROUTE_KINDS",
     "RouteVersionConflict",
     "add_walking_route",
+    "import_walking_routes",
     "measure_walking_routes",
     "retire_walking_route",
     "route_rest_summary",
+    "route_table",
     "update_walking_route",
     "walking_route",
+    "walking_routes",
     "walking_routes_with_benches",
 ]
 
@@ -62,35 +72,18 @@ MAX_LINE_POINTS = MAX_ITEMS["route_points"]
 #: walkers' 60 m/min, about the distance after which many want to sit down.
 LONG_STRETCH_M = 300.0
 
-_COLUMNS = "id, name, kind, source, version, created_at, updated_at, retired_at, benches_json"
-_TIMESTAMPS = ("created_at", "updated_at", "retired_at")
-
-
 class RouteVersionConflict(VersionConflict):
     """Someone else saved the route after it was read."""
 
-    def __init__(self, route_id: str, *, expected_version: int, current_version: int) -> None:
-        super().__init__(route_id, expected_version=expected_version,
-                         current_version=current_version)
-        self.message_ja = (f"このコースは他の人が先に更新しました（版 {expected_version} → "
-                           f"{current_version}）。画面を読み込み直してから、もう一度編集して"
-                           "ください。")
-        self.message_en = (f"Route {route_id} was changed by someone else first (version "
-                           f"{expected_version} → {current_version}). Reload it, then edit "
-                           "again.")
-        self.args = (f"{self.message_ja}\n{self.message_en}",)
-
-
-def _now() -> datetime:
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    noun_ja = "このコース"
+    noun_en = "Route"
 
 
 def _record(store: PlaceStore, row: Mapping[str, Any]) -> dict[str, Any]:
     database = store.database
     record = {("route_id" if key == "id" else key): value for key, value in row.items()
               if key not in ("geom", "benches_json")}
-    for key in _TIMESTAMPS:
+    for key in TIMESTAMP_COLUMNS:
         record[key] = database.timestamp_value(record[key])
     record["version"] = int(record["version"])
     record["geometry"] = database.decode_geometry(row["geom"])
@@ -99,17 +92,12 @@ def _record(store: PlaceStore, row: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _select(store: PlaceStore) -> str:
-    return (f"SELECT {_COLUMNS}, {store.database.geometry_select('geom')} AS geom "
-            "FROM walking_routes")
-
-
-def _locked(store: PlaceStore, tx: Any, route_id: str, *, lock: bool = True) -> dict[str, Any]:
-    lock_sql = store.database.for_update if lock else ""
-    row = tx.one(f"{_select(store)} WHERE id = :id{lock_sql}", {"id": route_id})
-    if row is None:
-        raise PlaceNotFoundError(route_id, store.database.display_name)
-    return _record(store, row)
+def route_table(store: PlaceStore) -> FeatureTable:
+    """The walking routes of the places database, edited as places are (one sequence)."""
+    return FeatureTable(store, table="walking_routes", id_prefix="r", noun="walking route",
+                        columns=("name", "kind", "source", "benches_json"),
+                        record=lambda row: _record(store, row), conflict=RouteVersionConflict,
+                        retired_fix="Draw it again as a new route.")
 
 
 def walking_route(store: PlaceStore, route_id: str) -> dict[str, Any]:
@@ -122,26 +110,53 @@ def walking_route(store: PlaceStore, route_id: str) -> dict[str, Any]:
     PlaceNotFoundError
         If no route has this id.
     """
-    with store.database.transaction(write=False) as tx:
-        store._check_schema(tx)
-        return _locked(store, tx, route_id, lock=False)
+    return route_table(store).get(route_id)
 
 
 def walking_routes_with_benches(store: PlaceStore, *,
                                 include_retired: bool = False) -> gpd.GeoDataFrame:
     """Every route as :func:`walking_route` gives it, as a frame in ``STORAGE_CRS``."""
-    where = "" if include_retired else " WHERE retired_at IS NULL"
-    with store.database.transaction(write=False) as tx:
-        store._check_schema(tx)
-        rows = tx.rows(f"{_select(store)}{where} ORDER BY fid")
-    records = [_record(store, row) for row in rows]
-    columns = ["route_id", "name", "kind", "source", "version", "created_at", "updated_at",
-               "retired_at", "benches"]
+    records = [_record(store, row) for row in
+               route_table(store).rows(include_retired=include_retired)]
+    columns = ["route_id", "name", "kind", "source", "version", *TIMESTAMP_COLUMNS, "benches"]
     frame = pd.DataFrame.from_records([{k: r[k] for k in columns} for r in records],
                                       columns=columns)
     geometries = [r["geometry"] for r in records]
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometries, crs=STORAGE_CRS,
                                                           index=frame.index))
+
+
+def walking_routes(store: PlaceStore, *, include_retired: bool = False) -> gpd.GeoDataFrame:
+    """Walking routes: ``route_id``, ``name``, ``kind``, ``source``, ``version``, geometry."""
+    routes = walking_routes_with_benches(store, include_retired=include_retired)
+    return routes[["route_id", "name", "kind", "source", "version", "geometry"]].astype(
+        {"version": "int64"})
+
+
+def import_walking_routes(store: PlaceStore, routes: gpd.GeoDataFrame, *, user: str,
+                          source: str | Path = "import") -> list[str]:
+    """
+    Add walking routes (as :func:`layers.files.routes.load_walking_routes` gives), all or none.
+
+    Lines are stored as MultiLineStrings (a GPX track may have gaps); ids are ``r0001`` ….
+
+    Raises
+    ------
+    LayerError
+        With every route that has no name or is not a line (nothing is stored).
+    """
+    user = check_user(user)
+    label = Path(source).name
+    routes = to_storage(routes)
+    lines, problems = check_route_lines(routes, label=label)
+    if problems:
+        raise LayerError(problems)
+    kinds = routes["kind"] if "kind" in routes.columns else [""] * len(routes)
+    checked: list[Checked] = [
+        ({"name": str(name).strip(), "kind": str(kind or "").strip(), "source": label,
+          "benches_json": None}, line)
+        for name, kind, line in zip(routes["name"], kinds, lines, strict=True)]
+    return route_table(store).import_all(user=user, source=label, check=lambda tx: checked)
 
 
 def _check_route(store: PlaceStore, base: Mapping[str, Any], changes: Mapping[str, Any], *,
@@ -240,8 +255,14 @@ def _benches(value: Any, store: PlaceStore, *, label: str
     return benches, problems
 
 
-def _audit_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {**record, "benches": [list(xy) for xy in record.get("benches", [])]}
+def _checked(store: PlaceStore, base: Mapping[str, Any], changes: Mapping[str, Any], *,
+             label: str) -> tuple[Checked, dict[str, Any]]:
+    """The columns and line of ``base`` with ``changes``, and the checked route."""
+    route = _check_route(store, base, changes, label=label)
+    benches = store.database.json_param([list(xy) for xy in route["benches"]])
+    values = {"name": route["name"], "kind": route["kind"],
+              "source": base.get("source") or "editor", "benches_json": benches}
+    return (values, route["geometry"]), route
 
 
 def add_walking_route(store: PlaceStore, fields: Mapping[str, Any], *,
@@ -267,45 +288,9 @@ def add_walking_route(store: PlaceStore, fields: Mapping[str, Any], *,
         :data:`layers.fields.schema.MAX_CHARS` allows, fewer than two points, a point
         outside the area).
     """
-    if not str(user or "").strip():
-        msg = f"`user` must name who makes the change, got {user!r}."
-        raise ValueError(msg)
-    checked = _check_route(store, {}, {"line": None, **fields}, label="new route")
-    database = store.database
-    with database.transaction() as tx:
-        store._check_schema(tx)
-        database.lock_table(tx, "walking_routes")
-        (route_id,) = store._next_ids(tx, "walking_routes", "r", 1)
-        now = _now()
-        tx.execute("INSERT INTO walking_routes (id, name, kind, source, version, created_at, "
-                   "updated_at, benches_json, geom) VALUES (:id, :name, :kind, 'editor', 1, "
-                   f":now, :now, :benches, {database.geometry_param('geom')})",
-                   {"id": route_id, "name": checked["name"], "kind": checked["kind"],
-                    "now": database.timestamp_param(now),
-                    "benches": database.json_param([list(xy) for xy in checked["benches"]]),
-                    "geom": database.encode_geometry(checked["geometry"])})
-        route = _locked(store, tx, route_id)
-        record_change(database, tx, action="create", layer="walking_routes",
-                      feature_id=route_id, before=None, after=_audit_view(route), user=user,
-                      at=now)
-        database.mark_changed(tx, "walking_routes")
-    logger.info("%s added walking route %s (%s)", user, route_id, checked["name"])
-    return route
-
-
-def _current(store: PlaceStore, tx: Any, route_id: str, expected_version: int) -> dict:
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        msg = f"`expected_version` must be an int, got {type(expected_version).__name__}."
-        raise TypeError(msg)
-    route = _locked(store, tx, route_id)
-    if route["version"] != expected_version:
-        raise RouteVersionConflict(route_id, expected_version=expected_version,
-                                   current_version=route["version"])
-    if route["retired_at"] is not None:
-        raise LayerError.single(f"route {route_id}", f"{route['name']!r} was retired; "
-                                "retired routes are kept as they were.",
-                                fix="Draw it again as a new route.")
-    return route
+    return route_table(store).add(
+        user=user, check=lambda tx: _checked(store, {}, {"line": None, **fields},
+                                             label="new route")[0])
 
 
 def update_walking_route(store: PlaceStore, route_id: str, changes: Mapping[str, Any], *,
@@ -323,52 +308,21 @@ def update_walking_route(store: PlaceStore, route_id: str, changes: Mapping[str,
     PlaceNotFoundError
         If no route has this id.
     """
-    database = store.database
-    with database.transaction() as tx:
-        store._check_schema(tx)
-        before = _current(store, tx, route_id, expected_version)
-        checked = _check_route(store, before, changes, label=f"route {route_id}")
-        if (checked["name"], checked["kind"], checked["benches"]) == \
-                (before["name"], before["kind"], before["benches"]) and \
-                checked["geometry"].equals_exact(before["geometry"], 1e-9):
-            return before
-        now = _now()
-        tx.execute("UPDATE walking_routes SET name = :name, kind = :kind, "
-                   f"benches_json = :benches, geom = {database.geometry_param('geom')}, "
-                   "version = version + 1, updated_at = :now "
-                   "WHERE id = :id AND version = :version",
-                   {"id": route_id, "version": expected_version, "name": checked["name"],
-                    "kind": checked["kind"], "now": database.timestamp_param(now),
-                    "benches": database.json_param([list(xy) for xy in checked["benches"]]),
-                    "geom": database.encode_geometry(checked["geometry"])})
-        after = _locked(store, tx, route_id)
-        record_change(database, tx, action="update", layer="walking_routes",
-                      feature_id=route_id, before=_audit_view(before), after=_audit_view(after),
-                      user=user, at=now)
-        database.mark_changed(tx, "walking_routes")
-    logger.info("%s updated walking route %s to version %d", user, route_id, after["version"])
-    return after
+    def check(tx: Any, before: dict[str, Any]) -> Checked | None:
+        checked, route = _checked(store, before, changes, label=f"route {route_id}")
+        unchanged = (route["name"], route["kind"], route["benches"]) == \
+            (before["name"], before["kind"], before["benches"])
+        return None if unchanged and route["geometry"].equals_exact(before["geometry"], 1e-9) \
+            else checked
+
+    return route_table(store).update(route_id, expected_version=expected_version, user=user,
+                                     check=check)
 
 
 def retire_walking_route(store: PlaceStore, route_id: str, *, expected_version: int,
                          user: str) -> dict[str, Any]:
     """Retire a route: it leaves the map but stays in the store with its history."""
-    database = store.database
-    with database.transaction() as tx:
-        store._check_schema(tx)
-        before = _current(store, tx, route_id, expected_version)
-        now = _now()
-        tx.execute("UPDATE walking_routes SET retired_at = :now, updated_at = :now, "
-                   "version = version + 1 WHERE id = :id AND version = :version",
-                   {"now": database.timestamp_param(now), "id": route_id,
-                    "version": expected_version})
-        after = _locked(store, tx, route_id)
-        record_change(database, tx, action="retire", layer="walking_routes",
-                      feature_id=route_id, before=_audit_view(before), after=_audit_view(after),
-                      user=user, at=now)
-        database.mark_changed(tx, "walking_routes")
-    logger.info("%s retired walking route %s (%s)", user, route_id, before["name"])
-    return after
+    return route_table(store).retire(route_id, expected_version=expected_version, user=user)
 
 
 def measure_walking_routes(routes: gpd.GeoDataFrame, *, profile: WalkProfile,

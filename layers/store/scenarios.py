@@ -19,13 +19,13 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from layers.fields.schema import MAX_CHARS, MAX_ITEMS
-from layers.store.database import Database, Transaction, open_database
-from layers.store.migrations import LATEST_VERSION, SchemaVersionError, current_version, migrate
+from layers.store.database import open_database
+from layers.store.features import next_ids, utc_now
+from layers.store.migrations import MigratedStore
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -219,13 +219,7 @@ def open_scenarios(url_or_path: str | Path) -> ScenarioStore:
     return ScenarioStore(open_database(url_or_path))
 
 
-def _now() -> datetime:
-    """Now in UTC, to the millisecond (what a GeoPackage DATETIME keeps)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-class ScenarioStore:
+class ScenarioStore(MigratedStore):
     """
     Named what-if scenarios in the places database; every method is one transaction.
 
@@ -239,29 +233,9 @@ class ScenarioStore:
     ('s0001', ['案A'])
     """
 
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self._schema_checked = False
-
-    def __repr__(self) -> str:
-        return f"ScenarioStore({self.database!r})"
-
-    def migrate(self) -> list[int]:
-        """Apply the missing migrations of the places database; returns their versions."""
-        applied = migrate(self.database)
-        self._schema_checked = True
-        return applied
-
-    def _check_schema(self, tx: Transaction) -> None:
-        if self._schema_checked:
-            return
-        version = current_version(self.database, tx)
-        if version < 2 or version > LATEST_VERSION:
-            fix = "Update ibasho." if version > LATEST_VERSION else "Run migrate() first."
-            msg = (f"{self.database.display_name} has schema version {version}; saved "
-                   f"scenarios need version 2 to {LATEST_VERSION}. {fix}")
-            raise SchemaVersionError(msg)
-        self._schema_checked = True
+    # the scenarios table came with version 2
+    min_version = 2
+    purpose = "saving scenarios"
 
     def _record(self, row: Mapping[str, Any]) -> dict[str, Any]:
         payload = self.database.json_value(row["payload_json"]) or {}
@@ -280,7 +254,7 @@ class ScenarioStore:
         ``threshold``.
         """
         with self.database.transaction(write=False) as tx:
-            self._check_schema(tx)
+            self.check_schema(tx)
             rows = tx.rows(f"{self._SELECT} ORDER BY fid")
         return [self._record(row) for row in rows]
 
@@ -294,7 +268,7 @@ class ScenarioStore:
             If no scenario has this id.
         """
         with self.database.transaction(write=False) as tx:
-            self._check_schema(tx)
+            self.check_schema(tx)
             row = tx.one(f"{self._SELECT} WHERE id = :id", {"id": scenario_id})
         if row is None:
             raise ScenarioNotFoundError(scenario_id)
@@ -323,17 +297,15 @@ class ScenarioStore:
             raise ScenarioError([f"district must be a district name or '', got {district!r}."])
         database = self.database
         with database.transaction() as tx:
-            self._check_schema(tx)
+            self.check_schema(tx)
             database.lock_table(tx, "scenarios")
             if tx.one("SELECT id FROM scenarios WHERE name = :name", {"name": name}):
                 raise DuplicateScenarioError(name)
-            numbers = [int(m.group(1)) for row in tx.rows("SELECT id FROM scenarios")
-                       if (m := re.fullmatch(r"s(\d+)", str(row["id"])))]
-            scenario_id = f"s{max(numbers, default=0) + 1:04d}"
+            (scenario_id,) = next_ids(tx, "scenarios", "s", 1)
             tx.execute("INSERT INTO scenarios (id, name, district, created_by, created_at, "
                        "payload_json) VALUES (:id, :name, :district, :user, :now, :payload)",
                        {"id": scenario_id, "name": name, "district": district.strip(),
-                        "user": user.strip(), "now": database.timestamp_param(_now()),
+                        "user": user.strip(), "now": database.timestamp_param(utc_now()),
                         "payload": database.json_param(payload)})
             database.mark_changed(tx, "scenarios")
             row = tx.one(f"{self._SELECT} WHERE id = :id", {"id": scenario_id})
@@ -353,7 +325,7 @@ class ScenarioStore:
         """
         database = self.database
         with database.transaction() as tx:
-            self._check_schema(tx)
+            self.check_schema(tx)
             if tx.execute("DELETE FROM scenarios WHERE id = :id", {"id": scenario_id}) < 1:
                 raise ScenarioNotFoundError(scenario_id)
             database.mark_changed(tx, "scenarios")

@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from layers.fields.schema import MAX_CHARS
-from layers.store.database import Database, Transaction
-from layers.store.migrations import migrate
+from layers.store.database import Transaction
+from layers.store.migrations import MigratedStore
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -117,7 +117,7 @@ def _check_password(password: str) -> str:
     return password
 
 
-class UserStore:
+class UserStore(MigratedStore):
     """
     Staff accounts, sessions and failed logins over a :class:`~layers.store.database.Database`.
 
@@ -137,15 +137,9 @@ class UserStore:
     ('sato', None)
     """
 
-    def __init__(self, database: Database) -> None:
-        self.database = database
-
-    def __repr__(self) -> str:
-        return f"UserStore({self.database!r})"
-
-    def migrate(self) -> list[int]:
-        """Apply the missing migrations (the users tables come with version 2)."""
-        return migrate(self.database)
+    # the users tables came with version 2, sessions with 4
+    min_version = 4
+    purpose = "the staff accounts"
 
     def _account(self, row: dict | None) -> Account:
         assert row is not None  # read back in the transaction that found or wrote it

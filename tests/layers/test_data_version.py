@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from layers.errors import LayerError
 from layers.store.database import DATA_VERSION_CHANNEL, Transaction
-from layers.store.places import PlaceStore, VersionConflict
+from layers.store.features import VersionConflict
+from layers.store.places import PlaceStore
 from layers.store.routes import add_walking_route, retire_walking_route, update_walking_route
 from layers.store.scenarios import ScenarioStore
 from layers.store.site import SiteDatabase

@@ -15,7 +15,8 @@ import shapely
 
 from layers.config import StudyConfig
 from layers.errors import LayerError
-from layers.files.places import PLACE_COLUMNS, load_places
+from layers.fields.schema import MAX_CHARS, PLACE_COLUMNS, TEXT_FIELDS
+from layers.files.places import load_places
 from layers.files.points import StudyExtent
 from layers.store.database import (
     DATABASE_URL_ENV,
@@ -24,6 +25,12 @@ from layers.store.database import (
     PostGISDatabase,
     open_database,
     store_url_from_env,
+)
+from layers.store.features import (
+    TIMESTAMP_COLUMNS,
+    FeatureTable,
+    PlaceNotFoundError,
+    VersionConflict,
 )
 from layers.store.gpkg_format import decode_gpkg_geometry, encode_gpkg_geometry
 from layers.store.migrations import (
@@ -34,7 +41,8 @@ from layers.store.migrations import (
     migrate,
 )
 from layers.store.place_io import export_places, import_file, preview_import, seed_store
-from layers.store.places import PlaceNotFoundError, PlaceStore, VersionConflict, open_store
+from layers.store.places import PlaceStore, open_store
+from layers.store.routes import import_walking_routes, walking_routes
 
 pytest_plugins = ["conftest_db"]
 
@@ -72,6 +80,15 @@ def test_migrate_from_empty_then_idempotent(empty_store: PlaceStore) -> None:
     assert empty_store.schema_version == LATEST_VERSION
     assert len(empty_store.places()) == 0
     assert empty_store.audit() == []
+
+
+def test_the_migrated_places_table_is_the_place_schema(store: PlaceStore) -> None:
+    # the migrations' DDL is history (never edited); the schema's columns must match it
+    store.add_place(SALON, user="suzuki")
+    with store.database.transaction(write=False) as tx:
+        (row,) = tx.rows("SELECT * FROM places")
+    assert list(row) == ["fid", "id", *PLACE_COLUMNS[1:], "version", *TIMESTAMP_COLUMNS, "geom"]
+    assert set(MAX_CHARS["places"]) == set(TEXT_FIELDS)  # a limit for every text stored
 
 
 def test_unmigrated_store_says_to_migrate(empty_store: PlaceStore) -> None:
@@ -189,16 +206,16 @@ def test_reimporting_the_same_file_lists_every_duplicate(
 
 def test_import_fails_midway_stores_nothing(store: PlaceStore, takasaki_places: gpd.GeoDataFrame,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    real_insert = PlaceStore._insert_place
+    real_insert = FeatureTable.insert
     calls = []
 
-    def failing_insert(self, tx, place_id, record, geometry, now):
+    def failing_insert(self, tx, place_id, values, geometry, now):
         calls.append(place_id)
         if len(calls) == 40:
             raise OSError("connection lost")
-        return real_insert(self, tx, place_id, record, geometry, now)
+        return real_insert(self, tx, place_id, values, geometry, now)
 
-    monkeypatch.setattr(PlaceStore, "_insert_place", failing_insert)
+    monkeypatch.setattr(FeatureTable, "insert", failing_insert)
     with pytest.raises(OSError, match="connection lost"):
         store.import_places(takasaki_places, user="seed")
     assert len(calls) == 40
@@ -260,8 +277,8 @@ def test_walking_routes_round_trip(store: PlaceStore) -> None:
                   shapely.MultiLineString([[(139.0, 36.3), (139.0, 36.31)],
                                            [(139.0, 36.32), (139.0, 36.33)]])],
         crs="EPSG:4326")
-    assert store.import_walking_routes(routes, user="seed") == ["r0001", "r0002"]
-    stored = store.walking_routes()
+    assert import_walking_routes(store, routes, user="seed") == ["r0001", "r0002"]
+    stored = walking_routes(store)
     assert list(stored["name"]) == ["烏川コース", "観音山コース"]
     assert set(stored.geom_type) == {"MultiLineString"}
     assert stored.geometry.iloc[0].equals(
@@ -271,8 +288,8 @@ def test_walking_routes_round_trip(store: PlaceStore) -> None:
     bad = routes.copy()
     bad.loc[1, "geometry"] = shapely.Point(139.0, 36.3)
     with pytest.raises(LayerError, match="row 2, field 'geometry': the route has a Point"):
-        store.import_walking_routes(bad, user="seed")
-    assert len(store.walking_routes()) == 2
+        import_walking_routes(store, bad, user="seed")
+    assert len(walking_routes(store)) == 2
 
 
 # -- editing ---------------------------------------------------------------------------------

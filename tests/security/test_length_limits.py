@@ -28,7 +28,13 @@ from layers.fields.schema import MAX_CHARS, MAX_ITEMS, TEXT_FIELDS
 from layers.files.routes import DEFAULT_WALKING_KIND
 from layers.store.database import open_database
 from layers.store.place_io import import_file, preview_import
-from layers.store.routes import add_walking_route, update_walking_route, walking_route
+from layers.store.routes import (
+    add_walking_route,
+    import_walking_routes,
+    update_walking_route,
+    walking_route,
+    walking_routes,
+)
 from layers.store.scenarios import ScenarioError, ScenarioStore
 from layers.store.users import UserError, UserStore
 
@@ -373,7 +379,7 @@ def test_route_import_is_held_to_the_limits(store) -> None:
         {"name": ["城址を歩く", "道" * 101], "kind": ["ウォーキング", "歴史探訪"]},
         geometry=[shapely.LineString(LINE)] * 2, crs="EPSG:4326")
     with pytest.raises(LayerError) as caught:
-        store.import_walking_routes(routes, user="test", source="routes.geojson")
+        import_walking_routes(store, routes, user="test", source="routes.geojson")
     (problem,) = caught.value.problems
     assert (problem.row, problem.field) == (2, "name") and "101文字" in problem.problem
-    assert len(store.walking_routes()) == 0
+    assert len(walking_routes(store)) == 0

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from layers.errors import LayerError
 from layers.fields.schedule import japan_today, next_openings, parse_schedule
 from layers.fields.schema import MAX_CHARS
-from layers.store.places import PlaceNotFoundError, VersionConflict
+from layers.store.features import PlaceNotFoundError, VersionConflict
 from webmap.i18n import gettext as _
 from webmap.web.admin.common import (
     admin,

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from geo.crs import STORAGE_CRS
 from layers.errors import LayerError, Problem
-from layers.store.places import PlaceNotFoundError, VersionConflict
+from layers.store.features import PlaceNotFoundError, VersionConflict
 from layers.store.routes import (
     LONG_STRETCH_M,
     ROUTE_KINDS,
