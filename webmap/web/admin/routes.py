@@ -74,7 +74,7 @@ def _summary(route: dict[str, Any]) -> dict[str, Any]:
             STORAGE_CRS).iloc[0]
         stretch = [[round(x, 7), round(y, 7)] for x, y in stretch_ll.coords]
     return {"length_m": rest.length_m,
-            "minutes": rest.walk_minutes(config.walking.speed_m_per_min),
+            "minutes": config.walking.minutes(rest.length_m),
             "speed": config.walking.speed_m_per_min,
             "rest": stops,
             "longest_m": 0.0 if longest is None else longest.length_m,
