@@ -7,9 +7,9 @@ of their area inside a reach). Analyses count the age band asked for (``basis``)
 
 A server analyses its study area again after every edit of the places, with the same district,
 stop and population frames each time; what depends on those alone (the districts in metres,
-the reach of the stops and the people it covers) is computed once per frame and kept while the
-frames live (:func:`geo.memo.remembered`), so only the places' part is done again. Layers are never
-changed in place once loaded.
+the reach of the stops and the people it covers) is computed once and kept in the caller's
+:class:`geo.memo.FrameMemo` (``memo``), so only the places' part is done again. Layers are
+never changed in place once loaded.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import shapely
 
 from geo.buffers import dissolved_buffers
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
-from geo.memo import remembered
+from geo.memo import FrameMemo, remembered
 from geo.residents import population_basis, population_within
 from geo.walking import WalkProfile
 
@@ -131,6 +131,7 @@ def coverage_by_district(
     profile: WalkProfile,
     metric_crs: str = METRIC_CRS,
     basis: str | None = None,
+    memo: FrameMemo | None = None,
 ) -> CoverageResult:
     """
     Straight-line coverage of each district by places, at each radius.
@@ -153,6 +154,9 @@ def coverage_by_district(
     basis
         The count to use (see :func:`geo.residents.population_basis`); None: 65+ when every
         row has it, else the total.
+    memo
+        Keeps what depends on ``districts``, ``stops`` and ``population`` alone for the next
+        call with the same frames (None: computed each time).
 
     Returns
     -------
@@ -164,7 +168,7 @@ def coverage_by_district(
     """
     basis = population_basis(population, basis)
     fixed: _FixedLayers = remembered(
-        (districts, stops, population), (tuple(radii_m), str(metric_crs), basis),
+        memo, (districts, stops, population), (tuple(radii_m), str(metric_crs), basis),
         lambda: _fixed_layers(districts, stops, population, radii_m=radii_m,
                               metric_crs=metric_crs, basis=basis))
     districts_m, population_m, weights = fixed.districts_m, fixed.population_m, fixed.weights

@@ -1,46 +1,71 @@
-"""Results remembered per frame: what depends on fixed layers alone is computed once.
+"""Results kept for the very frames they were computed from, by whoever owns the frames.
 
 A server analyses its study area again after every edit of the places, with the same
-district, stop and population frames each time. :func:`remembered` keeps a value computed
-from such frames while they live, so only the places' part is done again.
+district, stop and population frames each time. A :class:`FrameMemo` keeps what depends on
+such frames alone, so only the places' part is done again. Its owner passes it to the
+functions that take ``memo`` (a study area owns one, :attr:`layers.study.StudyArea.memo`,
+shared by its copies with other places); without one they compute each time. Nothing is
+kept at module level.
+
+An entry holds its frames, so it is found again only for those very objects (compared with
+``is``), never for equal copies nor for other frames at a reused address; a frame changed in
+place anyway (rows, bounds, columns, ``attrs`` or the sums of its numbers) is computed again.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 logger = logging.getLogger(__name__)
-__all__ = ["remembered"]
+__all__ = ["FrameMemo", "remembered"]
 
-#: What :func:`remembered` keeps: the frames it was computed from (weakly), and the value.
-_REMEMBERED: dict[tuple, tuple[tuple[weakref.ref, ...], Any]] = {}
+T = TypeVar("T")
 
 
-def remembered(frames: tuple[Any, ...], params: tuple[Any, ...],
-               compute: Callable[[], Any]) -> Any:
-    """
-    ``compute()``, once per identity of ``frames`` (None allowed) and ``params``.
+class FrameMemo:
+    """Values computed from frames, kept for those frames (the oldest of more than
+    :attr:`size` go first)."""
 
-    The value is kept while every frame lives (a frame that dies takes its entries with it),
-    and only for the very same objects, never for equal copies. A frame changed in place
-    anyway (rows, bounds, columns, ``attrs`` or the sums of its numbers) is computed again.
-    """
-    live = tuple(frame for frame in frames if frame is not None)
-    key = (tuple(None if frame is None else (id(frame), _fingerprint(frame))
-                 for frame in frames), params)
-    hit = _REMEMBERED.get(key)
-    if hit is not None and all(ref() is frame for ref, frame in zip(hit[0], live, strict=True)):
-        return hit[1]
-    value = compute()
-    _REMEMBERED[key] = (tuple(weakref.ref(frame) for frame in live), value)
-    for frame in live:
-        weakref.finalize(frame, _REMEMBERED.pop, key, None)
-    return value
+    #: How many values are kept.
+    size = 16
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[tuple[Any, ...], tuple, Any]] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"FrameMemo({len(self._entries)} kept)"
+
+    def __getstate__(self) -> dict:
+        return {}  # a copy (pickled for another process, or deep) starts empty
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def get(self, frames: tuple[Any, ...], params: tuple[Any, ...],
+            compute: Callable[[], T]) -> T:
+        """``compute()``, once per ``frames`` (the same objects; None allowed) and ``params``."""
+        key = (tuple(None if frame is None else _fingerprint(frame) for frame in frames),
+               params)
+        with self._lock:
+            for held, held_key, value in self._entries:
+                if held_key == key and all(a is b for a, b in zip(held, frames, strict=True)):
+                    return value
+        value = compute()
+        with self._lock:
+            self._entries = [*self._entries, (frames, key, value)][-self.size:]
+        return value
+
+
+def remembered(memo: FrameMemo | None, frames: tuple[Any, ...], params: tuple[Any, ...],
+               compute: Callable[[], T]) -> T:
+    """``compute()`` kept in ``memo`` for ``frames`` and ``params``; computed when None."""
+    return compute() if memo is None else memo.get(frames, params, compute)
 
 
 def _fingerprint(frame: pd.DataFrame) -> tuple:

@@ -33,7 +33,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo.crs import STORAGE_CRS, to_metric
-from geo.memo import remembered
+from geo.memo import FrameMemo, remembered
 from geo.mesh import MeshCells, mesh_cells_covering
 from geo.network import snap_points
 from geo.reach import Reach, point_minutes
@@ -141,10 +141,11 @@ class GridLayout:
 
 
 def grid_layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, *,
-                spec: GridSpec, metric_crs: str, basis: str | None = None) -> GridLayout:
+                spec: GridSpec, metric_crs: str, basis: str | None = None,
+                memo: FrameMemo | None = None) -> GridLayout:
     """
-    Cells over the districts' union, and the people of the basis in each (computed once per
-    districts and population frame, spec and basis).
+    Cells over the districts' union, and the people of the basis in each (kept in ``memo``
+    per districts and population frame, spec and basis; computed each time without one).
 
     Raises
     ------
@@ -153,7 +154,7 @@ def grid_layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None
     """
     basis = population_basis(population, basis)
     layout: GridLayout = remembered(
-        (districts, population), (spec, str(metric_crs), basis),
+        memo, (districts, population), (spec, str(metric_crs), basis),
         lambda: _layout(districts, population, spec, metric_crs, basis))
     return layout
 

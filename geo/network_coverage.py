@@ -20,6 +20,7 @@ import shapely
 
 from geo.coverage import coverage_by_district
 from geo.crs import STORAGE_CRS
+from geo.memo import FrameMemo
 from geo.network import Snapped, snap_points
 from geo.reach import Reach, WalkGraph, point_minutes
 from geo.residents import PIECE_M, population_basis, resident_pieces
@@ -66,16 +67,18 @@ def district_of_points(x: np.ndarray, y: np.ndarray, districts: np.ndarray) -> n
 
 def people_on_streets(graph: WalkGraph, population: gpd.GeoDataFrame,
                       districts: gpd.GeoDataFrame, *, basis: str | None = None,
-                      piece_m: float = PIECE_M) -> People:
+                      piece_m: float = PIECE_M, memo: FrameMemo | None = None) -> People:
     """
     Snap a population layer (points whole, polygons in pieces) to the streets.
 
     Done once per population layer and basis; every reach, what-if and siting reuses it.
-    ``basis`` picks the count (:func:`geo.residents.population_basis`).
+    ``basis`` picks the count (:func:`geo.residents.population_basis`); ``memo`` keeps the
+    pieces (:class:`geo.memo.FrameMemo`).
     """
     basis = population_basis(population, basis)
     assert basis is not None  # a population layer has a basis
-    pieces = resident_pieces(population, metric_crs=str(graph.network.crs), piece_m=piece_m)
+    pieces = resident_pieces(population, metric_crs=str(graph.network.crs), piece_m=piece_m,
+                             memo=memo)
     x, y = pieces.xy[:, 0], pieces.xy[:, 1]
     district_shapes = districts.to_crs(graph.network.crs).geometry.to_numpy()
     return People(snap_points(graph.network, x, y),
@@ -155,13 +158,14 @@ def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
 
 def compare_straight_line(coverage: NetworkCoverage, districts: gpd.GeoDataFrame,
                           places: gpd.GeoDataFrame, population: gpd.GeoDataFrame, *,
-                          profile: WalkProfile, metric_crs: str) -> pd.DataFrame:
+                          profile: WalkProfile, metric_crs: str,
+                          memo: FrameMemo | None = None) -> pd.DataFrame:
     """
     Straight-line and network coverage side by side, per district and threshold.
 
     The straight-line side uses circles of ``profile.metres(minutes)``
-    (:func:`geo.coverage.coverage_by_district`); the difference is what rivers, railways,
-    hills and dead ends take away.
+    (:func:`geo.coverage.coverage_by_district`, with its ``memo``); the difference is what
+    rivers, railways, hills and dead ends take away.
 
     Returns
     -------
@@ -173,7 +177,7 @@ def compare_straight_line(coverage: NetworkCoverage, districts: gpd.GeoDataFrame
     radii = [float(profile.metres(m)) for m in thresholds]
     straight = coverage_by_district(districts, places, radii_m=radii, population=population,
                                     profile=profile, metric_crs=metric_crs,
-                                    basis=coverage.basis).table
+                                    basis=coverage.basis, memo=memo).table
     straight = straight.assign(minutes=profile.minutes(straight["radius_m"]))
     straight = straight[["district", "minutes", "radius_m", "covered", "covered_share"]].rename(
         columns={"covered": "straight_covered", "covered_share": "straight_share"})

@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 
 from geo.crs import to_metric
-from geo.memo import remembered
+from geo.memo import FrameMemo, remembered
 
 logger = logging.getLogger(__name__)
 __all__ = ["PIECE_M", "POPULATION_BASES", "ResidentPieces", "available_bases", "living_parts",
@@ -188,12 +188,12 @@ class ResidentPieces:
 
 
 def resident_pieces(population: gpd.GeoDataFrame, *, metric_crs: str,
-                    piece_m: float = PIECE_M) -> ResidentPieces:
+                    piece_m: float = PIECE_M, memo: FrameMemo | None = None) -> ResidentPieces:
     """
     Points stay whole; each polygon is cut into squares of ``piece_m`` (a grid aligned on
     the metric CRS's origin), each piece holding the share of the polygon's area it has.
 
-    Computed once per population frame (:func:`geo.memo.remembered`). Rows without a
+    Kept in ``memo`` per population frame (:class:`geo.memo.FrameMemo`). Rows without a
     geometry take no part; a polygon of no area is counted wholly at a point on it.
 
     Examples
@@ -208,7 +208,7 @@ def resident_pieces(population: gpd.GeoDataFrame, *, metric_crs: str,
         msg = f"`piece_m` must be > 0, got {piece_m!r}."
         raise ValueError(msg)
     result: ResidentPieces = remembered(
-        (population,), (str(metric_crs), float(piece_m)),
+        memo, (population,), (str(metric_crs), float(piece_m)),
         lambda: _cut(population, metric_crs, piece_m))
     return result
 

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo.crs import METRIC_CRS, to_metric
+from geo.memo import FrameMemo
 from geo.residents import PIECE_M, population_basis, resident_pieces
 from geo.siting import SiteSuggestion
 
@@ -59,7 +60,8 @@ def _xy(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:
 
 def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
                    districts: gpd.GeoDataFrame, *, metric_crs: str = METRIC_CRS,
-                   basis: str | None = None, piece_m: float = PIECE_M) -> StraightReach:
+                   basis: str | None = None, piece_m: float = PIECE_M,
+                   memo: FrameMemo | None = None) -> StraightReach:
     """
     Nearest and second-nearest place of every resident point.
 
@@ -67,10 +69,11 @@ def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
     (:func:`geo.residents.resident_pieces`), each with its share of the people, so a reach
     covering part of a polygon covers that part of its people. Places without a position
     take no part (their row keeps NaN coordinates). ``basis`` picks the count
-    (:func:`geo.residents.population_basis`).
+    (:func:`geo.residents.population_basis`); ``memo`` keeps the pieces
+    (:class:`geo.memo.FrameMemo`).
     """
     basis = population_basis(population, basis)
-    pieces = resident_pieces(population, metric_crs=metric_crs, piece_m=piece_m)
+    pieces = resident_pieces(population, metric_crs=metric_crs, piece_m=piece_m, memo=memo)
     people_xy = pieces.xy
     weights = pieces.weights(population[basis].to_numpy(dtype=float))
     district = _districts_of_points(people_xy, districts, metric_crs)

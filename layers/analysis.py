@@ -142,7 +142,7 @@ def plan_study_area(study: StudyArea, *, basis: str | None = None) -> Plan:
     straight = None
     if study.population is not None:
         straight = straight_reach(study.places, study.population, study.districts,
-                                  metric_crs=config.metric_crs, basis=basis)
+                                  metric_crs=config.metric_crs, basis=basis, memo=study.memo)
     suggestions, threshold = None, None
     has_candidates = study.candidates is not None and len(study.candidates) > 0
     if has_candidates and straight is not None:  # straight is there with the population
@@ -160,7 +160,7 @@ def plan_study_area(study: StudyArea, *, basis: str | None = None) -> Plan:
                                         k=config.suggestions)
         suggestions = _suggestion_frame(study, suggestion)
     layout = grid_layout(study.districts, study.population, spec=config.grid,
-                         metric_crs=config.metric_crs, basis=basis)
+                         metric_crs=config.metric_crs, basis=basis, memo=study.memo)
     if network is not None:
         grid = minutes_grid(layout, profile=profile, reach=network.grid_reach)
     else:
@@ -185,14 +185,15 @@ def _network(study: StudyArea, profile: WalkProfile, *, streets: StreetNetwork,
     analysis = NetworkAnalysis(graph=graph, reach=reach, isochrones=isochrones,
                                grid_reach=grid_reach)
     if study.population is not None:
-        people = people_on_streets(graph, study.population, study.districts, basis=basis)
+        people = people_on_streets(graph, study.population, study.districts, basis=basis,
+                                   memo=study.memo)
         coverage = coverage_by_district_network(reach, people, config.minutes)
         analysis.people, analysis.coverage = people, coverage
         analysis.gaps = network_gaps(study.districts, isochrones.to_crs(config.metric_crs),
                                      coverage)
         analysis.comparison = compare_straight_line(
             coverage, study.districts, study.places, study.population,
-            profile=profile, metric_crs=config.metric_crs)
+            profile=profile, metric_crs=config.metric_crs, memo=study.memo)
     logger.info("Network reach of %d places on %d streets (%s)", len(reach.active),
                 len(streets.u), "slope-aware" if reach.slope_aware else "flat")
     return analysis

@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from geo.coverage import CoverageResult, assign_districts, coverage_by_district
+from geo.memo import FrameMemo
 from geo.network import StreetNetwork
 from layers.config import StudyConfig, load_config
 from layers.errors import LayerError, Problem
@@ -56,6 +57,9 @@ class StudyArea:
     elevation_m: np.ndarray | None = None
     #: Warnings found while loading (errors raise instead).
     warnings: list[Problem] = field(default_factory=list)
+    #: What the analyses compute from the districts, stops and population alone, kept
+    #: (:class:`geo.memo.FrameMemo`); copies with other places share it.
+    memo: FrameMemo = field(default_factory=FrameMemo, repr=False, compare=False)
 
     @property
     def district_names(self) -> list[str]:
@@ -276,4 +280,5 @@ def analyse_study_area(study: StudyArea, *, basis: str | None = None) -> Coverag
     return coverage_by_district(
         study.districts, study.places, radii_m=config.radii_m, population=study.population,
         stops=study.stops, profile=config.walking, metric_crs=config.metric_crs, basis=basis,
+        memo=study.memo,
     )

@@ -12,6 +12,7 @@ import shapely
 from data import get_path
 from geo.coverage import coverage_by_district
 from geo.crs import METRIC_CRS
+from geo.memo import FrameMemo
 from geo.walking import PROFILES
 from layers.study import analyse_study_area, load_study_area
 
@@ -124,13 +125,13 @@ def test_takasaki_output_polygons_are_valid(takasaki_coverage) -> None:
 def test_a_server_analysing_again_gets_fresh_figures(toy: dict) -> None:
     """
     A server analyses again after every edit with the same district, stop and population
-    frames, whose part is computed once: the places' part must still be new each time, and a
-    frame changed in place must not give the figures of before.
+    frames, whose part is computed once (kept in the study's memo): the places' part must
+    still be new each time, and a frame changed in place must not give the figures of before.
     """
     stops = gpd.GeoDataFrame({"name": ["停"]}, geometry=[shapely.Point(3000, 1000)],
                              crs=METRIC_CRS)
     args = {"radii_m": [500], "population": toy["population"], "stops": stops, "profile": ELDERLY,
-            "metric_crs": METRIC_CRS}
+            "metric_crs": METRIC_CRS, "memo": FrameMemo()}
     first = coverage_by_district(toy["districts"], toy["places"], **args)
     again = coverage_by_district(toy["districts"], toy["places"], **args)
     assert first.table.equals(again.table) and first.stop_buffers.equals(again.stop_buffers)
