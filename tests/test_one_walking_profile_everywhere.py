@@ -19,7 +19,7 @@ from layers.study import analyse_study_area, load_study_area
 from webmap.i18n import gettext
 from webmap.maps.build import build_map, walk_minutes
 from webmap.maps.pages import page_context
-from webmap.prints.sheet import render_sheet
+from webmap.prints.sheet import SheetOptions, render_sheet
 
 #: Labels of the maps and sheets, from the app's catalogue (webmap/i18n.py).
 BUFFER = gettext("徒歩圏（直線{radius_m:g} m・徒歩約{minutes}分）")
@@ -86,7 +86,7 @@ def test_cane_shows_42_on_the_city_map_and_district_page(cane) -> None:
 
 def test_cane_shows_42_on_the_print_sheet(cane) -> None:
     _, study, coverage, _ = cane
-    text = _pdf_text(render_sheet(study, coverage, fmt="pdf"))
+    text = _pdf_text(render_sheet(study, coverage, SheetOptions(fmt="pdf")))
     flat = text.replace(" ", "").replace("\n", "")
     assert PACE.format(speed=42).replace(" ", "") in flat
     assert "分速60" not in flat
@@ -107,7 +107,8 @@ def test_default_threshold_is_the_same_on_map_suggestions_and_sheet(cane) -> Non
     label = {r: BUFFER.format(
         radius_m=r, minutes=walk_minutes(r, profile=study.config.walking)) for r in (500, 800)}
     assert shown[label[800]] is True and shown[label[500]] is False
-    text = _pdf_text(render_sheet(study, coverage, fmt="pdf")).replace(" ", "").replace("\n", "")
+    text = _pdf_text(render_sheet(study, coverage, SheetOptions(fmt="pdf")))
+    text = text.replace(" ", "").replace("\n", "")
     assert label[800].replace(" ", "") in text and label[500].replace(" ", "") not in text
 
 

@@ -98,12 +98,12 @@ def test_print_sheet_shows_names_literally(takasaki, coverage, name):
 
     import pypdf
 
-    from webmap.prints.sheet import render_sheet
+    from webmap.prints.sheet import SheetOptions, render_sheet
 
     study = _with_place_text(takasaki, {"name": name, "contact": name})
     place = study.places.loc[study.places.geometry.notna()].iloc[0]
-    data = render_sheet(study, coverage, district=place["district"], fmt="pdf",
-                        today=dt.date(2026, 11, 28))
+    data = render_sheet(study, coverage, SheetOptions(fmt="pdf", today=dt.date(2026, 11, 28)),
+                        district=place["district"])
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
     assert name in text.replace("\n", "")
 

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html import unescape
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from webmap.prints.sheet import (
     PAPER_SIZES_MM,
     SUPPORTED_DPI,
     ExportError,
+    SheetOptions,
     draw_sheet,
     export_all_districts,
     export_sheet,
@@ -49,12 +51,14 @@ GAP = gettext("空白地域（{radius_m:g} m圏外）")
 TODAY = dt.date(2026, 5, 1)
 #: A district with places that have schedules and contacts, and neighbours around it.
 DISTRICT = "群馬さくら"
+#: Sheets the tests draw to look at: 150 dpi, dated TODAY.
+SMALL = SheetOptions(dpi=150, today=TODAY)
 
 
 @pytest.fixture(scope="module")
 def sheet(takasaki, coverage):
     """The A4 portrait sheet of DISTRICT at 300 dpi, drawn (not yet saved)."""
-    return draw_sheet(takasaki, coverage, district=DISTRICT, today=TODAY)
+    return draw_sheet(takasaki, coverage, SheetOptions(today=TODAY), district=DISTRICT)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +68,7 @@ def district_png(sheet):
 
 @pytest.fixture(scope="module")
 def district_pdf(takasaki, coverage):
-    return render_sheet(takasaki, coverage, district=DISTRICT, fmt="pdf", today=TODAY)
+    return render_sheet(takasaki, coverage, SheetOptions(fmt="pdf", today=TODAY), district=DISTRICT)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +102,8 @@ def test_a4_300_dpi_png_is_2480_by_3508(district_png):
 @pytest.mark.parametrize(("paper", "orientation"), [("A4", "landscape"), ("A3", "portrait"),
                                                     ("A3", "landscape")])
 def test_png_sizes_at_150_dpi(takasaki, coverage, paper, orientation):
-    data = render_sheet(takasaki, coverage, district="箕郷", paper=paper,
-                        orientation=orientation, dpi=150, today=TODAY)
+    data = render_sheet(takasaki, coverage, replace(SMALL, paper=paper, orientation=orientation),
+                        district="箕郷")
     short, long = PAPER_SIZES_MM[paper]
     width, height = (short, long) if orientation == "portrait" else (long, short)
     expected = (round(width / 25.4 * 150), round(height / 25.4 * 150))
@@ -124,7 +128,7 @@ def test_pdf_is_vector_with_selectable_japanese_text(district_pdf, takasaki):
 
 
 def test_svg_is_vector(takasaki, coverage):
-    data = render_sheet(takasaki, coverage, district="箕郷", fmt="svg", today=TODAY)
+    data = render_sheet(takasaki, coverage, SheetOptions(fmt="svg", today=TODAY), district="箕郷")
     root = ET.fromstring(data)
     assert root.tag.endswith("svg")
     assert root.get("width") == "595.275591pt"
@@ -168,7 +172,7 @@ def test_every_character_on_the_sheet_has_a_glyph_unlike_notdef(sheet):
 
 
 def test_no_missing_glyph_warning(takasaki, coverage, recwarn):
-    render_sheet(takasaki, coverage, district="寺尾・城山", dpi=150, today=TODAY)
+    render_sheet(takasaki, coverage, SMALL, district="寺尾・城山")
     assert not [w for w in recwarn if "missing from" in str(w.message)]
 
 
@@ -229,7 +233,7 @@ def test_legend_drops_a_layer_that_is_not_there(takasaki, coverage):
     study = copy.copy(takasaki)
     study.stops = None
     study.bus_routes = None
-    sheet = draw_sheet(study, coverage, district=DISTRICT, dpi=150, today=TODAY)
+    sheet = draw_sheet(study, coverage, SMALL, district=DISTRICT)
     assert gettext("バス停（ぐるりん等）") not in sheet.legend_labels
     assert not any(gettext("バス路線") in label for label in sheet.legend_labels)
 
@@ -301,7 +305,7 @@ def test_unlocated_places_are_listed_not_lost(takasaki, coverage):
     unlocated = takasaki.places[takasaki.places.geometry.isna()
                                 & takasaki.places["district"].ne("")]
     district = unlocated["district"].iloc[0]
-    sheet = draw_sheet(takasaki, coverage, district=district, dpi=150, today=TODAY)
+    sheet = draw_sheet(takasaki, coverage, SMALL, district=district)
     rows = [row for row in sheet.table_rows if row.number == "—"]
     assert {row.name for row in rows} == set(unlocated.loc[unlocated["district"] == district,
                                                            "name"])
@@ -309,17 +313,18 @@ def test_unlocated_places_are_listed_not_lost(takasaki, coverage):
 
 
 def test_empty_district_still_makes_a_useful_sheet(takasaki, coverage, empty_district):
-    sheet = draw_sheet(takasaki, coverage, district=empty_district, dpi=150, today=TODAY)
+    sheet = draw_sheet(takasaki, coverage, SMALL, district=empty_district)
     messages = [t.get_text() for t in sheet.figure.findobj(
         lambda a: a.get_gid() == "empty-message")]
     assert messages == [gettext("この地区には登録された居場所がありません")]
     assert gettext("地区（概略区域）") in sheet.legend_labels
-    pdf = render_sheet(takasaki, coverage, district=empty_district, fmt="pdf", today=TODAY)
+    pdf = render_sheet(takasaki, coverage, SheetOptions(fmt="pdf", today=TODAY),
+                       district=empty_district)
     assert gettext("この地区には登録された居場所がありません") in _pdf_text(pdf).replace("\n", "")
 
 
 def test_city_sheet_without_room_for_the_list_says_where_it_is(takasaki, coverage):
-    sheet = draw_sheet(takasaki, coverage, dpi=150, today=TODAY)
+    sheet = draw_sheet(takasaki, coverage, SMALL)
     assert sheet.title == takasaki.config.title
     assert sheet.table_rows == []
     assert sheet.layout.table is None  # the map gets the room
@@ -329,8 +334,7 @@ def test_city_sheet_without_room_for_the_list_says_where_it_is(takasaki, coverag
 
 
 def test_greyscale_is_grey_and_hatched(takasaki, coverage):
-    sheet = draw_sheet(takasaki, coverage, district=DISTRICT, dpi=150, greyscale=True,
-                       today=TODAY)
+    sheet = draw_sheet(takasaki, coverage, replace(SMALL, greyscale=True), district=DISTRICT)
     hatches = {p.get_hatch() for p in sheet.map_axes.patches}
     assert {PRINT_HATCHES["gap"], PRINT_HATCHES["buffer"]} <= hatches
     pixels = np.asarray(Image.open(io.BytesIO(save_sheet(sheet, "png"))).convert("RGB"),
@@ -341,8 +345,7 @@ def test_greyscale_is_grey_and_hatched(takasaki, coverage):
 
 def test_qr_code_is_drawn_as_vector(takasaki, coverage):
     url = "https://example.org/districts/%E7%AE%95%E9%83%B7"
-    sheet = draw_sheet(takasaki, coverage, district="箕郷", dpi=150, qr_url=url,
-                       today=TODAY)
+    sheet = draw_sheet(takasaki, coverage, replace(SMALL, qr_url=url), district="箕郷")
     qr_axes = [ax for ax in sheet.figure.axes if ax.get_gid() == "qr"]
     assert len(qr_axes) == 1
     modules = qr_axes[0].patches[0].get_path().vertices
@@ -359,8 +362,7 @@ def test_streets_and_rivers_join_the_background_when_given(takasaki, coverage):
         [(centre.x - 500, centre.y), (centre.x + 500, centre.y)])], crs=crs)
     rivers = gpd.GeoDataFrame(geometry=[shapely.LineString(
         [(centre.x, centre.y - 800), (centre.x, centre.y + 800)])], crs=crs)
-    sheet = draw_sheet(takasaki, coverage, district="箕郷", dpi=150, streets=streets,
-                       rivers=rivers, today=TODAY)
+    sheet = draw_sheet(takasaki, coverage, SMALL, district="箕郷", streets=streets, rivers=rivers)
     assert {gettext("道路"), gettext("河川・水面")} <= set(sheet.legend_labels)
 
 
@@ -375,13 +377,12 @@ def test_a_street_network_draws_as_background_streets(takasaki, coverage):
         y=np.array([centre.y, centre.y + 200, centre.y]),
         u=np.array([0, 1], dtype=np.int64), v=np.array([1, 2], dtype=np.int64),
         length_m=np.array([360.0, 360.0]), kind=np.array(["residential", "footway"]), crs=crs)
-    sheet = draw_sheet(takasaki, coverage, district="箕郷", dpi=150, streets=network,
-                       today=TODAY)
+    sheet = draw_sheet(takasaki, coverage, SMALL, district="箕郷", streets=network)
     assert gettext("道路") in sheet.legend_labels
     elsewhere = StreetNetwork(x=network.x, y=network.y, u=network.u, v=network.v,
                               length_m=network.length_m, kind=network.kind, crs="EPSG:6676")
     with pytest.raises(ValueError, match="EPSG:6676"):
-        draw_sheet(takasaki, coverage, district="箕郷", dpi=150, streets=elsewhere)
+        draw_sheet(takasaki, coverage, SheetOptions(dpi=150), district="箕郷", streets=elsewhere)
 
 
 # --- writing files -------------------------------------------------------------------------
@@ -389,7 +390,7 @@ def test_a_street_network_draws_as_background_streets(takasaki, coverage):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_export_sheet_writes_the_file(takasaki, coverage, tmp_path, fmt):
     out = export_sheet(takasaki, coverage, district="箕郷", out=tmp_path / f"m.{fmt}",
-                       fmt=fmt, dpi=150, today=TODAY)
+                       options=replace(SMALL, fmt=fmt))
     assert out == tmp_path / f"m.{fmt}"
     head = out.read_bytes()[:8]
     assert head.startswith({"png": b"\x89PNG", "pdf": b"%PDF", "svg": b"<?xml"}[fmt])
@@ -406,7 +407,7 @@ def test_a_failed_write_leaves_nothing_half_written(takasaki, coverage, tmp_path
 
     monkeypatch.setattr(export.os, "replace", fail)
     with pytest.raises(ExportError, match="No space left"):
-        export_sheet(takasaki, coverage, district="箕郷", out=out, dpi=150, today=TODAY)
+        export_sheet(takasaki, coverage, district="箕郷", out=out, options=SMALL)
     assert out.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["m.png"]
 
@@ -419,12 +420,13 @@ def test_a_failed_write_leaves_nothing_half_written(takasaki, coverage, tmp_path
 def test_unwritable_output_is_a_clear_error(takasaki, coverage, tmp_path, make_out, message):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(ExportError, match=message):
-        export_sheet(takasaki, coverage, district="箕郷", out=make_out(tmp_path), dpi=150)
+        export_sheet(takasaki, coverage, district="箕郷", out=make_out(tmp_path),
+                     options=SheetOptions(dpi=150))
 
 
 def test_suffix_must_match_the_format(takasaki, coverage, tmp_path):
     with pytest.raises(ValueError, match=r"ends in \.pdf"):
-        export_sheet(takasaki, coverage, out=tmp_path / "m.pdf", fmt="png")
+        export_sheet(takasaki, coverage, out=tmp_path / "m.pdf", options=SheetOptions(fmt="png"))
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -443,15 +445,15 @@ def test_unknown_district_lists_the_valid_ones(takasaki, coverage):
     ({"dpi": True}, "dpi True is not supported"),
     ({"fmt": "jpg"}, "choose one of: png, pdf, svg"),
 ])
-def test_unsupported_options_say_what_is(takasaki, coverage, options, message):
+def test_unsupported_options_say_what_is(options, message):
     with pytest.raises(ValueError, match=re.escape(message)):
-        render_sheet(takasaki, coverage, **options)
+        SheetOptions(**options)
 
 
 def test_supported_values_are_documented():
     assert SUPPORTED_DPI == (150, 300)
     assert set(PAPER_SIZES_MM) == {"A4", "A3"}
-    doc = render_sheet.__doc__
+    doc = SheetOptions.__doc__
     assert "150 or 300" in doc and '``"A4"`` or ``"A3"``' in doc
 
 
@@ -459,9 +461,10 @@ def test_supported_values_are_documented():
 
 def test_export_all_districts_one_sheet_each(takasaki, coverage, tmp_path):
     seen = []
-    paths = export_all_districts(takasaki, coverage, out_dir=tmp_path / "sheets", dpi=150,
+    paths = export_all_districts(takasaki, coverage, out_dir=tmp_path / "sheets",
+                                 options=SMALL,
                                  qr_url_template="https://example.org/districts/{name}",
-                                 today=TODAY, workers=2,
+                                 workers=2,
                                  progress=lambda name, done, total: seen.append((name, total)))
     names = takasaki.district_names
     assert [p.name for p in paths] == [sheet_filename(n, index=i, fmt="png")
@@ -502,7 +505,8 @@ def test_network_sheet_shows_what_the_web_map_shows(tmp_path) -> None:
 
     study = load_study_area(write_nagoya_config(tmp_path))
     plan = plan_study_area(study)
-    sheet = draw_sheet(study, analyse_study_area(study), paper="A4", dpi=150, plan=plan)
+    sheet = draw_sheet(study, analyse_study_area(study), SheetOptions(paper="A4", dpi=150),
+                       plan=plan)
     labels = sheet.legend_labels
     middle = sorted(MINUTES)[len(MINUTES) // 2]
     assert f"徒歩{middle}分圏（道のり）" in labels

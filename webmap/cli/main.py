@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -209,25 +210,27 @@ def export(config: Path, district: str | None, all_districts: bool, paper: str,
     Works offline: the background is drawn from the data, with the legend, scale bar, north
     arrow and every 出典 line on the sheet.
     """
-    from webmap.prints.sheet import ExportError, export_all_districts, export_sheet
+    from webmap.prints.sheet import ExportError, SheetOptions, export_all_districts, export_sheet
 
     _setup_logging(False)
     if district and all_districts:
         raise click.UsageError("Use --district NAME or --all-districts, not both.")
     study, coverage = _load(config)
-    options = {"paper": paper, "orientation": orientation, "dpi": dpi, "fmt": fmt,
-               "greyscale": greyscale, "with_table": not no_table, "plan": _plan(study)}
+    plan = _plan(study)
     started = time.perf_counter()
     try:
+        options = SheetOptions(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt,
+                               greyscale=greyscale, with_table=not no_table)
         if all_districts:
             def progress(name: str, done: int, total: int) -> None:
                 click.echo(f"  [{done:>2}/{total}] {name}", err=True)
 
-            written = export_all_districts(study, coverage, out_dir=out, qr_url_template=qr_url,
-                                           workers=2, progress=progress, **options)
+            written = export_all_districts(study, coverage, out_dir=out, options=options,
+                                           qr_url_template=qr_url, plan=plan, workers=2,
+                                           progress=progress)
         else:
-            written = [export_sheet(study, coverage, out=out, district=district, qr_url=qr_url,
-                                    **options)]
+            written = [export_sheet(study, coverage, out=out, district=district, plan=plan,
+                                    options=dataclasses.replace(options, qr_url=qr_url))]
     except (ValueError, ExportError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {len(written)} sheet{'s' if len(written) > 1 else ''} "

@@ -15,13 +15,11 @@ of :mod:`webmap.prints.sheet`, with three differences:
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
-import matplotlib
 import pandas as pd
 import shapely
 from matplotlib.axes import Axes
@@ -42,22 +40,17 @@ from webmap.prints.layout import (
     sheet_layout,
     wrap_text,
 )
+from webmap.prints.options import SheetOptions, sheet_figure
 from webmap.prints.plan_results import added_label, change_text, share_text
-from webmap.prints.sheet import (
-    MATPLOTLIB_LOCK,
-    MATPLOTLIB_RC,
-    Sheet,
-    check_options,
-    figure_size_in,
-    japanese_date,
-    save_sheet,
-    scale_denominator,
-)
+from webmap.prints.sheet import Sheet, created_line, save_sheet
 from webmap.prints.sheet_layers import map_view, prepare_layers, sheet_places
 from webmap.prints.symbols import MARKER_SIZE_PT
 
 logger = logging.getLogger(__name__)
-__all__ = ["draw_scenario_sheet", "render_scenario_sheet"]
+__all__ = ["SCENARIO_SHEET", "draw_scenario_sheet", "render_scenario_sheet"]
+
+#: How a scenario's sheet is printed unless asked otherwise: A4 portrait PNG at 150 dpi.
+SCENARIO_SHEET = SheetOptions(dpi=150)
 
 _MM_PER_PT = 25.4 / 72
 
@@ -164,21 +157,19 @@ def _fit_lines(lines: list[tuple[str, bool]], height_mm: float,
 
 
 def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: str,
-                        paper: str = "A4", orientation: str = "portrait", dpi: int = 150,
-                        fmt: str = "png", today: dt.date | None = None) -> Sheet:
+                        options: SheetOptions = SCENARIO_SHEET) -> Sheet:
     """
     Draw a scenario's sheet (see :func:`render_scenario_sheet`) and return it unsaved.
     """
-    check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
     config = study.config
     district = outcome["district_name"]
     kept, together = _scenario_places(study, outcome)
     coverage = analyse_study_area(dataclasses.replace(study, places=together))
     layers = prepare_layers(dataclasses.replace(study, places=kept), coverage)
-    font = find_japanese_font(for_pdf=fmt == "pdf")
+    font = find_japanese_font(for_pdf=options.fmt == "pdf")
     attribution = list(config.attribution)
-    layout = sheet_layout(paper, orientation, footer_lines=len(attribution), qr=False,
-                          table=True)
+    layout = sheet_layout(options.paper, options.orientation, footer_lines=len(attribution),
+                          qr=False, table=True)
     notes = [_("★ 新設を計画した場所"), _("× 廃止を想定した居場所"),
              straight_note(config.walking.detour_factor)]
     if outcome["method"] == "network":
@@ -187,11 +178,7 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
         notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
     title = _("計画案「{name}」").format(name=name) + "｜" + (
         config.title if district is None else _("{district}地区").format(district=district))
-    today = today or dt.date.today()
-    rc = {**MATPLOTLIB_RC, "font.family": font.regular["fontfamily"]}
-    with MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
-        fig = Figure(figsize=figure_size_in(layout, dpi=dpi, fmt=fmt), dpi=dpi)
-        fig.patch.set_facecolor("#FFFFFF")
+    with sheet_figure(layout, options, font) as fig:
         view = map_view(layers, district, width_mm=layout.map.w, height_mm=layout.map.h)
         shown, _unlocated = sheet_places(layers, view)
         ax = fig.add_axes(layout.map.in_figure(layout.width_mm, layout.height_mm), gid="map")
@@ -203,9 +190,7 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
                              bold=font.bold, greyscale=False)
         _draw_scenario_table(fig, layout, outcome, font=font)
         basis = outcome["basis_label"] or ""
-        lines = [_("{date}作成").format(date=japanese_date(today)) + "　"
-                 + _("縮尺 約1:{denominator:,}（{paper}で印刷したとき）").format(
-                     denominator=scale_denominator(view.width_m, layout.map.w), paper=paper),
+        lines = [created_line(options, view, layout),
                  _("計算方法：{note}").format(note=outcome["method_note"])
                  + ("　" + _("人口は{basis}で数えています").format(basis=basis) if basis else "")]
         draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold)
@@ -213,12 +198,12 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
     logger.info("Drew the scenario sheet %r: %d planned, %d closed", name,
                 len(outcome["added"]), len(outcome["removed"]))
     return Sheet(figure=fig, layout=layout, view=view, map_axes=ax, title=title,
-                 legend_labels=labels, places=shown, table_rows=[], font=font, dpi=dpi)
+                 legend_labels=labels, places=shown, table_rows=[], font=font,
+                 dpi=options.dpi)
 
 
 def render_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: str,
-                          paper: str = "A4", orientation: str = "portrait", dpi: int = 150,
-                          fmt: str = "png", today: dt.date | None = None) -> bytes:
+                          options: SheetOptions = SCENARIO_SHEET) -> bytes:
     """
     A scenario's printable sheet as the bytes of a PNG, PDF or SVG file.
 
@@ -231,18 +216,17 @@ def render_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name:
         its ``district_name`` (or None for the city) is the area the map shows.
     name
         The scenario's name, printed in the title.
-    paper, orientation, dpi, fmt, today
-        As :func:`webmap.prints.sheet.render_sheet`.
+    options
+        Its paper, orientation, dpi, format and date
+        (:class:`webmap.prints.options.SheetOptions`; the sheet is in colour, with the
+        scenario's table and no QR code). Default: :data:`SCENARIO_SHEET`.
 
     Raises
     ------
-    ValueError
-        For an unknown paper, orientation, dpi or format.
     RuntimeError
         If no Japanese font is installed.
     """
-    sheet = draw_scenario_sheet(study, outcome, name=name, paper=paper,
-                                orientation=orientation, dpi=dpi, fmt=fmt, today=today)
-    data = save_sheet(sheet, fmt)
+    sheet = draw_scenario_sheet(study, outcome, name=name, options=options)
+    data = save_sheet(sheet, options.fmt)
     sheet.figure.clear()
     return data

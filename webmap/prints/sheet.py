@@ -18,26 +18,24 @@ Examples
 >>> study = load_study_area(get_path("takasaki"))  # doctest: +SKIP
 >>> coverage = analyse_study_area(study)  # doctest: +SKIP
 >>> export_sheet(study, coverage, district="箕郷", out=Path("minowa.pdf"),
-...              fmt="pdf")  # doctest: +SKIP
+...              options=SheetOptions(fmt="pdf"))  # doctest: +SKIP
 PosixPath('minowa.pdf')
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import logging
 import os
 import re
-import threading
-import weakref
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -61,6 +59,14 @@ from webmap.prints.layout import (
     draw_table,
     sheet_layout,
 )
+from webmap.prints.options import (
+    FORMATS,
+    MEDIA_TYPES,
+    SUPPORTED_DPI,
+    SheetOptions,
+    sheet_figure,
+    sheet_settings,
+)
 from webmap.prints.sheet_layers import (
     MapView,
     PrintLayers,
@@ -71,32 +77,10 @@ from webmap.prints.sheet_layers import (
 )
 
 logger = logging.getLogger(__name__)
-__all__ = ["FORMATS", "MATPLOTLIB_LOCK", "MATPLOTLIB_RC", "MEDIA_TYPES", "ORIENTATIONS",
-           "PAPER_SIZES_MM", "SUPPORTED_DPI", "ExportError", "JapaneseFont", "Sheet",
-           "check_options", "draw_sheet", "export_all_districts", "export_sheet",
-           "figure_size_in", "find_japanese_font", "japanese_date", "render_sheet", "save_sheet",
-           "scale_denominator", "sheet_filename"]
-
-#: Raster resolutions (dots per inch) of PNG sheets: 300 for print, 150 for screens and mail.
-#: Vector formats (PDF, SVG) accept the same values; they only matter for hatch density.
-SUPPORTED_DPI: tuple[int, ...] = (150, 300)
-
-#: Output formats: PNG (raster), PDF and SVG (vector, text kept as text in PDF).
-FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
-
-#: The media type of each format (for a web page that streams a sheet).
-MEDIA_TYPES: dict[str, str] = {"png": "image/png", "pdf": "application/pdf",
-                               "svg": "image/svg+xml"}
-
-#: Settings and rcParams are global in matplotlib: sheets drawn in threads (a web server)
-#: take turns, so that one sheet's settings are never undone by another's.
-MATPLOTLIB_LOCK = threading.RLock()
-
-#: Type 42 keeps PDF text selectable; SVG text becomes paths so it looks the same anywhere.
-MATPLOTLIB_RC = {"pdf.fonttype": 42, "svg.fonttype": "path", "svg.hashsalt": "ibasho",
-                 "hatch.linewidth": 0.7, "axes.unicode_minus": False,
-                 # Text from the data is drawn as written: never mathtext ($…$) or TeX.
-                 "text.parse_math": False, "text.usetex": False}
+__all__ = ["FORMATS", "MEDIA_TYPES", "ORIENTATIONS", "PAPER_SIZES_MM", "SUPPORTED_DPI",
+           "ExportError", "JapaneseFont", "Sheet", "SheetOptions", "created_line", "draw_sheet",
+           "export_all_districts", "export_sheet", "find_japanese_font", "japanese_date",
+           "render_sheet", "save_sheet", "scale_denominator", "sheet_filename"]
 
 
 class ExportError(OSError):
@@ -121,45 +105,11 @@ class Sheet:
     dpi: int
 
 
-def check_options(*, paper: str, orientation: str, dpi: int, fmt: str) -> None:
-    """Raise ``ValueError`` naming the choices when a sheet option is not supported."""
-    if paper not in PAPER_SIZES_MM:
-        msg = f"paper {paper!r} is not supported; choose one of: {', '.join(PAPER_SIZES_MM)}."
-        raise ValueError(msg)
-    if orientation not in ORIENTATIONS:
-        msg = f"orientation {orientation!r} is not supported; choose {' or '.join(ORIENTATIONS)}."
-        raise ValueError(msg)
-    if isinstance(dpi, bool) or dpi not in SUPPORTED_DPI:
-        msg = (f"dpi {dpi!r} is not supported; choose one of: "
-               f"{', '.join(str(d) for d in SUPPORTED_DPI)}.")
-        raise ValueError(msg)
-    if fmt not in FORMATS:
-        msg = f"format {fmt!r} is not supported; choose one of: {', '.join(FORMATS)}."
-        raise ValueError(msg)
-
-
 def _check_district(study: StudyArea, district: str | None) -> None:
     if district is not None and district not in study.district_names:
         msg = (f"unknown district {district!r}; choose one of: "
                f"{', '.join(study.district_names)}.")
         raise ValueError(msg)
-
-
-_PREPARED: dict[tuple[int, ...], tuple[tuple, PrintLayers]] = {}
-
-
-def _layers(study: StudyArea, coverage: CoverageResult, streets: Streets | None,
-            rivers: gpd.GeoDataFrame | None, plan: Plan | None = None) -> PrintLayers:
-    """The projected layers of ``study``, made once per study and analysis and kept."""
-    key = (id(study), id(coverage), id(streets), id(rivers), id(plan))
-    cached = _PREPARED.get(key)
-    if cached is not None and all(ref() is obj for ref, obj in zip(
-            cached[0], (study, coverage), strict=True)):
-        return cached[1]
-    layers = prepare_layers(study, coverage, plan=plan, streets=streets, rivers=rivers)
-    _PREPARED.clear()  # one study area at a time: a web app serves one
-    _PREPARED[key] = ((weakref.ref(study), weakref.ref(coverage)), layers)
-    return layers
 
 
 def _empty_message(study: StudyArea, shown: pd.DataFrame, district: str | None) -> str | None:
@@ -252,39 +202,29 @@ def _qr_matrix(url: str) -> np.ndarray:
     return np.array(code.get_matrix(), dtype=bool)
 
 
-def figure_size_in(layout: SheetLayout, *, dpi: int, fmt: str) -> tuple[float, float]:
-    """Paper size in inches; for PNG rounded to whole pixels (A4 at 300 dpi: 2480 × 3508)."""
-    width_in, height_in = layout.width_mm / 25.4, layout.height_mm / 25.4
-    if fmt != "png":
-        return width_in, height_in
-    return ((round(width_in * dpi) + 1e-3) / dpi, (round(height_in * dpi) + 1e-3) / dpi)
-
-
-def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | None = None,
-               paper: str = "A4", orientation: str = "portrait", dpi: int = 300,
-               fmt: str = "png", greyscale: bool = False, with_table: bool = True,
-               qr_url: str | None = None, today: dt.date | None = None,
+def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions | None = None,
+               *, district: str | None = None, layers: PrintLayers | None = None,
                streets: Streets | None = None, rivers: gpd.GeoDataFrame | None = None,
-               layers: PrintLayers | None = None, plan: Plan | None = None) -> Sheet:
+               plan: Plan | None = None) -> Sheet:
     """
     Draw one sheet (see :func:`render_sheet` for the parameters) and return it unsaved.
 
-    ``layers`` are the study's layers projected by :func:`webmap.prints.sheet_layers.prepare_layers`
-    (made and kept on first use when not given).
+    ``layers`` are the study's layers projected by
+    :func:`webmap.prints.sheet_layers.prepare_layers` from ``study``, ``coverage``, ``plan``,
+    ``streets`` and ``rivers`` (projected here when not given; a batch of sheets projects
+    them once).
     """
-    check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    options = options or SheetOptions()
     _check_district(study, district)
     config = study.config
-    layers = layers or _layers(study, coverage, streets, rivers, plan)
-    font = find_japanese_font(for_pdf=fmt == "pdf")
-    today = today or dt.date.today()
+    layers = layers or prepare_layers(study, coverage, plan=plan, streets=streets,
+                                      rivers=rivers)
+    font = find_japanese_font(for_pdf=options.fmt == "pdf")
     attribution = list(config.attribution)
-    layout = sheet_layout(paper, orientation, footer_lines=len(attribution),
-                          qr=qr_url is not None, table=with_table)
-    rc = {**MATPLOTLIB_RC, "font.family": font.regular["fontfamily"]}
-    with MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
-        fig = Figure(figsize=figure_size_in(layout, dpi=dpi, fmt=fmt), dpi=dpi)
-        fig.patch.set_facecolor("#FFFFFF")
+    qr = options.qr_url is not None
+    layout = sheet_layout(options.paper, options.orientation, footer_lines=len(attribution),
+                          qr=qr, table=options.with_table)
+    with sheet_figure(layout, options, font) as fig:
         view = map_view(layers, district, width_mm=layout.map.w, height_mm=layout.map.h)
         shown, unlocated = sheet_places(layers, view)
         message = _empty_message(study, shown, district)
@@ -294,14 +234,14 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
         if config.districts_approximate:
             notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
         drawn = (_draw_place_table(fig, layout, shown, unlocated, district=district,
-                                   message=message, font=font, greyscale=greyscale)
-                 if with_table else None)
+                                   message=message, font=font, greyscale=options.greyscale)
+                 if options.with_table else None)
         if drawn is not None:
             rows, numbered = drawn
         else:
-            if with_table:  # the list is too long for this sheet: give its room to the map
-                layout = sheet_layout(paper, orientation, footer_lines=len(attribution),
-                                      qr=qr_url is not None, table=False)
+            if options.with_table:  # the list is too long for this sheet: give its room to the map
+                layout = sheet_layout(options.paper, options.orientation,
+                                      footer_lines=len(attribution), qr=qr, table=False)
                 view = map_view(layers, district, width_mm=layout.map.w,
                                 height_mm=layout.map.h)
                 shown, unlocated = sheet_places(layers, view)
@@ -312,31 +252,37 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | No
                     count=len(unlocated)))
         shown = shown.assign(number=shown["number"].where(shown.index.isin(numbered.index)))
         ax = fig.add_axes(layout.map.in_figure(layout.width_mm, layout.height_mm), gid="map")
-        legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w, greyscale=greyscale,
-                          numbered=not numbered.empty, font=font.regular, bold=font.bold,
-                          scale=layout.scale)
+        legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w,
+                          greyscale=options.greyscale, numbered=not numbered.empty,
+                          font=font.regular, bold=font.bold, scale=layout.scale)
         if message:
             ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
                     fontsize=15 * layout.scale, zorder=30, gid="empty-message",
                     bbox={"boxstyle": "round,pad=0.6", "facecolor": "#FFFFFF",
                           "edgecolor": "#000000", "linewidth": 1.0}, **font.bold)
         labels = draw_legend(fig, layout, legend, notes=notes, font=font.regular,
-                             bold=font.bold, greyscale=greyscale)
+                             bold=font.bold, greyscale=options.greyscale)
         title = (config.title if district is None
                  else _("{district}地区").format(district=district) + "｜" + config.title)
-        denominator = scale_denominator(view.width_m, layout.map.w)
-        lines = [_("{date}作成").format(date=japanese_date(today)) + "　"
-                 + _("縮尺 約1:{denominator:,}（{paper}で印刷したとき）").format(
-                     denominator=denominator, paper=paper),
+        lines = [created_line(options, view, layout),
                  _("歩く速さ 分速{speed:g} m（高齢者の目安）").format(
                      speed=config.walking.speed_m_per_min)]
         draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold,
-                    qr_matrix=_qr_matrix(qr_url) if qr_url else None)
+                    qr_matrix=_qr_matrix(options.qr_url) if options.qr_url else None)
         draw_footer(fig, layout, attribution, font=font.regular)
-    logger.info("Drew the %s %s sheet of %s: %d places, %d legend rows", paper, orientation,
-                district or config.name, len(shown), len(labels))
+    logger.info("Drew the %s %s sheet of %s: %d places, %d legend rows", options.paper,
+                options.orientation, district or config.name, len(shown), len(labels))
     return Sheet(figure=fig, layout=layout, view=view, map_axes=ax, title=title,
-                 legend_labels=labels, places=shown, table_rows=rows, font=font, dpi=dpi)
+                 legend_labels=labels, places=shown, table_rows=rows, font=font,
+                 dpi=options.dpi)
+
+
+def created_line(options: SheetOptions, view: MapView, layout: SheetLayout) -> str:
+    """The first line under a sheet's title: the date it was made, the scale and the paper."""
+    denominator = scale_denominator(view.width_m, layout.map.w)
+    return (_("{date}作成").format(date=japanese_date(options.date)) + "　"
+            + _("縮尺 約1:{denominator:,}（{paper}で印刷したとき）").format(
+                denominator=denominator, paper=options.paper))
 
 
 def scale_denominator(width_m: float, width_mm: float) -> int:
@@ -351,18 +297,15 @@ def save_sheet(sheet: Sheet, fmt: str) -> bytes:
     buffer = io.BytesIO()
     metadata = ({"Title": sheet.title, "Creator": "ibasho"} if fmt in ("pdf", "svg")
                 else {"Title": sheet.title, "Software": "ibasho"})
-    rc = {**MATPLOTLIB_RC, "font.family": sheet.font.regular["fontfamily"]}
-    with MATPLOTLIB_LOCK, matplotlib.rc_context(rc):
+    with sheet_settings(sheet.font):
         sheet.figure.savefig(buffer, format=fmt, dpi=sheet.dpi, metadata=metadata,
                              facecolor="#FFFFFF")
     return buffer.getvalue()
 
 
-def render_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | None = None,
-                 paper: str = "A4", orientation: str = "portrait", dpi: int = 300,
-                 fmt: str = "png", greyscale: bool = False, with_table: bool = True,
-                 qr_url: str | None = None, today: dt.date | None = None,
-                 streets: Streets | None = None,
+def render_sheet(study: StudyArea, coverage: CoverageResult,
+                 options: SheetOptions | None = None, *, district: str | None = None,
+                 layers: PrintLayers | None = None, streets: Streets | None = None,
                  rivers: gpd.GeoDataFrame | None = None, plan: Plan | None = None) -> bytes:
     """
     One printable sheet of the city or of a district, as the bytes of a PNG, PDF or SVG file.
@@ -371,23 +314,14 @@ def render_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | 
     ----------
     study, coverage
         The study area and its analysis (:func:`layers.study.analyse_study_area`).
+    options
+        How it is printed: paper, orientation, dpi, format, greys, table, QR code, date
+        (:class:`webmap.prints.options.SheetOptions`; its defaults when None).
     district
         A district name, or None for the whole study area.
-    paper, orientation
-        ``"A4"`` or ``"A3"``; ``"portrait"`` or ``"landscape"``.
-    dpi
-        150 or 300 (:data:`SUPPORTED_DPI`): an A4 PNG at 300 dpi is 2480 × 3508 pixels.
-    fmt
-        ``"png"``, ``"pdf"`` or ``"svg"`` (:data:`FORMATS`).
-    greyscale
-        For black-and-white printing: greys only, areas hatched.
-    with_table
-        Number the places and list them (schedule, contact) beside the map when the list
-        fits; otherwise the sheet says where to find it.
-    qr_url
-        Print a QR code linking here (the district's page of the web map).
-    today
-        The date printed on the sheet (default: today).
+    layers
+        The layers already projected for sheets (:func:`webmap.prints.sheet_layers.prepare_layers`);
+        projected from the next three when None.
     streets, rivers
         Optional background layers (a :class:`geo.network.StreetNetwork` or street lines;
         river lines or water polygons).
@@ -398,23 +332,20 @@ def render_sheet(study: StudyArea, coverage: CoverageResult, *, district: str | 
     Raises
     ------
     ValueError
-        For an unknown district (the message lists them), paper, orientation, dpi or format.
+        For an unknown district (the message lists them).
     RuntimeError
         If no Japanese font is installed.
     """
-    sheet = draw_sheet(study, coverage, district=district, paper=paper,
-                       orientation=orientation, dpi=dpi, fmt=fmt, greyscale=greyscale,
-                       with_table=with_table, qr_url=qr_url, today=today, streets=streets,
-                       rivers=rivers, plan=plan)
-    return save_sheet(sheet, fmt)
+    options = options or SheetOptions()
+    sheet = draw_sheet(study, coverage, options, district=district, layers=layers,
+                       streets=streets, rivers=rivers, plan=plan)
+    return save_sheet(sheet, options.fmt)
 
 
 def export_sheet(study: StudyArea, coverage: CoverageResult, *, out: Path | str,
-                 district: str | None = None, paper: str = "A4",
-                 orientation: str = "portrait", dpi: int = 300, fmt: str = "png",
-                 greyscale: bool = False, with_table: bool = True, qr_url: str | None = None,
-                 today: dt.date | None = None, streets: Streets | None = None,
-                 rivers: gpd.GeoDataFrame | None = None, plan: Plan | None = None) -> Path:
+                 options: SheetOptions | None = None, district: str | None = None,
+                 streets: Streets | None = None, rivers: gpd.GeoDataFrame | None = None,
+                 plan: Plan | None = None) -> Path:
     """
     Write one sheet (see :func:`render_sheet`) to ``out``, all at once or not at all.
 
@@ -424,21 +355,19 @@ def export_sheet(study: StudyArea, coverage: CoverageResult, *, out: Path | str,
     Raises
     ------
     ValueError
-        For a bad option (see :func:`render_sheet`), or when ``out`` ends in another format's
-        suffix (``minowa.pdf`` with ``fmt="png"``).
+        For an unknown district (see :func:`render_sheet`), or when ``out`` ends in another
+        format's suffix (``minowa.pdf`` with ``fmt="png"``).
     ExportError
         When ``out`` cannot be written (its folder is missing or read-only, or it is a folder).
     """
     out = Path(out)
-    check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    options = options or SheetOptions()
     if out.suffix and out.suffix.lower().lstrip(".") in FORMATS and \
-            out.suffix.lower() != f".{fmt}":
-        msg = f"{out.name} ends in {out.suffix} but the format is {fmt!r}; make them match."
+            out.suffix.lower() != f".{options.fmt}":
+        msg = f"{out.name} ends in {out.suffix} but the format is {options.fmt!r}; make them match."
         raise ValueError(msg)
     _check_writable(out)
-    data = render_sheet(study, coverage, district=district, paper=paper,
-                        orientation=orientation, dpi=dpi, fmt=fmt, greyscale=greyscale,
-                        with_table=with_table, qr_url=qr_url, today=today, streets=streets,
+    data = render_sheet(study, coverage, options, district=district, streets=streets,
                         rivers=rivers, plan=plan)
     _write_sheet(data, out)
     logger.info("Wrote %s (%.0f kB)", out, len(data) / 1024)
@@ -481,17 +410,17 @@ _WORKER: dict = {}
 
 
 def _init_worker(study: StudyArea, coverage: CoverageResult, layers: PrintLayers,
-                 options: dict) -> None:
-    _WORKER.update(study=study, coverage=coverage, layers=layers, options=options)
+                 options: SheetOptions, qr_url_template: str | None) -> None:
+    _WORKER.update(study=study, coverage=coverage, layers=layers, options=options,
+                   qr_url_template=qr_url_template)
 
 
 def _render_district(name: str, out: Path) -> Path:
-    study, coverage = _WORKER["study"], _WORKER["coverage"]
-    options = dict(_WORKER["options"])
-    template = options.pop("qr_url_template")
-    sheet = draw_sheet(study, coverage, district=name, layers=_WORKER["layers"],
-                       qr_url=_district_url(template, name), **options)
-    _write_sheet(save_sheet(sheet, options["fmt"]), out)
+    options = dataclasses.replace(
+        _WORKER["options"], qr_url=_district_url(_WORKER["qr_url_template"], name))
+    sheet = draw_sheet(_WORKER["study"], _WORKER["coverage"], options, district=name,
+                       layers=_WORKER["layers"])
+    _write_sheet(save_sheet(sheet, options.fmt), out)
     sheet.figure.clear()
     return out
 
@@ -503,18 +432,20 @@ def _district_url(template: str | None, name: str) -> str | None:
 
 
 def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir: Path | str,
-                         paper: str = "A4", orientation: str = "portrait", dpi: int = 300,
-                         fmt: str = "png", greyscale: bool = False, with_table: bool = True,
-                         qr_url_template: str | None = None, today: dt.date | None = None,
-                         streets: Streets | None = None, rivers: gpd.GeoDataFrame | None = None,
+                         options: SheetOptions | None = None,
+                         qr_url_template: str | None = None, streets: Streets | None = None,
+                         rivers: gpd.GeoDataFrame | None = None, plan: Plan | None = None,
                          workers: int = 1,
-                         progress: Callable[[str, int, int], None] | None = None,
-                         plan: Plan | None = None) -> list[Path]:
+                         progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
     """
     One sheet per district in ``out_dir`` (created if missing), named by :func:`sheet_filename`.
 
     Parameters
     ----------
+    options
+        How every sheet is printed (:class:`webmap.prints.options.SheetOptions`); its
+        ``qr_url`` is replaced by each district's from ``qr_url_template``, and ``today`` is
+        the same day on every sheet.
     qr_url_template
         The web page of a district with ``{name}`` for its (URL-quoted) name, e.g.
         ``https://example.org/districts/{name}``; each sheet gets its own QR code.
@@ -533,9 +464,10 @@ def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir:
     Raises
     ------
     ValueError, ExportError
-        As :func:`export_sheet`; nothing is drawn before the options are checked.
+        As :func:`export_sheet`; nothing is drawn before the folder is checked.
     """
-    check_options(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt)
+    options = options or SheetOptions()
+    options = dataclasses.replace(options, today=options.date)  # one day on every sheet
     if workers < 1:
         msg = f"`workers` must be ≥ 1, got {workers!r}."
         raise ValueError(msg)
@@ -546,17 +478,14 @@ def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir:
         msg = f"cannot create the folder {out_dir}: {exc.strerror}. Choose another folder."
         raise ExportError(msg) from exc
     _check_writable(out_dir / "sheet")
-    find_japanese_font(for_pdf=fmt == "pdf")  # fail early, before any process starts
+    find_japanese_font(for_pdf=options.fmt == "pdf")  # fail early, before any process starts
     layers = prepare_layers(study, coverage, plan=plan, streets=streets, rivers=rivers)
-    options = {"paper": paper, "orientation": orientation, "dpi": dpi, "fmt": fmt,
-               "greyscale": greyscale, "with_table": with_table,
-               "qr_url_template": qr_url_template, "today": today or dt.date.today()}
     names = study.district_names
-    jobs = {name: out_dir / sheet_filename(name, index=i, fmt=fmt)
+    jobs = {name: out_dir / sheet_filename(name, index=i, fmt=options.fmt)
             for i, name in enumerate(names, start=1)}
     done = 0
     if workers == 1:
-        _init_worker(study, coverage, layers, options)
+        _init_worker(study, coverage, layers, options, qr_url_template)
         try:
             for name, path in jobs.items():
                 _render_district(name, path)
@@ -567,7 +496,8 @@ def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir:
             _WORKER.clear()
     else:
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(study, coverage, layers, options)) as pool:
+                                 initargs=(study, coverage, layers, options,
+                                           qr_url_template)) as pool:
             futures = {pool.submit(_render_district, name, path): name
                        for name, path in jobs.items()}
             for future in as_completed(futures):

@@ -23,6 +23,7 @@ is set). JSON routes answer errors in the API's shape ``{"ok": false, "error", "
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import urllib.parse
@@ -56,9 +57,9 @@ from webmap.maps.style import (
     SUGGESTION_STYLE,
     basis_label,
 )
+from webmap.prints.options import MEDIA_TYPES
 from webmap.prints.plan_results import added_label, change_text, share_text
-from webmap.prints.plan_sheet import render_scenario_sheet
-from webmap.prints.sheet import MEDIA_TYPES, ORIENTATIONS, PAPER_SIZES_MM
+from webmap.prints.plan_sheet import SCENARIO_SHEET, render_scenario_sheet
 from webmap.web.auth import current_user, has_role, login_required
 from webmap.web.base import current_state, fail, json_error, page_urls
 from webmap.web.json_body import read_json_object
@@ -418,19 +419,20 @@ def scenario_map(scenario_id: str, fmt: str) -> Response:
     if fmt not in SHEET_FORMATS:
         raise NotFound(description=f"no {fmt!r} export; choose one of: "
                                    f"{', '.join(SHEET_FORMATS)}.")
-    paper = request.args.get("paper", "A4")
-    orientation = request.args.get("orientation", "portrait")
-    if paper not in PAPER_SIZES_MM or orientation not in ORIENTATIONS:
-        fail(400, f"paper must be one of {', '.join(PAPER_SIZES_MM)} and orientation one of "
-                   f"{', '.join(ORIENTATIONS)}.")
+    try:
+        options = dataclasses.replace(SCENARIO_SHEET, fmt=fmt,
+                                      paper=request.args.get("paper", "A4"),
+                                      orientation=request.args.get("orientation", "portrait"))
+    except ValueError as exc:
+        fail(400, str(exc))
     scenario = _load(scenario_id)
     state = current_state()
-    key = (scenario_id, scenario["created_at"], fmt, paper, orientation, state.generation)
+    key = (scenario_id, scenario["created_at"], options, state.generation)
     with _sheets_lock:
         data = _sheets.get(key)
     if data is None:
         data = render_scenario_sheet(state.study, _outcome(scenario), name=scenario["name"],
-                                     paper=paper, orientation=orientation, fmt=fmt)
+                                     options=options)
         with _sheets_lock:
             _sheets[key] = data
             while len(_sheets) > SHEET_CACHE_SIZE:

@@ -14,6 +14,7 @@ explains how to set it and sheets have no QR code.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import urllib.parse
@@ -31,6 +32,7 @@ from webmap.prints.sheet import (
     ORIENTATIONS,
     PAPER_SIZES_MM,
     SUPPORTED_DPI,
+    SheetOptions,
     render_sheet,
 )
 from webmap.web.base import current_state, fail, page_urls
@@ -118,8 +120,8 @@ def _choice(name: str, valid: tuple, default: Any, *, convert=str) -> Any:
     return value
 
 
-def _options() -> dict[str, Any]:
-    """The sheet asked for, checked against what the export supports (400 otherwise)."""
+def _district() -> str | None:
+    """The district asked for (None: the city), checked (404 otherwise)."""
     study = current_state().study
     district = request.args.get("district") or None
     if district is not None and district not in study.district_names:
@@ -127,17 +129,24 @@ def _options() -> dict[str, Any]:
                    f"{', '.join(study.district_names)}.", districts=study.district_names,
               page_message=_("「{name}」という地区はありません。次の地区から選んでください。")
               .format(name=district))
-    return {
-        "district": district,
-        "paper": _choice("paper", tuple(PAPER_SIZES_MM), "A4"),
-        "orientation": _choice("orientation", ORIENTATIONS, "portrait"),
-        "fmt": _choice("format", FORMATS, "png"),
-        "dpi": _choice("dpi", SUPPORTED_DPI, 300, convert=int),
-        "greyscale": request.args.get("greyscale") == "1",
+    return district
+
+
+def _options(district: str | None) -> SheetOptions:
+    """The sheet asked for, checked against what the export supports (400 otherwise)."""
+    qr = request.args.get("qr") == "1"
+    qr_url = public_address(district) if qr else None
+    if qr and qr_url is None:
+        logger.info("No QR code on the sheet: PUBLIC_URL (IBASHO_PUBLIC_URL) is not set")
+    return SheetOptions(
+        paper=_choice("paper", tuple(PAPER_SIZES_MM), "A4"),
+        orientation=_choice("orientation", ORIENTATIONS, "portrait"),
+        fmt=_choice("format", FORMATS, "png"),
+        dpi=_choice("dpi", SUPPORTED_DPI, 300, convert=int),
+        greyscale=request.args.get("greyscale") == "1",
         # the form sends table=0 (hidden) and table=1 (checkbox) when ticked
-        "with_table": "table" not in request.args or "1" in request.args.getlist("table"),
-        "qr": request.args.get("qr") == "1",
-    }
+        with_table="table" not in request.args or "1" in request.args.getlist("table"),
+        qr_url=qr_url)
 
 
 def _choice_labels() -> dict[Any, str]:
@@ -152,16 +161,20 @@ def _choice_labels() -> dict[Any, str]:
 def form() -> str:
     """The form: area, paper, orientation, format, resolution, greyscale, table, QR."""
     state = current_state()
-    options = _options() if request.args else None
+    chosen: dict[str, Any] = {}
     preview = None
-    if options is not None:
+    if request.args:
+        district = _district()
+        options = _options(district)
+        chosen = {**dataclasses.asdict(options), "district": district,
+                  "qr": request.args.get("qr") == "1"}
         preview = url_for("print_page.sheet", **{**request.args, "format": "png", "dpi": 150,
                                                   "inline": "1"})
     return render_template(
         "print.html", urls=page_urls(), choice_labels=_choice_labels(),
         districts=state.study.district_names, papers=list(PAPER_SIZES_MM),
         orientations=ORIENTATIONS, formats=FORMATS, dpis=SUPPORTED_DPI,
-        chosen=options or {}, preview=preview,
+        chosen=chosen, preview=preview,
         qr_available=bool(current_app.config.get("PUBLIC_URL")),
         **page_context(state.study, state.coverage, state.plan))
 
@@ -170,34 +183,31 @@ def form() -> str:
 def sheet() -> Response:
     """The sheet itself (a download, or inline with ``inline=1``)."""
     state = current_state()
-    options = _options()
-    district, qr = options.pop("district"), options.pop("qr")
-    qr_url = public_address(district) if qr else None
-    if qr and qr_url is None:
-        logger.info("No QR code on the sheet: PUBLIC_URL (IBASHO_PUBLIC_URL) is not set")
+    district = _district()
+    options = _options(district)
     # the checked options only (new data: new key); qr_url follows from them and the config
-    key = (state.generation, district, qr_url is not None, *sorted(options.items()))
+    key = (state.generation, district, options)
     with _cache_lock:
         data = _cache.get(key)
         if data is not None:
             _cache.move_to_end(key)
             _cache_counts["hits"] += 1
     if data is None:
-        data = render_sheet(state.study, state.coverage, district=district, qr_url=qr_url,
-                            plan=state.plan, **options)
+        data = render_sheet(state.study, state.coverage, options, district=district,
+                            plan=state.plan)
         with _cache_lock:
             _cache_counts["renders"] += 1
             _cache[key] = data
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     area = district or state.study.config.name
-    filename = f"{area}_{options['paper']}_{options['orientation']}.{options['fmt']}"
+    filename = f"{area}_{options.paper}_{options.orientation}.{options.fmt}"
     disposition = "inline" if request.args.get("inline") == "1" else "attachment"
     quoted = urllib.parse.quote(filename)
-    response = Response(data, mimetype=MEDIA_TYPES[options["fmt"]])
+    response = Response(data, mimetype=MEDIA_TYPES[options.fmt])
     response.headers["Content-Disposition"] = (
-        f"{disposition}; filename=\"ibasho-map.{options['fmt']}\"; filename*=UTF-8''{quoted}")
+        f"{disposition}; filename=\"ibasho-map.{options.fmt}\"; filename*=UTF-8''{quoted}")
     response.headers["Cache-Control"] = "private, max-age=3600"
-    logger.info("Sent %s sheet of %s (%d bytes)", options["fmt"], area, len(data))
+    logger.info("Sent %s sheet of %s (%d bytes)", options.fmt, area, len(data))
     return response
 
