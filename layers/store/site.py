@@ -28,6 +28,7 @@ from layers.store.database import GeoPackageDatabase, store_url_from_env
 from layers.store.place_io import seed_store
 from layers.store.places import PlaceStore, open_store
 from layers.store.routes import measure_walking_routes, walking_routes_with_benches
+from layers.store.scenarios import ScenarioStore
 from layers.store.users import UserStore
 from layers.study import StudyArea, study_with_places
 
@@ -155,10 +156,11 @@ class MapLayers:
 
 @dataclass
 class SiteDatabase:
-    """The stores of one site (they share one database)."""
+    """The stores of one site, each opened on the site's one database."""
 
     places: PlaceStore
     users: UserStore
+    scenarios: ScenarioStore
     location: str
 
     def data_version(self) -> int:
@@ -250,4 +252,5 @@ def open_site_database(study: StudyArea, location: str) -> SiteDatabase:
                     counts["walking_routes"])
     elif applied:
         logger.info("Migrated %s to version %d", places.database.display_name, applied[-1])
-    return SiteDatabase(places=places, users=UserStore(places.database), location=location)
+    return SiteDatabase(places=places, users=UserStore(places.database),
+                        scenarios=ScenarioStore(places.database), location=location)

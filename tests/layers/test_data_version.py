@@ -36,7 +36,8 @@ FEW = settings(max_examples=40, deadline=None, database=None,
 
 
 def version(store: PlaceStore) -> int:
-    return SiteDatabase(places=store, users=UserStore(store.database), location="").data_version()
+    return SiteDatabase(places=store, users=UserStore(store.database),
+                        scenarios=ScenarioStore(store.database), location="").data_version()
 
 
 def test_every_committed_change_moves_the_version_once(store: PlaceStore) -> None:

@@ -27,6 +27,7 @@ from layers.files.place_files import FORMULA_START, spreadsheet_cell
 from layers.store.database import open_database
 from layers.store.place_io import export_places
 from layers.store.users import UserStore
+from webmap.web.base import app_state
 from webmap.web.planner.results import scenario_csv, scenario_outcome
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -134,7 +135,7 @@ def test_staff_export_download_is_inert(admin_app, editor, viewer) -> None:
 
 
 def test_scenario_table_is_inert(app) -> None:
-    state = app.extensions["ibasho"]
+    state = app_state(app).maps
     site = state.plan.suggestions.iloc[0]
     labels = ["=2+5", "@A1", "-1+2", "+候補", "=HYPERLINK(\"x\")"]
     add = [{"lonlat": [site.geometry.x, site.geometry.y], "label": label} for label in labels]

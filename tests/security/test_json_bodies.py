@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layers.store.scenarios import ScenarioStore
+from webmap.web.base import app_state
 from webmap.web.json_body import MAX_JSON_BYTES, MAX_JSON_DEPTH
 from webmap.web.resident.views import OUTSIDE_LIMIT_M
 
@@ -92,7 +93,7 @@ def assert_clean(response, path: str) -> None:
 @pytest.fixture(scope="module")
 def editor(app):
     """A client logged in as an editor, with its CSRF token (the planner page's way)."""
-    users = app.extensions["ibasho_users"]
+    users = app_state(app).users
     if users.get("json-fuzz-editor") is None:
         users.create_user("json-fuzz-editor", "correct horse battery", role="editor")
     client = app.test_client()

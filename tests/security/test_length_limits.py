@@ -37,6 +37,7 @@ from layers.store.routes import (
 )
 from layers.store.scenarios import ScenarioError, ScenarioStore
 from layers.store.users import UserError, UserStore
+from webmap.web.base import app_state
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS / "layers"), str(TESTS / "webmap"),
@@ -294,7 +295,7 @@ def test_user_names(store) -> None:
 
 @pytest.fixture(scope="module")
 def edited_place(admin_app) -> str:
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     return store.add_place({"name": unique("フォーム"), "category": "サロン"},
                            user="test")["place_id"]
 
@@ -305,7 +306,7 @@ FORM_SETTINGS = settings(SETTINGS, max_examples=15)  # each good save recomputes
 @FORM_SETTINGS
 @given(values=place_texts(("name", "address", "schedule", "contact", "notes", "source")))
 def test_place_form(admin_app, editor, edited_place: str, values: dict[str, str]) -> None:
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     before = store.place(edited_place)
     form = {**place_fields(values["name"]), **values, "version": str(before["version"])}
     response = post_form(editor, f"/admin/places/{edited_place}", form)

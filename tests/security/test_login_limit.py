@@ -29,6 +29,7 @@ from served import served_app
 from layers.store.database import open_database
 from layers.store.users import UserStore
 from webmap.web.admin.login import ADDRESS_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT, LOGIN_WINDOW
+from webmap.web.base import app_state
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "layers"))
@@ -161,7 +162,7 @@ def test_reservations_are_atomic_in_the_store(users):
 @example(name="'; DROP TABLE users; --", password="' OR '1'='1")
 def test_any_login_text_is_refused_cleanly_and_counted(admin_app, name, password):
     """Names and passwords are data: never a 500, and every failure counts (NUL too)."""
-    users = admin_app.extensions["ibasho_users"]
+    users = app_state(admin_app).users
     number = next(_ADDRESSES)
     address = f"10.77.{number // 250}.{number % 250}"
     client = admin_app.test_client()

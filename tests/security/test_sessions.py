@@ -30,6 +30,7 @@ from served import served_app
 
 from webmap.cli.main import main
 from webmap.web.auth import SESSION_KEY
+from webmap.web.base import app_state
 from webmap.web.security import SESSION_LIFETIME, configure_security
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ def site(request: pytest.FixtureRequest, admin_app) -> ClientSite | ServedSite:
 
 @pytest.fixture
 def users(admin_app):
-    return admin_app.extensions["ibasho_users"]
+    return app_state(admin_app).users
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from admin_helpers import ACCOUNTS, PASSWORD, login
 
+from webmap.web.base import app_state
+
 
 def _with_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
@@ -49,7 +51,7 @@ def admin_app(admin_database: str, tmp_path_factory: pytest.TempPathFactory):
     uploads = tmp_path_factory.mktemp("uploads")
     app = create_app({"TESTING": True, "DATABASE": admin_database,
                       "UPLOAD_FOLDER": str(uploads)})
-    users = app.extensions["ibasho_users"]
+    users = app_state(app).users
     for role, name in ACCOUNTS.items():
         users.create_user(name, PASSWORD, role=role)
     return app

@@ -15,6 +15,7 @@ from flask import Flask
 
 from webmap.web.admin.login import LOGIN_FAILURE_LIMIT
 from webmap.web.auth import User, current_user, has_role, login_required
+from webmap.web.base import app_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
@@ -60,7 +61,7 @@ def test_wrong_password_is_refused(admin_app):
 
 
 def test_disabled_account_is_logged_out(admin_app):
-    users = admin_app.extensions["ibasho_users"]
+    users = app_state(admin_app).users
     name = unique("temp")
     users.create_user(name, PASSWORD, role="editor")
     client = admin_app.test_client()
@@ -77,11 +78,11 @@ def test_viewer_cannot_edit(admin_app, viewer):
     assert post_form(viewer, "/admin/places/new", place_fields(unique("見"))).status_code == 403
     page = viewer.get("/admin/places/p0001").get_data(as_text=True)
     assert "閲覧の権限では変更できません" in page and "<fieldset disabled" in page
-    before = admin_app.extensions["ibasho"].study.places
+    before = app_state(admin_app).maps.study.places
     response = post_form(viewer, "/admin/places/p0001", {"version": "1", "notes": "x"})
     assert response.status_code == 403
     assert "権限がありません" in response.get_data(as_text=True)
-    assert admin_app.extensions["ibasho"].study.places is before
+    assert app_state(admin_app).maps.study.places is before
     assert viewer.get("/admin/import").status_code == 403
     assert viewer.get("/admin/users").status_code == 403
     assert viewer.get("/admin/audit").status_code == 200
@@ -138,7 +139,7 @@ def test_rate_limit_after_repeated_failures(admin_app):
 def test_failures_are_stored_per_name_and_address(admin_app):
     from datetime import timedelta
 
-    users = admin_app.extensions["ibasho_users"]
+    users = app_state(admin_app).users
     name = unique("rl")
     for _ in range(3):
         users.record_failure(name, "192.0.2.7")

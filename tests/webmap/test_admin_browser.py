@@ -14,6 +14,8 @@ import pytest
 from admin_helpers import PASSWORD
 from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
 
+from webmap.web.base import app_state
+
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -33,7 +35,7 @@ def admin_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("admin-browser")
     app = create_app({"TESTING": True, "DATABASE": str(folder / "ibasho-data.gpkg"),
                       "UPLOAD_FOLDER": str(folder / "uploads")})
-    app.extensions["ibasho_users"].create_user("henshu", PASSWORD, role="editor")
+    app_state(app).users.create_user("henshu", PASSWORD, role="editor")
     yield from serve(app)
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from admin_helpers import csrf_token, login, place_fields, place_id_of, post_form, unique
 
+from webmap.web.base import app_state
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
 
@@ -64,7 +66,7 @@ def test_concurrent_read_modify_write_loses_nothing(admin_app, editor):
     for thread in threads:
         thread.join(timeout=600)
     assert not errors
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     place = store.place(place_id)
     tokens = place["notes"].split()
     expected = {f"t{n}-{e}" for n in range(THREADS) for e in range(EDITS_PER_THREAD)}

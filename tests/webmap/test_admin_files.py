@@ -13,6 +13,8 @@ from pathlib import Path
 import pyogrio
 from admin_helpers import csrf_token, place_fields, post_form, public_place, unique
 
+from webmap.web.base import app_state
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
 
@@ -25,7 +27,7 @@ def upload(client, content: bytes, filename: str):
 
 
 def stored_names(app) -> set[str]:
-    return set(app.extensions["ibasho_live"].database.places.places(include_retired=True)["name"])
+    return set(app_state(app).places.places(include_retired=True)["name"])
 
 
 def test_preview_lists_every_row_problem_and_stores_nothing(admin_app, editor):
@@ -64,7 +66,7 @@ def test_preview_then_confirm_imports_every_row(admin_app, editor):
     public = admin_app.test_client()
     assert all(public_place(public, name) for name in names)
     assert not list(Path(admin_app.config["UPLOAD_FOLDER"]).iterdir())
-    entries = admin_app.extensions["ibasho_live"].database.places.audit()
+    entries = app_state(admin_app).places.audit()
     assert {e["action"] for e in entries[-2:]} == {"import"}
 
 
@@ -77,7 +79,7 @@ def test_confirm_checks_again(admin_app, editor):
     response = post_form(editor, "/admin/import/confirm", {}, token_from="/admin/import")
     assert response.status_code == 400
     assert "is already in the store" in response.get_data(as_text=True)
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     assert list(store.places()["name"]).count(name) == 1
     response = post_form(editor, "/admin/import/confirm", {}, token_from="/admin/import")
     assert "もう一度ファイルを選んでください" in response.get_data(as_text=True)
@@ -143,7 +145,7 @@ def test_exports(admin_app, viewer, tmp_path):
     assert response.data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Japanese
     text = response.data.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("place_id,name,category")
-    public = admin_app.extensions["ibasho"].study.places
+    public = app_state(admin_app).maps.study.places
     assert len(text.strip().splitlines()) == len(public) + 1
     geojson = viewer.get("/admin/export/geojson")
     assert len(json.loads(geojson.data)["features"]) == len(public)

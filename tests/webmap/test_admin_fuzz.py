@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layers.store.place_io import preview_import
+from webmap.web.base import app_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
@@ -76,11 +77,11 @@ def geojson_bytes(draw) -> bytes:
 
 
 def stored_count(app) -> int:
-    return len(app.extensions["ibasho_live"].database.places.places(include_retired=True))
+    return len(app_state(app).places.places(include_retired=True))
 
 
 def test_preview_import_never_crashes(admin_app):
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     folder = Path(tempfile.mkdtemp(prefix="ibasho-fuzz-"))
     before = stored_count(admin_app)
 

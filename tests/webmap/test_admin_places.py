@@ -18,6 +18,8 @@ from admin_helpers import (
     unique,
 )
 
+from webmap.web.base import app_state
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
 
@@ -25,7 +27,7 @@ EVIL = "<script>alert(1)</script>"
 
 
 def test_add_edit_retire_reaches_the_public_map(admin_app, editor):
-    live = admin_app.extensions["ibasho_live"]
+    live = app_state(admin_app).live
     public = admin_app.test_client()
     name = unique("サロンあさひ")
     refreshes = live.refreshes
@@ -37,7 +39,7 @@ def test_add_edit_retire_reaches_the_public_map(admin_app, editor):
     assert feature["properties"]["district"]  # filled from the position, as load_study_area does
     assert name in public.get("/").get_data(as_text=True)
     health = public.get("/api/health").get_json()
-    assert health["layers"]["places"] == len(admin_app.extensions["ibasho"].study.places)
+    assert health["layers"]["places"] == len(app_state(admin_app).maps.study.places)
 
     page = editor.get(f"/admin/places/{place_id}").get_data(as_text=True)
     assert 'name="version" value="1"' in page and "サロン" in page
@@ -55,13 +57,13 @@ def test_add_edit_retire_reaches_the_public_map(admin_app, editor):
     assert public_place(public, name) is None
     listing = editor.get("/admin/places?retired=1&q=" + name).get_data(as_text=True)
     assert "廃止済み" in listing
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     assert [e["action"] for e in store.audit(place_id)] == ["create", "update", "retire"]
 
 
 def test_form_problems_are_listed_and_nothing_is_stored(admin_app, editor):
     name = unique("問題")
-    places_before = len(admin_app.extensions["ibasho"].study.places)
+    places_before = len(app_state(admin_app).maps.study.places)
     response = post_form(editor, "/admin/places/new",
                          place_fields(name, category="喫茶店", lon="abc"))
     assert response.status_code == 400
@@ -70,7 +72,7 @@ def test_form_problems_are_listed_and_nothing_is_stored(admin_app, editor):
     assert "unknown category 喫茶店" in page and "&#39;abc&#39; is not a number" in page
     assert "種別" in page and "経度" in page  # fields named in Japanese
     assert f'value="{name}"' in page  # what was typed is kept
-    assert len(admin_app.extensions["ibasho"].study.places) == places_before
+    assert len(app_state(admin_app).maps.study.places) == places_before
     response = post_form(editor, "/admin/places/new", place_fields(name, lon="150.0"))
     assert response.status_code == 400  # outside the study area
 
@@ -109,7 +111,7 @@ def test_version_conflict_shows_the_message_and_current_values(admin_app, editor
     assert "先に保存" in page  # the current values fill the form
     assert 'name="version" value="2"' in page
     assert "あなたの入力（まだ保存されていません）" in page and "後から保存" in page
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     assert store.place(place_id)["notes"] == "先に保存"  # nothing overwritten
 
 
@@ -122,7 +124,7 @@ def test_audit_page_lists_who_when_before_after(admin_app, editor, viewer):
     assert page.count("henshu") >= 2
     assert "追加" in page and "変更" in page and "027-000-0000" in page
     assert "変更履歴" in viewer.get("/admin/audit").get_data(as_text=True)
-    entries = admin_app.extensions["ibasho_live"].database.places.audit(place_id)
+    entries = app_state(admin_app).places.audit(place_id)
     assert entries[-1]["user"] == "henshu"
     assert entries[-1]["before"]["contact"] == "" and entries[-1]["after"]["contact"] \
         == "027-000-0000"
@@ -135,7 +137,7 @@ def test_unknown_and_malformed_ids(editor):
 
 
 def test_saving_unchanged_recomputes_nothing(admin_app, editor):
-    live = admin_app.extensions["ibasho_live"]
+    live = app_state(admin_app).live
     name = unique("不変")
     place_id = place_id_of(post_form(editor, "/admin/places/new", place_fields(name)))
     refreshes = live.refreshes

@@ -20,6 +20,7 @@ from layers.store.routes import (
     update_walking_route,
     walking_route,
 )
+from webmap.web.base import app_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
@@ -41,7 +42,7 @@ def test_draw_a_route_and_see_length_minutes_and_rest(admin_app, editor):
     route_id = response.headers["Location"].rsplit("/", 1)[1]
     page = editor.get(f"/admin/routes/{route_id}").get_data(as_text=True)
     assert name in page and "歴史探訪" in page
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     route = walking_route(store, route_id)
     assert route["benches"] == [tuple(BENCH)] and route["version"] == 1
     listing = editor.get("/admin/routes").get_data(as_text=True)
@@ -49,7 +50,7 @@ def test_draw_a_route_and_see_length_minutes_and_rest(admin_app, editor):
     assert "1,8" in row and "分" in row  # ~1.8 km, ~30 min at 60 m/min
     assert "⚠" in row and "休める場所がありません" in row  # 1.3 km without a bench
     # on the public map and in the health count
-    study = admin_app.extensions["ibasho"].study
+    study = app_state(admin_app).maps.study
     routes = study.walking_routes
     mine = routes[routes["name"] == name].iloc[0]
     assert mine["length_m"] == pytest.approx(1800, rel=0.05)
@@ -75,7 +76,7 @@ def test_edit_benches_with_version_check(admin_app, editor):
     assert response.status_code == 302
     assert "を廃止しました" in editor.get("/admin/routes").get_data(as_text=True)  # the flash
     assert name not in editor.get("/admin/routes").get_data(as_text=True)
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     assert [e["action"] for e in store.audit(route_id, layer="walking_routes")] == [
         "create", "update", "retire"]
 
@@ -102,7 +103,7 @@ def test_viewer_sees_routes_but_cannot_draw(viewer):
 
 
 def test_route_store_functions(admin_app):
-    store = admin_app.extensions["ibasho_live"].database.places
+    store = app_state(admin_app).places
     route = add_walking_route(store, {"name": unique("関数"), "line": LINE}, user="test")
     assert route["kind"] == "ウォーキングコース" and route["benches"] == []
     with pytest.raises(LayerError, match="the name is empty"):

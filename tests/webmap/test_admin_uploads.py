@@ -18,6 +18,7 @@ from admin_helpers import login, place_fields, post_form, unique
 
 from layers.fields.schema import MAX_ITEMS
 from webmap.web.admin.files import UPLOAD_FOLDER_NAME, UPLOAD_MAX_AGE_S
+from webmap.web.base import app_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
@@ -126,7 +127,7 @@ def test_default_folder_is_beside_the_database_and_swept_at_start(tmp_path: Path
     app = create_app({"TESTING": True, "DATABASE": str(database)})
     assert Path(app.config["UPLOAD_FOLDER"]) == folder
     assert not crashed.exists() and waiting.exists()
-    app.extensions["ibasho_users"].create_user("henshu", "correct horse 1", role="editor")
+    app_state(app).users.create_user("henshu", "correct horse 1", role="editor")
     client = app.test_client()
     login(client, "editor")
     content = (HEADER + f"{unique('既定')},サロン,,139.0,36.32,exact: 地図\n").encode()

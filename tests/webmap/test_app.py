@@ -14,7 +14,9 @@ from nagoya_city import write_nagoya_config
 from geo.straight_line import coverage_table
 from layers.analysis import plan_study_area
 from webmap.web.app import create_app
+from webmap.web.base import app_state
 from webmap.web.public.views import register_error_handlers
+from webmap.web.state import STATE_KEY
 
 
 def geojson(response) -> dict:
@@ -38,9 +40,19 @@ def assert_error_shape(response, status: int) -> dict:
 
 
 def test_app_keeps_the_study_area_loaded(app, takasaki):
-    state = app.extensions["ibasho"]
+    state = app_state(app).maps
     assert state.study.district_names == takasaki.district_names
     assert state.city_map is not None and "L.map(" in state.city_map.script
+
+
+def test_the_app_keeps_one_state_object_under_one_key(app):
+    assert [key for key in app.extensions if "ibasho" in key] == [STATE_KEY]
+    state = app_state(app)
+    # every store is opened on the site's one database, none from another store's
+    site = state.live.database
+    assert (state.places, state.users, state.scenarios) == (site.places, site.users,
+                                                            site.scenarios)
+    assert state.scenarios.database is state.places.database is state.users.database
 
 
 def test_config_from_test_config_alias(app):
@@ -175,7 +187,7 @@ def test_district_page(client, app):
     assert "中央・南・城南地区" in html
     assert "徒歩圏の集計" in html and "総人口" in html
     assert 'href="/districts"' in html
-    assert "中央・南・城南" in app.extensions["ibasho"]._district_maps
+    assert "中央・南・城南" in app_state(app).maps._district_maps
 
 
 def test_unknown_district_page_is_a_japanese_404(client, takasaki):
@@ -264,7 +276,7 @@ def test_coverage_says_straight_line(client):
 
 def test_suggestions_straight_line(client, app):
     data = geojson(client.get("/api/suggestions"))
-    plan = app.extensions["ibasho"].plan
+    plan = app_state(app).maps.plan
     assert data["method"] == "straight" and data["unit"] == "metres"
     assert data["threshold"] == 500.0 and data["basis"] == "total"
     props = [f["properties"] for f in data["features"]]
@@ -294,7 +306,7 @@ def test_uncovered_by_district(client, takasaki):
 
 
 def test_what_if_add_the_best_site_gains_what_siting_said(client, app):
-    plan = app.extensions["ibasho"].plan
+    plan = app_state(app).maps.plan
     best = plan.suggestions.iloc[0]
     data = post_what_if(client, {"add": [best.geometry.x, best.geometry.y]})
     assert data["method"] == "straight" and data["unit"] == "metres"
@@ -326,7 +338,7 @@ def test_what_if_remove_equals_recomputation(client, app, takasaki):
     # districts left out of the answer are those the recomputation leaves as they were
     unchanged = set(takasaki.district_names) - {row["district"] for row in data["districts"]}
     assert unchanged
-    original_table, _ = coverage_table(app.extensions["ibasho"].plan.straight,
+    original_table, _ = coverage_table(app_state(app).maps.plan.straight,
                                        takasaki.config.radii_m)
     original = original_table.set_index(["district", "radius_m"])["covered"]
     for name in unchanged:
@@ -356,7 +368,7 @@ def test_what_if_needs_post(client):
 
 
 def test_district_page_lists_its_suggestions(client, app):
-    plan = app.extensions["ibasho"].plan
+    plan = app_state(app).maps.plan
     best = plan.suggestions.iloc[0]
     html = client.get("/districts/" + quote(best["district"])).get_data(as_text=True)
     assert "この地区の新しい居場所の候補" in html and escape(best["name"]) in html
@@ -410,7 +422,7 @@ def test_network_suggestions_name_their_district(nagoya_client):
 
 
 def test_network_what_if(nagoya_app, nagoya_client):
-    state = nagoya_app.extensions["ibasho"]
+    state = app_state(nagoya_app).maps
     site = state.plan.suggestions.iloc[0]
     added = post_what_if(nagoya_client, {"add": [site.geometry.x, site.geometry.y]})
     assert added["method"] == "network" and added["unit"] == "minutes"

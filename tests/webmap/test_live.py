@@ -26,7 +26,8 @@ from layers.store.gpkg_format import encode_gpkg_geometry
 from layers.store.places import open_store
 from layers.store.site import open_site_database
 from layers.study import StudyArea
-from webmap.web.live import CHECK_INTERVAL_S, LIVE_KEY
+from webmap.web.base import app_state
+from webmap.web.live import CHECK_INTERVAL_S
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 pytest_plugins = ["conftest_db", "conftest_admin"]
@@ -81,7 +82,7 @@ def test_a_request_costs_at_most_one_row_read_a_second(admin_app, caplog) -> Non
 
 
 def test_a_change_made_elsewhere_is_served_after_the_next_check(admin_app, admin_database):
-    live = admin_app.extensions[LIVE_KEY]
+    live = app_state(admin_app).live
     client = admin_app.test_client()
     elsewhere = open_store(admin_database)  # as another process would write
     name = unique("よそのサロン")
@@ -97,13 +98,13 @@ def test_a_change_made_elsewhere_is_served_after_the_next_check(admin_app, admin
 
 
 def test_an_edit_that_cannot_be_drawn_is_rolled_back(admin_app, editor, undrawable) -> None:
-    live = admin_app.extensions[LIVE_KEY]
+    live = app_state(admin_app).live
     store = live.database.places
     public = admin_app.test_client()
     name = unique("サロンみどり")
     place_id = post_form(editor, "/admin/places/new", place_fields(name)).headers["Location"]
     place_id = place_id.rsplit("/", 1)[-1]
-    served, version = admin_app.extensions["ibasho"], live.version
+    served, version = app_state(admin_app).maps, live.version
     audit = len(store.audit(layer="places"))
 
     bad = unique(f"{UNDRAWABLE}サロン")
@@ -119,7 +120,7 @@ def test_an_edit_that_cannot_be_drawn_is_rolled_back(admin_app, editor, undrawab
     assert store.place(place_id)["name"] == name and store.place(place_id)["version"] == 1
     assert len(store.audit(layer="places")) == audit
     assert live.database.data_version() == version == live.version
-    assert admin_app.extensions["ibasho"] is served  # the last good maps, still served
+    assert app_state(admin_app).maps is served  # the last good maps, still served
     assert public_place(public, name) is not None and public_place(public, bad) is None
     assert public.get("/").status_code == 200
 
@@ -142,10 +143,10 @@ NAMES = st.one_of(
 @given(text=NAMES)
 def test_any_name_is_drawn_or_refused_whole(admin_app, editor, undrawable, text) -> None:
     """Any name: stored and drawn everywhere, or refused with nothing stored; never a 500."""
-    live = admin_app.extensions[LIVE_KEY]
+    live = app_state(admin_app).live
     store = live.database.places
     name = f"{text.strip()}{unique('')}"
-    before_version, served = live.version, admin_app.extensions["ibasho"]
+    before_version, served = live.version, app_state(admin_app).maps
     response = post_form(editor, "/admin/places/new", place_fields(name))
     assert response.status_code in (302, 400), response.status_code
     stored = store.places()
@@ -158,7 +159,7 @@ def test_any_name_is_drawn_or_refused_whole(admin_app, editor, undrawable, text)
     else:
         assert name not in set(stored["name"])
         assert live.version == before_version == live.database.data_version()
-        assert admin_app.extensions["ibasho"] is served
+        assert app_state(admin_app).maps is served
         assert 'class="data problems"' in response.get_data(as_text=True)  # said why
 
 
@@ -190,7 +191,7 @@ def test_the_server_starts_on_a_row_that_cannot_be_drawn(store_url: str, takasak
     _insert_undrawable_place(store_url)
     caplog.set_level(logging.WARNING, logger="webmap.web.live")
     app = webmap.web.app.create_app({"TESTING": True, "DATABASE": store_url})
-    live = app.extensions[LIVE_KEY]
+    live = app_state(app).live
     assert [(item.label, item.row.name) for item in live.left_out] == [("place p9000",
                                                                          "手入力の場所")]
     # a coordinate of infinity: refused as a ValueError by whichever step meets it first
@@ -203,7 +204,7 @@ def test_the_server_starts_on_a_row_that_cannot_be_drawn(store_url: str, takasak
     assert public_place(client, "手入力の場所") is None
     assert len(client.get("/api/places").get_json()["features"]) == 76  # the others are drawn
 
-    app.extensions["ibasho_users"].create_user(ACCOUNTS["editor"], PASSWORD, role="editor")
+    app_state(app).users.create_user(ACCOUNTS["editor"], PASSWORD, role="editor")
     editor = app.test_client()
     login(editor, "editor")
     listing = editor.get("/admin/places").get_data(as_text=True)

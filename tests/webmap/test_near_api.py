@@ -13,7 +13,8 @@ import conftest_near
 import pytest
 from conftest_near import EVIL_NAME, IWAHANA, NAGOYA_HERE
 
-from webmap.web.resident.views import INDEX_KEY
+from webmap.web.base import app_state
+from webmap.web.resident.index import near_index
 
 nagoya_app = conftest_near.nagoya_app  # a shared fixture (tests/webmap/conftest_near.py)
 
@@ -116,7 +117,7 @@ def test_choices_per_district(client, app) -> None:
     assert groups["towns"]["label"] == "町名" and groups["stops"]["label"] == "バス停"
     towns = [c["label"] for c in groups["towns"]["choices"]]
     assert "岩鼻町" in towns and len(towns) == len(set(towns))
-    index = app.extensions[INDEX_KEY]
+    index = near_index(app_state(app).maps)
     choice = index.choice(groups["stops"]["choices"][0]["value"])
     assert choice is not None and choice.district == "岩鼻"
 

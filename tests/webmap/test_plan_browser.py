@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
 
-from layers.store.scenarios import ScenarioStore
+from webmap.web.base import app_state
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def screenshots(tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def no_scenarios(app):
-    store = ScenarioStore(app.extensions["ibasho_users"].database)
+    store = app_state(app).scenarios
     yield
     for scenario in store.scenarios():
         store.delete(scenario["scenario_id"], user="test")
@@ -56,7 +56,7 @@ class PlanPage(WatchedPage):
         self.base = base
 
     def login(self, app, role: str = "editor") -> None:
-        users = app.extensions["ibasho_users"]
+        users = app_state(app).users
         name = f"browser-{role}"
         if users.get(name) is None:
             users.create_user(name, PASSWORD, role=role)
@@ -141,7 +141,7 @@ def test_planning_changes_the_numbers(plan_page, app, screenshots):
     after = planner.wait_change(before)
     assert percent(after) > percent(before)
     change = page.locator(".plan-figure:first-of-type .plan-delta").inner_text()
-    site = app.extensions["ibasho"].plan.suggestions.iloc[0]
+    site = app_state(app).maps.plan.suggestions.iloc[0]
     assert change.startswith(f"+{round(site['newly_covered']):,}人")
     assert page.locator(".plan-suggestion").first.get_attribute("aria-pressed") == "true"
     assert page.locator(".plan-change-add").count() == 1

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import webmap
-from layers.store.scenarios import ScenarioStore
+from webmap.web.base import app_state
 
 EVIL = "<img src=x onerror=alert(1)>案"
 PASSWORD = "correct horse battery"
@@ -31,7 +31,7 @@ def page_config(client, path: str = "/plan") -> dict:
 
 def login(client, app, role: str) -> str:
     """Log ``client`` in with ``role``; returns the CSRF token of its session."""
-    users = app.extensions["ibasho_users"]
+    users = app_state(app).users
     name = f"plan-{role}"
     if users.get(name) is None:
         users.create_user(name, PASSWORD, role=role)
@@ -53,7 +53,7 @@ def editor(app):
 @pytest.fixture(autouse=True)
 def no_scenarios(app):
     """Every test starts and ends without saved scenarios."""
-    store = ScenarioStore(app.extensions["ibasho_users"].database)
+    store = app_state(app).scenarios
     for scenario in store.scenarios():
         store.delete(scenario["scenario_id"], user="test")
     yield
@@ -96,7 +96,7 @@ def test_page(client, app):
     assert [t["value"] for t in config["thresholds"]] == [300.0, 500.0, 800.0]
     assert config["threshold"] == 500.0 and config["district"] is None
     assert config["can_edit"] is False
-    state = app.extensions["ibasho"]
+    state = app_state(app).maps
     assert set(config["baseline"]["districts"]) == set(state.study.district_names)
     city = config["baseline"]["city"]
     assert [row["change"] for row in city] == [0, 0, 0]
@@ -105,7 +105,7 @@ def test_page(client, app):
 
 
 def test_page_for_a_district(client, app):
-    name = app.extensions["ibasho"].study.district_names[3]
+    name = app_state(app).maps.study.district_names[3]
     html = client.get("/plan?district=" + quote(name)).get_data(as_text=True)
     assert f'<option value="{name}" selected>' in html
     assert page_config(client, "/plan?district=" + quote(name))["district"] == name
@@ -124,7 +124,7 @@ def test_editors_see_the_save_form(editor):
 def test_candidates(client, app):
     data = client.get("/plan/candidates").get_json()
     assert data["type"] == "FeatureCollection"
-    assert len(data["features"]) == len(app.extensions["ibasho"].study.candidates)
+    assert len(data["features"]) == len(app_state(app).maps.study.candidates)
     assert set(data["features"][0]["properties"]) == {"name", "address"}
 
 
@@ -139,7 +139,7 @@ def test_saving_needs_the_csrf_token(app):
     assert "CSRF" in body["error"]
     body = assert_error(client.post("/plan/scenarios", json={"name": "案", "remove": ["p0012"]},
                                     headers={"X-CSRFToken": "forged"}), 400)
-    assert ScenarioStore(app.extensions["ibasho_users"].database).scenarios() == []
+    assert app_state(app).scenarios.scenarios() == []
 
 
 def test_saving_needs_an_editor(app, client):
@@ -149,7 +149,7 @@ def test_saving_needs_an_editor(app, client):
     viewer = app.test_client()
     token = login(viewer, app, "viewer")
     assert_error(viewer.post("/plan/scenarios", json=body, headers={"X-CSRFToken": token}), 403)
-    assert ScenarioStore(app.extensions["ibasho_users"].database).scenarios() == []
+    assert app_state(app).scenarios.scenarios() == []
 
 
 def test_deleting_needs_an_editor_and_the_token(app, editor):
@@ -169,7 +169,7 @@ def test_deleting_needs_an_editor_and_the_token(app, editor):
 
 
 def test_save_list_load(app, editor, client):
-    state = app.extensions["ibasho"]
+    state = app_state(app).maps
     site = state.plan.suggestions.iloc[0]
     body = {"name": "案A 駅の東", "district": site["district"], "threshold": 500,
             "add": [{"lonlat": [site.geometry.x, site.geometry.y], "label": site["name"]}],
@@ -247,7 +247,7 @@ def test_a_malicious_name_is_escaped(editor, client):
 
 
 def test_compare(app, editor, client):
-    state = app.extensions["ibasho"]
+    state = app_state(app).maps
     site = state.plan.suggestions.iloc[0]
     a = save(editor, {"name": "案A", "district": site["district"],
                       "add": [{"lonlat": [site.geometry.x, site.geometry.y],
@@ -267,7 +267,7 @@ def test_compare(app, editor, client):
 
 
 def test_a_place_gone_since_saving_is_left_out(app, client):
-    store = ScenarioStore(app.extensions["ibasho_users"].database)
+    store = app_state(app).scenarios
     saved = store.save("古い案", {"remove": ["p0012", "p9999"]}, user="test")
     outcome = client.get(f"/plan/scenarios/{saved['scenario_id']}").get_json()["outcome"]
     assert outcome["missing"] == ["p9999"]
@@ -275,7 +275,7 @@ def test_a_place_gone_since_saving_is_left_out(app, client):
 
 
 def test_csv_export(app, editor, client):
-    site = app.extensions["ibasho"].plan.suggestions.iloc[0]
+    site = app_state(app).maps.plan.suggestions.iloc[0]
     saved = save(editor, {"name": "=HYPERLINK(\"x\")案", "district": site["district"],
                           "add": [{"lonlat": [site.geometry.x, site.geometry.y],
                                    "label": "-候補"}],

@@ -19,6 +19,7 @@ from geo.straight_line import coverage_table
 from layers.analysis import plan_study_area, what_if_many
 from layers.study import StudyArea
 from webmap.web.app import create_app
+from webmap.web.base import app_state
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def assert_matches(data: dict, study: StudyArea, *, add, remove) -> None:
 
 
 def test_several_changes_equal_planning_anew(client, app):
-    state = app.extensions["ibasho"]
+    state = app_state(app).maps
     sites = state.plan.suggestions
     add = [(g.x, g.y) for g in sites.geometry.iloc[:3]]
     remove = ["p0012", "p0020"]
@@ -96,7 +97,7 @@ def test_several_changes_equal_planning_anew(client, app):
 
 def test_several_adds_gain_what_siting_said(client, app):
     """The greedy ranking's running total is the coverage of its first k sites together."""
-    plan = app.extensions["ibasho"].plan
+    plan = app_state(app).maps.plan
     sites = plan.suggestions.iloc[:4]
     data = post(client, {"add": [[g.x, g.y] for g in sites.geometry]})
     at = next(row for row in data["city"] if row["threshold"] == plan.suggestion_threshold)
@@ -105,7 +106,7 @@ def test_several_adds_gain_what_siting_said(client, app):
 
 
 def test_closing_and_reopening_in_the_same_place_changes_nothing(client, app):
-    place = app.extensions["ibasho"].study.places.set_index("place_id").loc["p0012"]
+    place = app_state(app).maps.study.places.set_index("place_id").loc["p0012"]
     data = post(client, {"add": [[place.geometry.x, place.geometry.y]], "remove": ["p0012"]})
     for row in data["city"]:
         assert row["change"] == pytest.approx(0)
@@ -150,14 +151,14 @@ def test_bad_lists_are_400(client, body):
 
 
 def test_what_if_many_raises_for_a_point_outside(app):
-    state = app.extensions["ibasho"]
+    state = app_state(app).maps
     with pytest.raises(ValueError, match="outside the study area"):
         what_if_many(state.study, state.plan, add_lonlats=[(139.0035, 36.3205), (140.5, 36.3)])
 
 
 def test_network_several_changes_equal_planning_anew(nagoya_app):
     client = nagoya_app.test_client()
-    state = nagoya_app.extensions["ibasho"]
+    state = app_state(nagoya_app).maps
     add = [(g.x, g.y) for g in state.plan.suggestions.geometry.iloc[:2]]
     remove = ["p0001"]
     data = post(client, {"add": [list(a) for a in add], "remove": remove})
@@ -167,7 +168,7 @@ def test_network_several_changes_equal_planning_anew(nagoya_app):
 
 def test_network_closing_and_reopening_changes_nothing(nagoya_app):
     client = nagoya_app.test_client()
-    place = nagoya_app.extensions["ibasho"].study.places.set_index("place_id").loc["p0001"]
+    place = app_state(nagoya_app).maps.study.places.set_index("place_id").loc["p0001"]
     data = post(client, {"add": [[place.geometry.x, place.geometry.y]], "remove": ["p0001"]})
     for row in data["city"]:
         assert row["after"]["covered"] == pytest.approx(row["before"]["covered"])

@@ -1,8 +1,9 @@
 """The Flask app: the maps as pages and the layers as a JSON API.
 
-The study area is loaded and analysed once, in :func:`create_app`, and kept on
-``app.extensions["ibasho"]`` with the city map already rendered; a district's map is rendered
-the first time it is asked for and then kept.
+The study area is loaded and analysed once, in :func:`create_app`, and kept in the app's one
+state object (:class:`webmap.web.state.AppState`, read through
+:func:`webmap.web.base.app_state`) with the city map already rendered; a district's map is
+rendered the first time it is asked for and then kept.
 
 The editable layers (places, walking routes) and the staff accounts live in a database
 (:mod:`layers.store.site`): a GeoPackage beside the config by default
@@ -16,7 +17,6 @@ drawn are left out and listed on the staff pages.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from typing import Any
 
@@ -33,10 +33,10 @@ from layers.study import StudyArea, load_study_area
 from webmap.web.auth import init_auth
 from webmap.web.http_cache import configure_http_cache
 from webmap.web.language import init_language
-from webmap.web.live import LIVE_KEY, LiveSite
-from webmap.web.resident.index import build_near_index
+from webmap.web.live import LiveSite
+from webmap.web.resident.index import near_index
 from webmap.web.security import configure_security
-from webmap.web.state import IbashoState
+from webmap.web.state import STATE_KEY, AppState, IbashoState
 
 logger = logging.getLogger(__name__)
 __all__ = ["create_app", "prepare_site"]
@@ -145,27 +145,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         read_or_create_secret_key(secret_key_path(location, config.directory))
     configure_security(app, secret_key=secret_key, basemap_url=config.basemap.get("url"))
     configure_http_cache(app)
-    app.extensions["ibasho_users"] = site.users
-    init_auth(app)
-    init_language(app)
-
-    generations = itertools.count()
 
     def make_state(study: StudyArea) -> IbashoState:
-        return IbashoState.from_study(study, asset_base=f"{app.static_url_path}/vendor",
-                                      district_url="/districts/{name}",
-                                      generation=next(generations))
+        state = IbashoState.from_study(study, asset_base=f"{app.static_url_path}/vendor",
+                                       district_url="/districts/{name}")
+        near_index(state)  # built with the maps: a change that breaks it is rolled back
+        return state
 
-    from webmap.web.resident.views import INDEX_KEY
-
-    live = LiveSite(app, base_study=base_study, database=site, make_state=make_state)
-    live.derive(INDEX_KEY, _near_index)
+    live = LiveSite(base_study=base_study, database=site, make_state=make_state,
+                    watch=app.config["WATCH_DATABASE"])
     live.start()
-    app.extensions[LIVE_KEY] = live
+    app.extensions[STATE_KEY] = AppState(live=live)
+    init_auth(app)
+    init_language(app)
     app.before_request(live.check_for_changes)
     if app.config["WATCH_DATABASE"]:
         live.watch()
-    state = app.extensions["ibasho"]
+    state = live.state
 
     from webmap.web.admin.login import register_admin
     from webmap.web.planner.views import planner
@@ -185,9 +181,3 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logger.info("ibasho app ready: %s, %d districts", state.study.config.name,
                 len(state.study.districts))
     return app
-
-
-def _near_index(state: object) -> object:
-    """The 近くの居場所 lookup tables, made again from the new places."""
-    assert isinstance(state, IbashoState)
-    return build_near_index(state.study, state.plan)

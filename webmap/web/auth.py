@@ -13,11 +13,11 @@ The contract other pages build on (keep it stable):
   ``{{ csrf_token() }}``) or the ``X-CSRFToken`` header (JSON posts); a missing or wrong token
   is a 400. The public ``POST /api/what-if`` changes nothing and is exempt.
 
-Accounts and sessions live in the database (:class:`layers.store.users.UserStore`, on
-``app.extensions["ibasho_users"]``). :func:`login_user` checks the password and starts a
-server-side session; the signed cookie keeps only that session's random token. Every request
-looks the token up (one indexed query, with the account): the session is good while its
-account is active and the login is younger than ``PERMANENT_SESSION_LIFETIME`` (8 hours,
+Accounts and sessions live in the database (:class:`layers.store.users.UserStore`, the
+app state's :attr:`~webmap.web.state.AppState.users`). :func:`login_user` checks the password
+and starts a server-side session; the signed cookie keeps only that session's random token.
+Every request looks the token up (one indexed query, with the account): the session is good
+while its account is active and the login is younger than ``PERMANENT_SESSION_LIFETIME`` (8 hours,
 :mod:`webmap.web.security`), however recently it was used. :func:`logout_user`, a new password, a
 new role and ``ibasho users disable`` end every session of the account at once, in every
 process on the database, so a copied cookie is worthless afterwards.
@@ -37,6 +37,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from layers.store.users import ROLES
+from webmap.web.base import app_state
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -101,11 +102,6 @@ def has_role(user: User | None, role: str) -> bool:
     return ROLES.index(user.role) >= ROLES.index(role)
 
 
-def _users() -> Any:
-    """The app's :class:`~layers.store.users.UserStore` (None for an app without a database)."""
-    return current_app.extensions.get("ibasho_users")
-
-
 def current_user() -> User | None:
     """
     The user logged in on this request: None without a session, or when its session has
@@ -115,9 +111,9 @@ def current_user() -> User | None:
         return g.ibasho_user
     user = None
     token = session.get(SESSION_KEY)
-    users = _users()
-    if token is not None and users is not None:
-        account = users.session_account(token, lifetime=current_app.permanent_session_lifetime)
+    if token is not None:
+        account = app_state().users.session_account(
+            token, lifetime=current_app.permanent_session_lifetime)
         if account is not None:
             user = User(name=account.name, role=account.role)
         else:
@@ -134,16 +130,9 @@ def login_user(name: str, password: str) -> User | None:
     The session is a fresh one (nothing from before the login is kept, the CSRF token
     neither); the cookie holds only the new session's token.
 
-    Raises
-    ------
-    RuntimeError
-        If the app has no accounts (``app.extensions["ibasho_users"]``).
     """
-    users = _users()
-    if users is None:
-        msg = "This app has no staff accounts: create it with webmap.web.app.create_app."
-        raise RuntimeError(msg)
-    started = users.log_in(name, password, lifetime=current_app.permanent_session_lifetime)
+    started = app_state().users.log_in(name, password,
+                                       lifetime=current_app.permanent_session_lifetime)
     if started is None:
         return None
     account, token = started
@@ -162,7 +151,7 @@ def logout_user() -> None:
     session.clear()
     g.ibasho_user = None
     if user is not None:
-        _users().end_sessions(user.name)
+        app_state().users.end_sessions(user.name)
         logger.info("%s logged out", user.name)
 
 

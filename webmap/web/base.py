@@ -1,5 +1,8 @@
 """What every blueprint shares: the app's state, the request helpers and the one error shape.
 
+The app's state is one object (:class:`webmap.web.state.AppState`), read only through
+:func:`app_state`; :func:`current_state` is the maps it serves now.
+
 Like datasette's ``views/base.py``: the public pages and API (:mod:`webmap.web.public`), the
 planner (:mod:`webmap.web.planner`), the print form (:mod:`webmap.web.printing`) and the
 resident pages (:mod:`webmap.web.resident`) read the state, check their arguments and refuse
@@ -19,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from flask import Response, current_app, g, has_request_context, request, url_for
+from flask import Flask, Response, current_app, g, has_request_context, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
 from geo.residents import available_bases
@@ -28,12 +31,13 @@ from webmap.i18n import gettext as _
 from webmap.maps.pages import Urls
 from webmap.maps.style import straight_note
 from webmap.web.http_cache import cached_response
-from webmap.web.state import IbashoState
+from webmap.web.state import STATE_KEY, AppState, IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["GEOJSON_MEDIA_TYPE", "basis_key", "check_district", "csrf_failed_text", "current_state",
-           "error_text", "fail", "geojson_response", "json_error", "minutes_arg", "page_urls",
-           "radius_arg", "require_network", "wants_json"]
+__all__ = ["GEOJSON_MEDIA_TYPE", "app_state", "basis_key", "check_district", "csrf_failed_text",
+           "current_state", "data_changed", "error_text", "fail", "geojson_response",
+           "json_error", "minutes_arg", "page_urls", "radius_arg", "require_network",
+           "wants_json"]
 
 #: The media type of the GeoJSON answers of the API.
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -70,13 +74,19 @@ _NO_NETWORK = ("No street network is loaded for {name}, so walking times are str
                "region.osm.pbf; it sets [network] streets in the config), then restart.")
 
 
+def app_state(app: Flask | None = None) -> AppState:
+    """The one state object of ``app`` (default: the current app): its database, stores and
+    the maps it serves."""
+    return (app or current_app).extensions[STATE_KEY]
+
+
 def current_state() -> IbashoState:
     """
-    The app's current state (what the maps and the API show), counting the people of the
+    The maps served now (what the pages and the API show), counting the people of the
     request's ``?basis=`` (``total``, ``age65``, ``age75``, ``age85``) when it names one:
     an unknown band, or one the data lacks, is a 400 listing those it has.
     """
-    state: IbashoState = current_app.extensions["ibasho"]
+    state = app_state().maps
     basis = request.args.get("basis", "") if has_request_context() else ""
     if not basis:
         return state
@@ -98,6 +108,14 @@ def basis_key() -> str:
     """What the request's basis adds to a cache key ('' for the data's default)."""
     basis = current_state().basis
     return f"@{basis}" if basis else ""
+
+
+def data_changed() -> None:
+    """
+    Make sure the app serves every committed change, after an edit on the staff pages
+    (:meth:`webmap.web.live.LiveSite.changed`).
+    """
+    app_state().live.changed()
 
 
 def fail(status: int, message: str, **details: Any) -> NoReturn:
@@ -200,14 +218,6 @@ def page_urls() -> Urls:
 def geojson_response(key: str, make: Callable[[], dict]) -> Response:
     """GeoJSON made once per state, with its ETag (304 when unchanged), compressed once."""
     return cached_response(
-        f"api:{key}{basis_key()}", lambda: _state_cache(key, lambda: json.dumps(
-            make(), ensure_ascii=False, separators=(",", ":"))),
-        mimetype=GEOJSON_MEDIA_TYPE, generation=current_state().generation)
-
-
-def _state_cache(key: str, make: Callable[[], str]) -> str:
-    """API bodies are made once per state (a change on the staff pages makes a new state)."""
-    cache = current_state().api_cache
-    if key not in cache:
-        cache[key] = make()
-    return cache[key]
+        f"api:{key}{basis_key()}",
+        lambda: json.dumps(make(), ensure_ascii=False, separators=(",", ":")),
+        mimetype=GEOJSON_MEDIA_TYPE, bodies=current_state().bodies)

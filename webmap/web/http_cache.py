@@ -2,10 +2,13 @@
 
 - **Bodies made once per state** (the pages ``/``, ``/districts``, ``/districts/<name>`` and
   the GeoJSON API): :func:`cached_response` keeps each body encoded with a strong ``ETag`` (a
-  hash of its bytes, so every worker gives the same tag for the same data) per state
-  ``generation`` (:class:`webmap.web.app.IbashoState`), answers ``If-None-Match`` with 304, and
-  says ``Cache-Control: no-cache``: a browser keeps the body and asks again each time, so it
-  gets the new map after a change made on the staff pages and a 304 otherwise.
+  hash of its bytes, so every worker gives the same tag for the same data) in the
+  :class:`BodyCache` of the state it is made from (:class:`webmap.web.state.IbashoState`,
+  so a new state starts with none), answers ``If-None-Match`` with 304, and says
+  ``Cache-Control: no-cache``: a browser keeps the body and asks again each time, so it gets
+  the new map after a change made on the staff pages and a 304 otherwise.
+- **Rendered files** (printed sheets): a :class:`RenderCache` keeps the last few by the
+  options they were rendered with.
 - **Compression** (Flask-Compress): HTML, JSON, GeoJSON, JavaScript and CSS of 500 bytes or
   more, in brotli, zstd, gzip or deflate as the browser accepts (``Vary: Accept-Encoding``);
   the tag of a compressed body is ``"<tag>:br"`` and so on. The bodies above are compressed
@@ -23,10 +26,10 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from flask_compress import Compress
 
 from webmap.maps.assets import static_version
@@ -35,8 +38,10 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "COMPRESSED_CACHE_BYTES",
     "STATIC_MAX_AGE_S",
+    "BodyCache",
     "CachedBody",
     "CompressedBodies",
+    "RenderCache",
     "cached_response",
     "configure_http_cache",
     "gzip_without_time",
@@ -51,12 +56,12 @@ COMPRESSED_CACHE_BYTES = 64 * 1024 * 1024
 #: At most this many encoded bodies are kept per state (pages of every district, API bodies).
 MAX_CACHED_BODIES = 512
 
+
 #: Media types compressed (Flask-Compress's list, plus GeoJSON).
 COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "text/javascript",
                     "application/javascript", "application/json", "application/geo+json",
                     "image/svg+xml"]
 
-_KEY = "ibasho_http_cache"
 _UNCACHED = "-"  # the compression cache key of a body made per request: never stored
 
 
@@ -69,29 +74,67 @@ class CachedBody:
     etag: str
 
 
-class _BodyCache:
-    """Encoded bodies of the current state ``generation``; older generations are dropped."""
+class BodyCache:
+    """The encoded bodies made from one state, by key (at most :data:`MAX_CACHED_BODIES`)."""
 
     def __init__(self) -> None:
-        self._generation: int | None = None
         self._bodies: dict[str, CachedBody] = {}
         self._lock = threading.Lock()
 
-    def get_or_make(self, generation: int, key: str, make: Callable[[], str | bytes],
+    def get_or_make(self, key: str, make: Callable[[], str | bytes],
                     mimetype: str) -> CachedBody:
+        """The body of ``key``, made by ``make()`` (text encoded as UTF-8) the first time."""
         with self._lock:
-            if generation == self._generation and key in self._bodies:
+            if key in self._bodies:
                 return self._bodies[key]
         made = make()
         data = made.encode("utf-8") if isinstance(made, str) else made
         body = CachedBody(data=data, mimetype=mimetype,
                           etag=hashlib.blake2b(data, digest_size=16).hexdigest())
         with self._lock:
-            if self._generation is None or generation > self._generation:
-                self._generation, self._bodies = generation, {}
-            if generation == self._generation and len(self._bodies) < MAX_CACHED_BODIES:
+            if len(self._bodies) < MAX_CACHED_BODIES:
                 body = self._bodies.setdefault(key, body)
         return body
+
+
+class RenderCache:
+    """
+    Files rendered on request (printed sheets) by the options they were rendered with, the
+    least recently used dropped beyond ``size``; counts hits and renders.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._counts = {"hits": 0, "renders": 0}
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """The file of ``key``, rendered by ``render()`` when it is not kept."""
+        with self._lock:
+            data = self._items.get(key)
+            if data is not None:
+                self._items.move_to_end(key)
+                self._counts["hits"] += 1
+                return data
+        data = render()
+        with self._lock:
+            self._counts["renders"] += 1
+            self._items[key] = data
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return data
+
+    def drop(self, stale: Callable[[Hashable], bool]) -> None:
+        """Forget the files whose key is ``stale`` (e.g. of a deleted scenario)."""
+        with self._lock:
+            for key in [key for key in self._items if stale(key)]:
+                del self._items[key]
+
+    def info(self) -> dict[str, int]:
+        """``hits``, ``renders`` (misses) and ``size`` (files kept)."""
+        with self._lock:
+            return {**self._counts, "size": len(self._items)}
 
 
 class CompressedBodies:
@@ -166,11 +209,11 @@ def _compression_key(_request) -> str:
 
 
 def cached_response(key: str, make: Callable[[], str | bytes], *, mimetype: str,
-                    generation: int) -> Response:
+                    bodies: BodyCache) -> Response:
     """
-    The body ``make()`` gives, made once per state ``generation`` and ``key``, with its
-    ``ETag`` and ``Cache-Control: no-cache``; 304 when the request's ``If-None-Match`` has the
-    tag. Compressed once per encoding (see the module notes).
+    The body ``make()`` gives, made once per state and ``key``, with its ``ETag`` and
+    ``Cache-Control: no-cache``; 304 when the request's ``If-None-Match`` has the tag.
+    Compressed once per encoding (see the module notes).
 
     Parameters
     ----------
@@ -180,11 +223,11 @@ def cached_response(key: str, make: Callable[[], str | bytes], *, mimetype: str,
         Makes the body (text is encoded as UTF-8); called once per state and key.
     mimetype
         The body's media type (``text/html``, ``application/geo+json``, ...).
-    generation
-        The state's :attr:`webmap.web.app.IbashoState.generation` the body is made from.
+    bodies
+        The bodies of the state it is made from
+        (:attr:`webmap.web.state.IbashoState.bodies`).
     """
-    cache: _BodyCache = current_app.extensions[_KEY]
-    body = cache.get_or_make(generation, key, make, mimetype)
+    body = bodies.get_or_make(key, make, mimetype)
     response = Response(body.data, mimetype=body.mimetype)
     response.set_etag(body.etag)
     response.cache_control.no_cache = True
@@ -226,7 +269,7 @@ def _version_static_urls(endpoint: str, values: dict) -> None:
 
 def configure_http_cache(app: Flask) -> None:
     """
-    Compression (Flask-Compress), the per-state body cache and the static files' headers.
+    Compression (Flask-Compress) and the static files' headers.
 
     Call after the other ``after_request`` functions are registered whose headers must be
     on compressed answers too (Flask runs them last-registered first).
@@ -236,7 +279,6 @@ def configure_http_cache(app: Flask) -> None:
     app.config.setdefault("COMPRESS_STREAMS", False)  # static files are read first (above)
     app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
     app.config.setdefault("COMPRESS_CACHE_KEY", _compression_key)
-    app.extensions[_KEY] = _BodyCache()
     app.after_request(_same_gzip_everywhere)  # runs after Flask-Compress's (registered next)
     Compress(app)
     app.after_request(_static_files)

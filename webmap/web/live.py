@@ -1,9 +1,9 @@
 """Keep the served maps in step with the database, in every process that serves it.
 
 Any number of processes may serve one database (waitress threads, gunicorn workers, several
-machines on one PostGIS). Each keeps the maps it serves in memory (the
-:class:`~webmap.web.app.IbashoState` in ``app.extensions["ibasho"]``), so each must learn of every
-change, whoever made it:
+machines on one PostGIS). Each keeps the maps it serves in memory (:attr:`LiveSite.state`, the
+:class:`~webmap.web.state.IbashoState` of the app's :class:`~webmap.web.state.AppState`), so
+each must learn of every change, whoever made it:
 
 - every committed change of places or routes adds one to the data version, a single row
   (:meth:`layers.store.site.SiteDatabase.data_version`, migration 5), in the change's own
@@ -43,8 +43,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from flask import Flask, current_app
+from typing import Generic, TypeVar
 
 from layers.errors import LayerError, Problem
 from layers.store.database import DATA_VERSION_CHANNEL, PostGISDatabase, Transaction
@@ -54,16 +53,14 @@ from layers.study import StudyArea
 logger = logging.getLogger(__name__)
 __all__ = [
     "CHECK_INTERVAL_S",
-    "LIVE_KEY",
     "MAX_LEFT_OUT",
     "LeftOut",
     "LiveSite",
     "MapRefreshError",
-    "data_changed",
 ]
 
-#: Key of the :class:`LiveSite` in ``app.extensions``.
-LIVE_KEY = "ibasho_live"
+#: What is drawn from the database and served (:class:`webmap.web.state.IbashoState`).
+S = TypeVar("S")
 
 #: Seconds between two reads of the data version on the request path (at most one a second).
 CHECK_INTERVAL_S = 1.0
@@ -101,11 +98,10 @@ class LeftOut:
 
 
 @dataclass(frozen=True)
-class _Drawn:
+class _Drawn(Generic[S]):
     """Maps drawn from the database at one data version, ready to be served."""
 
-    state: object
-    derived: dict[str, object]
+    state: S
     version: int
     keys: frozenset[tuple[str, str, int]]
     left_out: tuple[LeftOut, ...]
@@ -117,29 +113,30 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
-class LiveSite:
+class LiveSite(Generic[S]):
     """
     The database of a running app, and the maps drawn from it kept current in this process.
 
     Parameters
     ----------
-    app
-        The app whose ``extensions["ibasho"]`` is replaced after each change.
     base_study
         The study area as loaded from the config's files (all but places and routes).
     database
         The site's database (its commit check is registered here).
     make_state
-        Analyses a study area and renders its maps (:meth:`webmap.web.app.IbashoState.from_study`).
+        Analyses a study area and renders its maps
+        (:meth:`webmap.web.state.IbashoState.from_study`).
+    watch
+        Whether :meth:`check_for_changes` also (re)starts the watcher thread (:meth:`watch`).
     """
 
-    def __init__(self, app: Flask, *, base_study: StudyArea, database: SiteDatabase,
-                 make_state: Callable[[StudyArea], object]) -> None:
-        self.app = app
+    def __init__(self, *, base_study: StudyArea, database: SiteDatabase,
+                 make_state: Callable[[StudyArea], S], watch: bool = False) -> None:
         self.base_study = base_study
         self.database = database
         self._make_state = make_state
-        self._derive: dict[str, Callable[[object], object]] = {}
+        self._watch = watch
+        self._state: S | None = None
         #: The data version the served maps were drawn at (-1 before :meth:`start`).
         self.version = -1
         #: Stored rows that the served maps leave out, and why.
@@ -167,9 +164,13 @@ class LiveSite:
         self._refresh_lock, self._refreshing = threading.Lock(), False
         self._watcher, self._listening, self._next_check = None, False, 0.0
 
-    def derive(self, key: str, build: Callable[[object], object]) -> None:
-        """Keep ``build(state)`` in ``app.extensions[key]``, made with every new state."""
-        self._derive[key] = build
+    @property
+    def state(self) -> S:
+        """The maps served now: replaced, in one assignment, by the next ones drawn."""
+        state = self._state
+        if state is None:
+            raise RuntimeError("No maps are served yet: call LiveSite.start() first.")
+        return state
 
     def start(self) -> None:
         """Draw the maps from the database and serve them (rows that break them left out)."""
@@ -177,11 +178,10 @@ class LiveSite:
 
     # -- drawing -------------------------------------------------------------------------
 
-    def _draw(self, layers: MapLayers) -> tuple[object, dict[str, object]]:
-        state = self._make_state(self.database.study(self.base_study, layers))
-        return state, {key: build(state) for key, build in self._derive.items()}
+    def _draw(self, layers: MapLayers) -> S:
+        return self._make_state(self.database.study(self.base_study, layers))
 
-    def _draw_all(self) -> _Drawn:
+    def _draw_all(self) -> _Drawn[S]:
         """The maps of everything stored, leaving out the rows they cannot be drawn with."""
         layers = self.database.map_layers()
         rows = layers.rows()
@@ -190,7 +190,7 @@ class LiveSite:
         left_out = [known[row.key] for row in rows if row.key in known]
         while True:
             try:
-                state, derived = self._draw(layers.only(drawable))
+                state = self._draw(layers.only(drawable))
                 break
             except Exception as exc:
                 if not drawable or len(left_out) >= MAX_LEFT_OUT:
@@ -203,7 +203,7 @@ class LiveSite:
                                "drawn with it (%s). Fix or retire it at /admin.",
                                culprit.layer, culprit.feature_id, culprit.name,
                                culprit.version, left_out[-1].reason)
-        return _Drawn(state=state, derived=derived, version=layers.data_version,
+        return _Drawn(state=state, version=layers.data_version,
                       keys=frozenset(row.key for row in drawable), left_out=tuple(left_out))
 
     def _draw_error(self, layers: MapLayers) -> str | None:
@@ -221,15 +221,14 @@ class LiveSite:
             rows = half if self._draw_error(layers.only(half)) else rows[len(rows) // 2:]
         return rows[0]
 
-    def _install(self, drawn: _Drawn) -> bool:
+    def _install(self, drawn: _Drawn[S]) -> bool:
         """Serve ``drawn`` unless newer maps are served already; True when swapped in."""
         with self._install_lock:
             if drawn.version <= self.version:
                 return False
             self.version, self._keys, self.left_out = drawn.version, drawn.keys, drawn.left_out
             self.refreshes += 1
-            self.app.extensions["ibasho"] = drawn.state  # what requests see: one assignment
-            self.app.extensions.update(drawn.derived)
+            self._state = drawn.state  # what requests see: one assignment
         logger.info("Serving the maps of data version %d (%d rows left out)", drawn.version,
                     len(drawn.left_out))
         return True
@@ -244,14 +243,14 @@ class LiveSite:
         known = {lo.row.key: lo for lo in self.left_out}
         drawable = [row for row in rows if row.key not in known]
         try:
-            state, derived = self._draw(layers.only(drawable))
+            state = self._draw(layers.only(drawable))
         except Exception as exc:
             changed = [row for row in drawable if row.key not in self._keys]
             logger.warning("Rolled back a change of %s: the maps cannot be drawn with it (%s)",
                            ", ".join(f"{r.layer} {r.feature_id}" for r in changed[:5])
                            or "a retirement", _reason(exc))
             raise MapRefreshError(_refused(changed, _reason(exc))) from exc
-        drawn = _Drawn(state=state, derived=derived, version=layers.data_version,
+        drawn = _Drawn(state=state, version=layers.data_version,
                        keys=frozenset(row.key for row in drawable),
                        left_out=tuple(known[row.key] for row in rows if row.key in known))
         tx.after_commit(lambda: self._install(drawn))
@@ -286,7 +285,7 @@ class LiveSite:
             return
         try:
             self._next_check = now + CHECK_INTERVAL_S
-            if self.app.config.get("WATCH_DATABASE"):
+            if self._watch:
                 self.watch()
             if not self._listening:
                 self._check_version()
@@ -414,10 +413,3 @@ def _refused(changed: list[MapRow], reason: str) -> list[Problem]:
     return [Problem(label, f"{label}: 地図に描けないため、変更を保存しませんでした"
                            f"（{reason}）。The maps cannot be drawn with this change, so "
                            "nothing was stored.", fix=fix) for label in labels]
-
-
-def data_changed() -> None:
-    """Make sure the current app serves every committed change (see :meth:`LiveSite.changed`)."""
-    live: LiveSite | None = current_app.extensions.get(LIVE_KEY)
-    if live is not None:
-        live.changed()

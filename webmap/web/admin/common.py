@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from markupsafe import Markup
 
 from layers.errors import Problem
@@ -21,7 +21,7 @@ from layers.store.users import UserStore
 from webmap.i18n import gettext as _
 from webmap.web.admin.labels import action_label, field_label, role_label
 from webmap.web.auth import current_user, has_role
-from webmap.web.live import LIVE_KEY, LiveSite
+from webmap.web.base import app_state, current_state
 
 logger = logging.getLogger(__name__)
 __all__ = ["admin", "map_settings", "place_store", "problem_rows", "render_admin", "user_store"]
@@ -29,28 +29,19 @@ __all__ = ["admin", "map_settings", "place_store", "problem_rows", "render_admin
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _live() -> LiveSite:
-    return current_app.extensions[LIVE_KEY]
-
-
 def place_store() -> PlaceStore:
     """The places database of the app."""
-    return _live().database.places
+    return app_state().places
 
 
 def user_store() -> UserStore:
     """The staff accounts of the app."""
-    return _live().database.users
-
-
-def state() -> Any:
-    """The current :class:`~webmap.web.app.IbashoState` (what the public maps show)."""
-    return current_app.extensions["ibasho"]
+    return app_state().users
 
 
 def map_settings() -> dict[str, Any]:
     """What the small Leaflet maps of the forms need: bounds (of the places) and the basemap."""
-    study = state().study
+    study = current_state().study
     located = study.places[study.places.geometry.notna()]
     frame = located if len(located) >= 2 else study.boundary
     minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
@@ -94,7 +85,7 @@ def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[s
             (_("変更履歴"), url_for("admin.audit"))]
     if has_role(user, "admin"):
         nav.append((_("スタッフのアカウント"), url_for("admin.users")))
-    study = state().study
+    study = current_state().study
     html = render_template(template, field_label=field_label, role_label=role_label,
                            action_label=action_label, user=user, nav=nav,
                            can_edit=has_role(user, "editor"), site_title=study.config.title,
@@ -106,7 +97,7 @@ def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[s
 def _left_out() -> list[dict[str, str]]:
     """The stored rows the public maps leave out (they cannot be drawn), with edit links."""
     rows = []
-    for item in _live().left_out:
+    for item in app_state().live.left_out:
         endpoint, key = (("admin.edit_place", "place_id") if item.row.layer == "places"
                          else ("admin.edit_route", "route_id"))
         rows.append({"label": item.label, "name": item.row.name, "reason": item.reason,

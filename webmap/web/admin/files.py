@@ -45,8 +45,7 @@ from layers.store.site import secret_key_path
 from webmap.i18n import gettext as _
 from webmap.web.admin.common import admin, flash_message, place_store, problem_rows, render_admin
 from webmap.web.auth import current_user, login_required
-from webmap.web.base import error_text
-from webmap.web.live import LIVE_KEY, data_changed
+from webmap.web.base import app_state, data_changed, error_text
 from webmap.web.security import UPLOAD_SUFFIXES, upload_suffix
 
 logger = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ def init_uploads(app: Flask) -> Path:
     """
     folder = app.config.get("UPLOAD_FOLDER")
     if not folder:  # where the session key is kept: beside the GeoPackage, or the config
-        live = app.extensions[LIVE_KEY]
+        live = app_state(app).live
         key_file = secret_key_path(live.database.location, live.base_study.config.directory)
         folder = str(key_file.parent / UPLOAD_FOLDER_NAME)
         app.config["UPLOAD_FOLDER"] = folder

@@ -28,8 +28,9 @@ from flask import Flask, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from webmap.i18n import gettext as _
-from webmap.web.admin.common import admin, place_store, render_admin, state, user_store
+from webmap.web.admin.common import admin, place_store, render_admin, user_store
 from webmap.web.auth import current_user, login_required, login_user, logout_user
+from webmap.web.base import current_state
 
 logger = logging.getLogger(__name__)
 __all__ = ["ADDRESS_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT", "LOGIN_WINDOW", "register_admin"]
@@ -119,7 +120,7 @@ def places() -> Any:
     frame = place_store().places(include_retired=show_retired)
     if query:
         frame = frame[frame["name"].str.contains(query, case=False, regex=False)]
-    public = state().study.places
+    public = current_state().study.places
     found = dict(zip(public["place_id"], public["district"], strict=True))
     rows = [{"place_id": r.place_id, "name": r.name, "category": r.category,
              "district": r.district, "auto_district": "" if r.district else

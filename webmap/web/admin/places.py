@@ -10,7 +10,7 @@
   the CSRF token in ``X-CSRFToken``), which the form shows as it is typed.
 
 Every problem of a form is listed at once (400) and nothing is stored; after a change the maps
-are recomputed (:func:`webmap.web.live.data_changed`) and the public map shows it.
+are recomputed (:func:`webmap.web.base.data_changed`) and the public map shows it.
 """
 
 from __future__ import annotations
@@ -37,12 +37,10 @@ from webmap.web.admin.common import (
     place_store,
     problem_rows,
     render_admin,
-    state,
 )
 from webmap.web.auth import current_user, has_role, login_required
-from webmap.web.base import json_error
+from webmap.web.base import current_state, data_changed, json_error
 from webmap.web.json_body import read_json_object
-from webmap.web.live import data_changed
 
 logger = logging.getLogger(__name__)
 __all__ = ["PLACE_FORM_FIELDS", "schedule_reading_of"]
@@ -64,7 +62,7 @@ def _values(place: dict[str, Any]) -> dict[str, str]:
 
 def _render_form(*, place_id: str | None, values: dict[str, str], version: int | None,
                  status: int = 200, **extra: Any) -> tuple[str, int]:
-    study = state().study
+    study = current_state().study
     districts = list(study.district_names)
     if values.get("district") and values["district"] not in districts:
         districts.append(values["district"])
@@ -121,7 +119,7 @@ def schedule_reading() -> Response:
 
 def _other_places(place_id: str | None) -> list[list[Any]]:
     """The other located places, ``[lon, lat, name]``, drawn faintly for orientation."""
-    places = state().study.places
+    places = current_state().study.places
     located = places[places.geometry.notna() & (places["place_id"] != place_id)]
     return [[round(p.x, 7), round(p.y, 7), str(name)]
             for p, name in zip(located.geometry, located["name"], strict=True)]

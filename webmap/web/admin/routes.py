@@ -43,10 +43,9 @@ from webmap.web.admin.common import (
     place_store,
     problem_rows,
     render_admin,
-    state,
 )
 from webmap.web.auth import current_user, has_role, login_required
-from webmap.web.live import data_changed
+from webmap.web.base import current_state, data_changed
 
 logger = logging.getLogger(__name__)
 __all__: list[str] = []
@@ -64,7 +63,7 @@ def _parts(geometry: Any) -> list[list[list[float]]]:
 
 def _summary(route: dict[str, Any]) -> dict[str, Any]:
     """Length, minutes, rest points and the longest stretch of a stored route."""
-    study = state().study
+    study = current_state().study
     config = study.config
     rest, stops = route_rest_summary(route, study.places, metric_crs=config.metric_crs)
     longest = rest.longest
@@ -95,7 +94,7 @@ def _as_parts(value: Any) -> list | None:
 
 def _map_data(route: dict[str, Any] | None, summary: dict[str, Any] | None,
               line: list | None = None, benches: list | None = None) -> dict[str, Any]:
-    places = state().study.places
+    places = current_state().study.places
     located = places[places.geometry.notna()]
     return {**map_settings(),
             "line": line if line is not None else _parts(route["geometry"]) if route else [],

@@ -16,18 +16,16 @@ Routes:
 - ``GET /plan/scenarios/<id>.csv``: its table (UTF-8 with BOM);
   ``GET /plan/scenarios/<id>/map.png`` (``.pdf``): its A4 sheet (:mod:`webmap.prints.plan_sheet`).
 
-Scenarios are kept in the places database (:class:`layers.store.scenarios.ScenarioStore`, over the
-database of ``app.extensions["ibasho_users"]`` unless ``app.extensions["ibasho_scenarios"]``
-is set). JSON routes answer errors in the API's shape ``{"ok": false, "error", "status"}``.
+Scenarios are kept in the places database (:class:`layers.store.scenarios.ScenarioStore`, the
+app state's :attr:`~webmap.web.state.AppState.scenarios`). JSON routes answer errors in the
+API's shape ``{"ok": false, "error", "status"}``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import urllib.parse
-from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -35,7 +33,6 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 
 from geo.residents import available_bases
-from layers.analysis import Plan
 from layers.store.database import DatabaseUnavailableError
 from layers.store.scenarios import (
     DuplicateScenarioError,
@@ -45,7 +42,6 @@ from layers.store.scenarios import (
     check_changes,
     check_name,
 )
-from layers.study import StudyArea
 from webmap.i18n import gettext as _
 from webmap.maps.geojson import feature_collection
 from webmap.maps.pages import page_context
@@ -61,7 +57,8 @@ from webmap.prints.options import MEDIA_TYPES
 from webmap.prints.plan_results import added_label, change_text, share_text
 from webmap.prints.plan_sheet import SCENARIO_SHEET, render_scenario_sheet
 from webmap.web.auth import current_user, has_role, login_required
-from webmap.web.base import current_state, fail, json_error, page_urls
+from webmap.web.base import app_state, current_state, fail, json_error, page_urls
+from webmap.web.http_cache import RenderCache
 from webmap.web.json_body import read_json_object
 from webmap.web.planner.results import (
     baseline_rows,
@@ -70,6 +67,7 @@ from webmap.web.planner.results import (
     scenario_outcome,
     threshold_labels,
 )
+from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
 __all__ = ["planner"]
@@ -86,26 +84,21 @@ _SCENARIO_FIELDS: dict[str, type | tuple[type, ...]] = {
     "name": str, "district": str, "add": list, "remove": list, "threshold": int}
 _SCENARIO_USAGE = ('Send a JSON object {"name": "案A", "district": "", "add": [{"lonlat": '
                    '[lon, lat], "label": "..."}], "remove": ["p0012"], "threshold": 500}.')
-#: How many rendered scenario sheets to keep.
+#: How many rendered scenario sheets to keep (per state: new data, new sheets).
 SHEET_CACHE_SIZE = 12
-_sheets: OrderedDict[tuple, bytes] = OrderedDict()
-_sheets_lock = threading.Lock()
 
 
 # ---- helpers ----------------------------------------------------------------------------
 
 
 def _scenarios() -> ScenarioStore:
-    """The scenario store of the app's database (503 when the app has no database)."""
-    store = current_app.extensions.get("ibasho_scenarios")
-    if store is None:
-        users = current_app.extensions.get("ibasho_users")
-        if users is None:
-            raise ServiceUnavailable(description="Saved scenarios need the places database, "
-                                                 "and this app has none configured.")
-        store = current_app.extensions.setdefault("ibasho_scenarios",
-                                                  ScenarioStore(users.database))
-    return store
+    """The saved scenarios, in the app's database."""
+    return app_state().scenarios
+
+
+def _sheets(state: IbashoState) -> RenderCache:
+    """The scenario sheets rendered from ``state``'s data."""
+    return state.kept("planner.sheets", lambda: RenderCache(SHEET_CACHE_SIZE))
 
 
 def _district_arg(value: str | None) -> str | None:
@@ -121,12 +114,9 @@ def _district_arg(value: str | None) -> str | None:
     return value
 
 
-def _baseline(study: StudyArea, plan: Plan) -> dict[str, Any]:
-    """The coverage now, per threshold, for the city and every district (kept per plan)."""
-    cache = current_app.extensions.setdefault("ibasho_plan_baseline", {})
-    if cache.get("plan") is not plan:
-        cache.update(plan=plan, value=baseline_rows(study, plan))
-    return cache["value"]
+def _baseline(state: IbashoState) -> dict[str, Any]:
+    """The coverage now, per threshold, for the city and every district (kept per state)."""
+    return state.kept("planner.baseline", lambda: baseline_rows(state.study, state.plan))
 
 
 def _outcome(scenario: dict[str, Any], district: str | None = None) -> dict[str, Any]:
@@ -225,7 +215,7 @@ def _page_config(district: str | None) -> dict[str, Any]:
         "threshold": default,
         "suggestion_threshold": suggestion_threshold,
         "district": district,
-        "baseline": _baseline(study, plan) if study.population is not None else None,
+        "baseline": _baseline(state) if study.population is not None else None,
         "can_edit": has_role(user, "editor"),
         "csrf_token": csrf,
         "basemap": {"url": config.basemap["url"], "attribution": config.basemap["attribution"],
@@ -399,9 +389,7 @@ def delete_scenario(scenario_id: str) -> Response:
         _scenarios().delete(scenario_id, user=current_user().name)
     except ScenarioNotFoundError as exc:
         fail(404, str(exc))
-    with _sheets_lock:
-        for key in [key for key in _sheets if key[0] == scenario_id]:
-            del _sheets[key]
+    _sheets(current_state()).drop(lambda key: key[0] == scenario_id)
     return current_app.json.response({"ok": True, "deleted": scenario_id})
 
 
@@ -427,16 +415,10 @@ def scenario_map(scenario_id: str, fmt: str) -> Response:
         fail(400, str(exc))
     scenario = _load(scenario_id)
     state = current_state()
-    key = (scenario_id, scenario["created_at"], options, state.generation)
-    with _sheets_lock:
-        data = _sheets.get(key)
-    if data is None:
-        data = render_scenario_sheet(state.study, _outcome(scenario), name=scenario["name"],
-                                     options=options)
-        with _sheets_lock:
-            _sheets[key] = data
-            while len(_sheets) > SHEET_CACHE_SIZE:
-                _sheets.popitem(last=False)
+    data = _sheets(state).get_or_render(
+        (scenario_id, scenario["created_at"], options),
+        lambda: render_scenario_sheet(state.study, _outcome(scenario), name=scenario["name"],
+                                      options=options))
     return _attachment(data, MEDIA_TYPES[fmt], scenario, fmt)
 
 

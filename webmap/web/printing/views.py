@@ -3,9 +3,9 @@
 ``/print`` is a form; ``/print/sheet`` renders the sheet with
 :func:`webmap.prints.sheet.render_sheet` (offline: no tiles) and sends it as a download, or
 inline for the preview. Rendered sheets are kept in a small cache, since a council prints the
-same sheet for every household; the cache is keyed by the checked options only (district,
-paper, orientation, format, dpi, greyscale, table, QR) and the data's generation, so nothing
-else in a request makes a new render.
+same sheet for every household; the cache is kept with the data it was drawn from (the
+state: new data, new sheets) and keyed by the checked options only (district and the
+:class:`~webmap.prints.options.SheetOptions`), so nothing else in a request makes a new render.
 
 The QR code points at the site's public address, ``PUBLIC_URL`` (``IBASHO_PUBLIC_URL``, e.g.
 ``https://ibasho.example.jp``), never at the ``Host`` a request names: without it the form
@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import urllib.parse
-from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -36,6 +34,8 @@ from webmap.prints.sheet import (
     render_sheet,
 )
 from webmap.web.base import current_state, fail, page_urls
+from webmap.web.http_cache import RenderCache
+from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
 __all__ = ["CACHE_SIZE", "check_public_url", "print_page", "public_address", "sheet_cache_info"]
@@ -44,9 +44,6 @@ print_page = Blueprint("print_page", __name__)
 
 #: How many rendered sheets to keep (a 300 dpi A4 PNG is about 1–2 MB).
 CACHE_SIZE = 24
-_cache: OrderedDict[tuple, bytes] = OrderedDict()
-_cache_lock = threading.Lock()
-_cache_counts = {"hits": 0, "renders": 0}
 
 
 def check_public_url(value: Any) -> str | None:
@@ -99,10 +96,14 @@ def public_address(district: str | None) -> str | None:
     return f"{base}{path}"
 
 
+def _sheets(state: IbashoState) -> RenderCache:
+    """The sheets rendered from ``state``'s data."""
+    return state.kept("print_page.sheets", lambda: RenderCache(CACHE_SIZE))
+
+
 def sheet_cache_info() -> dict[str, int]:
-    """How the sheet cache is doing: ``hits``, ``renders`` (misses) and ``size``."""
-    with _cache_lock:
-        return {**_cache_counts, "size": len(_cache)}
+    """How the sheet cache of the current data is doing: ``hits``, ``renders`` and ``size``."""
+    return _sheets(current_state()).info()
 
 
 def _choice(name: str, valid: tuple, default: Any, *, convert=str) -> Any:
@@ -185,21 +186,10 @@ def sheet() -> Response:
     state = current_state()
     district = _district()
     options = _options(district)
-    # the checked options only (new data: new key); qr_url follows from them and the config
-    key = (state.generation, district, options)
-    with _cache_lock:
-        data = _cache.get(key)
-        if data is not None:
-            _cache.move_to_end(key)
-            _cache_counts["hits"] += 1
-    if data is None:
-        data = render_sheet(state.study, state.coverage, options, district=district,
-                            plan=state.plan)
-        with _cache_lock:
-            _cache_counts["renders"] += 1
-            _cache[key] = data
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+    # the checked options only (new data: a new cache); qr_url follows from them and the config
+    data = _sheets(state).get_or_render(
+        (district, options), lambda: render_sheet(state.study, state.coverage, options,
+                                                  district=district, plan=state.plan))
     area = district or state.study.config.name
     filename = f"{area}_{options.paper}_{options.orientation}.{options.fmt}"
     disposition = "inline" if request.args.get("inline") == "1" else "attachment"

@@ -48,6 +48,7 @@ from webmap.maps.pages import (
 from webmap.maps.reach_layers import method_note
 from webmap.maps.style import basis_label, straight_note
 from webmap.web.base import (
+    app_state,
     basis_key,
     check_district,
     csrf_failed_text,
@@ -77,7 +78,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 def _page(key: str, state: IbashoState, render: Callable[[], str]) -> Response:
     """A page made once per state, with its ETag (304 when unchanged), compressed once."""
     return cached_response(f"page:{key}{basis_key()}", render, mimetype="text/html",
-                           generation=state.generation)
+                           bodies=state.bodies)
 
 
 @pages.get("/")
@@ -331,8 +332,8 @@ def _error_response(status: int, message: str, details: dict[str, Any]) -> Respo
         else _("サーバーでエラーが起きました。時間をおいてもう一度お試しください。"))
     if texts is not None:
         details = {"page_message": message, **details}
-    state = current_app.extensions.get("ibasho")
-    context = page_context(state.study, state.coverage, state.plan) if state else {}
+    state = app_state().maps  # the maps served, whatever the request asked (it may be wrong)
+    context = page_context(state.study, state.coverage, state.plan)
     html = render_template("error.html", urls=page_urls(), status=status, heading=heading,
                            message=details.get("page_message"),
                            districts=details.get("districts"), **context)

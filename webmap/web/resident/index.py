@@ -26,9 +26,10 @@ from layers.analysis import Plan
 from layers.fields.contact import Contact, parse_contact
 from layers.fields.schedule import Schedule, parse_schedule
 from layers.study import StudyArea
+from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["Choice", "NearIndex", "build_near_index"]
+__all__ = ["Choice", "NearIndex", "build_near_index", "near_index"]
 
 #: Start-point groups in the order the page lists them.
 CHOICE_GROUPS: tuple[str, ...] = ("towns", "stops", "places")
@@ -185,6 +186,15 @@ def _choices(index: NearIndex) -> dict[str, list[Choice]]:
     for choices in per_district.values():
         choices.sort(key=lambda c: (order[c.group], c.label))
     return per_district
+
+
+def near_index(state: IbashoState) -> NearIndex:
+    """
+    The lookup tables of the maps ``state`` serves: built once with them and kept with them
+    (:meth:`webmap.web.state.IbashoState.kept`), so a new state has its own.
+    """
+    return state.kept("resident.near_index",
+                      lambda: build_near_index(state.study, state.plan))
 
 
 def build_near_index(study: StudyArea, plan: Plan) -> NearIndex:

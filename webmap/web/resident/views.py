@@ -27,10 +27,10 @@ from babel import Locale
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from webmap.i18n import LOCALES, SOURCE_LOCALE, gettext_for
-from webmap.web.base import fail
+from webmap.web.base import current_state, fail
 from webmap.web.language import request_locale
 from webmap.web.resident.format import japan_now
-from webmap.web.resident.index import CHOICE_GROUPS, NearIndex, build_near_index
+from webmap.web.resident.index import CHOICE_GROUPS, NearIndex, near_index
 from webmap.web.resident.places import DEFAULT_COUNT, MAX_COUNT, nearest_places
 from webmap.web.resident.whereami import where_am_i
 
@@ -38,10 +38,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["OUTSIDE_LIMIT_M", "near", "script_text"]
 
 near = Blueprint("near", __name__)
-
-#: Key of the page's index in ``app.extensions`` (built once, when the blueprint registers).
-INDEX_KEY = "ibasho_near"
-
 
 def script_text(lang: str) -> dict[str, str]:
     """The words the page's script uses (``t.*`` in ``near.js``; the rest are in the HTML)."""
@@ -85,16 +81,9 @@ FAR_DEGREES = 0.5
 FAR_KM = 40.0
 
 
-@near.record_once
-def _build_index(setup_state) -> None:
-    """Build the lookup tables once, when the app registers the blueprint."""
-    app = setup_state.app
-    state = app.extensions["ibasho"]
-    app.extensions[INDEX_KEY] = build_near_index(state.study, state.plan)
-
-
 def _index() -> NearIndex:
-    return current_app.extensions[INDEX_KEY]
+    """The lookup tables of the maps served now."""
+    return near_index(current_state())
 
 
 def _lang(*, strict: bool) -> str:
