@@ -169,26 +169,27 @@ class WalkProfile:
     @property
     def default_radius_m(self) -> float:
         """The straight-line radius shown first and used for suggestions."""
-        if self.default_radius is not None:
-            return self.default_radius
-        if not self.radii_m:
-            msg = "This walking profile has no straight-line radii."
-            raise ValueError(msg)
-        return sorted(self.radii_m)[len(self.radii_m) // 2]
+        return _shown_first(self.radii_m, self.default_radius, what="straight-line radii")
 
     @property
     def default_minutes(self) -> float:
         """The network threshold (minutes) shown first and used for suggestions."""
-        if self.default_network_minutes is not None:
-            return self.default_network_minutes
-        if not self.network_minutes:
-            msg = "This walking profile has no network thresholds."
-            raise ValueError(msg)
-        return float(sorted(self.network_minutes)[len(self.network_minutes) // 2])
+        return _shown_first(self.network_minutes, self.default_network_minutes,
+                            what="network thresholds")
 
     def default_threshold(self, method: str) -> float:
         """:attr:`default_minutes` for ``method="network"``, else :attr:`default_radius_m`."""
         return self.default_minutes if method == "network" else self.default_radius_m
+
+
+def _shown_first(thresholds: tuple[float, ...], chosen: float | None, *, what: str) -> float:
+    """The threshold chosen to be shown first, else the middle one (the one rule of both)."""
+    if chosen is not None:
+        return chosen
+    if not thresholds:
+        msg = f"This walking profile has no {what}."
+        raise ValueError(msg)
+    return float(sorted(thresholds)[len(thresholds) // 2])
 
 
 #: The profiles offered out of the box (a config may add its own ``WalkProfile``).

@@ -324,6 +324,13 @@ def _on_network(plan: Plan) -> bool:
     return plan.network is not None and plan.network.people is not None
 
 
+def _changes(study: StudyArea, plan: Plan, add_lonlats: Sequence[tuple[float, float]],
+             remove_place_ids: Sequence[str]) -> tuple[list[int], np.ndarray]:
+    """The rows of the places removed and the places added in metres, all checked."""
+    _check_population(study)
+    return _removed_rows(study, remove_place_ids), _added_xy(study, plan, add_lonlats)
+
+
 def what_if_many(study: StudyArea, plan: Plan, *,
                  add_lonlats: Sequence[tuple[float, float]] = (),
                  remove_place_ids: Sequence[str] = ()) -> dict:
@@ -358,9 +365,7 @@ def what_if_many(study: StudyArea, plan: Plan, *,
     ValueError
         Unknown place id, a point outside the study area, or no population layer.
     """
-    _check_population(study)
-    removed = _removed_rows(study, remove_place_ids)
-    added = _added_xy(study, plan, add_lonlats)
+    removed, added = _changes(study, plan, add_lonlats, remove_place_ids)
     if _on_network(plan):
         assert plan.network is not None and plan.network.coverage is not None  # _on_network
         before = plan.network.coverage
@@ -426,11 +431,9 @@ def what_if_counts(study: StudyArea, plan: Plan, *,
     Raises
     ------
     ValueError
-        Unknown place id, a point outside the study area, or no population layer.
+        As :func:`what_if_many`.
     """
-    _check_population(study)
-    removed = _removed_rows(study, remove_place_ids)
-    added = _added_xy(study, plan, add_lonlats)
+    removed, added = _changes(study, plan, add_lonlats, remove_place_ids)
     if _on_network(plan):
         thresholds = [float(m) for m in study.config.minutes]
         assert plan.network is not None and plan.network.coverage is not None  # _on_network

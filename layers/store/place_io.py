@@ -44,14 +44,9 @@ def preview_import(store: PlaceStore, path: str | Path, *,
     ----------
     store
         The store the places would go into (its categories, extent and names).
-    path
-        The uploaded CSV (as Excel saves it) or vector file.
-    fields
-        Maps ibasho's names (``name``, ``category``, ``lon``, ``lat`` …) to the file's
-        columns, as ``[layers.places.fields]`` in the config; unmapped names are used as is.
-    name
-        The file's name as its sender knows it (an upload's own name), for the messages;
-        ``path`` (where the server keeps it) never appears in them. Default: ``path.name``.
+    path, fields, name
+        The file, how its columns map to ibasho's names, and its name as its sender knows
+        it (see :func:`layers.files.place_files.check_places_file`).
 
     today
         The day schedules' periods are compared with (default: today in Japan).

@@ -135,6 +135,15 @@ class UserStore(MigratedStore):
     'editor'
     >>> users.verify("sato", "correct horse battery").name, users.verify("sato", "wrong")
     ('sato', None)
+
+    A login is a session (:meth:`log_in`), found by its token until it ends:
+
+    >>> account, token = users.log_in("sato", "correct horse battery",
+    ...                               lifetime=timedelta(hours=8))
+    >>> users.session_account(token, lifetime=timedelta(hours=8)).name
+    'sato'
+    >>> users.end_sessions("sato"), users.session_account(token, lifetime=timedelta(hours=8))
+    (1, None)
     """
 
     # the users tables came with version 2, sessions with 4
@@ -273,21 +282,8 @@ class UserStore(MigratedStore):
 
         The session is stored only if the account is still active and its password unchanged
         when it is written (a password change or a disabling during the check wins).
-        Sessions older than ``lifetime`` (of every account) are deleted on the way.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from pathlib import Path
-        >>> from layers.store.database import open_database
-        >>> users = UserStore(open_database(Path(tempfile.mkdtemp()) / "ibasho.gpkg"))
-        >>> _ = users.migrate(); _ = users.create_user("sato", "correct horse battery")
-        >>> account, token = users.log_in("sato", "correct horse battery",
-        ...                               lifetime=timedelta(hours=8))
-        >>> users.session_account(token, lifetime=timedelta(hours=8)).name
-        'sato'
-        >>> users.end_sessions("sato"), users.session_account(token, lifetime=timedelta(hours=8))
-        (1, None)
+        Sessions older than ``lifetime`` (of every account) are deleted on the way. The
+        class's example logs in and out.
         """
         checked = self._checked_row(name, password)
         if checked is None:

@@ -11,6 +11,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -43,6 +45,15 @@ def _store(config_path: Path | None, database: str | None) -> UserStore:
     return store
 
 
+@contextmanager
+def _refused() -> Iterator[None]:
+    """A change the store refuses ends the command with its message (it says what to do)."""
+    try:
+        yield
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _password_prompt() -> str:
     return click.prompt(f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
                         hide_input=True, confirmation_prompt="Repeat the password")
@@ -65,10 +76,8 @@ def add(name: str, role: str, config_path: Path | None, database: str | None) ->
     if store.get(name) is not None:
         raise click.ClickException(f"There is already a user {name!r}; see `ibasho users list`.")
     password = _password_prompt()
-    try:
+    with _refused():
         account = store.create_user(name, password, role=role)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"Added {account.name} ({account.role}) to {store.database.display_name}.")
 
 
@@ -97,10 +106,8 @@ def passwd(name: str, config_path: Path | None, database: str | None) -> None:
     store = _store(config_path, database)
     if store.get(name) is None:
         raise click.ClickException(f"There is no user {name!r}; see `ibasho users list`.")
-    try:
+    with _refused():
         store.set_password(name, _password_prompt())
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"Changed the password of {name}.")
 
 
@@ -111,10 +118,8 @@ def passwd(name: str, config_path: Path | None, database: str | None) -> None:
 @_DATABASE
 def role(name: str, role: str, config_path: Path | None, database: str | None) -> None:
     """Give NAME another ROLE."""
-    try:
+    with _refused():
         _store(config_path, database).set_role(name, role)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"{name} is now {role}.")
 
 
@@ -124,10 +129,8 @@ def role(name: str, role: str, config_path: Path | None, database: str | None) -
 @_DATABASE
 def disable(name: str, config_path: Path | None, database: str | None) -> None:
     """Disable NAME: it can no longer log in (its changes stay in the audit log)."""
-    try:
+    with _refused():
         _store(config_path, database).disable(name)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"Disabled {name}.")
 
 
@@ -137,8 +140,6 @@ def disable(name: str, config_path: Path | None, database: str | None) -> None:
 @_DATABASE
 def enable(name: str, config_path: Path | None, database: str | None) -> None:
     """Enable NAME again."""
-    try:
+    with _refused():
         _store(config_path, database).enable(name)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"Enabled {name}.")

@@ -27,8 +27,8 @@ from folium.utilities import JsCode
 
 from webmap.maps.assets import map_css, map_js
 
-__all__ = ["CompactGeoJson", "IbashoFigure", "IbashoMap", "Legend", "MapScript", "Panel",
-           "RenderedText", "SinglePassRender", "Sources", "TitleBar", "map_geojson",
+__all__ = ["CompactGeoJson", "HtmlControl", "IbashoFigure", "IbashoMap", "Legend", "MapScript",
+           "Panel", "RenderedText", "SinglePassRender", "Sources", "TitleBar", "map_geojson",
            "script_json"]
 
 #: The parts of a page that a macro element's ``header``, ``html`` and ``script`` macros fill.
@@ -268,21 +268,30 @@ class MapScript(MacroElement):
         self.js = map_js()
 
 
-class TitleBar(MacroElement):
-    """The map's title and the method note, top left, above the zoom buttons."""
+class HtmlControl(MacroElement):
+    """HTML that a function of the map's script puts on the map (``IbashoMap.<function>``)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            IbashoMap.addTitle({{ this._parent.get_name() }}, {{ this.html|tojson }});
+            IbashoMap.{{ this.function }}({{ this._parent.get_name() }}, {{ this.html|tojson }});
         {% endmacro %}
         """
     )
 
+    #: The function of ``ibasho-map.js`` that places the HTML (a name of the code, never data).
+    function = ""
+
     def __init__(self, html: str) -> None:
         super().__init__()
-        self._name = "TitleBar"
+        self._name = type(self).__name__
         self.html = html
+
+
+class TitleBar(HtmlControl):
+    """The map's title and the method note, top left, above the zoom buttons."""
+
+    function = "addTitle"
 
 
 class Legend(MacroElement):
@@ -312,35 +321,13 @@ class Legend(MacroElement):
         self.layers = layers
 
 
-class Panel(MacroElement):
+class Panel(HtmlControl):
     """A collapsible panel at the top right (the places without a position)."""
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            IbashoMap.addUnlocated({{ this._parent.get_name() }}, {{ this.html|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self._name = "Panel"
-        self.html = html
+    function = "addUnlocated"
 
 
-class Sources(MacroElement):
+class Sources(HtmlControl):
     """Every line of the config's attribution, in the map's attribution control."""
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            IbashoMap.addSources({{ this._parent.get_name() }}, {{ this.html|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self._name = "Sources"
-        self.html = html
+    function = "addSources"

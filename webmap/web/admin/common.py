@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from layers.errors import Problem
@@ -21,10 +22,11 @@ from layers.store.users import UserStore
 from webmap.i18n import gettext as _
 from webmap.web.admin.labels import action_label, field_label, role_label
 from webmap.web.auth import current_user, has_role
-from webmap.web.base import app_state, current_state
+from webmap.web.base import app_state, current_state, data_changed
 
 logger = logging.getLogger(__name__)
-__all__ = ["admin", "map_settings", "place_store", "problem_rows", "render_admin", "user_store"]
+__all__ = ["admin", "check_feature_id", "editor_name", "map_settings", "place_store",
+           "problem_rows", "render_admin", "stored", "user_store"]
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -63,6 +65,39 @@ def problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:
 
 def flash_message(text: str) -> None:
     flash(text, "info")
+
+
+def editor_name() -> str:
+    """The name of the editor making a change (403 for a login without the editor role)."""
+    user = current_user()
+    if user is None or not has_role(user, "editor"):
+        abort(403)
+    return user.name
+
+
+def check_feature_id(feature_id: str, *, prefix: str, noun: str) -> str:
+    """``feature_id`` if it looks like an id of the store (``p0012``), else a 404."""
+    if not re.fullmatch(rf"{prefix}\d{{1,9}}", feature_id):
+        abort(404, description=f"{feature_id!r} is not a {noun} id (e.g. {prefix}0012).")
+    return feature_id
+
+
+def stored(action: str, endpoint: str, *, name: str = "", feature_id: str = "",
+           changed: bool = True, **values: str) -> Response:
+    """
+    The answer to a change that was stored (``action``: ``added``, ``saved`` or ``retired``
+    the feature ``name``, ``feature_id``): the public maps take it (unless it ``changed``
+    nothing), the staff member is told, and the page of ``endpoint`` opens.
+    """
+    if changed:
+        data_changed()
+    messages = {
+        "added": _("「{name}」を追加しました（{place_id}）。公開中の地図にも反映しました。"),
+        "saved": _("保存しました。公開中の地図にも反映しました。"),
+        "retired": _("「{name}」を廃止しました。公開中の地図から外しました。"),
+    }
+    flash_message(messages[action].format(name=name, place_id=feature_id))
+    return redirect(url_for(endpoint, **values))
 
 
 def json_data(value: Any) -> Markup:

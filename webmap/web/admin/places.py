@@ -16,10 +16,9 @@ are recomputed (:func:`webmap.web.base.data_changed`) and the public map shows i
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -30,16 +29,18 @@ from layers.store.features import PlaceNotFoundError, VersionConflict
 from webmap.i18n import gettext as _
 from webmap.web.admin.common import (
     admin,
-    flash_message,
+    check_feature_id,
+    editor_name,
     form_values,
     form_version,
     map_settings,
     place_store,
     problem_rows,
     render_admin,
+    stored,
 )
 from webmap.web.auth import current_user, has_role, login_required
-from webmap.web.base import current_state, data_changed, json_error
+from webmap.web.base import current_state, json_error
 from webmap.web.json_body import read_json_object
 
 logger = logging.getLogger(__name__)
@@ -48,9 +49,6 @@ __all__ = ["PLACE_FORM_FIELDS", "schedule_reading_of"]
 #: The fields of the place form, in order.
 PLACE_FORM_FIELDS = ("name", "category", "district", "address", "schedule", "contact", "notes",
                      "position_source", "source", "lon", "lat")
-
-_PLACE_ID = re.compile(r"p\d{1,9}")
-
 
 def _values(place: dict[str, Any]) -> dict[str, str]:
     """A stored place as the form shows it."""
@@ -125,12 +123,6 @@ def _other_places(place_id: str | None) -> list[list[Any]]:
             for p, name in zip(located.geometry, located["name"], strict=True)]
 
 
-def _check_id(place_id: str) -> str:
-    if not _PLACE_ID.fullmatch(place_id):
-        abort(404, description=f"{place_id!r} is not a place id (e.g. p0012).")
-    return place_id
-
-
 @admin.route("/places/new", methods=["GET", "POST"])
 @login_required("editor")
 def new_place() -> Any:
@@ -139,24 +131,20 @@ def new_place() -> Any:
         return _render_form(place_id=None, values=dict.fromkeys(PLACE_FORM_FIELDS, ""),
                             version=None)
     values = form_values(request.form, PLACE_FORM_FIELDS)
-    user = current_user()
-    assert user is not None  # login_required
     try:
-        place = place_store().add_place(values, user=user.name)
+        place = place_store().add_place(values, user=editor_name())
     except LayerError as exc:
         return _render_form(place_id=None, values=values, version=None, status=400,
                             problems=problem_rows(exc.problems))
-    data_changed()
-    flash_message(_("「{name}」を追加しました（{place_id}）。公開中の地図にも反映しました。")
-                  .format(name=place["name"], place_id=place["place_id"]))
-    return redirect(url_for("admin.edit_place", place_id=place["place_id"]))
+    return stored("added", "admin.edit_place", name=place["name"],
+                  feature_id=place["place_id"], place_id=place["place_id"])
 
 
 @admin.route("/places/<place_id>", methods=["GET", "POST"])
 @login_required("viewer")
 def edit_place(place_id: str) -> Any:
     """The place in the form; a POST (editor) saves it if nobody saved in between."""
-    _check_id(place_id)
+    check_feature_id(place_id, prefix="p", noun="place")
     store = place_store()
     try:
         place = store.place(place_id)
@@ -166,23 +154,18 @@ def edit_place(place_id: str) -> Any:
     if request.method == "GET":
         return _render_form(place_id=place_id, values=_values(place), version=place["version"],
                             retired=retired)
-    if not has_role(current_user(), "editor"):
-        abort(403)
+    user = editor_name()
     version = form_version()
     values = form_values(request.form, PLACE_FORM_FIELDS)
-    user = current_user()
-    assert user is not None
     try:
-        updated = store.update_place(place_id, values, expected_version=version, user=user.name)
+        updated = store.update_place(place_id, values, expected_version=version, user=user)
     except VersionConflict as exc:
         return _conflict(place_id, exc, values)
     except LayerError as exc:
         return _render_form(place_id=place_id, values=values, version=version, status=400,
                             problems=problem_rows(exc.problems), retired=retired)
-    if updated["version"] != version:
-        data_changed()
-    flash_message(_("保存しました。公開中の地図にも反映しました。"))
-    return redirect(url_for("admin.edit_place", place_id=place_id))
+    return stored("saved", "admin.edit_place", changed=updated["version"] != version,
+                  place_id=place_id)
 
 
 def _conflict(place_id: str, exc: VersionConflict, yours: dict[str, str]) -> tuple[str, int]:
@@ -201,12 +184,11 @@ def _conflict(place_id: str, exc: VersionConflict, yours: dict[str, str]) -> tup
 @login_required("editor")
 def retire_place(place_id: str) -> Response | tuple[str, int]:
     """Retire the place (it leaves the maps; its history stays)."""
-    _check_id(place_id)
+    check_feature_id(place_id, prefix="p", noun="place")
     version = form_version()
-    user = current_user()
-    assert user is not None
     try:
-        place = place_store().retire_place(place_id, expected_version=version, user=user.name)
+        place = place_store().retire_place(place_id, expected_version=version,
+                                           user=editor_name())
     except PlaceNotFoundError:
         abort(404, description=f"There is no place {place_id}.")
     except VersionConflict as exc:
@@ -217,6 +199,4 @@ def retire_place(place_id: str) -> Response | tuple[str, int]:
                             version=current["version"], status=400,
                             problems=problem_rows(exc.problems),
                             retired=current["retired_at"] is not None)
-    data_changed()
-    flash_message(_("「{name}」を廃止しました。公開中の地図から外しました。").format(name=place["name"]))
-    return redirect(url_for("admin.places"))
+    return stored("retired", "admin.places", name=place["name"])

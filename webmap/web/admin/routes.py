@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 import geopandas as gpd
-from flask import abort, redirect, request, url_for
+from flask import abort, request
 from werkzeug.wrappers import Response
 
 from geo.crs import STORAGE_CRS
@@ -37,21 +36,20 @@ from layers.store.routes import (
 from webmap.i18n import gettext as _
 from webmap.web.admin.common import (
     admin,
-    flash_message,
+    check_feature_id,
+    editor_name,
     form_version,
     map_settings,
     place_store,
     problem_rows,
     render_admin,
+    stored,
 )
 from webmap.web.auth import current_user, has_role, login_required
-from webmap.web.base import current_state, data_changed
+from webmap.web.base import current_state
 
 logger = logging.getLogger(__name__)
 __all__: list[str] = []
-
-_ROUTE_ID = re.compile(r"r\d{1,9}")
-
 
 def _parts(geometry: Any) -> list[list[list[float]]]:
     """A stored line as parts of ``[lon, lat]`` for the map."""
@@ -148,12 +146,6 @@ def _posted() -> tuple[dict[str, Any], list[Problem]]:
     return values, problems
 
 
-def _check_id(route_id: str) -> str:
-    if not _ROUTE_ID.fullmatch(route_id):
-        abort(404, description=f"{route_id!r} is not a route id (e.g. r0001).")
-    return route_id
-
-
 @admin.route("/routes/new", methods=["GET", "POST"])
 @login_required("editor")
 def new_route() -> Any:
@@ -162,26 +154,22 @@ def new_route() -> Any:
         return _render_form(route_id=None, route=None,
                             values={"name": "", "kind": ROUTE_KINDS[0]})
     values, problems = _posted()
-    user = current_user()
-    assert user is not None
     try:
         if problems:
             raise LayerError(problems)
-        route = add_walking_route(place_store(), values, user=user.name)
+        route = add_walking_route(place_store(), values, user=editor_name())
     except LayerError as exc:
         return _render_form(route_id=None, route=None, values=values, status=400,
                             problems=problem_rows(exc.problems))
-    data_changed()
-    flash_message(_("「{name}」を追加しました（{place_id}）。公開中の地図にも反映しました。")
-                  .format(name=route["name"], place_id=route["route_id"]))
-    return redirect(url_for("admin.edit_route", route_id=route["route_id"]))
+    return stored("added", "admin.edit_route", name=route["name"],
+                  feature_id=route["route_id"], route_id=route["route_id"])
 
 
 @admin.route("/routes/<route_id>", methods=["GET", "POST"])
 @login_required("viewer")
 def edit_route(route_id: str) -> Any:
     """The route on the map; a POST (editor) saves it if nobody saved in between."""
-    _check_id(route_id)
+    check_feature_id(route_id, prefix="r", noun="route")
     try:
         route = walking_route(place_store(), route_id)
     except PlaceNotFoundError:
@@ -189,17 +177,14 @@ def edit_route(route_id: str) -> Any:
     current = {"name": route["name"], "kind": route["kind"], "version": route["version"]}
     if request.method == "GET":
         return _render_form(route_id=route_id, route=route, values=current)
-    if not has_role(current_user(), "editor"):
-        abort(403)
+    user = editor_name()
     version = form_version()
     values, problems = _posted()
-    user = current_user()
-    assert user is not None
     try:
         if problems:
             raise LayerError(problems)
         updated = update_walking_route(place_store(), route_id, values,
-                                       expected_version=version, user=user.name)
+                                       expected_version=version, user=user)
     except VersionConflict as exc:
         return _render_form(route_id=route_id, route=route, values=current, status=409,
                             conflict=exc.message_ja)
@@ -207,23 +192,19 @@ def edit_route(route_id: str) -> Any:
         return _render_form(route_id=route_id, route=route, status=400,
                             values={**values, "version": version},
                             problems=problem_rows(exc.problems))
-    if updated["version"] != version:
-        data_changed()
-    flash_message(_("保存しました。公開中の地図にも反映しました。"))
-    return redirect(url_for("admin.edit_route", route_id=route_id))
+    return stored("saved", "admin.edit_route", changed=updated["version"] != version,
+                  route_id=route_id)
 
 
 @admin.post("/routes/<route_id>/retire")
 @login_required("editor")
 def retire_route(route_id: str) -> Response | tuple[str, int]:
     """Retire the route (it leaves the maps; its history stays)."""
-    _check_id(route_id)
+    check_feature_id(route_id, prefix="r", noun="route")
     version = form_version()
-    user = current_user()
-    assert user is not None
     try:
         route = retire_walking_route(place_store(), route_id, expected_version=version,
-                                     user=user.name)
+                                     user=editor_name())
     except PlaceNotFoundError:
         abort(404, description=f"There is no route {route_id}.")
     except (VersionConflict, LayerError) as exc:
@@ -234,6 +215,4 @@ def retire_route(route_id: str) -> Response | tuple[str, int]:
                                 conflict=exc.message_ja)
         return _render_form(route_id=route_id, route=route, values=current, status=400,
                             problems=problem_rows(exc.problems))
-    data_changed()
-    flash_message(_("「{name}」を廃止しました。公開中の地図から外しました。").format(name=route["name"]))
-    return redirect(url_for("admin.routes"))
+    return stored("retired", "admin.routes", name=route["name"])
