@@ -18,7 +18,7 @@ fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || packages+=(fonts-not
 fc-list 2>/dev/null | grep -i "IPAexGothic" >/dev/null || packages+=(fonts-ipaexfont-gothic)
 if ((with_test)); then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
-  # the PostGIS half of tests/layers/test_database.py (scripts/postgis.sh starts the server)
+  # the PostGIS half of tests/layers/store/test_database.py (scripts/postgis.sh starts the server)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
   compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null \
     || packages+=(postgresql-postgis)

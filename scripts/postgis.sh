@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL + PostGIS server for the tests (tests/layers/conftest_db.py runs it).
+# A throwaway PostgreSQL + PostGIS server for the tests (tests/layers/store/conftest_db.py runs it).
 #
 #   bash scripts/postgis.sh start [DIR]   # prints the URL, e.g. postgresql://postgres@127.0.0.1:54321/ibasho
 #   bash scripts/postgis.sh stop DIR      # stops the server and deletes DIR

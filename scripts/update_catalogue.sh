@@ -2,7 +2,7 @@
 # Bring the interface texts' catalogue up to date after adding or changing a text in the code
 # or the templates: extract every msgid into webmap/translations/messages.pot, then merge it into
 # each language's messages.po (new texts arrive untranslated, changed ones marked fuzzy).
-# Translate the new entries in the .po files; tests/test_catalogue.py says what is missing.
+# Translate the new entries in the .po files; tests/webmap/test_catalogue.py says what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pybabel=.venv/bin/pybabel

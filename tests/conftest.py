@@ -1,6 +1,18 @@
-"""Shared fixtures: the Takasaki study area, its analysis and the web app (flaskr style)."""
+"""Shared fixtures: the Takasaki study area, its analysis and the web app (flaskr style).
+
+``tests/`` mirrors the packages (``tests/layers/store/`` tests ``layers/store/`` …) and is no
+package itself (no ``__init__.py``, so every test module has a name of its own). The helper
+modules are found on ``sys.path``: this folder's (``nagoya_city``, ``served``,
+``browser_support``) as pytest puts it there, and the folders below that hold helpers of
+tests elsewhere too, put there here once. The fixtures of the database tests
+(``conftest_db``: every store test on a GeoPackage and on PostGIS) and of the staff pages
+(``conftest_admin``) are registered for every test module.
+"""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -12,6 +24,11 @@ from layers.study import analyse_study_area, load_study_area
 # busy machine would turn into failures that say nothing about the code.
 settings.register_profile("ibasho", deadline=None)
 settings.load_profile("ibasho")
+
+TESTS = Path(__file__).resolve().parent
+sys.path[:0] = [str(TESTS / folder) for folder in ("layers/store", "webmap/web/admin",
+                                                    "webmap/web/resident")]
+pytest_plugins = ["conftest_db", "conftest_admin"]
 
 
 @pytest.fixture(scope="session")

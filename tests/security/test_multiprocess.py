@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -23,19 +22,13 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from admin_helpers import PASSWORD, place_fields
 from served import served_app
 
 from layers.store.places import open_store
 from layers.store.users import UserStore
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "webmap"))
-pytest_plugins = ["conftest_db", "conftest_admin"]
-
-from admin_helpers import PASSWORD, place_fields  # noqa: E402 (tests/webmap, put on the path above)
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +195,7 @@ def test_requests_to_b_do_not_read_the_places_table(two_processes) -> None:
     _a_url, b_url, database = two_processes
     if "://" not in database:
         pytest.skip("a GeoPackage lock keeps out every reader; the request cost is counted "
-                    "in tests/webmap/test_live.py")
+                    "in tests/webmap/web/test_live.py")
     import psycopg
 
     b = Browser(b_url)

@@ -8,7 +8,6 @@ connection, as someone who copied it would.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,9 +33,6 @@ from webmap.web.base import app_state
 from webmap.web.security import SESSION_LIFETIME, configure_security
 
 TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS / "layers"))
-sys.path.insert(0, str(TESTS / "webmap"))
-pytest_plugins = ["conftest_db", "conftest_admin"]
 
 
 @pytest.fixture(scope="module")
