@@ -1,7 +1,13 @@
 """What every browser test shares: Debian's Chromium, a live server, a screenshot folder.
 
 Imported by the page tests (``from browser_support import …``; ``tests/`` is on the path
-beside ``conftest.py``). Chromium runs headless with the flags this machine's closed network
+beside ``conftest.py``), and registered for every test module (``pytest_plugins`` in
+``tests/conftest.py``) for its fixtures: :func:`browser`, :func:`server` (the session's
+``app``, served) and :func:`screenshots`.
+
+Screenshots go to ``$IBASHO_SCREENSHOTS`` (default: the test's ``tmp_path``). Offline, the
+basemap tiles cannot load: their requests are aborted and their console errors ignored
+(:class:`WatchedPage`). Chromium runs headless with the flags this machine's closed network
 needs; without it the tests skip locally, but fail under CI (``CI=true``), where the test
 command installs it, so a broken install never passes as skipped.
 """
@@ -17,6 +23,10 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+#: The window of the desktop and phone pages (CSS pixels).
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -55,6 +65,24 @@ def screenshot_folder(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("IBASHO_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's Chromium, headless (see :func:`launch_chromium`), for one test module."""
+    yield from launch_chromium()
+
+
+@pytest.fixture(scope="module")
+def server(app) -> Iterator[str]:
+    """The Takasaki app (the session's ``app`` fixture) served live; its URL."""
+    yield from serve(app)
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where the test's screenshots go (:func:`screenshot_folder`)."""
+    return screenshot_folder(tmp_path)
 
 
 #: Basemap tile hosts: offline, their requests are aborted and their errors expected.

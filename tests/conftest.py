@@ -4,9 +4,10 @@
 package itself (no ``__init__.py``, so every test module has a name of its own). The helper
 modules are found on ``sys.path``: this folder's (``nagoya_city``, ``served``,
 ``browser_support``) as pytest puts it there, and the folders below that hold helpers of
-tests elsewhere too, put there here once. The fixtures of the database tests
-(``conftest_db``: every store test on a GeoPackage and on PostGIS) and of the staff pages
-(``conftest_admin``) are registered for every test module.
+tests elsewhere too, put there here once. The fixtures of the browser tests
+(``browser_support``), of the database tests (``conftest_db``: every store test on a
+GeoPackage and on PostGIS) and of the staff pages (``conftest_admin``) are registered for
+every test module.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ settings.load_profile("ibasho")
 TESTS = Path(__file__).resolve().parent
 sys.path[:0] = [str(TESTS / folder) for folder in ("layers/store", "webmap/web/admin",
                                                     "webmap/web/resident")]
-pytest_plugins = ["conftest_db", "conftest_admin"]
+pytest_plugins = ["browser_support", "conftest_db", "conftest_admin"]
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,24 @@ def _district(name: str, minx: float, maxx: float) -> dict:
             "geometry": {"type": "Polygon", "coordinates": [ring]}}
 
 
+#: The ``[study_area]`` of every config on these streets.
+STUDY_AREA = """
+[study_area]
+name = "名古屋・栄"
+title = "名古屋・栄 居場所マップ（試験）"
+metric_crs = "EPSG:6675"
+"""
+
+
+def write_districts(folder: Path) -> None:
+    """``districts.geojson`` in ``folder``: 錦 west of :data:`SPLIT_LON`, 栄 east of it."""
+    minx, _, maxx, _ = BOUNDS
+    districts = {"type": "FeatureCollection", "features": [
+        _district("錦", minx, SPLIT_LON), _district("栄", SPLIT_LON, maxx)]}
+    (folder / "districts.geojson").write_text(json.dumps(districts, ensure_ascii=False),
+                                              encoding="utf-8")
+
+
 def write_nagoya_config(folder: Path, *, population: bool = True) -> Path:
     """
     Write the Nagoya study area (config, districts, places, population, candidates) to
@@ -64,11 +82,7 @@ def write_nagoya_config(folder: Path, *, population: bool = True) -> Path:
     population layer out of the config (no coverage counts, no suggestions).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    minx, _, maxx, _ = BOUNDS
-    districts = {"type": "FeatureCollection", "features": [
-        _district("錦", minx, SPLIT_LON), _district("栄", SPLIT_LON, maxx)]}
-    (folder / "districts.geojson").write_text(json.dumps(districts, ensure_ascii=False),
-                                              encoding="utf-8")
+    write_districts(folder)
     lines = ["name,category,lon,lat"] + [f"{n},{c},{lon},{lat}" for n, c, lon, lat in PLACES]
     (folder / "places.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     lines = ["key_code,name,total,age65,lon,lat"] + [
@@ -86,12 +100,7 @@ path = "population.csv"
 fields = { total = "total", age65 = "age65", name = "name", key_code = "key_code" }
 """
     config = folder / "ibasho.toml"
-    config.write_text(f"""
-[study_area]
-name = "名古屋・栄"
-title = "名古屋・栄 居場所マップ（試験）"
-metric_crs = "EPSG:6675"
-
+    config.write_text(f"""{STUDY_AREA}
 [walking]
 minutes = {list(MINUTES)}
 radii_m = [200, 300, 500]

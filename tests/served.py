@@ -35,6 +35,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def database_with_editor(folder: Path, password: str, *, name: str = "henshu") -> str:
+    """A new GeoPackage in ``folder`` with one editor account; ``ibasho serve`` fills the rest."""
+    from layers.store.database import open_database
+    from layers.store.users import UserStore
+
+    database = str(folder / "ibasho-data.gpkg")
+    users = UserStore(open_database(database))
+    users.migrate()
+    users.create_user(name, password, role="editor")
+    return database
+
+
 @contextmanager
 def served_app(database: str, *, config: str | Path | None = None,
                env: Mapping[str, str] | None = None, workers: int = 1, threads: int = 1,

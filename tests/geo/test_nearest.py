@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
+from street_grids import CRS, NAGOYA, street_grid
 
 from geo.nearest import (
     bearing_deg,
@@ -23,18 +23,6 @@ from geo.network import StreetNetwork, snap_points
 from geo.reach import walk_graph
 from geo.walking import PROFILES
 from layers.files.streets import load_streets
-
-CRS = "EPSG:6677"
-NAGOYA = Path(__file__).resolve().parents[1] / "data" / "nagoya_sakae_josm.osm"
-
-
-def _grid(n: int = 6, spacing_m: float = 100.0) -> StreetNetwork:
-    """An n × n street grid with 100 m blocks; node ``i * n + j`` is at (100 i, 100 j)."""
-    index = np.arange(n * n).reshape(n, n)
-    x, y = np.meshgrid(np.arange(n) * spacing_m, np.arange(n) * spacing_m, indexing="ij")
-    edges = np.vstack([np.column_stack([index[:-1, :].ravel(), index[1:, :].ravel()]),
-                       np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()])])
-    return StreetNetwork.from_arrays(x.ravel(), y.ravel(), edges[:, 0], edges[:, 1], crs=CRS)
 
 
 @pytest.mark.parametrize(("dx", "dy", "bearing", "point"), [
@@ -71,7 +59,7 @@ def test_straight_estimates() -> None:
 
 
 def test_walk_on_a_grid_is_exact() -> None:
-    network = _grid()
+    network = street_grid()
     graph = walk_graph(network, PROFILES["elderly"])
     # the person stands 10 m off the street x = 100, at y = 130 (30 % along 1 → 2 ... in y)
     walk = walk_from(graph, 110.0, 130.0, limit_minutes=30)
@@ -100,7 +88,7 @@ def test_walk_on_a_grid_is_exact() -> None:
 
 
 def test_limit_and_unreached_targets() -> None:
-    network = _grid()
+    network = street_grid()
     graph = walk_graph(network, PROFILES["elderly"])
     walk = walk_from(graph, 0.0, 0.0, limit_minutes=3.5)  # 210 m
     # (0, 0), (100, 0), (0, 100), (100, 100), (200, 0), (0, 200)

@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from street_grids import CRS, NAGOYA, river_streets, street_grid
 
 from geo.isochrones import walk_isochrones
 from geo.network import Snapped, StreetNetwork, snap_points, to_csgraph
@@ -19,17 +20,6 @@ from layers.files.streets import load_streets
 
 ELDERLY = PROFILES["elderly"]
 
-CRS = "EPSG:6677"
-NAGOYA = Path(__file__).resolve().parents[1] / "data" / "nagoya_sakae_josm.osm"
-
-
-def _grid(n: int = 6, spacing_m: float = 100.0) -> StreetNetwork:
-    """An n × n street grid with 100 m blocks."""
-    index = np.arange(n * n).reshape(n, n)
-    x, y = np.meshgrid(np.arange(n) * spacing_m, np.arange(n) * spacing_m, indexing="ij")
-    edges = np.vstack([np.column_stack([index[:-1, :].ravel(), index[1:, :].ravel()]),
-                       np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()])])
-    return StreetNetwork.from_arrays(x.ravel(), y.ravel(), edges[:, 0], edges[:, 1], crs=CRS)
 
 
 def _points(*xy: tuple[float, float]) -> gpd.GeoDataFrame:
@@ -56,7 +46,7 @@ def test_snap_to_edge_not_node_and_exact_against_strtree() -> None:
     assert snapped.fraction[:2] == pytest.approx([0.4, 0.6])
     assert snapped.distance_m[:2] == pytest.approx([30.0, 10.0])
     rng = np.random.default_rng(1)
-    grid = _grid(12, 73.0)
+    grid = street_grid(12, 73.0)
     x, y = rng.uniform(-200, 1000, 2000), rng.uniform(-200, 1000, 2000)
     fast = snap_points(grid, x, y)
     tree = shapely.STRtree(grid.edge_lines())
@@ -107,7 +97,7 @@ def test_reach_equals_networkx(extract: Path, crs: str) -> None:
 
 
 def test_point_minutes_counts_the_walk_to_and_along_the_street() -> None:
-    network = _grid()
+    network = street_grid()
     reach = network_reach(walk_graph(network, ELDERLY), _points((50, -30)), limit_minutes=30)
     # the place is 30 m off the street, halfway along edge (0,0)-(100,0)
     assert reach.minutes[0] == pytest.approx((30 + 50) / 60)
@@ -121,7 +111,7 @@ def test_point_minutes_counts_the_walk_to_and_along_the_street() -> None:
 
 
 def test_far_and_unlocated_places_take_no_part() -> None:
-    network = _grid()
+    network = street_grid()
     places = gpd.GeoDataFrame(geometry=[shapely.Point(50, 0), None, shapely.Point(2500, 0)],
                               crs=CRS)
     reach = network_reach(walk_graph(network, ELDERLY), places, limit_minutes=30)
@@ -133,7 +123,7 @@ def test_far_and_unlocated_places_take_no_part() -> None:
 @pytest.mark.parametrize("limit", [0, -5, float("nan"), float("inf")])
 def test_bad_limits(limit: float) -> None:
     with pytest.raises(ValueError, match="limit_minutes"):
-        network_reach(walk_graph(_grid(), ELDERLY), _points((0, 0)), limit_minutes=limit)
+        network_reach(walk_graph(street_grid(), ELDERLY), _points((0, 0)), limit_minutes=limit)
 
 
 @pytest.mark.parametrize("speed", [0, -1.0])
@@ -142,22 +132,9 @@ def test_bad_speeds(speed: float) -> None:
         WalkProfile("x", speed, "x")
 
 
-def _river_town() -> StreetNetwork:
-    """Two east-west streets 120 m apart (a river between), joined by one bridge at x = 2000."""
-    xs = np.arange(0, 2001, 100.0)
-    n = len(xs)
-    x = np.concatenate([xs, xs])
-    y = np.concatenate([np.zeros(n), np.full(n, 120.0)])
-    south = np.column_stack([np.arange(n - 1), np.arange(1, n)])
-    north = south + n
-    bridge = np.array([[n - 1, 2 * n - 1]])
-    edges = np.vstack([south, north, bridge])
-    return StreetNetwork.from_arrays(x, y, edges[:, 0], edges[:, 1], crs=CRS)
-
-
 @pytest.mark.parametrize("method", ["grid", "vector"])
 def test_isochrone_does_not_cross_the_river(method: str) -> None:
-    network = _river_town()
+    network = river_streets(120.0)  # streets 120 m apart
     reach = network_reach(walk_graph(network, ELDERLY), _points((0, 0)), limit_minutes=15)
     iso = walk_isochrones(reach, [10, 15], width_m=30, method=method, crs=None)
     merged = iso[iso["place"] == -1].set_index("minutes").geometry
@@ -190,7 +167,7 @@ def test_isochrones_nest_and_catchments_cover_the_merged(method: str) -> None:
 
 
 def test_isochrone_grid_and_vector_agree() -> None:
-    network = _grid(12, 80.0)
+    network = street_grid(12, 80.0)
     reach = network_reach(walk_graph(network, ELDERLY), _points((440, 440)), limit_minutes=8)
     grid = walk_isochrones(reach, [8], method="grid", crs=None, per_place=False)
     vector = walk_isochrones(reach, [8], method="vector", crs=None, per_place=False)
@@ -199,7 +176,7 @@ def test_isochrone_grid_and_vector_agree() -> None:
 
 
 def test_bad_thresholds() -> None:
-    reach = network_reach(walk_graph(_grid(), ELDERLY), _points((0, 0)), limit_minutes=10)
+    reach = network_reach(walk_graph(street_grid(), ELDERLY), _points((0, 0)), limit_minutes=10)
     with pytest.raises(ValueError, match="thresholds_minutes"):
         walk_isochrones(reach, [0, 5])
     with pytest.raises(ValueError, match="beyond the reach limit"):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
+from street_grids import CRS, river_streets
 
 from geo.isochrones import walk_isochrones
-from geo.network import StreetNetwork
 from geo.network_coverage import (
     compare_straight_line,
     coverage_by_district_network,
@@ -18,19 +17,11 @@ from geo.network_coverage import (
 from geo.reach import network_reach, walk_graph
 from geo.walking import PROFILES, metres_to_minutes, minutes_to_metres
 
-CRS = "EPSG:6677"
-
 
 @pytest.fixture
 def river_town() -> dict:
     """Two streets 150 m apart with a river between and one bridge at x = 2000."""
-    xs = np.arange(0, 2001, 100.0)
-    n = len(xs)
-    x = np.concatenate([xs, xs])
-    y = np.concatenate([np.zeros(n), np.full(n, 150.0)])
-    south = np.column_stack([np.arange(n - 1), np.arange(1, n)])
-    edges = np.vstack([south, south + n, [[n - 1, 2 * n - 1]]])
-    network = StreetNetwork.from_arrays(x, y, edges[:, 0], edges[:, 1], crs=CRS)
+    network = river_streets(150.0)
     districts = gpd.GeoDataFrame({"name": ["南", "北"]},
                                  geometry=[shapely.box(-100, -100, 2100, 75),
                                            shapely.box(-100, 75, 2100, 250)], crs=CRS)

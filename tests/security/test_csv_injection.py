@@ -22,12 +22,10 @@ import pytest
 from admin_helpers import PASSWORD, place_fields, post_form, unique
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from served import served_app
+from served import database_with_editor, served_app
 
 from layers.files.place_files import FORMULA_START, spreadsheet_cell
-from layers.store.database import open_database
 from layers.store.place_io import export_places
-from layers.store.users import UserStore
 from webmap.web.base import app_state
 from webmap.web.planner.results import scenario_csv, scenario_outcome
 
@@ -174,10 +172,7 @@ class Browser:
 
 
 def test_served_export_is_inert(tmp_path: Path) -> None:
-    database = str(tmp_path / "ibasho-data.gpkg")
-    users = UserStore(open_database(database))
-    users.migrate()
-    users.create_user("henshu", PASSWORD, role="editor")
+    database = database_with_editor(tmp_path, PASSWORD)
     with served_app(database, log_path=tmp_path / "serve.log") as base:
         browser = Browser(base)
         status, _ = browser.post("/admin/login", {"name": "henshu", "password": PASSWORD},

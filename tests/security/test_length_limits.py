@@ -22,7 +22,7 @@ import shapely
 from admin_helpers import PASSWORD, csrf_token, place_fields, post_form, unique
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from served import served_app
+from served import database_with_editor, served_app
 from test_csv_injection import Browser
 
 from layers.errors import LayerError
@@ -330,10 +330,7 @@ def test_scenario_api_answers_the_json_error_shape(admin_app, editor) -> None:
 
 
 def test_served_app_refuses_a_megabyte_name(tmp_path: Path) -> None:
-    database = str(tmp_path / "ibasho-data.gpkg")
-    users = UserStore(open_database(database))
-    users.migrate()
-    users.create_user("henshu", PASSWORD, role="editor")
+    database = database_with_editor(tmp_path, PASSWORD)
     with served_app(database, log_path=tmp_path / "serve.log") as base:
         with urllib.request.urlopen(f"{base}/", timeout=60) as answer:
             size_before = len(answer.read())

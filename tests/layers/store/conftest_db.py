@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -100,21 +101,28 @@ def postgis_server() -> Iterator[str]:
                        text=True, timeout=120, check=False)
 
 
-@pytest.fixture
-def postgis_url(postgis_server: str) -> Iterator[str]:
-    """A fresh, empty database with PostGIS for one test, dropped afterwards."""
+@contextmanager
+def fresh_postgis_database(server: str, *, prefix: str = "ibasho_test") -> Iterator[str]:
+    """A new database copied from ``server``'s template (with PostGIS); dropped afterwards."""
     import psycopg
 
-    template = urlsplit(postgis_server).path.lstrip("/")
-    name = f"ibasho_test_{uuid.uuid4().hex[:12]}"
-    admin_url = _with_database(postgis_server, "postgres")
+    template = urlsplit(server).path.lstrip("/")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin_url = _with_database(server, "postgres")
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE {name} TEMPLATE "{template}"')
     try:
-        yield _with_database(postgis_server, name)
+        yield _with_database(server, name)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgis_url(postgis_server: str) -> Iterator[str]:
+    """A fresh, empty database with PostGIS for one test, dropped afterwards."""
+    with fresh_postgis_database(postgis_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -62,6 +63,24 @@ def takasaki_places(takasaki_config: StudyConfig, takasaki_extent: StudyExtent):
 def takasaki_store(store: PlaceStore, takasaki_places: gpd.GeoDataFrame) -> PlaceStore:
     store.import_places(takasaki_places, user="seed", source="places.csv")
     return store
+
+
+def _in_threads(work: Callable[[int], None], count: int) -> None:
+    """Run ``work(0)`` … ``work(count - 1)`` in threads at once; fail with what any raised."""
+    failures: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            work(index)
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
 
 
 def _wkt(geometries: gpd.GeoSeries) -> list[str | None]:
@@ -405,30 +424,21 @@ def test_concurrent_read_modify_write_loses_nothing(store: PlaceStore) -> None:
     writers = 6
     start = threading.Barrier(writers, timeout=60)
     conflicts = [0] * writers
-    failures: list[BaseException] = []
 
     def append_marker(index: int) -> None:
-        try:
-            for attempt in range(200):
-                place = store.place("p0001")
-                if attempt == 0:
-                    start.wait()  # everyone has read version 1: all but one must conflict
-                try:
-                    store.update_place("p0001", {"notes": f"{place['notes']}[{index}]"},
-                                       expected_version=place["version"], user=f"user{index}")
-                    return
-                except VersionConflict:
-                    conflicts[index] += 1
-            failures.append(AssertionError(f"writer {index} never got through"))
-        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
-            failures.append(exc)
+        for attempt in range(200):
+            place = store.place("p0001")
+            if attempt == 0:
+                start.wait()  # everyone has read version 1: all but one must conflict
+            try:
+                store.update_place("p0001", {"notes": f"{place['notes']}[{index}]"},
+                                   expected_version=place["version"], user=f"user{index}")
+                return
+            except VersionConflict:
+                conflicts[index] += 1
+        raise AssertionError(f"writer {index} never got through")
 
-    threads = [threading.Thread(target=append_marker, args=(i,)) for i in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not failures, failures
+    _in_threads(append_marker, writers)
     assert sum(conflicts) >= writers - 1
     final = store.place("p0001")
     assert sorted(final["notes"].strip("[]").split("][")) == [str(i) for i in range(writers)]
@@ -440,22 +450,13 @@ def test_concurrent_adds_get_distinct_ids(store: PlaceStore) -> None:
     writers = 4
     start = threading.Barrier(writers, timeout=60)
     added: list[str] = []
-    failures: list[BaseException] = []
 
     def add(index: int) -> None:
-        try:
-            start.wait()
-            place = store.add_place({**SALON, "name": f"サロン{index}"}, user=f"user{index}")
-            added.append(place["place_id"])
-        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
-            failures.append(exc)
+        start.wait()
+        place = store.add_place({**SALON, "name": f"サロン{index}"}, user=f"user{index}")
+        added.append(place["place_id"])
 
-    threads = [threading.Thread(target=add, args=(i,)) for i in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not failures, failures
+    _in_threads(add, writers)
     assert sorted(added) == [f"p{n:04d}" for n in range(1, writers + 1)]
 
 

@@ -7,18 +7,13 @@ test module and backend, so tests that change places use names of their own.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from admin_helpers import ACCOUNTS, PASSWORD, login
+from conftest_db import fresh_postgis_database
 
 from webmap.web.base import app_state
-
-
-def _with_database(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
@@ -28,19 +23,9 @@ def admin_database(request: pytest.FixtureRequest,
     if request.param == "gpkg":
         yield str(tmp_path_factory.mktemp("admin-db") / "ibasho-data.gpkg")
         return
-    import psycopg
-
-    server = request.getfixturevalue("postgis_server")
-    template = urlsplit(server).path.lstrip("/")
-    name = f"ibasho_admin_{uuid.uuid4().hex[:12]}"
-    admin_url = _with_database(server, "postgres")
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE {name} TEMPLATE "{template}"')
-    try:
-        yield _with_database(server, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_postgis_database(request.getfixturevalue("postgis_server"),
+                                prefix="ibasho_admin") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -57,23 +42,24 @@ def admin_app(admin_database: str, tmp_path_factory: pytest.TempPathFactory):
     return app
 
 
+def logged_in(app, role: str):
+    """A test client of ``app`` logged in as the account of ``role``."""
+    client = app.test_client()
+    assert login(client, role).status_code == 302
+    return client
+
+
 @pytest.fixture
 def editor(admin_app):
     """A test client logged in as an editor."""
-    client = admin_app.test_client()
-    assert login(client, "editor").status_code == 302
-    return client
+    return logged_in(admin_app, "editor")
 
 
 @pytest.fixture
 def viewer(admin_app):
-    client = admin_app.test_client()
-    assert login(client, "viewer").status_code == 302
-    return client
+    return logged_in(admin_app, "viewer")
 
 
 @pytest.fixture
 def admin_client(admin_app):
-    client = admin_app.test_client()
-    assert login(client, "admin").status_code == 302
-    return client
+    return logged_in(admin_app, "admin")

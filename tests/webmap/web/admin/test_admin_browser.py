@@ -8,23 +8,16 @@ requests are aborted (offline); any other console error (a CSP violation include
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from admin_helpers import PASSWORD
-from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
+from browser_support import DESKTOP, WatchedPage, serve
 
 from webmap.web.base import app_state
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 900}
 EVIL = "<script>alert(1)</script>いこいの家"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +30,6 @@ def admin_server(tmp_path_factory):
                       "UPLOAD_FOLDER": str(folder / "uploads")})
     app_state(app).users.create_user("henshu", PASSWORD, role="editor")
     yield from serve(app)
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    return screenshot_folder(tmp_path)
 
 
 class Session(WatchedPage):

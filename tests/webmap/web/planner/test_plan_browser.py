@@ -1,41 +1,21 @@
 """The planner page in a real headless Chromium: the numbers change, scenarios save and compare.
 
-Screenshots go to ``$IBASHO_SCREENSHOTS`` (default: the test's ``tmp_path``). Offline, the
-basemap tiles cannot load: their requests are aborted and their console errors ignored.
+Screenshots and the offline basemap: see ``browser_support``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
+from browser_support import DESKTOP, PHONE, WatchedPage
 
 from webmap.web.base import app_state
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery"
 CITY_AFTER = ".plan-figure:first-of-type .plan-after"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch_chromium()
-
-
-@pytest.fixture(scope="module")
-def server(app):
-    """The app served by werkzeug on 127.0.0.1 and a free port, in a thread."""
-    yield from serve(app)
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    return screenshot_folder(tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -1,20 +1,18 @@
 """The pages in a real headless Chromium: layers drawn, popups, no JavaScript errors, screenshots.
 
-Screenshots go to ``$IBASHO_SCREENSHOTS`` (default: the test's ``tmp_path``). Offline, the
-basemap tiles cannot load: their requests are aborted and their console errors ignored.
+Screenshots and the offline basemap: see ``browser_support``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from pathlib import Path
 from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
 import pytest
-from browser_support import WatchedPage, launch_chromium, screenshot_folder, serve
+from browser_support import PHONE, WatchedPage
 from nagoya_city import EVIL_CANDIDATE, write_nagoya_config
 from shapely import Point
 
@@ -30,25 +28,8 @@ SUGGESTIONS = gettext("新しい居場所の候補（上位{k}か所）")
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}  # the README's screenshots
 DISTRICT = "中央・南・城南"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch_chromium()
-
-
-@pytest.fixture(scope="module")
-def server(app):
-    """The app served by werkzeug on 127.0.0.1 and a free port, in a thread."""
-    yield from serve(app)
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    return screenshot_folder(tmp_path)
 
 
 def settle(page) -> None:

@@ -9,36 +9,18 @@ not go to the test server (basemap tiles) is aborted. Screenshots go to
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import nagoya_city
 import pytest
-from browser_support import launch_chromium, screenshot_folder, serve
-
-PHONE = {"width": 390, "height": 844}
+from browser_support import PHONE
 
 #: 80 m north of the 岩鼻長寿センター前 stop (Takasaki), 130 m north of 岩鼻長寿センター.
 IWAHANA = {"latitude": 36.30685, "longitude": 139.05982}
-
-
-@pytest.fixture(scope="module")
-def near_browser():
-    """Debian's Chromium, headless (see :func:`browser_support.launch_chromium`)."""
-    yield from launch_chromium()
-
-
-@pytest.fixture(scope="module")
-def near_server(app) -> Iterator[str]:
-    """The Takasaki app (the session ``app`` fixture) served live."""
-    yield from serve(app)
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    return screenshot_folder(tmp_path)
 
 
 @dataclass
@@ -102,12 +84,12 @@ def open_phone(browser, base_url: str, *, geolocation: dict | None = IWAHANA,
 
 
 @pytest.fixture
-def phone(near_browser):
+def phone(browser):
     """Factory of :class:`Phone` pages, closed after the test."""
     opened: list[Phone] = []
 
     def make(base_url: str, **options) -> Phone:
-        opened.append(open_phone(near_browser, base_url, **options))
+        opened.append(open_phone(browser, base_url, **options))
         return opened[-1]
 
     yield make
@@ -128,13 +110,8 @@ def wait_for_map(page, timeout_ms: int = 20_000) -> None:
     page.wait_for_timeout(400)
 
 
-# ---- a study area with real streets (network mode) ----------------------------------
-
-NAGOYA_OSM = Path(__file__).resolve().parents[3] / "data" / "nagoya_sakae_josm.osm"
-
-#: (minlon, minlat, maxlon, maxlat) of the OSM extract (central Nagoya, 栄, about 0.75 km).
-NAGOYA_BOUNDS = (136.9041109, 35.1674938, 136.9126296, 35.1742819)
-NAGOYA_SPLIT_LON = 136.9084
+# ---- a study area with real streets (network mode): the streets, districts and study area
+# of tests/nagoya_city.py, with places, stops and residents of its own ----------------------
 
 #: A place name that tries to inject HTML: it must arrive as text everywhere.
 EVIL_NAME = "<img src=x onerror=alert(7)>サロン"
@@ -171,17 +148,8 @@ def write_nagoya_near_config(folder: Path) -> Path:
     points; return the path of its ``ibasho.toml``.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    minx, miny, maxx, maxy = NAGOYA_BOUNDS
-
-    def district(name: str, west: float, east: float) -> dict:
-        ring = [[west, miny], [east, miny], [east, maxy], [west, maxy], [west, miny]]
-        return {"type": "Feature", "properties": {"name": name},
-                "geometry": {"type": "Polygon", "coordinates": [ring]}}
-
-    districts = {"type": "FeatureCollection", "features": [
-        district("錦", minx, NAGOYA_SPLIT_LON), district("栄", NAGOYA_SPLIT_LON, maxx)]}
-    (folder / "districts.geojson").write_text(json.dumps(districts, ensure_ascii=False),
-                                              encoding="utf-8")
+    minx, miny, maxx, maxy = nagoya_city.BOUNDS
+    nagoya_city.write_districts(folder)
     rows = ["name,category,lon,lat,district,schedule,contact"]
     for name, category, lon, lat, schedule, contact in NAGOYA_PLACES:
         where = "" if lon is None else f"{lon},{lat}"
@@ -203,17 +171,12 @@ def write_nagoya_near_config(folder: Path) -> Path:
             rows.append(f"{i}{j},栄{i + 1}丁目{j + 1}番,{200 + 10 * i},{lon:.6f},{lat:.6f}")
     (folder / "population.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     config = folder / "ibasho.toml"
-    config.write_text(f"""
-[study_area]
-name = "名古屋・栄"
-title = "名古屋・栄 居場所マップ（試験）"
-metric_crs = "EPSG:6675"
-
+    config.write_text(f"""{nagoya_city.STUDY_AREA}
 [walking]
 minutes = [3, 5, 8]
 
 [network]
-streets = "{NAGOYA_OSM.as_posix()}"
+streets = "{nagoya_city.OSM.as_posix()}"
 
 [layers.districts]
 path = "districts.geojson"

@@ -12,14 +12,12 @@ import re
 
 import conftest_near
 import pytest
-from conftest_near import NAGOYA_HERE, serve, wait_for_list, wait_for_map
+from browser_support import serve
+from conftest_near import NAGOYA_HERE, wait_for_list, wait_for_map
 
 # the shared fixtures of the resident page's tests (conftest_near.py, beside this file)
-near_browser = conftest_near.near_browser
-near_server = conftest_near.near_server
 nagoya_app = conftest_near.nagoya_app
 phone = conftest_near.phone
-screenshots = conftest_near.screenshots
 
 pytestmark = pytest.mark.browser
 
@@ -30,12 +28,12 @@ def _no_problems(opened) -> None:
     assert opened.errors == [] and opened.dialogs == []
 
 
-def test_location_lists_places_by_walking_minutes(phone, near_server, screenshots) -> None:
-    opened = phone(near_server)
+def test_location_lists_places_by_walking_minutes(phone, server, screenshots) -> None:
+    opened = phone(server)
     page = opened.page
     # location already allowed: the list comes at once; as of a Wednesday morning, so that
     # the day's buses have not all gone (the page passes ?at= on to the API)
-    page.goto(f"{near_server}/near?at=2026-12-02T09:30")
+    page.goto(f"{server}/near?at=2026-12-02T09:30")
     wait_for_list(page)
     cards = page.locator("#near-list .place-card")
     assert cards.count() == 5
@@ -68,10 +66,10 @@ def test_location_lists_places_by_walking_minutes(phone, near_server, screenshot
     _no_problems(opened)
 
 
-def test_whereami_names_the_nearest_stop(phone, near_server, screenshots) -> None:
-    opened = phone(near_server)
+def test_whereami_names_the_nearest_stop(phone, server, screenshots) -> None:
+    opened = phone(server)
     page = opened.page
-    page.goto(f"{near_server}/near")
+    page.goto(f"{server}/near")
     wait_for_list(page)
     page.click("#near-whereami")
     page.wait_for_selector("#near-whereami-text:not(:empty)")
@@ -86,10 +84,10 @@ def test_whereami_names_the_nearest_stop(phone, near_server, screenshots) -> Non
     _no_problems(opened)
 
 
-def test_english_switch(phone, near_server, screenshots) -> None:
-    opened = phone(near_server, lang="en-GB")
+def test_english_switch(phone, server, screenshots) -> None:
+    opened = phone(server, lang="en-GB")
     page = opened.page
-    page.goto(f"{near_server}/near")
+    page.goto(f"{server}/near")
     wait_for_list(page)
     page.click("a.lang-switch")  # keeps the position
     page.wait_for_url(re.compile(r"lang=en"))
@@ -105,10 +103,10 @@ def test_english_switch(phone, near_server, screenshots) -> None:
     _no_problems(opened)
 
 
-def test_choose_a_start_when_location_is_off(phone, near_server, screenshots) -> None:
-    opened = phone(near_server, geolocation=None)
+def test_choose_a_start_when_location_is_off(phone, server, screenshots) -> None:
+    opened = phone(server, geolocation=None)
     page = opened.page
-    page.goto(f"{near_server}/near")
+    page.goto(f"{server}/near")
     page.click("#near-locate")
     page.wait_for_selector("#near-status.is-error")
     assert "地区と町名・目印から探す" in page.inner_text("#near-status")
@@ -124,10 +122,10 @@ def test_choose_a_start_when_location_is_off(phone, near_server, screenshots) ->
     _no_problems(opened)
 
 
-def test_works_without_javascript(phone, near_server, screenshots) -> None:
-    opened = phone(near_server, geolocation=None, javascript=False)
+def test_works_without_javascript(phone, server, screenshots) -> None:
+    opened = phone(server, geolocation=None, javascript=False)
     page = opened.page
-    page.goto(f"{near_server}/near")
+    page.goto(f"{server}/near")
     assert not page.is_visible("#near-locate")  # needs JavaScript: hidden
     page.select_option("#near-district", "中居・矢中")
     page.click("#near-show-choices")
@@ -139,10 +137,10 @@ def test_works_without_javascript(phone, near_server, screenshots) -> None:
     page.screenshot(path=screenshots / "near_no_js.png", full_page=True)
 
 
-def test_list_still_works_when_the_map_cannot_load(phone, near_server, screenshots) -> None:
-    opened = phone(near_server, block=lambda url: "/vendor/leaflet/" in url)
+def test_list_still_works_when_the_map_cannot_load(phone, server, screenshots) -> None:
+    opened = phone(server, block=lambda url: "/vendor/leaflet/" in url)
     page = opened.page
-    page.goto(f"{near_server}/near")
+    page.goto(f"{server}/near")
     wait_for_list(page)
     page.wait_for_selector("#near-map.is-failed")
     assert "上の一覧" in page.inner_text("#near-map")
@@ -153,12 +151,12 @@ def test_list_still_works_when_the_map_cannot_load(phone, near_server, screensho
 
 
 @pytest.mark.parametrize("path", ["/near", "/near?lang=en"])
-def test_accessibility_has_no_serious_violations(phone, near_server, path) -> None:
+def test_accessibility_has_no_serious_violations(phone, server, path) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
-    opened = phone(near_server)
+    opened = phone(server)
     page = opened.page
-    page.goto(f"{near_server}{path}")
+    page.goto(f"{server}{path}")
     wait_for_list(page)
     wait_for_map(page)
     page.click("#near-whereami")
@@ -170,21 +168,21 @@ def test_accessibility_has_no_serious_violations(phone, near_server, path) -> No
     assert serious == [], results.generate_report()
 
 
-def test_accessibility_of_the_empty_page(phone, near_server) -> None:
+def test_accessibility_of_the_empty_page(phone, server) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
-    opened = phone(near_server, geolocation=None)
-    opened.page.goto(f"{near_server}/near?district=%E5%B2%A9%E9%BC%BB")
+    opened = phone(server, geolocation=None)
+    opened.page.goto(f"{server}/near?district=%E5%B2%A9%E9%BC%BB")
     results = Axe().run(opened.page)
     serious = [v for v in results.response["violations"]
                if v["impact"] in {"serious", "critical"}]
     assert serious == [], results.generate_report()
 
 
-def test_prints_the_list_on_a4(phone, near_server, screenshots) -> None:
-    opened = phone(near_server)
+def test_prints_the_list_on_a4(phone, server, screenshots) -> None:
+    opened = phone(server)
     page = opened.page
-    page.goto(f"{near_server}/near?lat=36.30685&lon=139.05982")
+    page.goto(f"{server}/near?lat=36.30685&lon=139.05982")
     wait_for_list(page)
     page.emulate_media(media="print")
     for hidden in ("#near-map-section", ".near-actions", "#near-choose", ".lang-switch",
