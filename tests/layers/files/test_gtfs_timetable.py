@@ -25,7 +25,7 @@ from geo.walking import PROFILES
 from layers.errors import LayerError
 from layers.files.gtfs_timetable import read_gtfs_timetable
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 KANETSU = SHARED / "gunma" / "bus" / "gtfs" / "gtfs.1001.kanetsu_kotu.zip"
 PROFILE = PROFILES["elderly"]
 RULES = TransitRules(access_minutes=10, transfer_walk_minutes=5, change_minutes=2)

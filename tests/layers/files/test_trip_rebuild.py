@@ -23,7 +23,7 @@ from layers.config import LayerConfig, load_config
 from layers.files.gtfs_timetable import read_gtfs_timetable
 from layers.files.trip_rebuild import MAX_BUS_SPEED_M_PER_MIN, rebuild_trips
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gunma" / "bus"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "gunma" / "bus"
 KANETSU = "gtfs.1001.kanetsu_kotu"
 
 
