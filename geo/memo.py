@@ -14,14 +14,12 @@ place anyway (rows, bounds, columns, ``attrs`` or the sums of its numbers) is co
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pandas as pd
 
-logger = logging.getLogger(__name__)
 __all__ = ["FrameMemo", "remembered"]
 
 T = TypeVar("T")

@@ -418,7 +418,6 @@ def transit_job(shared: Path) -> dict:
     from dataclasses import replace
 
     from layers.study import load_study_area
-    from layers.transit_journey import resident_journey
     from layers.transit_reach import (
         ChosenTime,
         build_transit_model,
@@ -447,11 +446,7 @@ def transit_job(shared: Path) -> dict:
           f"{int((points['rides'] == 2).sum())}); 10 min on foot / bus ≤ 45 min / neither: "
           f"{classes.get('walk', 0)} / {classes.get('bus', 0)} / {classes.get('neither', 0)}")
     people = study.population.geometry
-    journey_ms = []
-    for point in people.iloc[::20]:
-        _, seconds = timed(resident_journey, model, (point.x, point.y), 0,
-                           now=dt.datetime(2026, 12, 1, 8, 0), repeat=3)
-        journey_ms.append(seconds * 1000)
+    journey_ms = journey_times_ms(model, people.iloc[::20])
     print(f"  one resident's journey (/near): median {statistics.median(journey_ms):.1f} ms, "
           f"max {max(journey_ms):.1f} ms over {len(journey_ms)} homes")
 
@@ -467,11 +462,7 @@ def transit_job(shared: Path) -> dict:
     on_streets = replace(study, streets=streets, elevation_m=None)
     street_model, street_walks_s = timed(build_transit_model, on_streets, bus=bus)
     street_reach, street_query_s = timed(transit_reach, street_model, when, repeat=3)
-    street_ms = []
-    for point in people.iloc[::40]:
-        _, seconds = timed(resident_journey, street_model, (point.x, point.y), 0,
-                           now=dt.datetime(2026, 12, 1, 8, 0), repeat=3)
-        street_ms.append(seconds * 1000)
+    street_ms = journey_times_ms(street_model, people.iloc[::40])
     print(f"  SYNTHETIC streets ({streets.n_nodes:,} nodes) under the real stops: walks "
           f"{street_walks_s:.2f} s + routing {street_query_s:.3f} s = "
           f"{street_walks_s + street_query_s:.2f} s; by bus "
@@ -482,6 +473,20 @@ def transit_job(shared: Path) -> dict:
             "transit_streets_s": round(street_walks_s + street_query_s, 2),
             "transit_journey_ms": round(statistics.median(journey_ms), 1),
             "transit_peer_s": round(peer_s, 1)}
+
+
+def journey_times_ms(model, homes) -> list[float]:
+    """Milliseconds (median of 3) of one resident's journey from each of ``homes``, 08:00."""
+    import datetime as dt
+
+    from layers.transit_journey import resident_journey
+
+    times_ms = []
+    for point in homes:
+        _, seconds = timed(resident_journey, model, (point.x, point.y), 0,
+                           now=dt.datetime(2026, 12, 1, 8, 0), repeat=3)
+        times_ms.append(seconds * 1000)
+    return times_ms
 
 
 def transit_peer(model, reach, day) -> tuple[float, int, int]:

@@ -61,11 +61,10 @@ SMALL_AREA_COLUMNS_2020: list[tuple[str, str]] = [
     for i, label in enumerate(_SMALL_AREA_LABELS, start=1)]
 
 
-@dataclass
-class MeshRow:
-    """One cell of a mesh table: its code, 秘匿処理 columns and made-up counts."""
+@dataclass(kw_only=True)
+class Secrecy:
+    """The 秘匿処理 columns of a row of either table, and its made-up counts."""
 
-    code: str
     counts: dict[str, int]
     htksyori: int = 0
     htksaki: str = ""
@@ -74,10 +73,39 @@ class MeshRow:
     hidden: set[str] = field(default_factory=set)
 
 
+def hide_into(host: Secrecy, host_id: str, row: Secrecy, row_id: str,
+              columns: Sequence[str]) -> None:
+    """Hide ``row``'s ``columns`` as e-Stat does: ``*``, their counts added to ``host``."""
+    host.htksyori = 1
+    host.gassan.append(row_id)
+    row.htksyori, row.htksaki, row.hidden = 2, host_id, set(columns)
+    for column in columns:
+        host.counts[column] += row.counts[column]
+
+
+def _of_sex(people: int, *, men: bool, women: bool) -> int:
+    """Of ``people``, the men (half, rounded down), the women (the rest), or all."""
+    if men:
+        return people // 2
+    return people - people // 2 if women else people
+
+
+def _older(total: int, rng: np.random.Generator) -> tuple[int, int]:
+    """Made-up 65+ and 75+ of ``total`` people."""
+    age65 = int(rng.binomial(total, rng.uniform(0.15, 0.45)))
+    return age65, int(rng.binomial(age65, 0.5))
+
+
+@dataclass
+class MeshRow(Secrecy):
+    """One cell of a mesh table: its code, 秘匿処理 columns and made-up counts."""
+
+    code: str
+
+
 def made_up_counts(total: int, rng: np.random.Generator) -> dict[str, int]:
     """Every column of :data:`MESH_COLUMNS_2020` for a cell of ``total`` people, consistent."""
-    age65 = int(rng.binomial(total, rng.uniform(0.15, 0.45)))
-    age75 = int(rng.binomial(age65, 0.5))
+    age65, age75 = _older(total, rng)
     age85 = int(rng.binomial(age75, 0.35))
     age95 = int(rng.binomial(age85, 0.1))
     young = int(rng.binomial(total - age65, 0.2))
@@ -88,11 +116,7 @@ def made_up_counts(total: int, rng: np.random.Generator) -> dict[str, int]:
                     "６５": age65, "７５": age75, "８５": age85, "９５": age95, "外国": 0,
                     "世帯": max(total // 2, 0)}
         value = by_start[next(k for k in by_start if label.startswith(k))]
-        if label.endswith("男"):
-            value = value // 2
-        elif label.endswith("女"):
-            value = value - value // 2
-        counts[code] = value
+        counts[code] = _of_sex(value, men=label.endswith("男"), women=label.endswith("女"))
     return counts
 
 
@@ -119,13 +143,9 @@ def hide(rows: list[MeshRow], members: Sequence[int], carrier: int,
          columns: Sequence[str]) -> None:
     """Hide ``members``' ``columns`` as e-Stat does: ``*``, their counts added to ``carrier``."""
     host = rows[carrier]
-    host.htksyori = 1
+    host.htksyori = 1  # also when no member is given
     for index in members:
-        row = rows[index]
-        row.htksyori, row.htksaki, row.hidden = 2, host.code, set(columns)
-        host.gassan.append(row.code)
-        for column in columns:
-            host.counts[column] += row.counts[column]
+        hide_into(host, host.code, rows[index], rows[index].code, columns)
 
 
 def _cell(row: MeshRow, code: str, zero_dash: bool) -> str:
@@ -203,24 +223,18 @@ def write_boundary_zip(folder: Path, areas: gpd.GeoDataFrame, *,
 
 
 @dataclass
-class AreaRow:
+class AreaRow(Secrecy):
     """One row of a small-area age table."""
 
     key: str
     level: int  # HYOSYO: 1 municipality, 2 町・大字, 3 丁目・小字
     city_name: str
     name: str
-    counts: dict[str, int]
-    htksyori: int = 0
-    htksaki: str = ""
-    gassan: list[str] = field(default_factory=list)
-    hidden: set[str] = field(default_factory=set)
 
 
 def made_up_ages(total: int, rng: np.random.Generator) -> dict[str, int]:
     """Every column of :data:`SMALL_AREA_COLUMNS_2020` for ``total`` people, consistent."""
-    age65 = int(rng.binomial(total, rng.uniform(0.15, 0.45)))
-    age75 = int(rng.binomial(age65, 0.5))
+    age65, age75 = _older(total, rng)
     under65 = rng.multinomial(total - age65, np.ones(13) / 13)
     band65, band70 = divmod(age65 - age75, 2)
     values = {"total": total, **{_AGES[i]: int(under65[i]) for i in range(13)},
@@ -232,12 +246,8 @@ def made_up_ages(total: int, rng: np.random.Generator) -> dict[str, int]:
         key = "total" if "総数、" in label or "の総数" in label else next(
             k for k in values if k != "total" and label.endswith(
                 k.translate(str.maketrans("0123456789", "０１２３４５６７８９"))))
-        value = values[key]
-        if label.startswith("男"):
-            value = value // 2
-        elif label.startswith("女"):
-            value = value - value // 2
-        counts[code] = value
+        counts[code] = _of_sex(values[key], men=label.startswith("男"),
+                               women=label.startswith("女"))
     return counts
 
 
@@ -298,12 +308,7 @@ def hide_area(rows: list[AreaRow], member: int, carrier: int) -> None:
     """Hide every age column of ``member`` (not the totals) into ``carrier``."""
     codes = [c for c, label in SMALL_AREA_COLUMNS_2020 if "総数、" not in label
              and "の総数" not in label]
-    host, row = rows[carrier], rows[member]
-    host.htksyori = 1
-    host.gassan.append(row.key)
-    row.htksyori, row.htksaki, row.hidden = 2, host.key, set(codes)
-    for code in codes:
-        host.counts[code] += row.counts[code]
+    hide_into(rows[carrier], rows[carrier].key, rows[member], rows[member].key, codes)
 
 
 def write_estat_city(folder: Path, rows: Sequence[MeshRow], *, population_options: str = "",

@@ -143,12 +143,8 @@ def gettext(message: str, *, locale: str = SOURCE_LOCALE) -> str:
 
 def gettext_for(locale: str) -> Callable[[str], str]:
     """
-    :func:`gettext` bound to ``locale``, to be named ``_`` where a function speaks ``locale``.
-
-    Raises
-    ------
-    ValueError
-        If ``locale`` is not one of :data:`LOCALES`.
+    :func:`gettext` bound to ``locale``, to be named ``_`` where a function speaks ``locale``
+    (a ``ValueError`` as :func:`translations` for another locale).
 
     Examples
     --------

@@ -18,7 +18,6 @@ The sequence of a change is the one of every feature staff edit
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,6 @@ from layers.store.database import Database, Transaction, open_database
 from layers.store.features import TIMESTAMP_COLUMNS, Checked, FeatureTable, check_user
 from layers.store.migrations import MigratedStore
 
-logger = logging.getLogger(__name__)
 __all__ = ["PlaceStore", "open_store"]
 
 def open_store(url_or_path: str | Path, *, categories: Sequence[str] = DEFAULT_CATEGORIES,

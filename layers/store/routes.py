@@ -14,7 +14,6 @@ between them.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,7 +40,6 @@ from layers.store.features import (
 )
 from layers.store.places import PlaceStore
 
-logger = logging.getLogger(__name__)
 __all__ = [
     "LONG_STRETCH_M",
     "MAX_BENCHES",

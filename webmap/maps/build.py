@@ -75,6 +75,7 @@ from webmap.maps.symbols import (
     area_swatch_svg,
     line_swatch_svg,
     place_icon_svg,
+    places_by_category,
     population_swatch_svg,
     stop_icon_svg,
 )
@@ -319,13 +320,8 @@ def _unlocated(study: StudyArea, district: str | None) -> gpd.GeoDataFrame:
 def _place_layers(study: StudyArea, view: _View) -> list:
     places = view.select(study.places)
     section = _("居場所・集会施設")
-    categories = list(study.config.categories)
-    categories += [c for c in places["category"].unique() if c not in categories]
     layers = []
-    for category in categories:
-        members = places[places["category"] == category]
-        if members.empty:
-            continue
+    for category, members in places_by_category(places, study.config.categories):
         extra = [{
             "icon": place_icon_svg(category, approximate=quality == "approx"),
             "popup": popups.place_popup(place),

@@ -30,8 +30,10 @@ __all__ = [
     "comparison_rows",
     "comparison_summaries",
     "coverage_rows",
+    "district_page",
     "district_places",
     "district_summaries",
+    "districts_page",
     "grid_rows",
     "page_context",
     "radius_headings",
@@ -302,3 +304,24 @@ def grid_rows(plan: Plan | None, *, district: str | None = None) -> list[dict[st
     labels = grid_band_labels()
     return [{"band": labels[int(row.band)], "people": format_people(row.people),
              "share": format_share(row.share)} for row in table.itertuples()]
+
+
+def districts_page(study: StudyArea, coverage: CoverageResult,
+                   plan: Plan | None) -> dict[str, Any]:
+    """What ``districts.html`` shows, served or written: every district's figures."""
+    return {"summaries": district_summaries(study, coverage),
+            "radius_headings": radius_headings(coverage),
+            "city_rows": coverage_rows(study, coverage),
+            "comparison": comparison_summaries(study, plan),
+            "suggestions": suggestion_rows(study, plan)}
+
+
+def district_page(study: StudyArea, coverage: CoverageResult, plan: Plan | None,
+                  name: str) -> dict[str, Any]:
+    """What ``district.html`` shows of district ``name`` (besides its map), served or written."""
+    return {"district": name,
+            "rows": coverage_rows(study, coverage, district=name),
+            "places": district_places(study, name),
+            "comparison": comparison_rows(plan, district=name),
+            "grid_rows": grid_rows(plan, district=name),
+            "suggestions": suggestion_rows(study, plan, district=name)}

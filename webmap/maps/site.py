@@ -28,19 +28,7 @@ from layers.study import StudyArea
 from webmap.i18n import install_gettext
 from webmap.maps.assets import copy_static
 from webmap.maps.build import build_map
-from webmap.maps.pages import (
-    Urls,
-    comparison_rows,
-    comparison_summaries,
-    coverage_rows,
-    district_places,
-    district_summaries,
-    grid_rows,
-    page_context,
-    radius_headings,
-    render_map,
-    suggestion_rows,
-)
+from webmap.maps.pages import Urls, district_page, districts_page, page_context, render_map
 
 logger = logging.getLogger(__name__)
 __all__ = ["TEMPLATES_DIR", "district_file_name", "write_site"]
@@ -120,10 +108,7 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
     written.append(out_dir / "index.html")
 
     page = environment.get_template("districts.html").render(
-        urls=_urls(0), summaries=district_summaries(study, coverage),
-        radius_headings=radius_headings(coverage), city_rows=coverage_rows(study, coverage),
-        comparison=comparison_summaries(study, plan), suggestions=suggestion_rows(study, plan),
-        **context)
+        urls=_urls(0), **districts_page(study, coverage, plan), **context)
     write_atomic(out_dir / "districts.html", page)
     written.append(out_dir / "districts.html")
 
@@ -133,13 +118,8 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
         district_map = build_map(study, coverage, plan=plan, district=name,
                                  asset_base="../static/vendor",
                                  district_url="{name}.html", title_bar=False, today=today)
-        page = template.render(
-            urls=_urls(1), district=name, map=render_map(district_map),
-            rows=coverage_rows(study, coverage, district=name),
-            places=district_places(study, name),
-            comparison=comparison_rows(plan, district=name),
-            grid_rows=grid_rows(plan, district=name),
-            suggestions=suggestion_rows(study, plan, district=name), **context)
+        page = template.render(urls=_urls(1), map=render_map(district_map),
+                               **district_page(study, coverage, plan, name), **context)
         path = out_dir / "districts" / district_file_name(name)
         write_atomic(path, page)
         written.append(path)

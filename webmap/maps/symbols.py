@@ -7,7 +7,9 @@ the page must work offline.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from html import escape
+from typing import TYPE_CHECKING
 
 from webmap.maps.style import (
     CATEGORY_STYLES,
@@ -17,14 +19,33 @@ from webmap.maps.style import (
     STOP_STYLE,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "area_swatch_svg",
     "category_style",
     "line_swatch_svg",
     "place_icon_svg",
+    "places_by_category",
     "population_swatch_svg",
     "stop_icon_svg",
 ]
+
+
+def places_by_category(places: pd.DataFrame,
+                       categories: Sequence[str]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """
+    The places of each category, in the one order of every map's layers and legend: the
+    configured ``categories`` first, then any other as found; a category without places is
+    left out.
+    """
+    order = [*categories, *(c for c in places["category"].unique() if c not in categories)]
+    for category in order:
+        members = places[places["category"] == category]
+        if not members.empty:
+            yield category, members
+
 
 _VIEW = 24.0  # the SVG viewBox is 0..24 in both directions
 _HALF = _VIEW / 2

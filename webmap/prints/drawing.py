@@ -11,7 +11,6 @@ walking radius and the gaps beyond the largest radius. The layers come projected
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ from webmap.maps.style import (
     ROUTE_STYLE,
     WALKING_ROUTE_STYLE,
 )
+from webmap.maps.symbols import places_by_category
 from webmap.prints.sheet_layers import MapView, PrintLayers, line_path, polygon_path
 from webmap.prints.symbols import (
     MARKER_SIZE_PT,
@@ -45,7 +45,6 @@ from webmap.prints.symbols import (
     paint,
 )
 
-logger = logging.getLogger(__name__)
 __all__ = ["LegendEntry", "draw_map", "scale_bar_length_m"]
 
 _HALO = [patheffects.withStroke(linewidth=2.6, foreground="#FFFFFF")]
@@ -320,13 +319,8 @@ def _draw_places(d: _Drawing, places: pd.DataFrame, *, numbered: bool) -> list[L
         return []
     size_pt = MARKER_SIZE_PT * d.scale * (1.0 if d.metres_per_mm < 60 else 0.72)
     section = _("居場所・集会施設")
-    categories = list(d.layers.categories)
-    categories += [c for c in places["category"].unique() if c not in categories]
     legend = []
-    for category in categories:
-        members = places[places["category"] == category]
-        if members.empty:
-            continue
+    for category, members in places_by_category(places, d.layers.categories):
         for approximate in (False, True):
             group = members[(members["position_quality"] == "approx") == approximate]
             if len(group):

@@ -34,17 +34,7 @@ from geo.minutes_grid import GRID_BANDS_MINUTES
 from geo.residents import available_bases
 from webmap.i18n import gettext as _
 from webmap.maps.geojson import feature_collection, json_value
-from webmap.maps.pages import (
-    comparison_rows,
-    comparison_summaries,
-    coverage_rows,
-    district_places,
-    district_summaries,
-    grid_rows,
-    page_context,
-    radius_headings,
-    suggestion_rows,
-)
+from webmap.maps.pages import district_page, districts_page, page_context
 from webmap.maps.reach_layers import method_note
 from webmap.maps.style import basis_label, straight_note
 from webmap.web.base import (
@@ -96,11 +86,7 @@ def districts() -> Response:
     state = current_state()
     return _page("/districts", state, lambda: render_template(
         "districts.html", urls=page_urls(),
-        summaries=district_summaries(state.study, state.coverage),
-        radius_headings=radius_headings(state.coverage),
-        city_rows=coverage_rows(state.study, state.coverage),
-        comparison=comparison_summaries(state.study, state.plan),
-        suggestions=suggestion_rows(state.study, state.plan),
+        **districts_page(state.study, state.coverage, state.plan),
         **page_context(state.study, state.coverage, state.plan)))
 
 
@@ -110,12 +96,8 @@ def district(name: str) -> Response:
     state = current_state()
     check_district(name)
     return _page(f"/districts/{name}", state, lambda: render_template(
-        "district.html", urls=page_urls(), district=name, map=state.district_map(name),
-        rows=coverage_rows(state.study, state.coverage, district=name),
-        places=district_places(state.study, name),
-        comparison=comparison_rows(state.plan, district=name),
-        grid_rows=grid_rows(state.plan, district=name),
-        suggestions=suggestion_rows(state.study, state.plan, district=name),
+        "district.html", urls=page_urls(), map=state.district_map(name),
+        **district_page(state.study, state.coverage, state.plan, name),
         **page_context(state.study, state.coverage, state.plan)))
 
 
