@@ -15,9 +15,9 @@ service on a weekday (departures per day from the stops' timetables).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +32,7 @@ import shapely
 from geo.coverage import coverage_by_district
 from geo.crs import STORAGE_CRS
 from layers.config import load_config
+from layers.files.atomic import atomic_path
 from layers.files.derived_districts import DISTRICT_SOURCES
 from layers.study import StudyArea, load_study_area
 
@@ -89,25 +90,27 @@ def input_hash(config_path: str | Path) -> str:
     return digest.hexdigest()
 
 
-_FILE_HASHES: dict[tuple[str, int, int], str] = {}
-
-
 def _file_hash(path: Path) -> str:
     """A file's SHA-256, remembered by path, size and modification time within a process."""
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _FILE_HASHES:
-        digest = hashlib.sha256()
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file():
-                    digest.update(child.read_bytes())
-        else:
-            with path.open("rb") as file:
-                for block in iter(lambda: file.read(1 << 20), b""):
-                    digest.update(block)
-        _FILE_HASHES[key] = digest.hexdigest()
-    return _FILE_HASHES[key]
+    return _hash_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _hash_of(path: str, size: int, mtime_ns: int) -> str:
+    """The SHA-256 of ``path`` (a folder: of its files in order) as it was at ``size`` and
+    ``mtime_ns`` (the key of the cache: a changed file is hashed again)."""
+    digest = hashlib.sha256()
+    folder = Path(path)
+    if folder.is_dir():
+        for child in sorted(folder.rglob("*")):
+            if child.is_file():
+                digest.update(child.read_bytes())
+    else:
+        with folder.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def summarise_study_area(config_path: str | Path) -> AreaResult:
@@ -151,7 +154,8 @@ def _frames(study: StudyArea) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
             continue
         result = coverage_by_district(
             study.districts, points[["geometry"]].copy(), radii_m=config.radii_m,
-            population=study.population, profile=config.walking, metric_crs=config.metric_crs)
+            population=study.population, profile=config.walking, metric_crs=config.metric_crs,
+            memo=study.memo)
         table = result.table[["district", "radius_m", "walk_minutes", "population", "covered",
                               "uncovered", "covered_share"]].copy()
         table.insert(0, "target", target)
@@ -256,9 +260,7 @@ def write_batch(path: str | Path, results: Sequence[AreaResult],
     for result in sorted((r for r in results if r.ok), key=lambda r: r.municipality):
         for name, frame in result.frames.items():
             layers[name].append(frame)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.gpkg")
-    tmp.unlink(missing_ok=True)
-    try:
+    with atomic_path(path, create=False) as tmp:  # GDAL creates the file itself
         for name in RESULT_LAYERS:
             frames = [f for f in layers[name] if len(f)]
             if not frames:
@@ -267,9 +269,6 @@ def write_batch(path: str | Path, results: Sequence[AreaResult],
             if "geometry" in frame.columns:
                 frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     logger.info("Wrote %s: %d areas this run, %d kept", path, len(results), len(keep))
     return path
 

@@ -23,7 +23,7 @@ import shapely
 from geo.crs import STORAGE_CRS
 from layers.config import StudyConfig
 from layers.errors import LayerError
-from layers.files.places import PLACE_COLUMNS
+from layers.fields.schema import PLACE_COLUMNS
 from layers.files.reader import TABLE_SUFFIXES, keep_rows, read_table, read_vector
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from layers.batch import read_batch
 from webmap.cli.batch import GEOPACKAGE_NAME, run_batch
 from webmap.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GUNMA = ROOT.parent / "shared" / "data" / "gunma"
 #: 上野村 (bus, 24 shelters), 神流町 (no bus feed), 川場村 (its village bus)
 CODES = ("10366", "10367", "10444")
