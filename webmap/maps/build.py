@@ -23,7 +23,9 @@ from folium.utilities import JsCode
 
 from geo.coverage import CoverageResult
 from geo.crs import STORAGE_CRS, to_metric
+from geo.memo import remembered
 from layers.analysis import Plan
+from layers.files.timetable import HOLIDAY_NOTE
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
 from webmap.maps import popups
@@ -184,8 +186,10 @@ def build_map(
     title = (config.title if district is None
              else _("{district}地区").format(district=district) + "｜" + config.title)
 
-    tables = TimetableTables()
-    stops = _stop_features(view.select(study.stops), tables)
+    # the same for every drawing of these stops: kept in the study's memo (a place edit
+    # redraws the maps without packing 1,187 timetables again)
+    tables, stops = remembered(study.memo, (study.stops,), ("stop features", district),
+                               lambda: _stop_features(view.select(study.stops)))
     minx, miny, maxx, maxy = view.bounds
     m = IbashoMap(
         location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
@@ -394,9 +398,13 @@ def _district_layers(study: StudyArea, coverage: CoverageResult, view: _View, *,
                                label)])]
 
 
-def _stop_features(stops: gpd.GeoDataFrame | None, tables: TimetableTables) -> dict:
+def _stop_features(stops: gpd.GeoDataFrame | None) -> tuple[TimetableTables, dict]:
+    """The stops as GeoJSON with packed timetables, and the page's tables they point into
+    (complete: nothing is appended to them later, so one pair may serve many pages)."""
+    tables = TimetableTables()
+    tables.index(tables.notes, HOLIDAY_NOTE)
     if stops is None or stops.empty:
-        return {"type": "FeatureCollection", "features": []}
+        return tables, {"type": "FeatureCollection", "features": []}
     extra = []
     for stop in stops.drop(columns="geometry").to_dict(orient="records"):
         header = popups.stop_header(stop)
@@ -404,7 +412,7 @@ def _stop_features(stops: gpd.GeoDataFrame | None, tables: TimetableTables) -> d
                       "o": tables.text_index(header["operator"]),
                       "n": tables.text_index(header["note"]),
                       "d": pack_departures(stop["departures"], tables)})
-    return feature_collection(stops, properties=[], extra=extra)
+    return tables, feature_collection(stops, properties=[], extra=extra)
 
 
 def _stop_layers(stops: dict, *, asset_base: str) -> list:
