@@ -34,6 +34,7 @@ from webmap.web.auth import init_auth
 from webmap.web.http_cache import configure_http_cache
 from webmap.web.language import init_language
 from webmap.web.live import LiveSite
+from webmap.web.replay import Replay
 from webmap.web.resident.index import near_index
 from webmap.web.security import configure_security
 from webmap.web.state import STATE_KEY, AppState, IbashoState
@@ -159,6 +160,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_auth(app)
     init_language(app)
     app.before_request(live.check_for_changes)
+    # repeated public GETs of bodies made once per state skip Flask (webmap.web.replay)
+    app.wsgi_app = Replay(app.wsgi_app,  # type: ignore[method-assign]
+                          current_state=lambda: live.state, before=live.check_for_changes)
     if app.config["WATCH_DATABASE"]:
         live.watch()
     state = live.state

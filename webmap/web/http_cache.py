@@ -33,6 +33,7 @@ from flask import Flask, Response, g, request
 from flask_compress import Compress
 
 from webmap.maps.assets import static_version
+from webmap.web.replay import REPLAYABLE
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -232,6 +233,7 @@ def cached_response(key: str, make: Callable[[], str | bytes], *, mimetype: str,
     response.set_etag(body.etag)
     response.cache_control.no_cache = True
     g.ibasho_body_etag = body.etag
+    request.environ[REPLAYABLE] = True  # the same for everyone: may be replayed (replay.py)
     return response.make_conditional(request)
 
 
