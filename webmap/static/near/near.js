@@ -257,10 +257,8 @@
       }
       section.appendChild(h4);
     }
-    if (!j.found) {
-      section.appendChild(el("p", "journey-none", j.message));
-      return section;
-    }
+    if (j.message) { section.appendChild(el("p", "journey-none", j.message)); }
+    if (!j.found) { return section; }
     var ol = el("ol", "journey-steps");
     j.steps.forEach(function (step) {
       ol.appendChild(el("li", "journey-step journey-" + step.kind, step.text));

@@ -158,7 +158,8 @@ def journey_entry(model: TransitModel, lonlat: tuple[float, float], place_row: i
         ``found``; ``heading`` (the day and the start), ``steps`` (``kind``, ``text``),
         ``verdict`` and ``on_time`` (None when the start is unknown), ``estimated`` and
         ``estimate_label`` (推定), ``notes`` and ``skipped`` (what the bus data left out,
-        file and row); without a journey, ``message`` says why.
+        file and row); ``message`` says why there is no journey, or that walking all the way
+        is soonest.
     """
     _ = gettext_for(lang)
     found = resident_journey(model, lonlat, place_row, now=now, now_without_dates=True)
@@ -179,8 +180,7 @@ def journey_entry(model: TransitModel, lonlat: tuple[float, float], place_row: i
         entry["message"] = _reason(found, lang)
         return entry
     if not any(leg.kind == "ride" for leg in found.legs):
-        entry.update(found=False, on_time=None, message=_("歩いて行くのがいちばん早く着きます"))
-        return entry
+        entry["message"] = _("歩いて行くのがいちばん早く着きます")
     entry["steps"] = _steps(found, lang)
     if found.on_time is not None:
         entry["verdict"] = (_("開始 {start} に間に合います") if found.on_time
