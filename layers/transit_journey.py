@@ -119,8 +119,8 @@ def resident_journey(model: TransitModel, lonlat: tuple[float, float], place_row
     if not schedule.dates_known and not now_without_dates:
         return _declined(empty, NO_DATES)
     now_min = now.hour * 60.0 + now.minute + now.second / 60.0
-    opening, start_min = (Opening(now.date(), ()), None) if not schedule.dates_known else (
-        None, None)
+    opening: Opening | None = None if schedule.dates_known else Opening(now.date(), ())
+    start_min: float | None = None
     for candidate in next_openings(schedule, now.date(), count=3) if opening is None else ():
         begins = None if candidate.start is None else (
             candidate.start.hour * 60.0 + candidate.start.minute)

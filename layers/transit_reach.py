@@ -66,9 +66,9 @@ __all__ = [
     "build_transit_model",
     "check_bus_data",
     "load_bus_timetable",
-    "study_period",
     "reach_by_district",
     "reach_classes",
+    "study_period",
     "transit_reach",
 ]
 

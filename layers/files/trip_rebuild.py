@@ -178,8 +178,8 @@ def _read_routes(layer: LayerConfig, stop_names: np.ndarray,
     Each route's row, name and ordered stop names; names matching no stop are reported.
 
     A route's name is its ``name`` field when the data have one; else the operator's
-    (``operator``, e.g. 運行) and the route's end stops, 「高崎市内のコミュニティ 高崎駅西口→鳥羽町東」
-    (the ぐるりん GeoJSON has no line names).
+    (``operator``, e.g. 運行) and the route's end stops, e.g.
+    「高崎市内のコミュニティ 高崎駅西口→鳥羽町東」 (the ぐるりん GeoJSON has no line names).
     """
     path = Path(layer.path)
     frame = read_vector(path)

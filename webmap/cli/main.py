@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from layers.errors import LayerError, format_problems
 from layers.config import load_config
+from layers.errors import LayerError, format_problems
 from layers.study import analyse_study_area, check_study_area, load_study_area
 from layers.transit_reach import check_bus_data
 from webmap.cli.batch import batch

@@ -113,7 +113,8 @@ def test_weekday_change_holiday_and_weekday_only_route(made_up):
 
     profile, access, times = route(made_up, holiday, HOME, PLACE, WINDOW)
     legs = journey(profile, access, times, 0).legs
-    assert [str(table.trip_route[leg.trip]) for leg in legs if leg.kind == "ride"] == ["架空バス 片岡線"]
+    rides = [str(table.trip_route[leg.trip]) for leg in legs if leg.kind == "ride"]
+    assert rides == ["架空バス 片岡線"]
     assert times.rides[0] == 1
     route(made_up, saturday, HOME, PLACE, WINDOW)
 

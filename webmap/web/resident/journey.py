@@ -174,8 +174,9 @@ def journey_entry(model: TransitModel, lonlat: tuple[float, float], place_row: i
         entry["heading"] = _("バスで行く場合：いま出発すると（開催日は主催者にご確認ください）")
     elif found.date is not None:
         day = format_day(found.date, lang)
-        entry["heading"] = (_("バスで行く場合：{day} 開始 {start}").format(day=day, start=found.start)
-                            if found.start else _("バスで行く場合：{day}").format(day=day))
+        entry["heading"] = (
+            _("バスで行く場合：{day} 開始 {start}").format(day=day, start=found.start)
+            if found.start else _("バスで行く場合：{day}").format(day=day))
     if not found.found:
         entry["message"] = _reason(found, lang)
         return entry
