@@ -8,10 +8,18 @@ rebuilt from the stops' timetables, so every journey says 推定).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import replace
+from html.parser import HTMLParser
 
 import conftest_near
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from webmap.web.base import app_state
+from webmap.web.resident.journey import journey_entry, transit_model
 
 phone = conftest_near.phone
 
@@ -122,3 +130,63 @@ def test_journey_on_a_phone(phone, server, screenshots) -> None:
     page.screenshot(path=screenshots / "near_journey.png")
     journey.screenshot(path=screenshots / "near_journey_box.png")
     assert opened.errors == [] and opened.dialogs == []
+
+
+class _Text(HTMLParser):
+    """The text of each ``<li>`` of an HTML fragment, and every tag met."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[str] = []
+        self.tags: list[str] = []
+        self.in_item = False
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.append(tag)
+        if tag == "li":
+            self.items.append("")
+            self.in_item = True
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "li":
+            self.in_item = False
+
+    def handle_data(self, data) -> None:
+        if self.in_item:
+            self.items[-1] += data
+
+
+class _Model:
+    """The served bus model, with a short repr (hypothesis prints the arguments)."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def __repr__(self) -> str:
+        return "<the served bus model>"
+
+
+@pytest.fixture(scope="module")
+def bus_model(app):
+    with app.app_context():
+        return _Model(transit_model(app_state(app).maps))
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(min_size=1, max_size=40).filter(str.strip))
+def test_a_place_name_is_data_in_the_page(app, bus_model, name) -> None:
+    # the place's name (staff's text) goes into the journey's last step and stays text
+    places = bus_model.model.places.copy()
+    places.iloc[0, places.columns.get_loc("name")] = name
+    model = replace(bus_model.model, places=places)
+    entry = journey_entry(model, (HOME["longitude"], HOME["latitude"]), 0,
+                          now=dt.datetime(2026, 12, 1, 8, 0))
+    assert entry["found"] and entry["steps"][-1]["text"].endswith(f"着 {name}")
+    with app.test_request_context("/near"):
+        html = str(app.jinja_env.get_template("near_card.html").module.journey_block(entry))
+    parsed = _Text()
+    parsed.feed(html)
+    parsed.close()
+    assert parsed.items[len(entry["steps"]) - 1] == entry["steps"][-1]["text"]
+    assert set(parsed.tags) <= {"section", "h4", "span", "ol", "li", "p", "details", "summary",
+                                "ul"}
