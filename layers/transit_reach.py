@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from geo.coverage import assign_districts
+from geo.memo import remembered
 from geo.network import Snapped, snap_points
 from geo.reach import WalkGraph, points_xy, walk_graph
 from geo.timetable import DayTrips, day_trips, format_minutes
@@ -195,7 +196,8 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
     origins
         Where residents start (points or polygons, any CRS); default the population layer.
     bus
-        An already loaded timetable (default :func:`load_bus_timetable`).
+        An already loaded timetable (default :func:`load_bus_timetable`, kept in the study's
+        memo for its stops and routes).
     period
         The study period: a feed's services with no day in it are reported (default the
         year from today).
@@ -208,7 +210,11 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
     config = study.config
     if period is None:
         period = study_period()
-    bus = bus if bus is not None else load_bus_timetable(config, period=period)
+    if bus is None:  # kept in the study's memo: a copy with other places reads it once
+        feeds = tuple(str(feed) for feed in config.transit.feeds)
+        bus = remembered(study.memo, (study.stops, study.bus_routes),
+                         ("bus timetable", feeds, period),
+                         lambda: load_bus_timetable(config, period=period))
     if bus is None:
         return None
     origins = study.population if origins is None else origins

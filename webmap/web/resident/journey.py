@@ -10,8 +10,9 @@ the page shows the next real journey on the place's next open day
     開始 10:00 に間に合いません
 
 Walks are at the config's walking profile. Journeys on trips rebuilt from per-stop timetables
-say 推定; what the bus data left out is said under the journey. The bus model is loaded once
-per served state (:meth:`webmap.web.state.IbashoState.kept`).
+say 推定; what the bus data left out is said under the journey. The timetable is read once for
+the study's stops and routes (its memo, so an edit of the places does not read it again), the
+walks once per served state (:meth:`webmap.web.state.IbashoState.kept`).
 
 Everything returned is plain JSON, text unescaped: Jinja escapes it in the page and the
 page's script sets ``textContent``.
