@@ -22,11 +22,19 @@ from geo.timetable import day_trips, format_minutes
 from geo.transit import Journey, boarding_profile, door_to_door, earliest_arrival
 from geo.transit import journey as journey_legs
 from geo.walk_links import WalkLinks, network_links, straight_links
-from layers.fields.schedule import next_openings, parse_schedule
+from layers.fields.schedule import Opening, next_openings, parse_schedule
+from layers.files.bus_timetable import TimetableDay
 from layers.transit_reach import ESTIMATE_NOTE, TransitModel
 
 logger = logging.getLogger(__name__)
-__all__ = ["JourneyLeg", "ResidentJourney", "resident_journey"]
+__all__ = ["NO_DATES", "NO_JOURNEY", "NO_OPENING", "NO_POSITION", "JourneyLeg",
+           "ResidentJourney", "resident_journey"]
+
+#: Why there is no journey (``ResidentJourney.reason``; pages translate them by these names).
+NO_POSITION = "場所の位置が分からないため、経路を調べられません"
+NO_DATES = "開催日が分からないため、バスの時刻を調べていません"
+NO_OPENING = "次の開催日が見つかりません"
+NO_JOURNEY = "歩きとバスでは行けません（乗り換え1回まで）"
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,12 @@ class ResidentJourney:
     #: Why there is no journey, and notes to show (推定, the timetable's date …), in Japanese.
     reason: str = ""
     notes: tuple[str, ...] = ()
+    #: The date whose timetable was used (another day of the same kind when the feed's
+    #: period does not cover ``date``: see ``notes``).
+    day: TimetableDay | None = None
+    #: False when the place's dates are not known and the journey leaves now (see
+    #: ``now_without_dates``).
+    dates_known: bool = True
 
     @property
     def found(self) -> bool:
@@ -74,7 +88,7 @@ class ResidentJourney:
 
 
 def resident_journey(model: TransitModel, lonlat: tuple[float, float], place_row: int, *,
-                     now: dt.datetime) -> ResidentJourney:
+                     now: dt.datetime, now_without_dates: bool = False) -> ResidentJourney:
     """
     The next journey from ``lonlat`` (WGS 84) to the place at ``place_row`` of the study.
 
@@ -88,6 +102,9 @@ def resident_journey(model: TransitModel, lonlat: tuple[float, float], place_row
         Position of the place in the study's places.
     now
         The resident's local time (Japan); journeys leave no earlier.
+    now_without_dates
+        For a place whose dates are not known: the earliest arrival leaving ``now`` (today,
+        ``dates_known`` False in the answer) instead of declining with :data:`NO_DATES`.
     """
     if not 0 <= place_row < len(model.places):
         msg = f"`place_row` must be 0…{len(model.places) - 1}, got {place_row!r}."
@@ -97,20 +114,21 @@ def resident_journey(model: TransitModel, lonlat: tuple[float, float], place_row
     empty = ResidentJourney(name, None, "", "", "", (), None, False)
     targets = np.flatnonzero(model.place_rows == place_row)
     if not len(targets):
-        return _declined(empty, "場所の位置が分からないため、経路を調べられません")
+        return _declined(empty, NO_POSITION)
     schedule = parse_schedule(place.get("schedule"))
-    if not schedule.dates_known:
-        return _declined(empty, "開催日が分からないため、バスの時刻を調べていません")
+    if not schedule.dates_known and not now_without_dates:
+        return _declined(empty, NO_DATES)
     now_min = now.hour * 60.0 + now.minute + now.second / 60.0
-    opening = None
-    for candidate in next_openings(schedule, now.date(), count=3):
+    opening: Opening | None = None if schedule.dates_known else Opening(now.date(), ())
+    start_min: float | None = None
+    for candidate in next_openings(schedule, now.date(), count=3) if opening is None else ():
         begins = None if candidate.start is None else (
             candidate.start.hour * 60.0 + candidate.start.minute)
         if candidate.date > now.date() or begins is None or begins > now_min:
             opening, start_min = candidate, begins
             break
     if opening is None:
-        return _declined(empty, "次の開催日が見つかりません")
+        return _declined(empty, NO_OPENING)
     today = opening.date == now.date()
     access, direct = _origin_walks(model, lonlat, targets[0])
     mask = np.zeros(len(model.place_rows), dtype=bool)
@@ -130,7 +148,8 @@ def resident_journey(model: TransitModel, lonlat: tuple[float, float], place_row
                                  leave_until_min=start_min, direct=direct)
             found = journey_legs(profile, access, times, 0)
     if found is None:  # late, or the start is unknown: the earliest arrival from then on
-        leave_at = (model.depart_at_min if start_min is None
+        leave_at = (now_min if not schedule.dates_known
+                    else model.depart_at_min if start_min is None
                     else start_min - rules.window_minutes)
         leave_at = max(leave_at, now_min) if today else leave_at
         until = leave_at + 3 * rules.door_to_door_minutes
@@ -144,13 +163,14 @@ def resident_journey(model: TransitModel, lonlat: tuple[float, float], place_row
                   if note)
     if found is None:
         return ResidentJourney(name, opening.date, start_text, "", "", (), None, False,
-                               "歩きとバスでは行けません（乗り換え1回まで）", notes)
+                               NO_JOURNEY, notes, day, schedule.dates_known)
     legs = _legs(model, found, name)
     estimated = any(leg.estimated for leg in legs)
     on_time = None if start_min is None else found.arrive_min <= start_min + 1e-9
     return ResidentJourney(name, opening.date, start_text, format_minutes(found.leave_min),
                            _arrive_text(found.arrive_min), legs, on_time, estimated,
-                           notes=notes if estimated or day.note else ())
+                           notes=notes if estimated or day.note else (), day=day,
+                           dates_known=schedule.dates_known)
 
 
 def _declined(empty: ResidentJourney, reason: str) -> ResidentJourney:

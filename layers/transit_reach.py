@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from geo.coverage import assign_districts
+from geo.memo import remembered
 from geo.network import Snapped, snap_points
 from geo.reach import WalkGraph, points_xy, walk_graph
 from geo.timetable import DayTrips, day_trips, format_minutes
@@ -48,6 +49,7 @@ from geo.walk_links import (
 )
 from geo.walking import WalkProfile
 from layers.config import StudyConfig
+from layers.errors import LayerError, Problem, Severity
 from layers.fields.schedule import next_openings, parse_schedule
 from layers.files.bus_timetable import BusTimetable, ServiceCalendar
 from layers.files.gtfs_timetable import read_gtfs_timetable
@@ -63,9 +65,11 @@ __all__ = [
     "TransitModel",
     "TransitReach",
     "build_transit_model",
+    "check_bus_data",
     "load_bus_timetable",
     "reach_by_district",
     "reach_classes",
+    "study_period",
     "transit_reach",
 ]
 
@@ -90,14 +94,50 @@ def load_bus_timetable(config: StudyConfig, *,
     if not feeds and stops is not None and is_gtfs(stops.path):
         feeds = [stops.path]
     if feeds:
-        tables = [read_gtfs_timetable(feed, metric_crs=config.metric_crs, period=period)
-                  for feed in feeds]
-        if len(tables) == 1:
-            return tables[0]
-        return _merge(tables)
+        tables, unusable = [], []
+        for feed in feeds:  # what can be used is used: a broken feed among several is skipped
+            try:
+                tables.append(read_gtfs_timetable(feed, metric_crs=config.metric_crs,
+                                                  period=period))
+            except LayerError as exc:
+                unusable += exc.problems
+        if not tables:
+            raise LayerError(unusable)
+        bus = tables[0] if len(tables) == 1 else _merge(tables)
+        bus.problems[:0] = [replace(problem, severity=Severity.WARNING,
+                                    problem=problem.problem + " This feed is left out.")
+                            for problem in unusable]
+        return bus
     if stops is None or routes is None:
         return None
     return rebuild_trips(stops, routes, metric_crs=config.metric_crs)
+
+
+def study_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The default study period: a year from ``today`` (default: today)."""
+    first = dt.date.today() if today is None else today
+    return first, first + dt.timedelta(days=364)
+
+
+def check_bus_data(config: StudyConfig, *, period: tuple[dt.date, dt.date] | None = None
+                   ) -> tuple[BusTimetable | None, list[Problem]]:
+    """
+    The study area's buses as ``ibasho check`` reports them.
+
+    Returns
+    -------
+    (BusTimetable or None, list of Problem)
+        The timetable (None without buses, or when no feed can be used) and every problem,
+        each naming file and row: errors when no feed can be used at all (missing files, no
+        calendar), warnings for what was skipped (times going backwards, unknown stop ids,
+        services with no day in ``period`` (default :func:`study_period`), route stop names
+        matching no stop, feeds that cannot be used among several).
+    """
+    try:
+        bus = load_bus_timetable(config, period=period or study_period())
+    except LayerError as exc:
+        return None, list(exc.problems)
+    return bus, [] if bus is None else list(bus.problems)
 
 
 def _merge(tables: list[BusTimetable]) -> BusTimetable:
@@ -156,7 +196,8 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
     origins
         Where residents start (points or polygons, any CRS); default the population layer.
     bus
-        An already loaded timetable (default :func:`load_bus_timetable`).
+        An already loaded timetable (default :func:`load_bus_timetable`, kept in the study's
+        memo for its stops and routes).
     period
         The study period: a feed's services with no day in it are reported (default the
         year from today).
@@ -168,9 +209,12 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
     """
     config = study.config
     if period is None:
-        today = dt.date.today()
-        period = (today, today + dt.timedelta(days=364))
-    bus = bus if bus is not None else load_bus_timetable(config, period=period)
+        period = study_period()
+    if bus is None:  # kept in the study's memo: a copy with other places reads it once
+        feeds = tuple(str(feed) for feed in config.transit.feeds)
+        bus = remembered(study.memo, (study.stops, study.bus_routes),
+                         ("bus timetable", feeds, period),
+                         lambda: load_bus_timetable(config, period=period))
     if bus is None:
         return None
     origins = study.population if origins is None else origins

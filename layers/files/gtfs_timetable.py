@@ -231,19 +231,42 @@ def _report_idle(services: list[ServiceDays], rows: dict[str, tuple[str, int]], 
 
 
 def _route_names(feed: Any, path: Path, problems: list[Problem]) -> dict[str, str]:
-    """route_id → the name riders read (short name, else long name)."""
+    """
+    route_id → the name riders read: the operator (``agency_name``), then
+    ``route_short_name`` and ``route_long_name`` (each once), e.g. 「関越交通 伊香保線」.
+    """
     if feed.routes is None:
         problems.append(warning(path / "routes.txt", "the feed has no routes.txt; trips are "
                                 "shown by their headsign only."))
         return {}
+    agencies = _agency_names(feed.agency)
+    only_agency = next(iter(agencies.values())) if len(agencies) == 1 else ""
     names: dict[str, str] = {}
     for row in feed.routes.itertuples(index=False):
-        short = getattr(row, "route_short_name", None)
-        long = getattr(row, "route_long_name", None)
-        text = next((str(v).strip() for v in (short, long) if v is not None and not pd.isna(v)
-                     and str(v).strip()), "")
-        names[str(row.route_id)] = text
+        agency_id = _text(getattr(row, "agency_id", None))
+        parts = [agencies.get(agency_id, only_agency) if agency_id else only_agency]
+        for value in (getattr(row, "route_short_name", None),
+                      getattr(row, "route_long_name", None)):
+            text = _text(value)
+            if text and text not in parts:
+                parts.append(text)
+        names[str(row.route_id)] = " ".join(part for part in parts if part)
     return names
+
+
+def _agency_names(agency: pd.DataFrame | None) -> dict[str, str]:
+    """agency_id → agency_name ("" for a feed's only agency without an id)."""
+    if agency is None or "agency_name" not in agency.columns:
+        return {}
+    ids = agency["agency_id"] if "agency_id" in agency.columns else pd.Series(
+        "", index=agency.index)
+    return {_text(agency_id): _text(name) for agency_id, name in zip(
+        ids, agency["agency_name"], strict=True) if _text(name)}
+
+
+def _text(value: Any) -> str:
+    """A cell as stripped text ("" when empty or missing)."""
+    return "" if value is None or pd.isna(value) else str(value).strip()
 
 
 def _stop_times(feed: Any, path: Path, stop_index: dict[str, int],

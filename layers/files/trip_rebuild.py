@@ -174,11 +174,18 @@ def _read_stops(layer: LayerConfig, metric_crs: str | CRS,
 
 def _read_routes(layer: LayerConfig, stop_names: np.ndarray,
                  problems: list[Problem]) -> list[dict[str, Any]]:
-    """Each route's row, name and ordered stop names; names matching no stop are reported."""
+    """
+    Each route's row, name and ordered stop names; names matching no stop are reported.
+
+    A route's name is its ``name`` field when the data have one; else the operator's
+    (``operator``, e.g. 運行) and the route's end stops, e.g.
+    「高崎市内のコミュニティ 高崎駅西口→鳥羽町東」 (the ぐるりん GeoJSON has no line names).
+    """
     path = Path(layer.path)
     frame = read_vector(path)
     stops_field = layer.source_field("route_stops_html")
     name_field = layer.source_field("name")
+    operator_field = layer.source_field("operator")
     if stops_field not in frame.columns:
         problems.append(warning(path, f"there is no field {stops_field!r}, so the stops of "
                                 "the routes are unknown and no trip can be rebuilt.",
@@ -190,9 +197,9 @@ def _read_routes(layer: LayerConfig, stop_names: np.ndarray,
     routes = []
     for position, html in enumerate(frame[stops_field]):
         names = parse_route_stops_html(None if pd.isna(html) else str(html))
-        given = frame[name_field].iloc[position] if name_field in frame.columns else None
-        name = (str(given).strip() if given is not None and not pd.isna(given) else "") or (
-            f"{names[0]}→{names[-1]}" if names else "")
+        name = _cell(frame, name_field, position) or " ".join(part for part in (
+            _cell(frame, operator_field, position),
+            f"{names[0]}→{names[-1]}" if names else "") if part)
         unknown = [stop for stop in names if stop not in known]
         if unknown:
             problems.append(warning(
@@ -202,6 +209,14 @@ def _read_routes(layer: LayerConfig, stop_names: np.ndarray,
                 fix="Spell each name exactly as in the stops file."))
         routes.append({"row": position + 1, "name": name, "stops": names})
     return routes
+
+
+def _cell(frame: pd.DataFrame, column: str, position: int) -> str:
+    """The text of ``column`` at ``position`` ("" when the column or the value is missing)."""
+    if column not in frame.columns:
+        return ""
+    value = frame[column].iloc[position]
+    return "" if value is None or pd.isna(value) else str(value).strip()
 
 
 def _edges(routes: list[dict[str, Any]], stops: dict[str, Any]

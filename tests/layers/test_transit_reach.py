@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -212,3 +213,13 @@ def test_people_per_district(takasaki, chosen):
     assert table.to_numpy().sum() == takasaki.population["total"].sum()
     classes = reach_classes(chosen, walk_minutes=10.0)
     assert table["bus"].sum() == takasaki.population["total"][classes == "bus"].sum()
+
+
+def test_the_buses_are_read_once_for_the_same_stops_and_routes(takasaki, model):
+    # a server's copy of the study with edited places (the same stop and route frames)
+    # reuses the timetable; other stops rebuild it
+    edited = replace(takasaki, places=takasaki.places.iloc[:-1].copy())
+    again = build_transit_model(edited)
+    assert again.bus is model.bus and len(again.places) == len(takasaki.places) - 1
+    fewer_stops = replace(takasaki, stops=takasaki.stops.iloc[:-1].copy())
+    assert build_transit_model(fewer_stops).bus is not model.bus

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import click
 
+from layers.config import load_config
 from layers.errors import LayerError, format_problems
 from layers.study import analyse_study_area, check_study_area, load_study_area
+from layers.transit_reach import check_bus_data
 from webmap.cli.batch import batch
 from webmap.cli.users import users
 
@@ -45,6 +47,11 @@ def main() -> None:
 def check(config: Path, verbose: bool) -> None:
     """Validate every layer of CONFIG and list every problem (file, row, field, fix).
 
+    The buses too (the [transit] GTFS feeds, or the trips rebuilt from the stops'
+    timetables): what is skipped (times going backwards, unknown stop ids, services with no
+    day in the coming year, route stop names matching no stop) is a warning naming file and
+    row; a feed that cannot be used at all (missing files, no calendar) is an error.
+
     Exits with status 1 when any layer has an error; warnings (a place without a position,
     an approximate position, a repaired polygon) do not change the status.
     """
@@ -55,12 +62,32 @@ def check(config: Path, verbose: bool) -> None:
 
     click.echo(f"Checking {config} …", err=True)
     problems = check_study_area(config, progress=progress)
+    if not any(p.is_error and p.path == config for p in problems):  # the config itself reads
+        problems += _check_buses(config, progress)
     errors = [p for p in problems if p.is_error]
     if problems:
         click.echo(format_problems(problems))
     click.echo(f"{len(errors)} errors, {len(problems) - len(errors)} warnings.", err=True)
     if errors:
         sys.exit(1)
+
+
+def _check_buses(config: Path, progress) -> list:
+    """The buses' problems, with a line on what was read (trips, and how they were rebuilt)."""
+    try:
+        study_config = load_config(config)
+    except LayerError as exc:
+        return exc.problems
+    bus, problems = check_bus_data(study_config)
+    if bus is None and not problems:
+        return []
+    progress("bus timetable", 0 if bus is None else bus.timetable.n_trips, len(problems))
+    if bus is not None and bus.rebuild is not None:
+        counts = bus.rebuild
+        click.echo(f"  trips rebuilt from per-stop timetables (推定): {counts['departures']:,} "
+                   f"departures, {counts['chained']:,} chained, {counts['left_over']:,} left "
+                   f"over, {counts['ambiguous']:,} ambiguous", err=True)
+    return problems
 
 
 def _load(config: Path):

@@ -95,7 +95,7 @@ WINDOW = (8 * 60 + 50.0, 9 * 60 + 50.0)
 def test_weekday_change_holiday_and_weekday_only_route(made_up):
     table = made_up.timetable
     route_of = dict(zip((trip[0] for trip in TRIPS), table.trip_route, strict=True))
-    assert route_of["A1"] == "城南線" and table.trip_headsign[0] == "高崎公園前"
+    assert route_of["A1"] == "架空バス 城南線" and table.trip_headsign[0] == "高崎公園前"
     weekday, holiday, saturday = dt.date(2026, 11, 24), dt.date(2026, 11, 23), dt.date(2026,
                                                                                        11, 28)
     runs = {day: {trip[0] for trip, run in zip(TRIPS, made_up.running_trips(day),
@@ -109,11 +109,12 @@ def test_weekday_change_holiday_and_weekday_only_route(made_up):
     rides = [(leg.start_min, leg.end_min, str(table.trip_route[leg.trip])) for leg in legs
              if leg.kind == "ride"]
     # 9:30 城南線 to 高崎公園前 (9:38), change, 9:40 八幡線 to 観音山 (9:50)
-    assert rides == [(570.0, 578.0, "城南線"), (580.0, 590.0, "八幡線")]
+    assert rides == [(570.0, 578.0, "架空バス 城南線"), (580.0, 590.0, "架空バス 八幡線")]
 
     profile, access, times = route(made_up, holiday, HOME, PLACE, WINDOW)
     legs = journey(profile, access, times, 0).legs
-    assert [str(table.trip_route[leg.trip]) for leg in legs if leg.kind == "ride"] == ["片岡線"]
+    rides = [str(table.trip_route[leg.trip]) for leg in legs if leg.kind == "ride"]
+    assert rides == ["架空バス 片岡線"]
     assert times.rides[0] == 1
     route(made_up, saturday, HOME, PLACE, WINDOW)
 
@@ -155,7 +156,10 @@ def test_real_kanetsu_feed():
                                    trips_between=(9 * 60.0, 11 * 60.0))
     assert np.isfinite(times.minutes).all() and (times.rides >= 1).all()
     legs = journey(profile, access, times, 0).legs
-    assert any("伊香保" in str(table.trip_route[leg.trip]) for leg in legs if leg.kind == "ride")
+    # the name riders read: agency_name then route_long_name (this feed has no short names)
+    assert any(str(table.trip_route[leg.trip]).startswith("関越交通 ") and "伊香保" in str(
+        table.trip_route[leg.trip]) for leg in legs if leg.kind == "ride")
+    assert set(table.trip_route) >= {"関越交通 たんばらラベンダーパーク線"}
 
 
 def test_missing_feed_and_missing_files(tmp_path):
@@ -190,7 +194,7 @@ def test_times_going_backwards_and_unknown_ids(tmp_path):
                and f"row {len(rows)}" in m for m in messages)
     table = bus.timetable
     assert table.n_trips == len(TRIPS) - 1  # A1 is left out, A2 goes on without S99
-    a2 = list(table.trip_route).index("城南線")
+    a2 = list(table.trip_route).index("架空バス 城南線")
     assert table.trip_length[a2] == 2
 
 

@@ -247,6 +247,36 @@
     return details;
   }
 
+  function journeyBlock(j) {
+    var section = el("section", "journey" + (j.on_time === false ? " journey-late" : ""));
+    if (j.heading) {
+      var h4 = el("h4", "journey-heading", j.heading);
+      if (j.estimate_label) {
+        h4.appendChild(document.createTextNode(" "));
+        h4.appendChild(el("span", "estimate-mark journey-estimate", j.estimate_label));
+      }
+      section.appendChild(h4);
+    }
+    if (j.message) { section.appendChild(el("p", "journey-none", j.message)); }
+    if (!j.found) { return section; }
+    var ol = el("ol", "journey-steps");
+    j.steps.forEach(function (step) {
+      ol.appendChild(el("li", "journey-step journey-" + step.kind, step.text));
+    });
+    section.appendChild(ol);
+    if (j.verdict) { section.appendChild(el("p", "journey-verdict", j.verdict)); }
+    j.notes.forEach(function (note) { section.appendChild(el("p", "journey-note", note)); });
+    if (j.skipped.length) {
+      var details = el("details", "journey-skipped");
+      details.appendChild(el("summary", null, j.skipped_label));
+      var ul = el("ul");
+      j.skipped.forEach(function (line) { ul.appendChild(el("li", null, line)); });
+      details.appendChild(ul);
+      section.appendChild(details);
+    }
+    return section;
+  }
+
   function placeCard(p) {
     var li = el("li", "place-card");
     li.id = "place-" + p.place_id;
@@ -278,6 +308,7 @@
     if (p.address) { li.appendChild(paragraph("place-address", t.address, p.address)); }
     if (p.notes) { li.appendChild(paragraph("place-notes", t.notes, p.notes)); }
     if (p.approximate) { li.appendChild(el("p", "place-approx", t.position_approx)); }
+    if (p.journey) { li.appendChild(journeyBlock(p.journey)); }
     if (p.bus) { li.appendChild(busBlock(p.bus)); }
     var button = el("button", "btn btn-route", t.show_route);
     button.type = "button";

@@ -233,7 +233,9 @@ def build_near_index(study: StudyArea, plan: Plan) -> NearIndex:
     route_stops = RouteStops([] if routes is None else routes["stops"])
     stop_notes = [] if study.stops is None else sorted(
         {str(n) for n in study.stops.get("note", []) if isinstance(n, str) and n})
-    route_names = [] if routes is None else [str(n) for n in routes["name"]]
+    route_names = [] if routes is None else [  # as the journeys name them: operator, name
+        " ".join(part for part in (str(operator or "").strip(), str(name)) if part)
+        for operator, name in zip(routes["operator"], routes["name"], strict=True)]
     graph = forward = snapped = None
     if plan.network is not None:
         graph = plan.network.graph

@@ -24,10 +24,12 @@ from geo.nearest import (
     walk_from,
 )
 from layers.fields.schedule import Schedule, next_openings
+from layers.transit_reach import TransitModel
 from webmap.i18n import gettext_for
 from webmap.web.resident.bus import BUS_AFTER_MINUTES, bus_option
 from webmap.web.resident.format import format_distance, format_opening, round_minutes
 from webmap.web.resident.index import NearIndex
+from webmap.web.resident.journey import journey_entry
 
 __all__ = ["DEFAULT_COUNT", "MAX_COUNT", "NETWORK_LIMIT_MINUTES", "category_label",
            "nearest_places", "opening_info", "unlocated_places"]
@@ -155,7 +157,8 @@ def _walks(index: NearIndex, x: float, y: float) -> tuple[np.ndarray, np.ndarray
 
 
 def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja",
-                   now: dt.datetime, count: int = DEFAULT_COUNT) -> dict[str, Any]:
+                   now: dt.datetime, count: int = DEFAULT_COUNT,
+                   transit: TransitModel | None = None) -> dict[str, Any]:
     """
     The ``count`` places nearest on foot to ``(lon, lat)``, with all the page shows of them.
 
@@ -171,13 +174,17 @@ def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja"
         Japan time, for the next opening and the bus departures.
     count
         How many places (1 … :data:`MAX_COUNT`).
+    transit
+        The buses (:func:`webmap.web.resident.journey.transit_model`): far places get the
+        next journey by walking and bus on their next open day.
 
     Returns
     -------
     dict
         ``method`` and ``method_note``, ``district``, ``inside``, ``places`` (nearest first:
         ``minutes``, ``minutes_label``, ``distance_m``, ``route`` as ``[[lat, lon], …]``,
-        ``route_kind`` "network" or "straight", ``bus`` for walks over
+        ``route_kind`` "network" or "straight", ``bus`` and ``journey``
+        (:func:`webmap.web.resident.journey.journey_entry`) for walks over
         :data:`webmap.web.resident.bus.BUS_AFTER_MINUTES` …) and ``unlocated``.
 
     Raises
@@ -230,10 +237,13 @@ def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja"
                       for a, b in zip(lat_line, lon_line, strict=True)],
             "route_kind": kind,
             "bus": None,
+            "journey": None,
         })
         if not reached or minutes[row] > BUS_AFTER_MINUTES:
             entry["bus"] = bus_option(index, (x, y), (index.place_x[row], index.place_y[row]),
                                       now=now, lang=lang, place_name=entry["name"])
+            if transit is not None:
+                entry["journey"] = journey_entry(transit, (lon, lat), row, now=now, lang=lang)
         entries.append(entry)
     district = index.district_at(x, y)
     outside_m = index.outside_m(x, y)

@@ -31,6 +31,7 @@ from webmap.web.base import current_state, fail
 from webmap.web.language import request_locale
 from webmap.web.resident.format import japan_now
 from webmap.web.resident.index import CHOICE_GROUPS, NearIndex, near_index
+from webmap.web.resident.journey import transit_model
 from webmap.web.resident.places import DEFAULT_COUNT, MAX_COUNT, nearest_places
 from webmap.web.resident.whereami import where_am_i
 
@@ -179,7 +180,8 @@ def api_near() -> Response:
     index = _index()
     count, now = _count(), _now()
     _check_outside(index, lon, lat)
-    result = nearest_places(index, lon, lat, lang=lang, now=now, count=count)
+    result = nearest_places(index, lon, lat, lang=lang, now=now, count=count,
+                            transit=transit_model(current_state()))
     return _json({"ok": True, "lang": lang, **result})
 
 
@@ -286,7 +288,8 @@ def near_page() -> str:
             message = _("現在地は{area}の範囲外のようです。下で地区と町名・目印を選んでください。"
                         ).format(area=index.study.config.name)
         else:
-            result = nearest_places(index, *origin, lang=lang, now=_now(), count=_count())
+            result = nearest_places(index, *origin, lang=lang, now=_now(), count=_count(),
+                                    transit=transit_model(current_state()))
             result["origin_label"] = _("出発地：{origin}").format(origin=origin_label)
             district = district or result["district"]
     other = next(code for code in LOCALES if code != lang)
