@@ -180,13 +180,15 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
     units = units_frame.geometry.to_numpy()
     located = ~(shapely.is_missing(units) | shapely.is_empty(units))
     cell_tree = shapely.STRtree(cells_m)
-    # points: wholly in the first cell holding them
+    # points: wholly in the cell holding them (mesh cells located in integers)
     is_point = located & (shapely.get_type_id(units) == 0)
     point_rows = np.flatnonzero(is_point)
-    found_point, found_cell = cell_tree.query(units[point_rows], predicate="intersects")
-    first = np.unique(found_point, return_index=True)[1]
-    point_rows, point_cell = point_rows[found_point[first]], found_cell[first]
-    point_district = _holding(district_shapes, units[point_rows])
+    lonlat = (population.geometry.to_numpy()[point_rows] if population.crs == STORAGE_CRS
+              else None)
+    point_rows, point_cell = _cells_of_points(cell_tree, mesh, point_rows, units[point_rows],
+                                              units_frame.crs, lonlat=lonlat)
+    point_district = _districts_by_cell(district_shapes, cells_m, point_cell,
+                                        units[point_rows])
     # polygons: by the share of their area in each cell
     polygon_rows = np.flatnonzero(located & ~is_point & (shapely.area(units) > 0))
     pair_unit, pair_cell = cell_tree.query(units[polygon_rows], predicate="intersects")
@@ -210,17 +212,41 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
 
 
 def _cells_of_points(cell_tree: shapely.STRtree, mesh: MeshCells | None, rows: np.ndarray,
-                     points: np.ndarray, points_m: np.ndarray,
-                     crs: Any) -> tuple[np.ndarray, np.ndarray]:
+                     points_m: np.ndarray, crs: Any, *,
+                     lonlat: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cell position) of the points that lie in a cell: mesh cells by the JIS rule (a
-    point on an edge is in the cell to its north and east), else the first cell holding it."""
+    point on an edge is in the cell to its north and east; ``lonlat``: the same points in
+    degrees, when at hand), else the first cell holding it."""
     if mesh is not None:
-        lonlat = gpd.GeoSeries(points, crs=crs).to_crs(STORAGE_CRS).to_numpy()
+        if lonlat is None:
+            lonlat = gpd.GeoSeries(points_m, crs=crs).to_crs(STORAGE_CRS).to_numpy()
         found = mesh.locate(shapely.get_x(lonlat), shapely.get_y(lonlat))
         return rows[found >= 0], found[found >= 0]
     found_point, found_cell = cell_tree.query(points_m, predicate="intersects")
     first = np.unique(found_point, return_index=True)[1]
     return rows[found_point[first]], found_cell[first]
+
+
+def _districts_by_cell(district_shapes: np.ndarray, cells_m: np.ndarray, point_cell: np.ndarray,
+                       points: np.ndarray) -> np.ndarray:
+    """The district of each point (as :func:`_holding`): a point in a cell wholly inside one
+    district is in it; only the points of cells on a boundary are tested one by one."""
+    result = np.full(len(points), -1, dtype=np.int64)
+    if len(points) == 0 or len(district_shapes) == 0:
+        return result
+    used = np.unique(point_cell)
+    cell_in, district_of = shapely.STRtree(district_shapes).query(cells_m[used],
+                                                                 predicate="within")
+    inside = np.full(len(cells_m), -1, dtype=np.int64)
+    # the first district wins, as in _holding
+    order = np.lexsort((district_of, cell_in))
+    cell_in, district_of = cell_in[order], district_of[order]
+    first = np.unique(cell_in, return_index=True)[1]
+    inside[used[cell_in[first]]] = district_of[first]
+    result[:] = inside[point_cell]
+    rest = np.flatnonzero(result < 0)
+    result[rest] = _holding(district_shapes, points[rest])
+    return result
 
 
 def _holding(polygons: np.ndarray, points: np.ndarray, *, nearest: bool = True) -> np.ndarray:
