@@ -21,6 +21,7 @@ computed once per frame (:func:`grid_layout`); the minutes follow the places.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -138,6 +139,10 @@ class GridLayout:
     district_names: list[str]
     basis: str | None
     metric_crs: str
+    #: The population row of each piece and its share of that row's people (1 for points):
+    #: another age band is weighed from them without cutting anything again.
+    piece_row: np.ndarray | None = None
+    piece_share: np.ndarray | None = None
 
 
 def grid_layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, *,
@@ -153,14 +158,25 @@ def grid_layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None
         An unknown basis, or one the population lacks (:func:`geo.residents.population_basis`).
     """
     basis = population_basis(population, basis)
+    # the cells and the pieces are the same for every age band: cut once, weighed per band
     layout: GridLayout = remembered(
-        memo, (districts, population), (spec, str(metric_crs), basis),
-        lambda: _layout(districts, population, spec, metric_crs, basis))
-    return layout
+        memo, (districts, population), (spec, str(metric_crs)),
+        lambda: _layout(districts, population, spec, metric_crs))
+    if population is None or basis is None or layout.piece_row is None:
+        return layout
+    assert layout.piece_share is not None  # set with piece_row
+    counts = population[basis].to_numpy(dtype=float)
+    piece_people = counts[layout.piece_row] * layout.piece_share
+    people = np.bincount(layout.piece_cell, weights=piece_people, minlength=len(layout.cells))
+    logger.info("Grid of %d %s cells: %s people (%s)", len(people), spec.kind,
+                f"{people.sum():,.0f}", basis)
+    return dataclasses.replace(layout, cells=layout.cells.assign(people=people),
+                               piece_people=piece_people, basis=basis)
 
 
 def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, spec: GridSpec,
-            metric_crs: str, basis: str | None) -> GridLayout:
+            metric_crs: str) -> GridLayout:
+    """The cells and the pieces of the population in them, weighed by nobody yet."""
     outline = shapely.union_all(districts.geometry.to_crs(STORAGE_CRS).make_valid().values)
     mesh = mesh_cells_covering(outline, digits=spec.mesh_digits) if spec.kind == "mesh" else None
     cells = _mesh_frame(mesh) if mesh is not None else grid_cells(outline, spec)
@@ -170,12 +186,11 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
     district_shapes = districts.geometry.to_crs(metric_crs).to_numpy()
     names = [str(name) for name in districts["name"]]
     cell_district = _holding(district_shapes, centres, nearest=False)
-    if population is None or basis is None:
+    if population is None:
         empty = np.zeros(0, dtype=np.int64)
         cells = cells.assign(district=_names(names, cell_district), people=np.nan)
         return GridLayout(spec, cells, centres_xy, empty, empty, np.zeros(0), names, None,
                           str(metric_crs))
-    counts = population[basis].to_numpy(dtype=float)
     units_frame = to_metric(population[[population.geometry.name]], metric_crs)
     units = units_frame.geometry.to_numpy()
     located = ~(shapely.is_missing(units) | shapely.is_empty(units))
@@ -198,17 +213,16 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
     keep = share > 0
     pieces, pair_unit, pair_cell = pieces[keep], pair_unit[keep], pair_cell[keep]
     piece_district = _holding(district_shapes, shapely.centroid(pieces))
-    piece_people = counts[polygon_rows][pair_unit] * share[keep]
     piece_cell = np.concatenate([point_cell, pair_cell]).astype(np.int64)
-    piece_people = np.concatenate([counts[point_rows], piece_people])
+    piece_row = np.concatenate([point_rows, polygon_rows[pair_unit]]).astype(np.int64)
+    piece_share = np.concatenate([np.ones(len(point_rows)), share[keep]])
     piece_district = np.concatenate([point_district, piece_district])
-    people = np.bincount(piece_cell, weights=piece_people, minlength=len(cells))
-    cells = cells.assign(district=_names(names, cell_district), people=people)
-    logger.info("Grid of %d %s cells: %s people (%s) from %d points and %d polygon pieces",
-                len(cells), spec.kind, f"{people.sum():,.0f}", basis, len(point_rows),
-                len(pieces))
-    return GridLayout(spec, cells, centres_xy, piece_cell, piece_district, piece_people, names,
-                      basis, str(metric_crs))
+    cells = cells.assign(district=_names(names, cell_district), people=np.nan)
+    logger.info("Grid of %d %s cells: %d points and %d polygon pieces", len(cells), spec.kind,
+                len(point_rows), len(pieces))
+    return GridLayout(spec, cells, centres_xy, piece_cell, piece_district,
+                      np.zeros(len(piece_cell)), names, None, str(metric_crs),
+                      piece_row=piece_row, piece_share=piece_share)
 
 
 def _cells_of_points(cell_tree: shapely.STRtree, mesh: MeshCells | None, rows: np.ndarray,
