@@ -78,7 +78,8 @@ def index() -> Response:
     """The city map, full page, under an accessible header."""
     state = current_state()
     return _page("/", state, lambda: render_template(
-        "index.html", urls=page_urls(), map=state.city_map, basis_choices=basis_choices(state),
+        "index.html", urls=page_urls(), map=state.rendered_city_map(),
+        basis_choices=basis_choices(state),
         **page_context(state.study, state.coverage, state.plan)))
 
 
