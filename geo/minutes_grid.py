@@ -25,12 +25,14 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from geo.crs import STORAGE_CRS, to_metric
@@ -232,13 +234,22 @@ def _cells_of_points(cell_tree: shapely.STRtree, mesh: MeshCells | None, rows: n
     point on an edge is in the cell to its north and east; ``lonlat``: the same points in
     degrees, when at hand), else the first cell holding it."""
     if mesh is not None:
-        if lonlat is None:
-            lonlat = gpd.GeoSeries(points_m, crs=crs).to_crs(STORAGE_CRS).to_numpy()
-        found = mesh.locate(shapely.get_x(lonlat), shapely.get_y(lonlat))
+        if lonlat is None:  # coordinates only: no geometry is made
+            lon, lat = _to_lonlat(str(crs)).transform(shapely.get_x(points_m),
+                                                      shapely.get_y(points_m))
+        else:
+            lon, lat = shapely.get_x(lonlat), shapely.get_y(lonlat)
+        found = mesh.locate(lon, lat)
         return rows[found >= 0], found[found >= 0]
     found_point, found_cell = cell_tree.query(points_m, predicate="intersects")
     first = np.unique(found_point, return_index=True)[1]
     return rows[found_point[first]], found_cell[first]
+
+
+@lru_cache(maxsize=8)
+def _to_lonlat(crs: str) -> Transformer:
+    """The transformer from ``crs`` to longitude/latitude (made once per CRS)."""
+    return Transformer.from_crs(crs, STORAGE_CRS, always_xy=True)
 
 
 def _districts_by_cell(district_shapes: np.ndarray, cells_m: np.ndarray, point_cell: np.ndarray,
