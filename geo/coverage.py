@@ -26,7 +26,7 @@ import shapely
 from geo.buffers import dissolved_buffers
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
 from geo.memo import FrameMemo, remembered
-from geo.residents import population_basis, population_within
+from geo.residents import POPULATION_BASES, population_basis, population_within
 from geo.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
@@ -55,40 +55,46 @@ class CoverageResult:
 
 @dataclass(frozen=True)
 class _FixedLayers:
-    """What coverage needs of the districts, stops and population (never of the places)."""
+    """What coverage needs of the districts, stops and population (never of the places),
+    for every count the population has at once (one intersection serves every age band)."""
 
     districts_m: gpd.GeoDataFrame
     study_area: shapely.Geometry
     stop_buffers_m: gpd.GeoDataFrame
     stop_buffers: gpd.GeoDataFrame
     population_m: gpd.GeoDataFrame | None
+    #: The counts the population has (of :data:`geo.residents.POPULATION_BASES`) and the
+    #: people of each per row, ``(n, len(bases))``.
+    bases: tuple[str, ...]
     weights: np.ndarray
-    basis: str | None
-    #: People per district, and people within each radius of a stop per (district, radius).
-    district_people: dict[str, float]
-    stop_covered: dict[tuple[str, float], float]
+    #: People per district, and people within each radius of a stop per (district, radius):
+    #: one value per count of ``bases`` (NaN without population).
+    district_people: dict[str, np.ndarray]
+    stop_covered: dict[tuple[str, float], np.ndarray]
     stop_district: pd.Series | None
 
 
 def _fixed_layers(districts: gpd.GeoDataFrame, stops: gpd.GeoDataFrame | None,
                   population: gpd.GeoDataFrame | None, *, radii_m: Sequence[float],
-                  metric_crs: str, basis: str | None) -> _FixedLayers:
+                  metric_crs: str) -> _FixedLayers:
     districts_m = to_metric(districts[["name", "geometry"]], metric_crs)
     study_area = shapely.union_all(districts_m.geometry.values)
     has_stops = stops is not None and len(stops) > 0
     stop_buffers_m = (dissolved_buffers(stops, radii_m=radii_m, clip_to=study_area,
                                         metric_crs=metric_crs) if has_stops
                       else gpd.GeoDataFrame({"radius_m": []}, geometry=[], crs=metric_crs))
+    bases = (() if population is None
+             else tuple(c for c in POPULATION_BASES if c in population.columns))
     if population is not None:
         population_m = to_metric(population, metric_crs)
-        weights = population_m[basis].to_numpy(dtype=float)
+        weights = population_m[list(bases)].to_numpy(dtype=float).reshape(-1, len(bases))
     else:
-        population_m, weights = None, np.zeros(0)
-    district_people: dict[str, float] = {}
-    stop_covered: dict[tuple[str, float], float] = {}
+        population_m, weights = None, np.zeros((0, 0))
+    district_people: dict[str, np.ndarray] = {}
+    stop_covered: dict[tuple[str, float], np.ndarray] = {}
     for name, district in zip(districts_m["name"], districts_m.geometry, strict=True):
         district_people[name] = (population_within(district, population_m, weights)
-                                 if population_m is not None else np.nan)
+                                 if population_m is not None else np.full(1, np.nan))
         for radius_m, stop_reach in zip(stop_buffers_m["radius_m"], stop_buffers_m.geometry,
                                         strict=True):
             if population_m is not None:
@@ -97,10 +103,43 @@ def _fixed_layers(districts: gpd.GeoDataFrame, stops: gpd.GeoDataFrame | None,
     return _FixedLayers(
         districts_m=districts_m, study_area=study_area, stop_buffers_m=stop_buffers_m,
         stop_buffers=_valid_polygons(stop_buffers_m.to_crs(STORAGE_CRS)),
-        population_m=population_m, weights=weights, basis=basis,
+        population_m=population_m, bases=bases, weights=weights,
         district_people=district_people, stop_covered=stop_covered,
         stop_district=assign_districts(stops, districts, metric_crs=metric_crs)
         if has_stops else None)
+
+
+@dataclass(frozen=True)
+class _PlacesReach:
+    """The places' reach per district and radius, with the people it covers for every count
+    of :attr:`_FixedLayers.bases` (what a change of age band does not change)."""
+
+    buffers_m: gpd.GeoDataFrame
+    #: One per district and radius: name, radius, district area, covered area, the gap and
+    #: the people covered per count (NaN without population).
+    cells: list[tuple[str, float, float, float, shapely.Geometry, np.ndarray]]
+    place_district: pd.Series
+    located: pd.Series
+
+
+def _places_reach(fixed: _FixedLayers, districts: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
+                  *, radii_m: Sequence[float], metric_crs: str) -> _PlacesReach:
+    buffers_m = dissolved_buffers(places, radii_m=radii_m, clip_to=fixed.study_area,
+                                  metric_crs=metric_crs)
+    located = places.geometry.notna()
+    place_district = assign_districts(places, districts, metric_crs=metric_crs)
+    if "district" in places:  # unlocated places count where the file says they belong
+        place_district = place_district.where(located, places["district"])
+    cells = []
+    for name, district in zip(fixed.districts_m["name"], fixed.districts_m.geometry,
+                              strict=True):
+        for radius_m, reach in zip(buffers_m["radius_m"], buffers_m.geometry, strict=True):
+            covered_area = shapely.intersection(district, reach)
+            gap = shapely.difference(district, reach)
+            covered = (population_within(covered_area, fixed.population_m, fixed.weights)
+                       if fixed.population_m is not None else np.full(1, np.nan))
+            cells.append((name, radius_m, district.area, covered_area.area, gap, covered))
+    return _PlacesReach(buffers_m, cells, place_district, located)
 
 
 def assign_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *,
@@ -155,8 +194,9 @@ def coverage_by_district(
         The count to use (see :func:`geo.residents.population_basis`); None: 65+ when every
         row has it, else the total.
     memo
-        Keeps what depends on ``districts``, ``stops`` and ``population`` alone for the next
-        call with the same frames (None: computed each time).
+        Keeps what depends on ``districts``, ``stops`` and ``population`` alone, and the
+        places' reach with the people it covers in every age band, for the next call with
+        the same frames (another ``basis`` then costs milliseconds; None: computed each time).
 
     Returns
     -------
@@ -168,44 +208,43 @@ def coverage_by_district(
     """
     basis = population_basis(population, basis)
     fixed: _FixedLayers = remembered(
-        memo, (districts, stops, population), (tuple(radii_m), str(metric_crs), basis),
+        memo, (districts, stops, population), (tuple(radii_m), str(metric_crs)),
         lambda: _fixed_layers(districts, stops, population, radii_m=radii_m,
-                              metric_crs=metric_crs, basis=basis))
-    districts_m, population_m, weights = fixed.districts_m, fixed.population_m, fixed.weights
-    buffers_m = dissolved_buffers(places, radii_m=radii_m, clip_to=fixed.study_area,
-                                  metric_crs=metric_crs)
+                              metric_crs=metric_crs))
+    reached: _PlacesReach = remembered(
+        memo, (districts, stops, population, places), (tuple(radii_m), str(metric_crs)),
+        lambda: _places_reach(fixed, districts, places, radii_m=radii_m,
+                              metric_crs=metric_crs))
+    column = fixed.bases.index(basis) if basis in fixed.bases else 0
+    buffers_m = reached.buffers_m
     has_stops = stops is not None and len(stops) > 0
     stop_district = fixed.stop_district
-
-    located = places.geometry.notna()
-    place_district = assign_districts(places, districts, metric_crs=metric_crs)
-    if "district" in places:  # unlocated places count where the file says they belong
-        place_district = place_district.where(located, places["district"])
+    located, place_district = reached.located, reached.place_district
+    places_in = {name: (int(((place_district == name) & located).sum()),
+                        int(((place_district == name) & ~located).sum()),
+                        int((stop_district == name).sum()) if has_stops else 0)
+                 for name in fixed.districts_m["name"]}
 
     rows, gap_rows = [], []
-    for name, district in zip(districts_m["name"], districts_m.geometry, strict=True):
-        district_people = fixed.district_people[name]
-        for radius_m, reach in zip(buffers_m["radius_m"], buffers_m.geometry, strict=True):
-            covered_area = shapely.intersection(district, reach)
-            gap = shapely.difference(district, reach)
-            covered = (population_within(covered_area, population_m, weights)
-                       if population_m is not None else np.nan)
-            stop_covered = fixed.stop_covered.get((name, radius_m), np.nan)
-            rows.append({
-                "district": name,
-                "radius_m": radius_m,
-                "walk_minutes": float(profile.straight_minutes(radius_m)),
-                "area_km2": district.area / 1e6,
-                "covered_area_km2": covered_area.area / 1e6,
-                "population": district_people,
-                "covered": covered,
-                "stop_covered": stop_covered,
-                "places": int(((place_district == name) & located).sum()),
-                "places_unlocated": int(((place_district == name) & ~located).sum()),
-                "stops": int((stop_district == name).sum()) if has_stops else 0,
-            })
-            gap_rows.append({"district": name, "radius_m": radius_m, "area_km2": gap.area / 1e6,
-                             "population": district_people - covered, "geometry": gap})
+    for name, radius_m, area, covered_area, gap, covered_all in reached.cells:
+        district_people = float(fixed.district_people[name][column])
+        covered = float(covered_all[column])
+        stop_covered = fixed.stop_covered.get((name, radius_m))
+        rows.append({
+            "district": name,
+            "radius_m": radius_m,
+            "walk_minutes": float(profile.straight_minutes(radius_m)),
+            "area_km2": area / 1e6,
+            "covered_area_km2": covered_area / 1e6,
+            "population": district_people,
+            "covered": covered,
+            "stop_covered": np.nan if stop_covered is None else float(stop_covered[column]),
+            "places": places_in[name][0],
+            "places_unlocated": places_in[name][1],
+            "stops": places_in[name][2],
+        })
+        gap_rows.append({"district": name, "radius_m": radius_m, "area_km2": gap.area / 1e6,
+                         "population": district_people - covered, "geometry": gap})
     table = _with_shares(pd.DataFrame(rows))
     city = _with_shares(
         table.groupby("radius_m", as_index=False)

@@ -29,8 +29,9 @@ class FrameMemo:
     """Values computed from frames, kept for those frames (the oldest of more than
     :attr:`size` go first)."""
 
-    #: How many values are kept.
-    size = 16
+    #: How many values are kept (a study area's analyses in each of four age bands, and
+    #: the places' part of the last few edits).
+    size = 32
 
     def __init__(self) -> None:
         self._entries: list[tuple[tuple[Any, ...], tuple, Any]] = []

@@ -21,15 +21,18 @@ computed once per frame (:func:`grid_layout`); the minutes follow the places.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from geo.crs import STORAGE_CRS, to_metric
@@ -138,6 +141,10 @@ class GridLayout:
     district_names: list[str]
     basis: str | None
     metric_crs: str
+    #: The population row of each piece and its share of that row's people (1 for points):
+    #: another age band is weighed from them without cutting anything again.
+    piece_row: np.ndarray | None = None
+    piece_share: np.ndarray | None = None
 
 
 def grid_layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, *,
@@ -153,14 +160,25 @@ def grid_layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None
         An unknown basis, or one the population lacks (:func:`geo.residents.population_basis`).
     """
     basis = population_basis(population, basis)
+    # the cells and the pieces are the same for every age band: cut once, weighed per band
     layout: GridLayout = remembered(
-        memo, (districts, population), (spec, str(metric_crs), basis),
-        lambda: _layout(districts, population, spec, metric_crs, basis))
-    return layout
+        memo, (districts, population), (spec, str(metric_crs)),
+        lambda: _layout(districts, population, spec, metric_crs))
+    if population is None or basis is None or layout.piece_row is None:
+        return layout
+    assert layout.piece_share is not None  # set with piece_row
+    counts = population[basis].to_numpy(dtype=float)
+    piece_people = counts[layout.piece_row] * layout.piece_share
+    people = np.bincount(layout.piece_cell, weights=piece_people, minlength=len(layout.cells))
+    logger.info("Grid of %d %s cells: %s people (%s)", len(people), spec.kind,
+                f"{people.sum():,.0f}", basis)
+    return dataclasses.replace(layout, cells=layout.cells.assign(people=people),
+                               piece_people=piece_people, basis=basis)
 
 
 def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, spec: GridSpec,
-            metric_crs: str, basis: str | None) -> GridLayout:
+            metric_crs: str) -> GridLayout:
+    """The cells and the pieces of the population in them, weighed by nobody yet."""
     outline = shapely.union_all(districts.geometry.to_crs(STORAGE_CRS).make_valid().values)
     mesh = mesh_cells_covering(outline, digits=spec.mesh_digits) if spec.kind == "mesh" else None
     cells = _mesh_frame(mesh) if mesh is not None else grid_cells(outline, spec)
@@ -170,23 +188,24 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
     district_shapes = districts.geometry.to_crs(metric_crs).to_numpy()
     names = [str(name) for name in districts["name"]]
     cell_district = _holding(district_shapes, centres, nearest=False)
-    if population is None or basis is None:
+    if population is None:
         empty = np.zeros(0, dtype=np.int64)
         cells = cells.assign(district=_names(names, cell_district), people=np.nan)
         return GridLayout(spec, cells, centres_xy, empty, empty, np.zeros(0), names, None,
                           str(metric_crs))
-    counts = population[basis].to_numpy(dtype=float)
     units_frame = to_metric(population[[population.geometry.name]], metric_crs)
     units = units_frame.geometry.to_numpy()
     located = ~(shapely.is_missing(units) | shapely.is_empty(units))
     cell_tree = shapely.STRtree(cells_m)
-    # points: wholly in the first cell holding them
+    # points: wholly in the cell holding them (mesh cells located in integers)
     is_point = located & (shapely.get_type_id(units) == 0)
     point_rows = np.flatnonzero(is_point)
-    found_point, found_cell = cell_tree.query(units[point_rows], predicate="intersects")
-    first = np.unique(found_point, return_index=True)[1]
-    point_rows, point_cell = point_rows[found_point[first]], found_cell[first]
-    point_district = _holding(district_shapes, units[point_rows])
+    lonlat = (population.geometry.to_numpy()[point_rows] if population.crs == STORAGE_CRS
+              else None)
+    point_rows, point_cell = _cells_of_points(cell_tree, mesh, point_rows, units[point_rows],
+                                              units_frame.crs, lonlat=lonlat)
+    point_district = _districts_by_cell(district_shapes, cells_m, point_cell,
+                                        units[point_rows])
     # polygons: by the share of their area in each cell
     polygon_rows = np.flatnonzero(located & ~is_point & (shapely.area(units) > 0))
     pair_unit, pair_cell = cell_tree.query(units[polygon_rows], predicate="intersects")
@@ -196,31 +215,63 @@ def _layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None, sp
     keep = share > 0
     pieces, pair_unit, pair_cell = pieces[keep], pair_unit[keep], pair_cell[keep]
     piece_district = _holding(district_shapes, shapely.centroid(pieces))
-    piece_people = counts[polygon_rows][pair_unit] * share[keep]
     piece_cell = np.concatenate([point_cell, pair_cell]).astype(np.int64)
-    piece_people = np.concatenate([counts[point_rows], piece_people])
+    piece_row = np.concatenate([point_rows, polygon_rows[pair_unit]]).astype(np.int64)
+    piece_share = np.concatenate([np.ones(len(point_rows)), share[keep]])
     piece_district = np.concatenate([point_district, piece_district])
-    people = np.bincount(piece_cell, weights=piece_people, minlength=len(cells))
-    cells = cells.assign(district=_names(names, cell_district), people=people)
-    logger.info("Grid of %d %s cells: %s people (%s) from %d points and %d polygon pieces",
-                len(cells), spec.kind, f"{people.sum():,.0f}", basis, len(point_rows),
-                len(pieces))
-    return GridLayout(spec, cells, centres_xy, piece_cell, piece_district, piece_people, names,
-                      basis, str(metric_crs))
+    cells = cells.assign(district=_names(names, cell_district), people=np.nan)
+    logger.info("Grid of %d %s cells: %d points and %d polygon pieces", len(cells), spec.kind,
+                len(point_rows), len(pieces))
+    return GridLayout(spec, cells, centres_xy, piece_cell, piece_district,
+                      np.zeros(len(piece_cell)), names, None, str(metric_crs),
+                      piece_row=piece_row, piece_share=piece_share)
 
 
 def _cells_of_points(cell_tree: shapely.STRtree, mesh: MeshCells | None, rows: np.ndarray,
-                     points: np.ndarray, points_m: np.ndarray,
-                     crs: Any) -> tuple[np.ndarray, np.ndarray]:
+                     points_m: np.ndarray, crs: Any, *,
+                     lonlat: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cell position) of the points that lie in a cell: mesh cells by the JIS rule (a
-    point on an edge is in the cell to its north and east), else the first cell holding it."""
+    point on an edge is in the cell to its north and east; ``lonlat``: the same points in
+    degrees, when at hand), else the first cell holding it."""
     if mesh is not None:
-        lonlat = gpd.GeoSeries(points, crs=crs).to_crs(STORAGE_CRS).to_numpy()
-        found = mesh.locate(shapely.get_x(lonlat), shapely.get_y(lonlat))
+        if lonlat is None:  # coordinates only: no geometry is made
+            lon, lat = _to_lonlat(str(crs)).transform(shapely.get_x(points_m),
+                                                      shapely.get_y(points_m))
+        else:
+            lon, lat = shapely.get_x(lonlat), shapely.get_y(lonlat)
+        found = mesh.locate(lon, lat)
         return rows[found >= 0], found[found >= 0]
     found_point, found_cell = cell_tree.query(points_m, predicate="intersects")
     first = np.unique(found_point, return_index=True)[1]
     return rows[found_point[first]], found_cell[first]
+
+
+@lru_cache(maxsize=8)
+def _to_lonlat(crs: str) -> Transformer:
+    """The transformer from ``crs`` to longitude/latitude (made once per CRS)."""
+    return Transformer.from_crs(crs, STORAGE_CRS, always_xy=True)
+
+
+def _districts_by_cell(district_shapes: np.ndarray, cells_m: np.ndarray, point_cell: np.ndarray,
+                       points: np.ndarray) -> np.ndarray:
+    """The district of each point (as :func:`_holding`): a point in a cell wholly inside one
+    district is in it; only the points of cells on a boundary are tested one by one."""
+    result = np.full(len(points), -1, dtype=np.int64)
+    if len(points) == 0 or len(district_shapes) == 0:
+        return result
+    used = np.unique(point_cell)
+    cell_in, district_of = shapely.STRtree(district_shapes).query(cells_m[used],
+                                                                 predicate="within")
+    inside = np.full(len(cells_m), -1, dtype=np.int64)
+    # the first district wins, as in _holding
+    order = np.lexsort((district_of, cell_in))
+    cell_in, district_of = cell_in[order], district_of[order]
+    first = np.unique(cell_in, return_index=True)[1]
+    inside[used[cell_in[first]]] = district_of[first]
+    result[:] = inside[point_cell]
+    rest = np.flatnonzero(result < 0)
+    result[rest] = _holding(district_shapes, points[rest])
+    return result
 
 
 def _holding(polygons: np.ndarray, points: np.ndarray, *, nearest: bool = True) -> np.ndarray:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -88,24 +89,30 @@ def population_basis(population: gpd.GeoDataFrame | None, basis: str | None = No
 
 
 def population_within(area: shapely.Geometry, population_m: gpd.GeoDataFrame,
-                      weights: np.ndarray) -> float:
+                      weights: np.ndarray) -> Any:
     """
     People of ``population_m`` (metric CRS) inside ``area``: whole points, or polygons by area.
+
+    ``weights`` is one count per row (a float is returned), or one column per count, ``(n,
+    k)`` (an array of ``k`` sums is returned: every age band from one intersection).
     """
+    weights = np.asarray(weights, dtype=float)
     if len(population_m) == 0 or area is None or area.is_empty:
-        return 0.0
+        return 0.0 if weights.ndim == 1 else np.zeros(weights.shape[1])
     geometries = population_m.geometry.values
     is_point = (population_m.geom_type == "Point").to_numpy()
     points = geometries[is_point]
     inside = shapely.contains_xy(area, shapely.get_x(points), shapely.get_y(points))
-    total = float(weights[is_point][inside].sum())
+    total = weights[is_point][inside].sum(axis=0)
     polygons = geometries[~is_point]
     if len(polygons):
         with np.errstate(invalid="ignore", divide="ignore"):  # zero-area polygons count as 0
             shares = (shapely.area(shapely.intersection(polygons, area))
                       / shapely.area(polygons))
-        total += float((weights[~is_point] * np.nan_to_num(shares)).sum())
-    return total
+        shares = np.nan_to_num(shares)
+        total = total + (weights[~is_point] * (shares if weights.ndim == 1
+                                               else shares[:, None])).sum(axis=0)
+    return float(total) if weights.ndim == 1 else total
 
 
 def living_parts(units: np.ndarray, *, living: np.ndarray | None = None,

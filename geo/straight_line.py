@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo.crs import METRIC_CRS, to_metric
-from geo.memo import FrameMemo
+from geo.memo import FrameMemo, remembered
 from geo.residents import PIECE_M, population_basis, resident_pieces
 from geo.siting import SiteSuggestion
 
@@ -74,8 +74,16 @@ def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
     """
     basis = population_basis(population, basis)
     pieces = resident_pieces(population, metric_crs=metric_crs, piece_m=piece_m, memo=memo)
-    people_xy = pieces.xy
     weights = pieces.weights(population[basis].to_numpy(dtype=float))
+    # the reach is the same for every age band: kept per frames, the band's weights put in
+    reach: StraightReach = remembered(
+        memo, (places, population, districts), (str(metric_crs), piece_m),
+        lambda: _reach(places, districts, pieces.xy, metric_crs))
+    return replace(reach, weights=weights, basis=basis)
+
+
+def _reach(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, people_xy: np.ndarray,
+           metric_crs: str) -> StraightReach:
     district = _districts_of_points(people_xy, districts, metric_crs)
     places_m = to_metric(places, metric_crs) if places.crs else places
     places_xy = np.full((len(places), 2), np.nan)
@@ -84,8 +92,8 @@ def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
                                           places_m.geometry[located].y])
     nearest_m, nearest, second_m = _two_nearest(people_xy, places_xy)
     codes, names = pd.factorize(district, use_na_sentinel=False)
-    return StraightReach(people_xy, weights, district, places_xy, nearest_m, nearest, second_m,
-                         basis, metric_crs, district_codes=codes,
+    return StraightReach(people_xy, np.zeros(len(people_xy)), district, places_xy, nearest_m,
+                         nearest, second_m, None, metric_crs, district_codes=codes,
                          district_names=tuple(str(name) for name in names))
 
 

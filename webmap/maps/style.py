@@ -42,6 +42,7 @@ __all__ = [
     "WALKING_ROUTE_STYLE",
     "basis_heading",
     "basis_label",
+    "basis_short",
     "day_type_labels",
     "grid_band_labels",
     "position_note",
@@ -217,6 +218,24 @@ def basis_heading(basis: str | None, *, has_age65: bool) -> str:
         return _("人口データなし")
     if basis == "total" and not has_age65:
         return _("総人口（65歳以上の人数のデータがないため）")
+    return basis_label(basis)
+
+
+def basis_short(basis: str | None, *, has_age65: bool) -> str:
+    """
+    Which people a sheet counts, short enough for a legend heading or a sheet's subtitle.
+
+    Examples
+    --------
+    >>> basis_short("age65", has_age65=True)
+    '65歳以上人口'
+    >>> basis_short("total", has_age65=False)
+    '総人口（年齢別データなし）'
+    """
+    if basis is None:
+        return _("人口データなし")
+    if basis == "total" and not has_age65:
+        return _("総人口（年齢別データなし）")
     return basis_label(basis)
 
 

@@ -23,12 +23,15 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import FancyBboxPatch, PathPatch, Polygon, Rectangle
 
 from webmap.i18n import gettext as _
+from webmap.maps.popups import format_people
 from webmap.maps.style import (
     BACKGROUND_COLOR,
     DISTRICT_STYLE,
+    GRID_STYLE,
     RADIUS_COLORS,
     ROUTE_STYLE,
     WALKING_ROUTE_STYLE,
+    grid_band_labels,
 )
 from webmap.maps.symbols import places_by_category
 from webmap.prints.sheet_layers import MapView, PrintLayers, line_path, polygon_path
@@ -116,7 +119,7 @@ class _Drawing:
 def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame, *,
              width_mm: float, greyscale: bool = False, numbered: bool = True,
              font: dict | None = None, bold: dict | None = None,
-             scale: float = 1.0) -> list[LegendEntry]:
+             scale: float = 1.0, grid: bool = False) -> list[LegendEntry]:
     """
     Draw the map of ``view`` on ``ax`` and return the legend of exactly what was drawn.
 
@@ -132,6 +135,10 @@ def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame,
         The axes' width on paper, for sizes given in millimetres.
     scale
         Text and symbol size factor (1 for A4, larger for A3).
+    grid
+        Draw the grid of walking minutes to the nearest place (``layers.grid_cells``) in
+        place of the reach and the gaps, which it shows more finely; its legend gives the
+        people of the basis in each minutes band in the district (or the city).
     """
     font, bold = font or {}, bold or {}
     minx, miny, maxx, maxy = view.bounds
@@ -148,7 +155,10 @@ def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame,
     drawing.place_xy = places[["x", "y"]].to_numpy(dtype=float)
     legend: list[LegendEntry] = []
     legend += _draw_background(drawing)
-    legend += _draw_areas(drawing)
+    if grid and layers.grid_cells is not None:
+        legend += _draw_grid(drawing)
+    else:
+        legend += _draw_areas(drawing)
     legend += _draw_districts(drawing)
     legend += _draw_routes_and_stops(drawing)
     legend = _draw_places(drawing, places, numbered=numbered) + legend
@@ -203,6 +213,48 @@ def _draw_areas(d: _Drawing) -> list[LegendEntry]:
         if d.add_area(layers.gaps.geometry.values, style, zorder=4):
             legend.append(LegendEntry(section, layers.gap_label, "area", area=style))
     return legend
+
+
+def _draw_grid(d: _Drawing) -> list[LegendEntry]:
+    """The minutes grid: cells coloured by band, faint where nobody of the basis lives."""
+    layers = d.layers
+    cells = layers.grid_cells
+    assert cells is not None  # draw_map checks
+    minx, miny, maxx, maxy = d.clip_box
+    bounds = cells.geometry.bounds
+    cells = cells[(bounds["maxx"] >= minx) & (bounds["minx"] <= maxx)
+                  & (bounds["maxy"] >= miny) & (bounds["miny"] <= maxy)]
+    lived = cells["people"].fillna(0).to_numpy() > 0
+    band = cells["band"].to_numpy()
+    people = _grid_people(layers, d.view.district)
+    section = _("徒歩分数グリッド（{basis}）").format(
+        basis=layers.basis_words or _("人口データなし"))
+    legend = []
+    for position, (color, label) in enumerate(zip(GRID_STYLE["colors"], grid_band_labels(),
+                                                  strict=True)):
+        face = paint(color, greyscale=d.greyscale)
+        style = AreaStyle(face=face, face_alpha=GRID_STYLE["fill_opacity"],
+                          edge=paint(GRID_STYLE["color"], greyscale=d.greyscale),
+                          linewidth_pt=0.2)
+        d.add_area(cells.geometry.to_numpy()[(band == position) & lived], style, zorder=2)
+        faint = AreaStyle(face=face, face_alpha=GRID_STYLE["fill_opacity"] / 3, edge="none",
+                          linewidth_pt=0)
+        d.add_area(cells.geometry.to_numpy()[(band == position) & ~lived], faint, zorder=2)
+        text = label if people is None else f"{label}：{format_people(people[position])}"
+        legend.append(LegendEntry(section, text, "area", area=style))
+    return legend
+
+
+def _grid_people(layers: PrintLayers, district: str | None) -> np.ndarray | None:
+    """People of the basis per minutes band in ``district`` (None: the city)."""
+    if district is None:
+        table = layers.grid_city
+    else:
+        table = (None if layers.grid_table is None
+                 else layers.grid_table[layers.grid_table["district"] == district])
+    if table is None or table["people"].isna().all():
+        return None
+    return table.sort_values("band")["people"].to_numpy(dtype=float)
 
 
 def _draw_districts(d: _Drawing) -> list[LegendEntry]:

@@ -1,8 +1,8 @@
 """How a sheet is printed, in one object, and the blank figure of its paper.
 
-:class:`SheetOptions` (paper, orientation, resolution, format, greys, table, QR code, date)
-is made once where a sheet is asked for (the print form, ``ibasho export``, the planner) and
-passed down to whatever draws or writes the sheet. It is checked when it is made, so a
+:class:`SheetOptions` (paper, orientation, resolution, format, greys, table, QR code, date,
+minutes grid) is made once where a sheet is asked for (the print form, ``ibasho export``, the
+planner) and passed down to whatever draws or writes the sheet. It is checked when it is made, so a
 choice that is not supported never reaches the drawing, and the message names the choices.
 
 matplotlib's settings are global: sheets drawn in threads (a web server) take turns
@@ -71,6 +71,10 @@ class SheetOptions:
         Print a QR code linking here (the district's page of the web map).
     today
         The date printed on the sheet (default: the day it is drawn).
+    grid
+        Draw the grid of walking minutes to the nearest place (≤ 5, 10, 15, 20, > 20 分)
+        with the people of the chosen age band per band, in place of the reach and gaps
+        (when the plan has a grid).
 
     Raises
     ------
@@ -96,6 +100,7 @@ class SheetOptions:
     with_table: bool = True
     qr_url: str | None = None
     today: dt.date | None = None
+    grid: bool = False
 
     def __post_init__(self) -> None:
         if self.paper not in PAPER_SIZES_MM:

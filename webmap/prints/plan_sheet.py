@@ -164,7 +164,8 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
     config = study.config
     district = outcome["district_name"]
     kept, together = _scenario_places(study, outcome)
-    coverage = analyse_study_area(dataclasses.replace(study, places=together))
+    coverage = analyse_study_area(dataclasses.replace(study, places=together),
+                                  basis=outcome.get("basis"))
     layers = prepare_layers(dataclasses.replace(study, places=kept), coverage)
     font = find_japanese_font(for_pdf=options.fmt == "pdf")
     attribution = list(config.attribution)
@@ -176,6 +177,8 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
         notes.append(_("計算方法：{note}").format(note=outcome["method_note"]))
     if config.districts_approximate:
         notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
+    if layers.basis_words:
+        notes.append(_("人口は{basis}").format(basis=layers.basis_words))
     title = _("計画案「{name}」").format(name=name) + "｜" + (
         config.title if district is None else _("{district}地区").format(district=district))
     with sheet_figure(layout, options, font) as fig:
@@ -183,7 +186,8 @@ def draw_scenario_sheet(study: StudyArea, outcome: Mapping[str, Any], *, name: s
         shown, _unlocated = sheet_places(layers, view)
         ax = fig.add_axes(layout.map.in_figure(layout.width_mm, layout.height_mm), gid="map")
         legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w, numbered=False,
-                          font=font.regular, bold=font.bold, scale=layout.scale)
+                          font=font.regular, bold=font.bold, scale=layout.scale,
+                          grid=options.grid)
         _draw_changes(ax, study, outcome, crs=layers.metric_crs,
                       size_pt=MARKER_SIZE_PT * layout.scale)
         labels = draw_legend(fig, layout, legend, notes=notes, font=font.regular,

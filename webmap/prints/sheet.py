@@ -231,6 +231,11 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions
         rows: list[TableRow] = []
         numbered = shown.iloc[0:0]
         notes = [layers.method_note]
+        if options.grid and layers.grid_cells is not None:
+            notes.append(_("徒歩分数は250 mの区画の中心から最寄りの居場所まで（{how}）").format(
+                how=layers.grid_method))
+        if layers.basis_words:
+            notes.append(_("人口は{basis}").format(basis=layers.basis_words))
         if config.districts_approximate:
             notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
         drawn = (_draw_place_table(fig, layout, shown, unlocated, district=district,
@@ -254,7 +259,8 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions
         ax = fig.add_axes(layout.map.in_figure(layout.width_mm, layout.height_mm), gid="map")
         legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w,
                           greyscale=options.greyscale, numbered=not numbered.empty,
-                          font=font.regular, bold=font.bold, scale=layout.scale)
+                          font=font.regular, bold=font.bold, scale=layout.scale,
+                          grid=options.grid)
         if message:
             ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
                     fontsize=15 * layout.scale, zorder=30, gid="empty-message",
@@ -264,9 +270,11 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions
                              bold=font.bold, greyscale=options.greyscale)
         title = (config.title if district is None
                  else _("{district}地区").format(district=district) + "｜" + config.title)
-        lines = [created_line(options, view, layout),
-                 _("歩く速さ 分速{speed:g} m（高齢者の目安）").format(
-                     speed=config.walking.speed_m_per_min)]
+        pace = _("歩く速さ 分速{speed:g} m（高齢者の目安）").format(
+            speed=config.walking.speed_m_per_min)
+        if layers.basis_words:
+            pace += "・" + _("人口は{basis}").format(basis=layers.basis_words)
+        lines = [created_line(options, view, layout), pace]
         draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold,
                     qr_matrix=_qr_matrix(options.qr_url) if options.qr_url else None)
         draw_footer(fig, layout, attribution, font=font.regular)

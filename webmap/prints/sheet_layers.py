@@ -23,11 +23,13 @@ from pyproj import Transformer
 
 from geo.coverage import CoverageResult
 from geo.crs import STORAGE_CRS, to_metric
+from geo.residents import available_bases
 from layers.analysis import Plan
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
 from webmap.maps.build import walk_minutes
 from webmap.maps.reach_layers import merged_isochrones, method_note
+from webmap.maps.style import basis_short, straight_note
 
 if TYPE_CHECKING:
     from geo.network import StreetNetwork
@@ -74,6 +76,17 @@ class PrintLayers:
     categories: tuple[str, ...]
     #: The angle (degrees, clockwise) from grid north to true north at the study area.
     north_deg: float
+    #: Which people the figures count, in words for the sheet's heading and legend
+    #: (「65歳以上人口」, 「総人口（年齢別データなし）」); None without population.
+    basis_words: str | None = None
+    #: The minutes grid (:attr:`layers.analysis.Plan.grid`) in the metric CRS: ``band``,
+    #: ``people``, geometry; None without a plan or grid.
+    grid_cells: gpd.GeoDataFrame | None = None
+    #: People by band per district (``district``, ``band``, ``people``) and for the city.
+    grid_table: pd.DataFrame | None = None
+    grid_city: pd.DataFrame | None = None
+    #: How the grid's minutes were measured (道のり, or 直線距離による概算 …).
+    grid_method: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,8 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
         stops_m = to_metric(study.stops[["geometry"]], crs)
         stops_xy = shapely.get_coordinates(stops_m.geometry.values)
     centre = shapely.centroid(study.boundary.to_crs(STORAGE_CRS).union_all())
+    grid = plan.grid if plan is not None else None
+    basis = plan.basis if plan is not None else coverage.basis
     return PrintLayers(
         metric_crs=crs,
         city=shapely.union_all(to_metric(study.boundary, crs).geometry.make_valid().values),
@@ -162,6 +177,14 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
         approximate=config.districts_approximate,
         categories=tuple(config.categories),
         north_deg=_north_deg(centre.x, centre.y, crs),
+        basis_words=None if basis is None else basis_short(
+            basis, has_age65="age65" in available_bases(study.population)),
+        grid_cells=(None if grid is None
+                    else to_metric(grid.cells[["band", "people", "geometry"]], crs)),
+        grid_table=None if grid is None else grid.table,
+        grid_city=None if grid is None else grid.city,
+        grid_method=("" if grid is None else _("道のり") if grid.method == "network"
+                     else straight_note(config.walking.detour_factor)),
     )
 
 

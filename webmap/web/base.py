@@ -25,19 +25,19 @@ from typing import Any, NoReturn
 from flask import Flask, Response, current_app, g, has_request_context, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
-from geo.residents import available_bases
+from geo.residents import available_bases, population_basis
 from layers.analysis import NetworkAnalysis
 from webmap.i18n import gettext as _
 from webmap.maps.pages import Urls
-from webmap.maps.style import straight_note
+from webmap.maps.style import basis_heading, basis_label, straight_note
 from webmap.web.http_cache import cached_response
 from webmap.web.state import STATE_KEY, AppState, IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["GEOJSON_MEDIA_TYPE", "app_state", "basis_key", "check_district", "csrf_failed_text",
-           "current_state", "data_changed", "error_text", "fail", "geojson_response",
-           "json_error", "minutes_arg", "page_urls", "radius_arg", "require_network",
-           "wants_json"]
+__all__ = ["GEOJSON_MEDIA_TYPE", "app_state", "basis_choices", "basis_fields", "basis_key",
+           "check_district", "csrf_failed_text", "current_state", "data_changed", "error_text",
+           "fail", "geojson_response", "json_error", "minutes_arg", "page_urls", "radius_arg",
+           "require_network", "wants_json"]
 
 #: The media type of the GeoJSON answers of the API.
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -108,6 +108,38 @@ def basis_key() -> str:
     """What the request's basis adds to a cache key ('' for the data's default)."""
     basis = current_state().basis
     return f"@{basis}" if basis else ""
+
+
+def basis_fields(state: IbashoState | None = None) -> dict[str, str | None]:
+    """
+    ``{"basis", "basis_label"}`` of every API answer whose numbers depend on the people
+    counted: the band actually used by ``state`` (default: the request's,
+    :func:`current_state`) and its Japanese label (both None without population).
+    """
+    basis = (state or current_state()).plan.basis
+    return {"basis": basis, "basis_label": basis_label(basis) if basis else None}
+
+
+def basis_choices(state: IbashoState | None = None) -> list[dict[str, Any]]:
+    """
+    The bands a page may count, for its chooser (``basis_chooser.html``): only those the
+    data has (total, 65+, 75+, 85+), each with ``value``, ``label`` (the data's default
+    marked 標準; the total alone says it stands in for want of age data) and ``selected``
+    (the band the page counts now). Empty without a population layer.
+    """
+    state = state or current_state()
+    population = state.study.population
+    bases = available_bases(population)
+    default = population_basis(population)
+    has_age65 = "age65" in bases
+    choices = []
+    for basis in bases:
+        label = basis_heading(basis, has_age65=has_age65)
+        if basis == default and len(bases) > 1:
+            label = _("{basis}（標準）").format(basis=label)
+        choices.append({"value": basis, "label": label,
+                        "selected": basis == state.plan.basis})
+    return choices
 
 
 def data_changed() -> None:

@@ -78,22 +78,38 @@ class IbashoState:
 
     @classmethod
     def from_study(cls, study: StudyArea, *, asset_base: str, district_url: str,
-                   basis: str | None = None) -> IbashoState:
-        """Analyse a loaded study area (counting ``basis``) and render its city map."""
+                   basis: str | None = None, render: bool = True) -> IbashoState:
+        """Analyse a loaded study area (counting ``basis``) and render its city map (with
+        ``render``; else on first use, :meth:`rendered_city_map`)."""
         coverage = analyse_study_area(study, basis=basis)
         plan = plan_study_area(study, basis=basis)
         state = cls(study=study, coverage=coverage, plan=plan, asset_base=asset_base,
                     district_url=district_url, basis=basis)
-        state.city_map = render_map(build_map(study, coverage, plan=plan,
-                                              asset_base=asset_base,
-                                              district_url=district_url, title_bar=False))
+        if render:
+            state.rendered_city_map()
         return state
+
+    def rendered_city_map(self) -> RenderedMap:
+        """The rendered city map (rendered on first use, then kept)."""
+        with self._lock:
+            rendered = self.city_map
+        if rendered is None:
+            rendered = render_map(build_map(self.study, self.coverage, plan=self.plan,
+                                            asset_base=self.asset_base,
+                                            district_url=self.district_url, title_bar=False))
+            with self._lock:
+                if self.city_map is None:
+                    self.city_map = rendered
+                rendered = self.city_map
+        return rendered
 
     def for_basis(self, basis: str) -> IbashoState:
         """
         This state counting the people of ``basis`` (``total``, ``age65``, ``age75``,
-        ``age85``): analysed and its city map rendered on first use, then kept (a change of
-        the places makes a new state, and new ones).
+        ``age85``): analysed on first use from what every band shares (the reach, kept in
+        the study's memo: only the band's people are counted again), its maps rendered
+        when a page asks for them, then kept (a change of the places makes a new state, and
+        new ones).
 
         Raises
         ------
@@ -112,7 +128,8 @@ class IbashoState:
             sibling = self._by_basis.get(chosen)
         if sibling is None:
             sibling = IbashoState.from_study(self.study, asset_base=self.asset_base,
-                                             district_url=self.district_url, basis=chosen)
+                                             district_url=self.district_url, basis=chosen,
+                                             render=False)
             with self._lock:
                 sibling = self._by_basis.setdefault(chosen, sibling)
         return sibling

@@ -45,3 +45,16 @@ def test_export_to_a_missing_folder(tmp_path: Path) -> None:
                                        str(tmp_path / "no" / "such" / "dir" / "x.png")])
     assert result.exit_code == 1
     assert "x.png" in result.output or "dir" in result.output
+
+
+def test_export_with_the_grid_and_a_band_the_data_lacks(tmp_path: Path) -> None:
+    out = tmp_path / "minowa-grid.png"
+    result = CliRunner().invoke(main, ["export", CONFIG, "--district", "箕郷", "--grid",
+                                       "--dpi", "150", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    refused = CliRunner().invoke(main, ["export", CONFIG, "--district", "箕郷", "--basis",
+                                        "age65", "--out", str(tmp_path / "x.png")])
+    assert refused.exit_code == 1
+    assert "--basis age65" in refused.output and "it has: total" in refused.output
+    assert not (tmp_path / "x.png").exists()

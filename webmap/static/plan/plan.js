@@ -393,6 +393,8 @@
     if (state.district) { url.searchParams.set("district", state.district); }
     else { url.searchParams.delete("district"); }
     window.history.replaceState(null, "", url.toString());
+    var kept = byId("basis-keep-district");  // the band chooser keeps the district shown
+    if (kept) { kept.value = state.district; }
     P.map.highlightDistrict();
     P.map.fitArea();
     renderNumbers();

@@ -57,7 +57,14 @@ from webmap.prints.options import MEDIA_TYPES
 from webmap.prints.plan_results import added_label, change_text, share_text
 from webmap.prints.plan_sheet import SCENARIO_SHEET, render_scenario_sheet
 from webmap.web.auth import current_user, has_role, login_required
-from webmap.web.base import app_state, current_state, fail, json_error, page_urls
+from webmap.web.base import (
+    app_state,
+    basis_choices,
+    current_state,
+    fail,
+    json_error,
+    page_urls,
+)
 from webmap.web.http_cache import RenderCache
 from webmap.web.json_body import read_json_object
 from webmap.web.planner.results import (
@@ -312,6 +319,7 @@ def page() -> str:
     return render_template(
         "plan.html", urls=page_urls(), district=district,
         districts=state.study.district_names, plan_config=_page_config(district),
+        basis_choices=basis_choices(state),
         **page_context(state.study, state.coverage, state.plan))
 
 

@@ -33,7 +33,7 @@ from webmap.prints.sheet import (
     SheetOptions,
     render_sheet,
 )
-from webmap.web.base import current_state, fail, page_urls
+from webmap.web.base import basis_choices, current_state, fail, page_urls
 from webmap.web.http_cache import RenderCache
 from webmap.web.state import IbashoState
 
@@ -145,6 +145,7 @@ def _options(district: str | None) -> SheetOptions:
         fmt=_choice("format", FORMATS, "png"),
         dpi=_choice("dpi", SUPPORTED_DPI, 300, convert=int),
         greyscale=request.args.get("greyscale") == "1",
+        grid=request.args.get("grid") == "1" and current_state().plan.grid is not None,
         # the form sends table=0 (hidden) and table=1 (checkbox) when ticked
         with_table="table" not in request.args or "1" in request.args.getlist("table"),
         qr_url=qr_url)
@@ -160,7 +161,8 @@ def _choice_labels() -> dict[Any, str]:
 
 @print_page.get("/print")
 def form() -> str:
-    """The form: area, paper, orientation, format, resolution, greyscale, table, QR."""
+    """The form: area, people counted, paper, orientation, format, resolution, greyscale,
+    minutes grid, table, QR."""
     state = current_state()
     chosen: dict[str, Any] = {}
     preview = None
@@ -175,8 +177,9 @@ def form() -> str:
         "print.html", urls=page_urls(), choice_labels=_choice_labels(),
         districts=state.study.district_names, papers=list(PAPER_SIZES_MM),
         orientations=ORIENTATIONS, formats=FORMATS, dpis=SUPPORTED_DPI,
-        chosen=chosen, preview=preview,
+        chosen=chosen, preview=preview, basis_choices=basis_choices(state),
         qr_available=bool(current_app.config.get("PUBLIC_URL")),
+        grid_available=state.plan.grid is not None,
         **page_context(state.study, state.coverage, state.plan))
 
 

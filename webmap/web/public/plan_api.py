@@ -21,6 +21,7 @@ from layers.analysis import WhatIfCounts, what_if_counts
 from webmap.maps.geojson import feature_collection
 from webmap.maps.reach_layers import method_note, suggested_sites, uncovered_by_district
 from webmap.web.base import (
+    basis_fields,
     check_district,
     current_state,
     fail,
@@ -78,7 +79,7 @@ def api_isochrones() -> Response:
         data = feature_collection(isochrones, properties=["minutes", "area_km2"], extra=extra)
         return {**data, "method": "network", "profile": state.plan.profile.label,
                 "slope_aware": bool(network.reach.slope_aware),
-                "basis": network.coverage.basis if network.coverage is not None else None}
+                **basis_fields(state)}
 
     return geojson_response(f"isochrones:{minutes}:{place_id}", make)
 
@@ -100,7 +101,7 @@ def api_suggestions() -> Response:
         sites = suggested_sites(state.study, plan)
         unit = "minutes" if plan.method == "network" else "metres"
         meta = {"method": plan.method, "threshold": plan.suggestion_threshold, "unit": unit,
-                "basis": plan.basis}
+                **basis_fields(state)}
         if sites is None:
             return {"type": "FeatureCollection", "features": [], **meta,
                     "note": "No suggestions: they need a population layer and a candidates "
@@ -139,7 +140,7 @@ def api_uncovered() -> Response:
         data = feature_collection(districts)
         return {**data, "method": method, "threshold": value,
                 "unit": "minutes" if method == "network" else "metres",
-                "basis": state.plan.basis}
+                **basis_fields(state)}
 
     return geojson_response(f"uncovered:{method}:{value}", make)
 
@@ -241,7 +242,7 @@ def api_what_if() -> Response:
         "method_note": method_note(state.study, state.plan),
         "unit": counts.unit,
         "thresholds": [float(t) for t in counts.thresholds],
-        "basis": state.plan.basis,
+        **basis_fields(state),
         "added": added if many_adds else (added[0] if added else None),
         "removed": removed if many_removes else (removed[0] if removed else None),
         "city": city,

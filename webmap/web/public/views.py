@@ -36,9 +36,11 @@ from webmap.i18n import gettext as _
 from webmap.maps.geojson import feature_collection, json_value
 from webmap.maps.pages import district_page, districts_page, page_context
 from webmap.maps.reach_layers import method_note
-from webmap.maps.style import basis_label, straight_note
+from webmap.maps.style import straight_note
 from webmap.web.base import (
     app_state,
+    basis_choices,
+    basis_fields,
     basis_key,
     check_district,
     csrf_failed_text,
@@ -76,7 +78,8 @@ def index() -> Response:
     """The city map, full page, under an accessible header."""
     state = current_state()
     return _page("/", state, lambda: render_template(
-        "index.html", urls=page_urls(), map=state.city_map,
+        "index.html", urls=page_urls(), map=state.rendered_city_map(),
+        basis_choices=basis_choices(state),
         **page_context(state.study, state.coverage, state.plan)))
 
 
@@ -97,6 +100,7 @@ def district(name: str) -> Response:
     check_district(name)
     return _page(f"/districts/{name}", state, lambda: render_template(
         "district.html", urls=page_urls(), map=state.district_map(name),
+        basis_choices=basis_choices(state),
         **district_page(state.study, state.coverage, state.plan, name),
         **page_context(state.study, state.coverage, state.plan)))
 
@@ -139,7 +143,7 @@ def api_district(name: str) -> Response:
         rows = state.coverage.table[state.coverage.table["district"] == name]
         extra = [{"coverage": _records(rows.drop(columns="district")),
                   "basis": state.coverage.basis}]
-        return feature_collection(selected, extra=extra)
+        return {**feature_collection(selected, extra=extra), **basis_fields(state)}
 
     return geojson_response(f"district:{name}", make)
 
@@ -172,7 +176,8 @@ def api_gaps() -> Response:
         if gaps is not None:
             gaps = gaps[gaps["minutes"] == minutes]
             gaps = gaps[gaps["district"] == name] if name else gaps
-        return geojson_response(f"network-gaps:{minutes}:{name}", lambda: _layer(gaps))
+        return geojson_response(f"network-gaps:{minutes}:{name}",
+                                lambda: {**_layer(gaps), **basis_fields()})
     radius = radius_arg()
     name = request.args.get("district")
     gaps = current_state().coverage.gaps
@@ -181,7 +186,7 @@ def api_gaps() -> Response:
     if name:
         check_district(name)
         gaps = gaps[gaps["district"] == name]
-    return geojson_response(f"gaps:{radius}:{name}", lambda: _layer(gaps))
+    return geojson_response(f"gaps:{radius}:{name}", lambda: {**_layer(gaps), **basis_fields()})
 
 
 def _records(frame) -> list[dict[str, Any]]:
@@ -203,12 +208,10 @@ def api_coverage() -> Response:
         check_district(name)
         table = table[table["district"] == name]
     config = state.study.config
-    basis = state.coverage.basis
     plan = state.plan
     body: dict[str, Any] = {
         "ok": True,
-        "basis": basis,
-        "basis_label": basis_label(basis) if basis else None,
+        **basis_fields(state),
         "basis_note": page_context(state.study, state.coverage, plan)["basis_note"],
         "method": plan.method,
         "method_note": method_note(state.study, plan),
@@ -260,7 +263,7 @@ def api_grid() -> Response:
     cells = None if grid is None else grid.cells
     if cells is not None and name:
         cells = cells[cells["district"] == name]
-    return geojson_response(f"grid:{name}", lambda: _layer(cells))
+    return geojson_response(f"grid:{name}", lambda: {**_layer(cells), **basis_fields(state)})
 
 
 @api.get("/health")
@@ -290,7 +293,7 @@ def api_health() -> Response:
             "buffers": count(state.coverage.buffers),
             "gaps": count(state.coverage.gaps),
         },
-        "basis": state.coverage.basis,
+        **basis_fields(state),
         "method": state.plan.method,
         "isochrones": (0 if state.plan.network is None
                        else int((state.plan.network.isochrones["place"] == -1).sum())),
