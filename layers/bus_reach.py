@@ -110,6 +110,33 @@ class BusReach:
         total = {kind: float(self.weights[self.kinds == kind].sum()) for kind in KINDS}
         return {"population": float(self.weights.sum()), **total}
 
+    def about(self) -> dict[str, object]:
+        """What every exported row or answer says of how it was counted (JSON-ready)."""
+        return {"basis": self.basis or "", "date": self.date.isoformat(),
+                "depart": format_minutes(self.depart_min),
+                "window_minutes": float(self.window_minutes),
+                "walk_threshold_minutes": round(float(self.threshold_minutes), 2),
+                "door_to_door_minutes": float(self.door_to_door_minutes),
+                "estimated": bool(self.estimated), "source": self.source}
+
+    def points_frame(self) -> gpd.GeoDataFrame:
+        """Every resident point (STORAGE_CRS): ``kind``, ``people``, ``district``,
+        ``walk_minutes``, ``bus_minutes``, ``leave``, ``arrive`` and :meth:`about`."""
+        frame = gpd.GeoDataFrame(
+            {"kind": self.kinds, "people": self.weights, "district": self.district.astype(str),
+             "walk_minutes": np.where(np.isfinite(self.walk_minutes),
+                                      np.round(self.walk_minutes, 1), np.nan),
+             "bus_minutes": np.where(np.isfinite(self.bus_minutes),
+                                     np.round(self.bus_minutes, 1), np.nan),
+             "leave": self.leave.astype(str), "arrive": self.arrive.astype(str)},
+            geometry=gpd.points_from_xy(self.people_xy[:, 0], self.people_xy[:, 1]),
+            crs=self.metric_crs).to_crs(STORAGE_CRS)
+        return frame.assign(**{k: v for k, v in self.about().items() if k != "source"})
+
+    def district_frame(self) -> pd.DataFrame:
+        """:meth:`table` with :meth:`about` on every row (for a GeoPackage)."""
+        return self.table().assign(**{k: v for k, v in self.about().items() if k != "source"})
+
 
 def district_kinds(kinds: np.ndarray, weights: np.ndarray, district: np.ndarray
                    ) -> pd.DataFrame:

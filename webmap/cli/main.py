@@ -168,6 +168,8 @@ def _result_layers(study, coverage, plan) -> dict:
         "network_coverage": network.coverage.table if network and network.coverage else None,
         "coverage_comparison": network.comparison if network else None,
         **_grid_layers(plan),
+        "bus_reach_points": plan.bus.points_frame() if plan.bus is not None else None,
+        "bus_reach_districts": plan.bus.district_frame() if plan.bus is not None else None,
     }
 
 
