@@ -200,13 +200,15 @@ def _grid_layers(plan) -> dict:
 @click.option("--greyscale", is_flag=True,
               help="Black-and-white printing: categories by shape, areas by hatching.")
 @click.option("--no-table", is_flag=True, help="Leave out the list of places beside the map.")
+@click.option("--bus-reach", is_flag=True,
+              help="Show who cannot walk to a place but can get there by bus (バスを使えば行ける).")
 @click.option("--qr-url", help="Put a QR code to this address on the sheet (with --all-districts, "
                                "'{name}' is replaced by the district name).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help="Output file (or folder with --all-districts).")
 def export(config: Path, district: str | None, all_districts: bool, paper: str,
            orientation: str, dpi: int, fmt: str, greyscale: bool, no_table: bool,
-           qr_url: str | None, out: Path) -> None:
+           bus_reach: bool, qr_url: str | None, out: Path) -> None:
     """Export newsletter-ready map sheets (A4/A3, PNG 300 dpi, vector PDF or SVG).
 
     Works offline: the background is drawn from the data, with the legend, scale bar, north
@@ -222,7 +224,8 @@ def export(config: Path, district: str | None, all_districts: bool, paper: str,
     started = time.perf_counter()
     try:
         options = SheetOptions(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt,
-                               greyscale=greyscale, with_table=not no_table)
+                               greyscale=greyscale, with_table=not no_table,
+                               bus_reach=bus_reach)
         if all_districts:
             def progress(name: str, done: int, total: int) -> None:
                 click.echo(f"  [{done:>2}/{total}] {name}", err=True)

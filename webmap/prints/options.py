@@ -1,6 +1,7 @@
 """How a sheet is printed, in one object, and the blank figure of its paper.
 
-:class:`SheetOptions` (paper, orientation, resolution, format, greys, table, QR code, date)
+:class:`SheetOptions` (paper, orientation, resolution, format, greys, table, QR code, date,
+the bus reach)
 is made once where a sheet is asked for (the print form, ``ibasho export``, the planner) and
 passed down to whatever draws or writes the sheet. It is checked when it is made, so a
 choice that is not supported never reaches the drawing, and the message names the choices.
@@ -71,6 +72,10 @@ class SheetOptions:
         Print a QR code linking here (the district's page of the web map).
     today
         The date printed on the sheet (default: the day it is drawn).
+    bus_reach
+        Show 「バスを使えば行ける」: where the people live who cannot walk to a place but can
+        get there by bus (:attr:`layers.analysis.Plan.bus`); without buses the sheet says
+        how to add them.
 
     Raises
     ------
@@ -96,6 +101,7 @@ class SheetOptions:
     with_table: bool = True
     qr_url: str | None = None
     today: dt.date | None = None
+    bus_reach: bool = False
 
     def __post_init__(self) -> None:
         if self.paper not in PAPER_SIZES_MM:
@@ -112,6 +118,9 @@ class SheetOptions:
             raise ValueError(msg)
         if self.fmt not in FORMATS:
             msg = f"format {self.fmt!r} is not supported; choose one of: {', '.join(FORMATS)}."
+            raise ValueError(msg)
+        if not isinstance(self.bus_reach, bool):
+            msg = f"bus_reach must be True or False, got {self.bus_reach!r}."
             raise ValueError(msg)
 
     @property

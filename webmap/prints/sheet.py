@@ -231,6 +231,8 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions
         rows: list[TableRow] = []
         numbered = shown.iloc[0:0]
         notes = [layers.method_note]
+        if options.bus_reach:
+            notes += list(layers.bus_notes)
         if config.districts_approximate:
             notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
         drawn = (_draw_place_table(fig, layout, shown, unlocated, district=district,
@@ -254,7 +256,8 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions
         ax = fig.add_axes(layout.map.in_figure(layout.width_mm, layout.height_mm), gid="map")
         legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w,
                           greyscale=options.greyscale, numbered=not numbered.empty,
-                          font=font.regular, bold=font.bold, scale=layout.scale)
+                          font=font.regular, bold=font.bold, scale=layout.scale,
+                          bus_reach=options.bus_reach)
         if message:
             ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
                     fontsize=15 * layout.scale, zorder=30, gid="empty-message",

@@ -26,6 +26,7 @@ from geo.crs import STORAGE_CRS, to_metric
 from layers.analysis import Plan
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
+from webmap.maps.bus_layer import bus_layer_label, bus_notes
 from webmap.maps.build import walk_minutes
 from webmap.maps.reach_layers import merged_isochrones, method_note
 
@@ -74,6 +75,12 @@ class PrintLayers:
     categories: tuple[str, ...]
     #: The angle (degrees, clockwise) from grid north to true north at the study area.
     north_deg: float
+    #: 「バスを使えば行ける」: the points (metric CRS) and their people, its legend label and
+    #: notes (day, limits, 推定); without buses no points and the note says how to add them.
+    bus_xy: np.ndarray | None = None
+    bus_people: np.ndarray | None = None
+    bus_label: str = ""
+    bus_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,9 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
         stops_m = to_metric(study.stops[["geometry"]], crs)
         stops_xy = shapely.get_coordinates(stops_m.geometry.values)
     centre = shapely.centroid(study.boundary.to_crs(STORAGE_CRS).union_all())
+    bus = plan.bus if plan is not None else None
+    bus_rows = (np.flatnonzero((bus.kinds == "bus") & (bus.weights > 0)) if bus is not None
+                else np.zeros(0, dtype=int))
     return PrintLayers(
         metric_crs=crs,
         city=shapely.union_all(to_metric(study.boundary, crs).geometry.make_valid().values),
@@ -162,6 +172,10 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
         approximate=config.districts_approximate,
         categories=tuple(config.categories),
         north_deg=_north_deg(centre.x, centre.y, crs),
+        bus_xy=bus.people_xy[bus_rows] if bus is not None and bus.metric_crs == crs else None,
+        bus_people=bus.weights[bus_rows] if bus is not None else None,
+        bus_label=bus_layer_label(bus) if bus is not None else "",
+        bus_notes=tuple(bus_notes(plan)),
     )
 
 

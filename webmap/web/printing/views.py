@@ -147,7 +147,7 @@ def _options(district: str | None) -> SheetOptions:
         greyscale=request.args.get("greyscale") == "1",
         # the form sends table=0 (hidden) and table=1 (checkbox) when ticked
         with_table="table" not in request.args or "1" in request.args.getlist("table"),
-        qr_url=qr_url)
+        qr_url=qr_url, bus_reach=request.args.get("bus") == "1")
 
 
 def _choice_labels() -> dict[Any, str]:
@@ -160,7 +160,7 @@ def _choice_labels() -> dict[Any, str]:
 
 @print_page.get("/print")
 def form() -> str:
-    """The form: area, paper, orientation, format, resolution, greyscale, table, QR."""
+    """The form: area, paper, orientation, format, resolution, greyscale, table, QR, bus."""
     state = current_state()
     chosen: dict[str, Any] = {}
     preview = None
@@ -177,6 +177,7 @@ def form() -> str:
         orientations=ORIENTATIONS, formats=FORMATS, dpis=SUPPORTED_DPI,
         chosen=chosen, preview=preview,
         qr_available=bool(current_app.config.get("PUBLIC_URL")),
+        bus_available=state.plan.bus is not None, bus_note=state.plan.bus_note,
         **page_context(state.study, state.coverage, state.plan))
 
 
