@@ -187,7 +187,7 @@ def _bus_timetable(study: StudyArea) -> tuple[BusTimetable | None, str]:
             return load_bus_timetable(config), ""
         except LayerError as exc:
             logger.warning("No bus reach: %s", exc)
-            return None, str(exc.problems[0].message if exc.problems else exc)
+            return None, str(exc.problems[0] if exc.problems else exc)
 
     feeds = tuple(str(feed) for feed in config.transit.feeds)
     return study.memo.get((study.stops, study.bus_routes),
@@ -294,7 +294,8 @@ def bus_what_if(study: StudyArea, bus: BusReach, *, removed_rows: Sequence[int] 
         places = places.set_geometry(geometry)
     if len(added):
         new = gpd.GeoDataFrame(
-            {"name": ["新設（計画）"] * len(added), "schedule": [None] * len(added)},
+            {"name": ["新設（計画）"] * len(added),
+             "schedule": pd.Series([None] * len(added), dtype=object)},
             geometry=gpd.points_from_xy(added[:, 0], added[:, 1]), crs=bus.metric_crs,
         ).to_crs(STORAGE_CRS)
         places = gpd.GeoDataFrame(pd.concat([places, new], ignore_index=True),

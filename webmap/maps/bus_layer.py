@@ -121,7 +121,7 @@ def bus_layers(study: StudyArea, plan: Plan | None, *, box: shapely.Geometry | N
     city = bus.city()
     rows = [LegendRow(_("バスを使えば行ける"), symbol, heading),
             LegendRow(_("バスを使えば行ける"), "",
-                      _("徒歩のみ {walk}人・バスで {bus}人・どちらも不可 {neither}人").format(
+                      _("徒歩のみ {walk}・バスで {bus}・どちらも不可 {neither}").format(
                           walk=popups.format_people(city["walk"]),
                           bus=popups.format_people(city["bus"]),
                           neither=popups.format_people(city["neither"])))]
