@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +44,7 @@ from layers.transit_reach import (
     TransitReach,
     build_transit_model,
     load_bus_timetable,
+    model_with_places,
     reach_classes,
     transit_reach,
 )
@@ -202,16 +203,24 @@ def _origins(straight: StraightReach) -> gpd.GeoDataFrame:
 
 def _routed(study: StudyArea, straight: StraightReach, when: ChosenTime,
             bus: BusTimetable) -> tuple[TransitModel, TransitReach]:
-    """The walks and journeys of every point (kept per places and population frames)."""
-    def route() -> tuple[TransitModel, TransitReach]:
+    """The walks and journeys of every point. The walks to and between stops are measured
+    once per population and stops (kept in the study's memo); the walks to the places and
+    the journeys once per places version (kept too)."""
+    key = (len(straight.people_xy), _config_key(study))
+
+    def measure() -> TransitModel:
         model = build_transit_model(study, origins=_origins(straight), bus=bus)
         assert model is not None  # the buses are given
+        return model
+
+    def route() -> tuple[TransitModel, TransitReach]:
+        base = study.memo.get((study.population, study.stops, study.bus_routes),
+                              ("bus_walks", *key), measure)
+        model = model_with_places(base, study.places)
         return model, transit_reach(model, when)
 
-    return study.memo.get(
-        (study.places, study.population, study.stops, study.bus_routes),
-        ("bus_reach", when.date, when.start_min, len(straight.people_xy), _config_key(study)),
-        route)
+    return study.memo.get((study.places, study.population, study.stops, study.bus_routes),
+                          ("bus_reach", when.date, when.start_min, *key), route)
 
 
 def _config_key(study: StudyArea) -> tuple:
@@ -300,10 +309,7 @@ def bus_what_if(study: StudyArea, bus: BusReach, *, removed_rows: Sequence[int] 
         ).to_crs(STORAGE_CRS)
         places = gpd.GeoDataFrame(pd.concat([places, new], ignore_index=True),
                                   geometry="geometry", crs=STORAGE_CRS)
-    changed = replace(study, places=places)
-    model = build_transit_model(changed, origins=bus.model.origins, bus=bus.model.bus)
-    assert model is not None  # the buses are given
-    reach = transit_reach(model, bus.when)
+    reach = transit_reach(model_with_places(bus.model, places), bus.when)
     return reach_classes(reach, walk_minutes=bus.threshold_minutes).to_numpy()
 
 

@@ -98,6 +98,8 @@ def test_buses_loaded_once_and_routed_once_per_places(takasaki, plan):
     after_edit = council_bus_reach(edited, plan.straight, method="straight", today=SATURDAY)
     assert after_edit.model is not plan.bus.model  # a new places version: routed again
     assert after_edit.model.bus is plan.bus.model.bus  # the buses are not read again
+    assert after_edit.model.access is plan.bus.model.access  # nor the walks to the stops
+    assert after_edit.model.egress is not plan.bus.model.egress
     assert (after_edit.kinds == plan.bus.kinds).all()
 
 
@@ -185,3 +187,34 @@ def test_a_broken_feed_is_named_and_the_rest_works(tmp_path):
     assert plan.bus is None
     assert "stop_times.txt" in plan.bus_note and "読めませんでした" in plan.bus_note
     assert plan.grid is not None
+
+
+def test_on_real_streets_the_walks_to_the_stops_are_kept(tmp_path):
+    """Nagoya's real streets (tests/nagoya_city.py) with the MADE-UP feed moved there."""
+    from nagoya_city import write_nagoya_config
+
+    stops = ("stop_id,stop_name,stop_lat,stop_lon\nS1,高崎駅西口,35.1690,136.9050\n"
+             "S2,市役所,35.1700,136.9075\nS3,高崎公園前,35.1712,136.9100\n"
+             "S4,八幡,35.1725,136.9105\nS5,観音山,35.1735,136.9115\nS6,片岡,35.1680,136.9080\n")
+    feed = write_feed(tmp_path / "feed", replace={"stops.txt": stops})
+    config_path = write_nagoya_config(tmp_path / "nagoya")
+    with config_path.open("a", encoding="utf-8") as file:
+        file.write(f'\n[transit]\ngtfs = "{feed.as_posix()}"\n')
+    study = load_study_area(config_path)
+    plan = plan_study_area(study, today=SATURDAY)
+    bus = plan.bus
+    assert plan.method == "network" and bus.model.method == "network"
+    assert bus.threshold_minutes == study.config.walking.default_minutes
+    assert not bus.estimated and not any(note.startswith("推定") for note in bus.notes)
+    on_foot = bus.walk_minutes <= bus.threshold_minutes
+    assert (bus.kinds[on_foot] == "walk").all() and (bus.kinds[~on_foot] != "walk").all()
+    # half the places go: routed again from the kept walks, equal to routing afresh
+    located = np.flatnonzero(study.places.geometry.notna().to_numpy())
+    removed = located[::2].tolist()
+    kinds = bus_what_if(study, bus, removed_rows=removed)
+    kept = study.places.drop(index=study.places.index[removed])
+    afresh = council_bus_reach(study_with_places(study, kept), plan.straight, method="network",
+                               today=SATURDAY)
+    assert afresh.model.access is bus.model.access  # the walks to the stops were kept
+    assert (afresh.kinds == kinds).all()
+    assert (kinds == "walk").sum() < (bus.kinds == "walk").sum()
