@@ -384,7 +384,8 @@ def _place_table(model: TransitModel, when: ChosenTime | OpeningDays) -> pd.Data
         if row not in located:
             entry["reason"] = "位置が分からないため数えていません"
             continue
-        schedule = parse_schedule(place.get("schedule"))
+        text = place.get("schedule")  # missing (NaN) in places made without the column
+        schedule = parse_schedule(text if isinstance(text, str) else None)
         if isinstance(when, ChosenTime):
             start = model.depart_at_min if when.start_min is None else float(when.start_min)
             following = next_openings(schedule, when.date, count=1)
