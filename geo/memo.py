@@ -26,8 +26,8 @@ T = TypeVar("T")
 
 
 class FrameMemo:
-    """Values computed from frames, kept for those frames (the oldest of more than
-    :attr:`size` go first)."""
+    """Values computed from frames, kept for those frames (of more than :attr:`size`, the
+    least recently used go first)."""
 
     #: How many values are kept (a study area's analyses in each of four age bands, and
     #: the places' part of the last few edits).
@@ -52,8 +52,12 @@ class FrameMemo:
         key = (tuple(None if frame is None else _fingerprint(frame) for frame in frames),
                params)
         with self._lock:
-            for held, held_key, value in self._entries:
+            for index, (held, held_key, value) in enumerate(self._entries):
                 if held_key == key and all(a is b for a, b in zip(held, frames, strict=True)):
+                    # the latest used go last, so what every version uses (the buses, the
+                    # walks to the stops) outlives the versions of the places
+                    entries = self._entries
+                    self._entries = [*entries[:index], *entries[index + 1:], entries[index]]
                     return value
         value = compute()
         with self._lock:

@@ -213,12 +213,14 @@ def _coverage_frame(keys: dict, population: np.ndarray, covered: np.ndarray) -> 
 
 
 def straight_sites(reach: StraightReach, candidates: gpd.GeoDataFrame, *, radius_m: float,
-                   k: int = 10) -> SiteSuggestion:
+                   k: int = 10, also_reached: np.ndarray | None = None) -> SiteSuggestion:
     """
     Greedy maximal coverage: the ``k`` candidate sites that together bring the most residents
     within ``radius_m`` (straight line) of a place, the existing places fixed.
 
     Greedy is within (1 − 1/e) of the best possible choice and, on these sizes, usually equal.
+    ``also_reached`` (a boolean per resident point) counts those points as reached already
+    (e.g. by bus), so the sites are chosen for the others.
     """
     if radius_m <= 0:
         msg = f"`radius_m` must be > 0, got {radius_m!r}."
@@ -229,6 +231,12 @@ def straight_sites(reach: StraightReach, candidates: gpd.GeoDataFrame, *, radius
     candidates_xy = _xy(candidates, reach.metric_crs)
     candidate_rows = np.flatnonzero(candidates.geometry.notna().to_numpy())
     uncovered = reach.nearest_m > radius_m
+    if also_reached is not None:
+        if len(also_reached) != len(uncovered):
+            msg = (f"`also_reached` has {len(also_reached)} values for {len(uncovered)} "
+                   "resident points.")
+            raise ValueError(msg)
+        uncovered = uncovered & ~np.asarray(also_reached, dtype=bool)
     weight = np.where(uncovered, reach.weights, 0.0)
     covered_before = float(reach.weights[~uncovered].sum())
     people_tree = cKDTree(reach.people_xy)

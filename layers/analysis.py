@@ -11,9 +11,10 @@ for, else 65+ when the data has it, else the total) and answer what-if questions
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import geopandas as gpd
@@ -55,6 +56,7 @@ from geo.straight_line import (
     straight_what_if,
 )
 from geo.walking import WalkProfile
+from layers.bus_reach import BusReach, bus_missing_note, bus_what_if, council_bus_reach
 from layers.study import StudyArea
 
 logger = logging.getLogger(__name__)
@@ -110,9 +112,16 @@ class Plan:
     #: Walking minutes from each cell of the study area to the nearest place, with the
     #: people of the basis per cell and per district and band (:mod:`geo.minutes_grid`).
     grid: MinutesGrid | None = None
+    #: Who cannot walk to a place but can get there by bus (:mod:`layers.bus_reach`); None
+    #: without buses or population, and then :attr:`bus_note` says why and how to add them.
+    bus: BusReach | None = None
+    bus_note: str | None = None
+    #: The suggestions counting those who get there by bus as reached (straight line only).
+    bus_suggestions: gpd.GeoDataFrame | None = None
 
 
-def plan_study_area(study: StudyArea, *, basis: str | None = None) -> Plan:
+def plan_study_area(study: StudyArea, *, basis: str | None = None,
+                    today: dt.date | None = None) -> Plan:
     """
     Network reach (when streets are loaded), suggested sites for the next place, and the
     grid of walking minutes, counting the people of ``basis``.
@@ -128,6 +137,9 @@ def plan_study_area(study: StudyArea, *, basis: str | None = None) -> Plan:
     basis
         ``"total"``, ``"age65"``, ``"age75"`` or ``"age85"``; None: 65+ when every area has
         it, else the total (:func:`geo.residents.population_basis`).
+    today
+        The bus reach travels on the first weekday from this day that is not a holiday
+        (default today; :func:`layers.bus_reach.council_bus_reach`).
 
     Raises
     ------
@@ -143,7 +155,9 @@ def plan_study_area(study: StudyArea, *, basis: str | None = None) -> Plan:
     if study.population is not None:
         straight = straight_reach(study.places, study.population, study.districts,
                                   metric_crs=config.metric_crs, basis=basis, memo=study.memo)
-    suggestions, threshold = None, None
+    method = "network" if network is not None else "straight"
+    bus = council_bus_reach(study, straight, method=method, today=today)
+    suggestions, threshold, bus_suggestions = None, None, None
     has_candidates = study.candidates is not None and len(study.candidates) > 0
     if has_candidates and straight is not None:  # straight is there with the population
         if network is not None and network.people is not None and study.streets is not None:
@@ -158,6 +172,10 @@ def plan_study_area(study: StudyArea, *, basis: str | None = None) -> Plan:
             threshold = profile.default_threshold("straight")
             suggestion = straight_sites(straight, study.candidates, radius_m=threshold,
                                         k=config.suggestions)
+            if bus is not None:
+                bus_suggestions = _suggestion_frame(study, straight_sites(
+                    straight, study.candidates, radius_m=threshold, k=config.suggestions,
+                    also_reached=bus.kinds == "bus"))
         suggestions = _suggestion_frame(study, suggestion)
     layout = grid_layout(study.districts, study.population, spec=config.grid,
                          metric_crs=config.metric_crs, basis=basis, memo=study.memo)
@@ -165,13 +183,16 @@ def plan_study_area(study: StudyArea, *, basis: str | None = None) -> Plan:
         grid = minutes_grid(layout, profile=profile, reach=network.grid_reach)
     else:
         grid = minutes_grid(layout, profile=profile, places=study.places)
-    return Plan(profile=profile, method="network" if network is not None else "straight",
+    return Plan(profile=profile, method=method,
                 network=network, straight=straight, suggestions=suggestions,
                 suggestion_threshold=threshold, basis=basis, grid=grid,
                 area_m=study.districts.to_crs(config.metric_crs).geometry.union_all(),
                 district_shapes_m=study.districts.to_crs(config.metric_crs).geometry.to_numpy(),
                 straight_coverage=(None if straight is None
-                                   else coverage_table(straight, config.radii_m)))
+                                   else coverage_table(straight, config.radii_m)),
+                bus=bus, bus_suggestions=bus_suggestions,
+                bus_note=None if bus is not None or study.population is None
+                else bus_missing_note(study))
 
 
 def _network(study: StudyArea, profile: WalkProfile, *, streets: StreetNetwork,
@@ -403,6 +424,31 @@ class WhatIfCounts:
     covered_after: np.ndarray
     #: The district of each added place (the nearest one for a place just outside).
     added_districts: list[str]
+    #: With the bus counted (``bus=True``): people on foot only, with the bus and neither
+    #: (rows in :data:`layers.bus_reach.KINDS` order), ``(3, d)`` per district, before and
+    #: after; None otherwise.
+    bus_before: np.ndarray | None = None
+    bus_after: np.ndarray | None = None
+
+
+def _bus_counts(study: StudyArea, plan: Plan, names: list[str], removed: list[int],
+                added: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """People of each kind per district (in ``names``' order), before and after."""
+    bus = plan.bus
+    if bus is None:
+        msg = f"No bus reach to count: {plan.bus_note or 'no population layer.'}"
+        raise ValueError(msg)
+    after_kinds = bus_what_if(study, bus, removed_rows=removed, added_xy=added)
+    codes = pd.Index(names).get_indexer(bus.district.astype(str))
+    inside = codes >= 0
+
+    def count(kinds: np.ndarray) -> np.ndarray:
+        return np.stack([np.bincount(codes[inside],
+                                     weights=(bus.weights * (kinds == kind))[inside],
+                                     minlength=len(names))
+                         for kind in ("walk", "bus", "neither")])
+
+    return count(bus.kinds), count(after_kinds)
 
 
 def _network_counts(coverage: NetworkCoverage,
@@ -420,18 +466,21 @@ def _network_counts(coverage: NetworkCoverage,
 
 def what_if_counts(study: StudyArea, plan: Plan, *,
                    add_lonlats: Sequence[tuple[float, float]] = (),
-                   remove_place_ids: Sequence[str] = ()) -> WhatIfCounts:
+                   remove_place_ids: Sequence[str] = (), bus: bool = False) -> WhatIfCounts:
     """
     The numbers of :func:`what_if_many` as arrays: people per district, and people within
     each threshold before and after the changes (the city is their sum over districts).
 
     ``POST /api/what-if`` answers from this: in a straight line it costs well under a
-    millisecond on Takasaki (428 population points), as no table is built.
+    millisecond on Takasaki (428 population points), as no table is built. With ``bus``, the
+    people on foot only, with the bus and neither are counted too (the journeys routed again
+    with the changed places, :func:`layers.bus_reach.bus_what_if`: about 0.05 s on Takasaki).
 
     Raises
     ------
     ValueError
-        As :func:`what_if_many`.
+        As :func:`what_if_many`; with ``bus``, when the plan has no bus reach (the message
+        says why).
     """
     removed, added = _changes(study, plan, add_lonlats, remove_place_ids)
     if _on_network(plan):
@@ -439,12 +488,17 @@ def what_if_counts(study: StudyArea, plan: Plan, *,
         assert plan.network is not None and plan.network.coverage is not None  # _on_network
         names, population, before = _network_counts(plan.network.coverage, thresholds)
         _, _, after = _network_counts(_network_after(study, plan, removed, added), thresholds)
-        return WhatIfCounts("network", "minutes", thresholds, names, population, before, after,
-                            _districts_of(study, plan, added))
-    radii = [float(r) for r in study.config.radii_m]
-    assert plan.straight is not None  # _check_population: the straight reach is there
-    names, population, before = covered_by_district(plan.straight, radii)
-    changed = _straight_after(plan, removed, added)
-    after = before if changed is plan.straight else covered_by_district(changed, radii)[2]
-    return WhatIfCounts("straight", "metres", radii, names, population, before, after,
-                        _districts_of(study, plan, added))
+        counts = WhatIfCounts("network", "minutes", thresholds, names, population, before,
+                              after, _districts_of(study, plan, added))
+    else:
+        radii = [float(r) for r in study.config.radii_m]
+        assert plan.straight is not None  # _check_population: the straight reach is there
+        names, population, before = covered_by_district(plan.straight, radii)
+        changed = _straight_after(plan, removed, added)
+        after = before if changed is plan.straight else covered_by_district(changed, radii)[2]
+        counts = WhatIfCounts("straight", "metres", radii, names, population, before, after,
+                              _districts_of(study, plan, added))
+    if not bus:
+        return counts
+    bus_before, bus_after = _bus_counts(study, plan, counts.districts, removed, added)
+    return replace(counts, bus_before=bus_before, bus_after=bus_after)

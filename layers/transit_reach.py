@@ -67,6 +67,7 @@ __all__ = [
     "build_transit_model",
     "check_bus_data",
     "load_bus_timetable",
+    "model_with_places",
     "reach_by_district",
     "reach_classes",
     "study_period",
@@ -269,6 +270,45 @@ def build_transit_model(study: StudyArea, *, origins: gpd.GeoDataFrame | None = 
                         snapped)
 
 
+def model_with_places(model: TransitModel, places: gpd.GeoDataFrame) -> TransitModel:
+    """
+    ``model`` with other places: the buses, the origins and the walks to and between stops
+    are kept (and the day's trips found so far); only the walks from stops to places and from
+    homes to places are measured again, as :func:`build_transit_model` measures them.
+
+    Parameters
+    ----------
+    model
+        From :func:`build_transit_model`.
+    places
+        The new places (any CRS the walks can be measured in; rows without a position are
+        kept and never reached).
+    """
+    rules, profile = model.rules, model.profile
+    located = places.geometry.notna() & ~places.geometry.is_empty
+    place_rows = np.flatnonzero(located.to_numpy())
+    table = model.bus.timetable
+    crs = table.crs
+    place_xy = points_xy(places.iloc[place_rows], crs)
+    door_limit = max(rules.door_to_door_minutes, rules.window_minutes)
+    snapped = dict(model.snapped)
+    if model.graph is not None:
+        snapped["places"] = snap_points(model.graph.network, *place_xy)
+        egress = network_links(_backwards(model.graph), snapped["places"], snapped["stops"],
+                               max_minutes=rules.access_minutes).reversed()
+        direct = network_links(model.graph, snapped["origins"], snapped["places"],
+                               max_minutes=door_limit, forward=model.matrix)
+    else:
+        origins = model.origins
+        origin_xy = points_xy(origins.geometry.representative_point()
+                              if (origins.geom_type != "Point").any() else origins, crs)
+        egress = straight_links(table.stop_x, table.stop_y, *place_xy, profile=profile,
+                                max_minutes=rules.access_minutes)
+        direct = straight_links(*origin_xy, *place_xy, profile=profile, max_minutes=door_limit)
+    return replace(model, place_rows=place_rows, places=places, egress=egress, direct=direct,
+                   snapped=snapped)
+
+
 def _backwards(graph: WalkGraph) -> WalkGraph:
     """The same streets walked the other way: searching from places on it gives walks to them."""
     minutes = replace(graph.minutes, forward=graph.minutes.backward,
@@ -388,7 +428,8 @@ def _place_table(model: TransitModel, when: ChosenTime | OpeningDays) -> pd.Data
         if row not in located:
             entry["reason"] = "位置が分からないため数えていません"
             continue
-        schedule = parse_schedule(place.get("schedule"))
+        text = place.get("schedule")  # missing (NaN) in places made without the column
+        schedule = parse_schedule(text if isinstance(text, str) else None)
         if isinstance(when, ChosenTime):
             start = model.depart_at_min if when.start_min is None else float(when.start_min)
             following = next_openings(schedule, when.date, count=1)

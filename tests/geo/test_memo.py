@@ -48,3 +48,25 @@ def test_without_a_memo_it_is_computed_each_time_and_copies_start_empty() -> Non
     assert repr(memo) == "FrameMemo(1 kept)"
     assert repr(pickle.loads(pickle.dumps(memo))) == repr(copy.deepcopy(memo)) == \
         "FrameMemo(0 kept)"
+
+
+def test_what_every_version_uses_outlives_the_versions() -> None:
+    """A server's buses are used by every version of the places: kept however many there are."""
+    memo, calls = FrameMemo(), []
+    stops = _frame()
+
+    def buses():
+        calls.append("buses")
+        return "buses"
+
+    memo.get((stops,), ("buses",), buses)
+    for version in range(3 * FrameMemo.size):
+        places = _frame()  # a new version of the places each time
+        memo.get((stops,), ("buses",), buses)
+        memo.get((places,), ("reach", version), lambda: None)
+    assert calls == ["buses"]
+    first = _frame()
+    memo.get((first,), ("first",), lambda: 1)
+    for version in range(FrameMemo.size):
+        memo.get((_frame(),), ("other", version), lambda: None)
+    assert memo.get((first,), ("first",), lambda: 2) == 2  # not used since: it went first

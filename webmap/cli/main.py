@@ -198,6 +198,8 @@ def _result_layers(study, coverage, plan) -> dict:
         "network_coverage": network.coverage.table if network and network.coverage else None,
         "coverage_comparison": network.comparison if network else None,
         **_grid_layers(plan),
+        "bus_reach_points": plan.bus.points_frame() if plan.bus is not None else None,
+        "bus_reach_districts": plan.bus.district_frame() if plan.bus is not None else None,
     }
 
 
@@ -233,13 +235,15 @@ def _grid_layers(plan) -> dict:
                    "> 20 min) with the people of each band, instead of the reach and gaps.")
 @click.option("--basis", type=click.Choice(["total", "age65", "age75", "age85"]),
               help="The people counted (default: 65+ when the data has them, else the total).")
+@click.option("--bus-reach", is_flag=True,
+              help="Show who cannot walk to a place but can get there by bus (バスを使えば行ける).")
 @click.option("--qr-url", help="Put a QR code to this address on the sheet (with --all-districts, "
                                "'{name}' is replaced by the district name).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help="Output file (or folder with --all-districts).")
 def export(config: Path, district: str | None, all_districts: bool, paper: str,
            orientation: str, dpi: int, fmt: str, greyscale: bool, no_table: bool, grid: bool,
-           basis: str | None, qr_url: str | None, out: Path) -> None:
+           basis: str | None, bus_reach: bool, qr_url: str | None, out: Path) -> None:
     """Export newsletter-ready map sheets (A4/A3, PNG 300 dpi, vector PDF or SVG).
 
     Works offline: the background is drawn from the data, with the legend, scale bar, north
@@ -255,7 +259,8 @@ def export(config: Path, district: str | None, all_districts: bool, paper: str,
     started = time.perf_counter()
     try:
         options = SheetOptions(paper=paper, orientation=orientation, dpi=dpi, fmt=fmt,
-                               greyscale=greyscale, with_table=not no_table, grid=grid)
+                               greyscale=greyscale, with_table=not no_table, grid=grid,
+                               bus_reach=bus_reach)
         if all_districts:
             def progress(name: str, done: int, total: int) -> None:
                 click.echo(f"  [{done:>2}/{total}] {name}", err=True)

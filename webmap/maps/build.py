@@ -30,6 +30,7 @@ from layers.study import StudyArea
 from webmap.i18n import gettext as _
 from webmap.maps import popups
 from webmap.maps.assets import vendor_css, vendor_js
+from webmap.maps.bus_layer import bus_layers, bus_notes, bus_source_line
 from webmap.maps.departures import TimetableTables, pack_departures, timetable_config
 from webmap.maps.elements import (
     IbashoFigure,
@@ -230,6 +231,7 @@ def build_map(
         lambda: uncovered_layers(study, coverage, plan, box=view.box),
         lambda: grid_layers(study, plan, box=view.box),
         lambda: _population_layers(study, coverage, view),
+        lambda: bus_layers(study, plan, box=view.box),
         lambda: suggestion_layers(study, plan, box=view.box, show=district is not None),
     ]
     for build in builders:
@@ -258,14 +260,15 @@ def build_map(
     compact = JsCode(f"IbashoMap.isCompact({m.get_name()!r})")
     folium.LayerControl(position="topright", collapsed=compact).add_to(m)
 
-    notes = method_notes(study, plan)
+    notes = method_notes(study, plan) + bus_notes(plan)
     if config.districts_approximate and not title_bar:
         notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
     m.add_child(Legend(legend_html(legend_rows, notes=notes), legend_layers))
     unlocated = _unlocated(study, district)
     if not unlocated.empty:
         m.add_child(Panel(unlocated_panel_html(unlocated)))
-    m.add_child(Sources(sources_html(config.attribution)))
+    source = bus_source_line(plan)
+    m.add_child(Sources(sources_html([*config.attribution, *([source] if source else [])])))
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(16, 16))
     logger.info("Built the map of %s: %d layers, %d stops", district or config.name,
                 len(legend_layers), len(stops["features"]))

@@ -17,8 +17,10 @@ import pandas as pd
 
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
+from layers.bus_reach import KINDS
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
+from webmap.maps.bus_layer import bus_layer_label, bus_notes
 from webmap.maps.grid_layer import grid_heading
 from webmap.maps.popups import format_people, format_share
 from webmap.maps.reach_layers import method_note, suggested_sites, threshold_text, walk_minutes
@@ -27,6 +29,7 @@ from webmap.maps.style import basis_heading, grid_band_labels, position_note, st
 __all__ = [
     "RenderedMap",
     "Urls",
+    "bus_summary",
     "comparison_rows",
     "comparison_summaries",
     "coverage_rows",
@@ -306,6 +309,39 @@ def grid_rows(plan: Plan | None, *, district: str | None = None) -> list[dict[st
              "share": format_share(row.share)} for row in table.itertuples()]
 
 
+def _bus_row(name: str, row: Any) -> dict[str, str]:
+    population = float(row["population"])
+
+    def share(value: float) -> str:
+        return format_share(value / population) if population > 0 else "—"
+
+    return {"name": name, "population": format_people(population),
+            **{kind: format_people(row[kind]) for kind in KINDS},
+            **{f"{kind}_share": share(float(row[kind])) for kind in KINDS}}
+
+
+def bus_summary(study: StudyArea, plan: Plan | None, *,
+                district: str | None = None) -> dict[str, Any] | None:
+    """
+    On foot only, with the bus, neither (徒歩のみ・バスで・どちらも不可): a row per district
+    (or the one ``district``) and the city, the notes (day, limits, 推定), formatted; without
+    buses ``{"missing": how to add them}``; None without population.
+    """
+    if plan is None:
+        return None
+    if plan.bus is None:
+        return {"missing": plan.bus_note} if plan.bus_note else None
+    bus = plan.bus
+    table = bus.table().set_index("district")
+    names = [district] if district is not None else study.district_names
+    rows = [_bus_row(name, table.loc[name]) for name in names if name in table.index]
+    city = _bus_row(_("市全体"), pd.Series(bus.city()))
+    return {"rows": rows, "city": city, "notes": bus_notes(plan), "missing": None,
+            "heading": _("徒歩とバスで行ける人（{basis}）").format(
+                basis=_basis_label(bus.basis, study) or _("人口データなし")),
+            "label": bus_layer_label(bus)}
+
+
 def districts_page(study: StudyArea, coverage: CoverageResult,
                    plan: Plan | None) -> dict[str, Any]:
     """What ``districts.html`` shows, served or written: every district's figures."""
@@ -313,7 +349,8 @@ def districts_page(study: StudyArea, coverage: CoverageResult,
             "radius_headings": radius_headings(coverage),
             "city_rows": coverage_rows(study, coverage),
             "comparison": comparison_summaries(study, plan),
-            "suggestions": suggestion_rows(study, plan)}
+            "suggestions": suggestion_rows(study, plan),
+            "bus": bus_summary(study, plan)}
 
 
 def district_page(study: StudyArea, coverage: CoverageResult, plan: Plan | None,
@@ -324,4 +361,5 @@ def district_page(study: StudyArea, coverage: CoverageResult, plan: Plan | None,
             "places": district_places(study, name),
             "comparison": comparison_rows(plan, district=name),
             "grid_rows": grid_rows(plan, district=name),
+            "bus": bus_summary(study, plan, district=name),
             "suggestions": suggestion_rows(study, plan, district=name)}

@@ -21,6 +21,7 @@ from webmap.i18n import gettext as _
 __all__ = [
     "BACKGROUND_COLOR",
     "BUFFER_OPACITY",
+    "BUS_REACH_STYLE",
     "CATEGORY_STYLES",
     "DEFAULT_CATEGORY_STYLE",
     "DISTRICT_STYLE",
@@ -123,6 +124,11 @@ DISTRICT_STYLE: dict = {
 #: Population points: circles with area proportional to the count.
 POPULATION_STYLE: dict = {"color": "#4A148C", "fill_color": "#8E24AA", "fill_opacity": 0.30,
                           "weight": 1.0, "min_radius_px": 3.0, "max_radius_px": 18.0}
+
+#: 「バスを使えば行ける」: residents who cannot walk to a place but can get there by bus
+#: (teal, unlike the purple population and the blue isochrones; the same size rule).
+BUS_REACH_STYLE: dict = {"color": "#00695C", "fill_color": "#26A69A", "fill_opacity": 0.55,
+                         "weight": 1.2, "min_radius_px": 3.0, "max_radius_px": 18.0}
 
 #: Bus stops and their clusters.
 STOP_STYLE: dict = {"color": "#1A237E", "fill_color": "#FFFFFF", "size_px": 18,

@@ -26,6 +26,7 @@ from webmap.i18n import gettext as _
 from webmap.maps.popups import format_people
 from webmap.maps.style import (
     BACKGROUND_COLOR,
+    BUS_REACH_STYLE,
     DISTRICT_STYLE,
     GRID_STYLE,
     RADIUS_COLORS,
@@ -119,7 +120,8 @@ class _Drawing:
 def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame, *,
              width_mm: float, greyscale: bool = False, numbered: bool = True,
              font: dict | None = None, bold: dict | None = None,
-             scale: float = 1.0, grid: bool = False) -> list[LegendEntry]:
+             scale: float = 1.0, grid: bool = False,
+             bus_reach: bool = False) -> list[LegendEntry]:
     """
     Draw the map of ``view`` on ``ax`` and return the legend of exactly what was drawn.
 
@@ -139,6 +141,8 @@ def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame,
         Draw the grid of walking minutes to the nearest place (``layers.grid_cells``) in
         place of the reach and the gaps, which it shows more finely; its legend gives the
         people of the basis in each minutes band in the district (or the city).
+    bus_reach
+        Also draw 「バスを使えば行ける」 (:attr:`PrintLayers.bus_xy`), circles sized by people.
     """
     font, bold = font or {}, bold or {}
     minx, miny, maxx, maxy = view.bounds
@@ -161,6 +165,8 @@ def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame,
         legend += _draw_areas(drawing)
     legend += _draw_districts(drawing)
     legend += _draw_routes_and_stops(drawing)
+    if bus_reach:
+        legend += _draw_bus_reach(drawing)
     legend = _draw_places(drawing, places, numbered=numbered) + legend
     _draw_scale_bar(drawing)
     _draw_north_arrow(drawing)
@@ -363,6 +369,27 @@ def _draw_routes_and_stops(d: _Drawing) -> list[LegendEntry]:
                    greyscale=d.greyscale)
         legend.append(LegendEntry(section, _("バス停（ぐるりん等）"), "stop"))
     return legend
+
+
+def _draw_bus_reach(d: _Drawing) -> list[LegendEntry]:
+    """Where people live who cannot walk to a place but can get there by bus: circles with
+    area by people (as on the web map), under the places."""
+    xy, people = d.layers.bus_xy, d.layers.bus_people
+    if xy is None or people is None or not len(xy):
+        return []
+    minx, miny, maxx, maxy = d.view.bounds
+    inside = (xy[:, 0] >= minx) & (xy[:, 0] <= maxx) & (xy[:, 1] >= miny) & (xy[:, 1] <= maxy)
+    if not inside.any():
+        return []
+    largest = float(people.max()) if len(people) else 1.0
+    low, high = 1.2 * d.scale, 5.0 * d.scale  # radius in points
+    radius_pt = low + (high - low) * np.sqrt(np.clip(people[inside], 0, None) / max(largest, 1e-9))
+    face = paint(BUS_REACH_STYLE["fill_color"], greyscale=d.greyscale)
+    edge = paint(BUS_REACH_STYLE["color"], greyscale=d.greyscale)
+    d.ax.scatter(xy[inside, 0], xy[inside, 1], s=(2 * radius_pt) ** 2, c=face, alpha=0.6,
+                 edgecolors=edge, linewidths=0.5, zorder=6, gid="bus-reach")
+    style = AreaStyle(face=face, face_alpha=0.6, edge=edge, linewidth_pt=0.5)
+    return [LegendEntry(d.layers.bus_label, _("住む場所（円の大きさは人数）"), "area", area=style)]
 
 
 def _draw_places(d: _Drawing, places: pd.DataFrame, *, numbered: bool) -> list[LegendEntry]:

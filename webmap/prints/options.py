@@ -1,9 +1,10 @@
 """How a sheet is printed, in one object, and the blank figure of its paper.
 
 :class:`SheetOptions` (paper, orientation, resolution, format, greys, table, QR code, date,
-minutes grid) is made once where a sheet is asked for (the print form, ``ibasho export``, the
-planner) and passed down to whatever draws or writes the sheet. It is checked when it is made, so a
-choice that is not supported never reaches the drawing, and the message names the choices.
+minutes grid, the bus reach) is made once where a sheet is asked for (the print form,
+``ibasho export``, the planner) and passed down to whatever draws or writes the sheet. It is
+checked when it is made, so a choice that is not supported never reaches the drawing, and the
+message names the choices.
 
 matplotlib's settings are global: sheets drawn in threads (a web server) take turns
 (:data:`MATPLOTLIB_LOCK`), so that one sheet's settings are never undone by another's;
@@ -75,6 +76,10 @@ class SheetOptions:
         Draw the grid of walking minutes to the nearest place (≤ 5, 10, 15, 20, > 20 分)
         with the people of the chosen age band per band, in place of the reach and gaps
         (when the plan has a grid).
+    bus_reach
+        Show 「バスを使えば行ける」: where the people live who cannot walk to a place but can
+        get there by bus (:attr:`layers.analysis.Plan.bus`); without buses the sheet says
+        how to add them.
 
     Raises
     ------
@@ -101,6 +106,7 @@ class SheetOptions:
     qr_url: str | None = None
     today: dt.date | None = None
     grid: bool = False
+    bus_reach: bool = False
 
     def __post_init__(self) -> None:
         if self.paper not in PAPER_SIZES_MM:
@@ -117,6 +123,9 @@ class SheetOptions:
             raise ValueError(msg)
         if self.fmt not in FORMATS:
             msg = f"format {self.fmt!r} is not supported; choose one of: {', '.join(FORMATS)}."
+            raise ValueError(msg)
+        if not isinstance(self.bus_reach, bool):
+            msg = f"bus_reach must be True or False, got {self.bus_reach!r}."
             raise ValueError(msg)
 
     @property

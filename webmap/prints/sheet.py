@@ -236,6 +236,8 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions
                 how=layers.grid_method))
         if layers.basis_words:
             notes.append(_("人口は{basis}").format(basis=layers.basis_words))
+        if options.bus_reach:
+            notes += list(layers.bus_notes)
         if config.districts_approximate:
             notes.append(_("地区界は概略区域です（公式の区域ではありません）"))
         drawn = (_draw_place_table(fig, layout, shown, unlocated, district=district,
@@ -260,7 +262,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions
         legend = draw_map(ax, layers, view, shown, width_mm=layout.map.w,
                           greyscale=options.greyscale, numbered=not numbered.empty,
                           font=font.regular, bold=font.bold, scale=layout.scale,
-                          grid=options.grid)
+                          grid=options.grid, bus_reach=options.bus_reach)
         if message:
             ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
                     fontsize=15 * layout.scale, zorder=30, gid="empty-message",

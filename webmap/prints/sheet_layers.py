@@ -28,6 +28,7 @@ from layers.analysis import Plan
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
 from webmap.maps.build import walk_minutes
+from webmap.maps.bus_layer import bus_layer_label, bus_notes
 from webmap.maps.reach_layers import merged_isochrones, method_note
 from webmap.maps.style import basis_short, straight_note
 
@@ -87,6 +88,12 @@ class PrintLayers:
     grid_city: pd.DataFrame | None = None
     #: How the grid's minutes were measured (道のり, or 直線距離による概算 …).
     grid_method: str = ""
+    #: 「バスを使えば行ける」: the points (metric CRS) and their people, its legend label and
+    #: notes (day, limits, 推定); without buses no points and the note says how to add them.
+    bus_xy: np.ndarray | None = None
+    bus_people: np.ndarray | None = None
+    bus_label: str = ""
+    bus_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,9 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
     centre = shapely.centroid(study.boundary.to_crs(STORAGE_CRS).union_all())
     grid = plan.grid if plan is not None else None
     basis = plan.basis if plan is not None else coverage.basis
+    bus = plan.bus if plan is not None else None
+    bus_rows = (np.flatnonzero((bus.kinds == "bus") & (bus.weights > 0)) if bus is not None
+                else np.zeros(0, dtype=int))
     return PrintLayers(
         metric_crs=crs,
         city=shapely.union_all(to_metric(study.boundary, crs).geometry.make_valid().values),
@@ -185,6 +195,10 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
         grid_city=None if grid is None else grid.city,
         grid_method=("" if grid is None else _("道のり") if grid.method == "network"
                      else straight_note(config.walking.detour_factor)),
+        bus_xy=bus.people_xy[bus_rows] if bus is not None and bus.metric_crs == crs else None,
+        bus_people=bus.weights[bus_rows] if bus is not None else None,
+        bus_label=bus_layer_label(bus) if bus is not None else "",
+        bus_notes=tuple(bus_notes(plan)),
     )
 
 

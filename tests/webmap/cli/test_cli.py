@@ -115,6 +115,13 @@ def test_build_writes_maps_and_geopackage(runner: CliRunner, tmp_path: Path) -> 
             "coverage_by_district"} <= layers
     places = pyogrio.read_dataframe(out / "ibasho.gpkg", layer="places")
     assert len(places) == 76  # places without a position are kept
+    # バスを使えば行ける: every resident point's kind, and people per district by kind
+    bus_points = pyogrio.read_dataframe(out / "ibasho.gpkg", layer="bus_reach_points")
+    assert len(bus_points) == 428 and set(bus_points["kind"]) == {"walk", "bus", "neither"}
+    assert bus_points["estimated"].all() and (bus_points["door_to_door_minutes"] == 45).all()
+    bus_table = pyogrio.read_dataframe(out / "ibasho.gpkg", layer="bus_reach_districts")
+    assert {"district", "population", "walk", "bus", "neither", "basis"} <= set(bus_table)
+    assert bus_table["bus"].sum() == bus_points.loc[bus_points["kind"] == "bus", "people"].sum()
     assert not list(out.glob(".*gpkg")), "no temporary file is left behind"
 
 

@@ -136,9 +136,22 @@
     });
   }
 
+  function loadSuggestions() {
+    var url = state.bus && config.bus.suggestions ? config.urls.suggestions_bus
+                                                   : config.urls.suggestions;
+    return fetchJson(url).then(drawSuggestions).catch(function () { /* a list, not numbers */ });
+  }
+
   function drawSuggestions(data) {
     var list = byId("plan-suggestion-list");
     list.textContent = "";
+    layers.suggestions.clearLayers();
+    suggestionButtons.length = 0;
+    var note = byId("plan-suggestions-note");
+    if (note) {
+      if (!note.dataset.walk) { note.dataset.walk = note.textContent; }
+      note.textContent = data.bus ? T.bus_suggestions : note.dataset.walk;
+    }
     var style = config.style.suggestion;
     data.features.forEach(function (feature) {
       var p = feature.properties;
@@ -254,10 +267,11 @@
     });
     fetchJson(config.urls.candidates).then(drawCandidates);
     fetchJson(config.urls.places).then(drawPlaces);
-    fetchJson(config.urls.suggestions).then(drawSuggestions);
+    loadSuggestions();
   }
 
 
   P.map = { setupMap: setupMap, drawPlanned: drawPlanned, stylePlace: stylePlace,
-            loadReach: loadReach, highlightDistrict: highlightDistrict, fitArea: fitArea };
+            loadReach: loadReach, highlightDistrict: highlightDistrict, fitArea: fitArea,
+            loadSuggestions: loadSuggestions };
 }());

@@ -20,7 +20,8 @@
     removes: [],    // place ids
     result: null,   // the last what-if answer (null: no change)
     sequence: 0,
-    scenarios: []
+    scenarios: [],
+    bus: false      // count who gets there by bus too (the switch)
   };
   var places = {};        // place_id -> {feature, marker, removed}
   var suggestionButtons = [];
@@ -194,7 +195,63 @@
     observer.observe(byId("plan-figures"));
   }
 
+  // ---- with the bus: on foot only, with the bus, neither ------------------------------
+
+  function busRows(district) {
+    var base = district ? config.bus.baseline.districts[district] : config.bus.baseline.city;
+    if (!base) { return null; }
+    var after = base;
+    var answer = state.result && state.result.bus;
+    if (answer) {
+      if (!district) { after = answer.city.after; }
+      answer.districts.forEach(function (row) {
+        if (row.district === district) { after = row.after; }
+      });
+    }
+    return { before: base, after: after };
+  }
+
+  function renderBus() {
+    var box = byId("plan-bus-figures");
+    if (!box) { return; }
+    box.textContent = "";
+    box.hidden = !state.bus;
+    if (!state.bus) { return; }
+    box.appendChild(el("h3", null, T.bus_heading));
+    var table = el("table", "plan-bus-table");
+    var head = el("tr");
+    head.appendChild(el("th", null, ""));
+    var columns = [[T.city, busRows("")]];
+    if (state.district) {
+      columns.push([format(T.in_district, { district: state.district }), busRows(state.district)]);
+    }
+    columns.forEach(function (column) { head.appendChild(el("th", null, column[0])); });
+    table.appendChild(head);
+    ["walk", "bus", "neither"].forEach(function (kind) {
+      var tr = el("tr", "plan-bus-" + kind);
+      tr.appendChild(el("th", null, T["bus_" + kind]));
+      columns.forEach(function (column) {
+        var rows = column[1];
+        tr.appendChild(el("td", null, rows ? people(rows.before[kind]) + " → " +
+                                             people(rows.after[kind]) : "—"));
+      });
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+  }
+
+  function chooseBus(on) {
+    state.bus = on;
+    P.map.loadSuggestions();
+    if (on && (state.adds.length || state.removes.length) && !(state.result && state.result.bus)) {
+      return update(state.adds, state.removes);  // ask again, with the bus counted
+    }
+    renderBus();
+    return Promise.resolve();
+  }
+
   function renderNumbers() {
+    renderBus();
     var figures = byId("plan-figures");
     figures.textContent = "";
     var table = byId("plan-table");
@@ -342,6 +399,7 @@
     setStatus("plan-status", T.working);
     byId("plan-result").setAttribute("aria-busy", "true");
     var body = { add: adds.map(function (a) { return a.lonlat; }), remove: removes };
+    if (state.bus) { body.bus = true; }
     return postJson(config.urls.what_if, body).then(function (result) {
       if (sequence !== state.sequence) { return; }
       state.adds = adds.map(function (a, i) {
@@ -420,6 +478,11 @@
       radio.addEventListener("change", function () { chooseThreshold(Number(radio.value)); });
     });
     byId("plan-clear").addEventListener("click", function () { update([], []); });
+    var busSwitch = byId("plan-bus");
+    if (busSwitch) {
+      busSwitch.checked = false;
+      busSwitch.addEventListener("change", function () { chooseBus(busSwitch.checked); });
+    }
     P.map.setupMap();
     redraw();
     watchSummary();
@@ -431,7 +494,7 @@
     changeText: changeText, fetchJson: fetchJson, postJson: postJson, setStatus: setStatus,
     thresholdLabel: thresholdLabel, addLabel: addLabel, errorMessage: errorMessage,
     update: update, addPlanned: addPlanned, toggleRemove: toggleRemove,
-    renderChanges: renderChanges, chooseDistrict: chooseDistrict,
+    renderChanges: renderChanges, chooseDistrict: chooseDistrict, chooseBus: chooseBus,
     chooseThreshold: chooseThreshold
   });
   // every script is in by then (they are at the end of the page, in order)

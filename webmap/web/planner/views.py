@@ -43,6 +43,7 @@ from layers.store.scenarios import (
     check_name,
 )
 from webmap.i18n import gettext as _
+from webmap.maps.bus_layer import bus_notes
 from webmap.maps.geojson import feature_collection
 from webmap.maps.pages import page_context
 from webmap.maps.reach_layers import method_note, threshold_text
@@ -223,6 +224,7 @@ def _page_config(district: str | None) -> dict[str, Any]:
         "suggestion_threshold": suggestion_threshold,
         "district": district,
         "baseline": _baseline(state) if study.population is not None else None,
+        "bus": _bus_config(plan),
         "can_edit": has_role(user, "editor"),
         "csrf_token": csrf,
         "basemap": {"url": config.basemap["url"], "attribution": config.basemap["attribution"],
@@ -235,6 +237,8 @@ def _page_config(district: str | None) -> dict[str, Any]:
             "districts": url_for("api.api_districts"),
             "places": url_for("api.api_places"),
             "suggestions": url_for("plan_api.api_suggestions", **_basis_args(state)),
+            "suggestions_bus": url_for("plan_api.api_suggestions", bus=1,
+                                       **_basis_args(state)),
             "candidates": url_for("planner.json.candidates"),
             "reach": (url_for("plan_api.api_isochrones") + "?minutes=" if plan.method ==
                       "network" else url_for("api.api_buffers") + "?radius="),
@@ -243,6 +247,19 @@ def _page_config(district: str | None) -> dict[str, Any]:
             "login": url_for("admin.login", next=request.full_path),
         },
     }
+
+
+def _bus_config(plan: Any) -> dict[str, Any]:
+    """The bus switch: whether it is offered, its label and notes, the numbers now."""
+    bus = plan.bus
+    if bus is None:
+        return {"available": False, "note": plan.bus_note}
+    table = bus.table().set_index("district")
+    return {"available": True, "label": " ".join(bus_notes(plan)),
+            "suggestions": plan.bus_suggestions is not None,
+            "baseline": {"city": bus.city(),
+                         "districts": {str(name): {k: float(v) for k, v in row.items()}
+                                       for name, row in table.iterrows() if name}}}
 
 
 def script_text() -> dict[str, str]:
@@ -292,6 +309,11 @@ def script_text() -> dict[str, str]:
         "threshold": _("徒歩圏の目安"),
         "undo": _("取り消す"),
         "working": _("計算しています…"),
+        "bus_heading": _("徒歩とバスで行ける人（いま → この案）"),
+        "bus_walk": _("徒歩のみ"),
+        "bus_bus": _("バスで"),
+        "bus_neither": _("どちらも不可"),
+        "bus_suggestions": _("徒歩でもバスでも行けない人を多く加える順"),
     }
 
 

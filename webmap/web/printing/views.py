@@ -148,7 +148,7 @@ def _options(district: str | None) -> SheetOptions:
         grid=request.args.get("grid") == "1" and current_state().plan.grid is not None,
         # the form sends table=0 (hidden) and table=1 (checkbox) when ticked
         with_table="table" not in request.args or "1" in request.args.getlist("table"),
-        qr_url=qr_url)
+        qr_url=qr_url, bus_reach=request.args.get("bus") == "1")
 
 
 def _choice_labels() -> dict[Any, str]:
@@ -162,7 +162,7 @@ def _choice_labels() -> dict[Any, str]:
 @print_page.get("/print")
 def form() -> str:
     """The form: area, people counted, paper, orientation, format, resolution, greyscale,
-    minutes grid, table, QR."""
+    minutes grid, table, QR, bus."""
     state = current_state()
     chosen: dict[str, Any] = {}
     preview = None
@@ -180,6 +180,7 @@ def form() -> str:
         chosen=chosen, preview=preview, basis_choices=basis_choices(state),
         qr_available=bool(current_app.config.get("PUBLIC_URL")),
         grid_available=state.plan.grid is not None,
+        bus_available=state.plan.bus is not None, bus_note=state.plan.bus_note,
         **page_context(state.study, state.coverage, state.plan))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from flask import Blueprint, Response, current_app, request
 
 from layers.analysis import WhatIfCounts, what_if_counts
+from layers.bus_reach import KINDS
 from webmap.maps.geojson import feature_collection
 from webmap.maps.reach_layers import method_note, suggested_sites, uncovered_by_district
 from webmap.web.base import (
@@ -39,7 +40,8 @@ plan_api = Blueprint("plan_api", __name__, url_prefix="/api")
 
 _WHAT_IF_USAGE = ('Send a JSON object {"add": [lon, lat]} and/or {"remove": "<place_id>"}, '
                   'e.g. {"add": [139.01, 36.32]} or {"remove": "p0012"}; for several changes '
-                  'at once, lists: {"add": [[lon, lat], ...], "remove": ["p0012", ...]}.')
+                  'at once, lists: {"add": [[lon, lat], ...], "remove": ["p0012", ...]}; '
+                  'add "bus": true to count who gets there by bus too.')
 
 #: At most this many changes in one what-if request (each is one search on the network).
 MAX_WHAT_IF_CHANGES = 100
@@ -96,12 +98,18 @@ def api_suggestions() -> Response:
     name = request.args.get("district")
     if name:
         check_district(name)
+    bus = _bus_switch(request.args.get("bus"))
+    if bus:
+        _require_bus(plan)
+        if plan.bus_suggestions is None and plan.suggestions is not None:
+            fail(404, "Suggestions counting the bus are made in a straight line only; this "
+                      "study area is analysed on the street network.")
 
     def make() -> dict:
-        sites = suggested_sites(state.study, plan)
+        sites = plan.bus_suggestions if bus else suggested_sites(state.study, plan)
         unit = "minutes" if plan.method == "network" else "metres"
         meta = {"method": plan.method, "threshold": plan.suggestion_threshold, "unit": unit,
-                **basis_fields(state)}
+                **basis_fields(state), "bus": bus}
         if sites is None:
             return {"type": "FeatureCollection", "features": [], **meta,
                     "note": "No suggestions: they need a population layer and a candidates "
@@ -113,7 +121,40 @@ def api_suggestions() -> Response:
                                                      "gain", "covered_total", "share_after"])
         return {**data, **meta}
 
-    return geojson_response(f"suggestions:{name}", make)
+    return geojson_response(f"suggestions:{name}:{bus}", make)
+
+
+def _bus_switch(value: str | None) -> bool:
+    """``?bus=1`` (or true, on, yes) counts who gets there by bus; 0, false, off or none don't."""
+    if value is None or value.strip().lower() in ("", "0", "false", "off", "no"):
+        return False
+    if value.strip().lower() in ("1", "true", "on", "yes"):
+        return True
+    fail(400, f"bus={value!r}: use bus=1 (count who gets there by bus) or bus=0.")
+    return False  # fail raises
+
+
+def _require_bus(plan: Any) -> None:
+    """404 (saying how to add a timetable) when the plan has no bus reach."""
+    if plan.bus is None:
+        fail(404, plan.bus_note or "No bus reach: it needs a population layer and bus "
+                                   "timetables.")
+
+
+def _bus_answer(counts: WhatIfCounts, plan: Any) -> dict[str, Any]:
+    """People on foot only, with the bus, neither: the city, and the districts that changed."""
+    assert counts.bus_before is not None and counts.bus_after is not None  # bus=True
+    before, after = counts.bus_before, counts.bus_after
+
+    def kinds(values: np.ndarray) -> dict[str, float | None]:
+        return {kind: _finite(value) for kind, value in zip(KINDS, values, strict=True)}
+
+    named = np.array([bool(name) for name in counts.districts])
+    changed = np.flatnonzero(named & (np.abs(after - before) > 1e-9).any(axis=0))
+    return {**plan.bus.about(), "notes": plan.bus.notes,
+            "city": {"before": kinds(before.sum(axis=1)), "after": kinds(after.sum(axis=1))},
+            "districts": [{"district": counts.districts[d], "before": kinds(before[:, d]),
+                           "after": kinds(after[:, d])} for d in changed]}
 
 
 @plan_api.get("/uncovered")
@@ -201,8 +242,9 @@ def api_what_if() -> Response:
     ...]}``, either may be empty); ``added`` and ``removed`` are then lists too.
     """
     state = current_state()
-    body = read_json_object(fields={"add": list, "remove": (str, list)}, usage=_WHAT_IF_USAGE)
-    add, remove = body.get("add"), body.get("remove")
+    body = read_json_object(fields={"add": list, "remove": (str, list), "bus": bool},
+                            usage=_WHAT_IF_USAGE)
+    add, remove, bus = body.get("add"), body.get("remove"), bool(body.get("bus", False))
     if add is None and remove is None:
         fail(400, "Nothing to change. " + _WHAT_IF_USAGE)
     many_adds = isinstance(add, list) and (not add or isinstance(add[0], list | tuple))
@@ -219,10 +261,12 @@ def api_what_if() -> Response:
                        f"{brief(place_id)}; see /api/places for the ids.")
     if state.study.population is None:
         fail(404, "What-if needs a population layer: add [layers.population] to the config.")
+    if bus:
+        _require_bus(state.plan)
     started = time.perf_counter()
     try:
         counts = what_if_counts(state.study, state.plan, add_lonlats=lonlats,
-                                remove_place_ids=place_ids)
+                                remove_place_ids=place_ids, bus=bus)
     except ValueError as exc:
         hint = " See /api/places for the ids." if str(exc).startswith("No place") else ""
         fail(400, f"{exc}{hint}")
@@ -247,5 +291,6 @@ def api_what_if() -> Response:
         "removed": removed if many_removes else (removed[0] if removed else None),
         "city": city,
         "districts": districts,
+        "bus": _bus_answer(counts, state.plan) if bus else None,
         "elapsed_ms": round(elapsed_ms, 3),
     })

@@ -243,8 +243,21 @@ def api_coverage() -> Response:
         body["grid"] = {"method": grid.method, "cells": grid.spec.kind,
                         "bands_minutes": [float(m) for m in GRID_BANDS_MINUTES],
                         "districts": _records(grid_table), "city": _records(grid.city)}
+    body["bus"] = _bus_body(plan, name)
     body["bases"] = list(available_bases(state.study.population))
     return current_app.json.response(body)
+
+
+def _bus_body(plan: Any, name: str | None) -> dict[str, Any]:
+    """People on foot only, with the bus, neither per district (or how to add buses)."""
+    bus = plan.bus
+    if bus is None:
+        return {"available": False, "note": plan.bus_note}
+    table = bus.table()
+    if name:
+        table = table[table["district"] == name]
+    return {"available": True, **bus.about(), "notes": bus.notes,
+            "districts": _records(table), "city": bus.city()}
 
 
 @api.get("/grid")
