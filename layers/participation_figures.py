@@ -30,11 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geo.coverage import CoverageResult
 from layers.fields.participation import ACTIVITIES, FREQUENCIES
 
 logger = logging.getLogger(__name__)
-__all__ = ["CITY", "ParticipationFigures", "fiscal_year", "participation_figures",
-           "place_year_rows", "share_label"]
+__all__ = ["CITY", "ParticipationFigures", "district_population", "figures_tables",
+           "fiscal_year", "participation_figures", "place_year_rows", "share_label",
+           "study_participation"]
 
 #: The district of the city's rows.
 CITY = "市全体"
@@ -206,3 +208,39 @@ def participation_figures(records: pd.DataFrame, places: pd.DataFrame,
         months=months, years=years,
         by_frequency=_bands(yearly_both, "frequency", FREQUENCIES),
         by_activity=_bands(yearly_both, "activity", ACTIVITIES), basis=basis)
+
+
+def district_population(coverage: CoverageResult) -> dict[str, float]:
+    """
+    People per district (and :data:`CITY`) of the coverage's basis, from its tables.
+
+    The share of residents taking part divides by these; ``coverage.basis`` says whether
+    they are 65+ residents or everyone.
+    """
+    people: dict[str, float] = {}
+    if coverage.basis is None:
+        return people
+    for district, group in coverage.table.groupby("district", sort=False):
+        people[str(district)] = float(group["population"].iloc[0])
+    if len(coverage.city):
+        people[CITY] = float(coverage.city["population"].iloc[0])
+    return people
+
+
+def study_participation(coverage: CoverageResult, records: pd.DataFrame,
+                        places: pd.DataFrame) -> ParticipationFigures:
+    """:func:`participation_figures` of a study area: its districts' people of the coverage's
+    basis (65+ when every area has them, else everyone)."""
+    if coverage.basis not in ("age65", "total"):  # none, or 75+/85+: no share to give
+        return participation_figures(records, places, {}, basis=None)
+    return participation_figures(records, places, district_population(coverage),
+                                 basis=coverage.basis)
+
+
+def figures_tables(figures: ParticipationFigures) -> dict[str, pd.DataFrame]:
+    """The tables of ``figures`` by GeoPackage layer name, each row saying its ``basis``."""
+    basis = figures.basis or ""
+    return {"participation_months": figures.months.assign(basis=basis),
+            "participation_years": figures.years.assign(basis=basis),
+            "participation_by_frequency": figures.by_frequency,
+            "participation_by_activity": figures.by_activity}

@@ -64,7 +64,7 @@ DATABASE_URL_ENV = "IBASHO_DATABASE_URL"
 GEOPACKAGE_SUFFIXES = (".gpkg", ".sqlite", ".db")
 
 #: The tables the maps are drawn from: a change to them moves the data version.
-MAP_TABLES = frozenset({"places", "walking_routes", "participation"})
+MAP_TABLES = frozenset({"places", "walking_routes"})
 #: The PostgreSQL channel on which a committed change announces the new data version.
 DATA_VERSION_CHANNEL = "ibasho_data_version"
 

@@ -39,6 +39,7 @@ __all__ = [
     "import_participation",
     "participation_record",
     "participation_records",
+    "participation_stamp",
     "participation_table",
     "preview_participation",
     "retire_participation",
@@ -96,6 +97,20 @@ def participation_records(store: PlaceStore, *, include_retired: bool = False) -
         frame[column] = frame[column].astype("Int64")
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True)
     return frame
+
+
+def participation_stamp(store: PlaceStore) -> tuple[int, str]:
+    """
+    What changes with every change of the records: their number and latest change.
+
+    Records are not map rows (a change does not redraw the maps); pages that show figures
+    keep them under this stamp, one indexed read.
+    """
+    with store.database.transaction(write=False) as tx:
+        store.check_schema(tx)
+        row = tx.one("SELECT COUNT(*) AS n, MAX(updated_at) AS latest FROM participation")
+    assert row is not None
+    return int(row["n"]), str(row["latest"] or "")
 
 
 def _open_places(tx: Transaction) -> dict[str, int | None]:
