@@ -84,10 +84,12 @@ class ParticipationFigures:
 
     def district(self, name: str) -> ParticipationFigures:
         """The figures of one district (or :data:`CITY`)."""
-        return ParticipationFigures(
-            *(frame[frame["district"] == name].reset_index(drop=True)
-              for frame in (self.months, self.years, self.by_frequency, self.by_activity)),
-            basis=self.basis)
+        def own(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["district"] == name].reset_index(drop=True)
+
+        return ParticipationFigures(months=own(self.months), years=own(self.years),
+                                    by_frequency=own(self.by_frequency),
+                                    by_activity=own(self.by_activity), basis=self.basis)
 
 
 def _with_places(records: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:

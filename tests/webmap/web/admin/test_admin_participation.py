@@ -151,3 +151,23 @@ def test_csv_import_preview_confirm_and_export(admin_app, editor):
     assert table[0] == ["年度", "地区", "通いの場の名称", "主な活動内容", "開催頻度", "参加実人数",
                         "うち65歳以上", "開催回数（年）"]
     assert editor.get("/admin/participation/report.csv?year=abc").status_code == 400
+
+
+def test_planner_shows_places_over_capacity(admin_app, editor):
+    study = app_state(admin_app).maps.study
+    crowded = study.population.sort_values("age65", ascending=False).iloc[0]
+    point = crowded.geometry.representative_point()
+    name = unique("定員テスト")
+    # a place of 1 seat (made up) at the 町丁 with the most older residents
+    post_form(editor, "/admin/places/new", place_fields(
+        name, capacity="1", lon=f"{point.x:.7f}", lat=f"{point.y:.7f}"))
+    public = admin_app.test_client()
+    page = public.get("/plan").get_data(as_text=True)
+    assert "定員に対して徒歩圏の人が多い居場所" in page and name in page
+    assert "prefer=relieve" in page
+    body = public.get("/api/suggestions?prefer=relieve").get_json()
+    assert body["prefer"] == "relieve" and body["features"]
+    assert all("relieved" in f["properties"] for f in body["features"])
+    ranks = [f["properties"]["rank"] for f in body["features"]]
+    assert ranks == list(range(1, len(ranks) + 1))
+    assert public.get("/api/suggestions?prefer=nearest").status_code == 400
