@@ -73,8 +73,10 @@ _TOKYO = ZoneInfo("Asia/Tokyo")
 
 def _place_choices() -> list[tuple[str, str]]:
     """Open places as (id, "name（id・district）") for the form's list, by name."""
-    places = place_store().places()
-    return sorted(((p, f"{n}（{p}・{d or '地区未設定'}）") for p, n, d in
+    places = figure_places()
+    open_ids = set(place_store().places()["place_id"])
+    places = places[places["place_id"].isin(open_ids)]
+    return sorted(((p, f"{n}（{p}・{d or _('地区未設定')}）") for p, n, d in
                    zip(places["place_id"], places["name"], places["district"], strict=True)),
                   key=lambda item: item[1])
 
