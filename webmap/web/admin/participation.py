@@ -76,7 +76,8 @@ def _place_choices() -> list[tuple[str, str]]:
     places = figure_places()
     open_ids = set(place_store().places()["place_id"])
     places = places[places["place_id"].isin(open_ids)]
-    return sorted(((p, f"{n}（{p}・{d or _('地区未設定')}）") for p, n, d in
+    unset = _("地区未設定")
+    return sorted(((p, f"{n}（{p}・{d or unset}）") for p, n, d in
                    zip(places["place_id"], places["name"], places["district"], strict=True)),
                   key=lambda item: item[1])
 
