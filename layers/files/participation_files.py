@@ -82,7 +82,15 @@ def read_participation_csv(path: str | Path, *, name: str | None = None
     if len(raw) > _MAX_BYTES:
         raise LayerError.single(shown, "the file is larger than 5 MB.",
                                 fix="Split it and import the parts one after another.")
-    reader = csv.reader(io.StringIO(_decode(raw, name=shown), newline=""))
+    try:
+        return _rows(csv.reader(io.StringIO(_decode(raw, name=shown), newline="")), shown)
+    except csv.Error as exc:  # e.g. a field longer than the csv module reads
+        raise LayerError.single(shown, f"the file cannot be read as CSV ({exc}).",
+                                fix="Save it from Excel as 「CSV UTF-8（コンマ区切り）」.") from None
+
+
+def _rows(reader: Any, shown: str) -> list[dict[str, Any]]:
+    """The rows of an open CSV reader (see :func:`read_participation_csv`)."""
     header = next(reader, None)
     if not header:
         raise LayerError.single(shown, "the file is empty (no header row).",
