@@ -70,7 +70,7 @@ def place_load(study: StudyArea, plan: Plan) -> pd.DataFrame | None:
     if study.population is None or plan.basis is None or "capacity" not in study.places:
         return None
     located = _located(study)
-    if not located["capacity"].notna().any():
+    if not pd.to_numeric(located["capacity"], errors="coerce").notna().any():
         return None
     xy = np.column_stack([located.geometry.x.to_numpy(), located.geometry.y.to_numpy()])
     people_xy, weights = _people(study, plan.basis)
@@ -78,7 +78,9 @@ def place_load(study: StudyArea, plan: Plan) -> pd.DataFrame | None:
     table = pd.DataFrame({"place_id": located["place_id"].to_numpy(),
                           "name": located["name"].to_numpy(),
                           "district": located["district"].to_numpy(),
-                          "capacity": located["capacity"].astype("Float64").to_numpy(),
+                          # numbers from the store, texts from a config's file
+                          "capacity": pd.to_numeric(located["capacity"], errors="coerce")
+                          .astype(float).to_numpy(),
                           "walk_in": walk_in})
     table = table[table["capacity"].notna() & (table["capacity"] > 0)].copy()
     table["capacity"] = table["capacity"].astype(int)

@@ -43,3 +43,16 @@ def test_small_capacities_are_over_and_suggestions_prefer_relief(takasaki):
     assert (sites["relieved"] >= 0).all() and sites["relieved"].sum() > 0
     score = sites["newly_covered"] + sites["relieved"]
     assert score.is_monotonic_decreasing
+
+
+def test_capacities_as_a_file_gives_them(takasaki):
+    study, plan = takasaki
+    places = study.places.copy()
+    # made up: texts, as a places CSV with a capacity column is read
+    places["capacity"] = ["5" if i % 2 else "" for i in range(len(places))]
+    study = type(study)(**{**study.__dict__, "places": places})
+    load = place_load(study, plan)
+    located = places.geometry.notna()
+    assert load is not None
+    assert len(load) == sum(1 for i, ok in enumerate(located) if ok and i % 2)
+    assert set(load["capacity"]) == {5}
