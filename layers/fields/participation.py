@@ -64,7 +64,7 @@ _LABELS = {"place_id": "居場所", "month": "月", "participants": "参加者�
            "frequency": "開催頻度", "capacity": "定員"}
 
 
-def parse_count(value: Any) -> int | None | str:
+def parse_count(value: Any) -> int | str | None:
     """
     A count as given in a form or a CSV cell: an int, None when empty, or the reason it is
     not a count (a ``str``).

@@ -85,8 +85,9 @@ def read_participation_csv(path: str | Path, *, name: str | None = None
     try:
         return _rows(csv.reader(io.StringIO(_decode(raw, name=shown), newline="")), shown)
     except csv.Error as exc:  # e.g. a field longer than the csv module reads
-        raise LayerError.single(shown, f"the file cannot be read as CSV ({exc}).",
-                                fix="Save it from Excel as 「CSV UTF-8（コンマ区切り）」.") from None
+        raise LayerError.single(
+            shown, f"the file cannot be read as CSV ({exc}).",
+            fix="Save it from Excel as 「CSV UTF-8（コンマ区切り）」.") from None
 
 
 def _rows(reader: Any, shown: str) -> list[dict[str, Any]]:

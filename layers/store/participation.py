@@ -171,8 +171,9 @@ def add_participation(store: PlaceStore, values: Mapping[str, Any], *, user: str
     Raises
     ------
     LayerError
-        With every problem of ``values`` (see :func:`~layers.fields.participation.check_participation`),
-        or a record of the place and month that exists already; nothing is stored then.
+        With every problem of ``values``
+        (:func:`~layers.fields.participation.check_participation`), or a record of the place
+        and month that exists already; nothing is stored then.
     """
     day = today or japan_today()
 
