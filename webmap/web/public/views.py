@@ -69,10 +69,11 @@ api = Blueprint("api", __name__, url_prefix="/api")
 # ---- pages ------------------------------------------------------------------------------
 
 
-def _page(key: str, state: IbashoState, render: Callable[[], str]) -> Response:
+def _page(key: str, state: IbashoState, render: Callable[[], str], *,
+          replayable: bool = True) -> Response:
     """A page made once per state, with its ETag (304 when unchanged), compressed once."""
     return cached_response(f"page:{key}{basis_key()}", render, mimetype="text/html",
-                           bodies=state.bodies)
+                           bodies=state.bodies, replayable=replayable)
 
 
 @pages.get("/")
@@ -104,7 +105,8 @@ def district(name: str) -> Response:
         "district.html", urls=page_urls(), map=state.district_map(name),
         participation=participation_section(figures, name),
         **district_page(state.study, state.coverage, state.plan, name),
-        **page_context(state.study, state.coverage, state.plan)))
+        **page_context(state.study, state.coverage, state.plan)),
+        replayable=False)  # the participation section changes without new maps
 
 
 # ---- API --------------------------------------------------------------------------------
@@ -219,7 +221,8 @@ def api_participation() -> Response:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     return cached_response(f"api:participation:{name}:{stamp}", make,
-                           mimetype="application/json", bodies=app_state().maps.bodies)
+                           mimetype="application/json", bodies=app_state().maps.bodies,
+                           replayable=False)  # records change without new maps
 
 
 @api.get("/coverage")

@@ -57,17 +57,20 @@ def test_capacity_on_the_place_form(admin_app, editor):
 
 def test_add_a_month_shows_on_the_district_page_and_api(admin_app, editor):
     place_id, name = _new_place(editor, capacity="20")
+    district = app_state(admin_app).maps.study.places.set_index("place_id").loc[
+        place_id, "district"]
+    public = admin_app.test_client()
+    row = f'<th scope="row">{_month()}</th>'  # the month's row of the participation table
+    assert row not in public.get(f"/districts/{quote(district)}").get_data(as_text=True)
+    public.get(f"/api/participation?district={quote(district)}")  # answers kept, if any
     page = editor.get(FORM).get_data(as_text=True)
     assert "体操" in page and "週1回以上" in page and name in page
     response = post_form(editor, FORM, _record(place_id), token_from=FORM)
     assert response.status_code == 302
     (record,) = _records(admin_app, place_id).itertuples()
     assert (record.participants, record.participants_65) == (18, 15)
-    district = app_state(admin_app).maps.study.places.set_index("place_id").loc[
-        place_id, "district"]
-    public = admin_app.test_client()
     html = public.get(f"/districts/{quote(district)}").get_data(as_text=True)
-    assert "通いの場への参加" in html and 'role="img"' in html and _month() in html
+    assert "通いの場への参加" in html and 'role="img"' in html and row in html
     body = public.get(f"/api/participation?district={quote(district)}").get_json()
     months = {row["month"]: row for row in body["months"]}
     assert months[_month()]["participants"] >= 18 and body["basis"] in ("age65", "total")
