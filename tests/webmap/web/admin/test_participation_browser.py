@@ -46,6 +46,12 @@ def served(tmp_path_factory):
              "activity": ("体操", "茶話会", "会食")[n], "frequency": "週1回以上"}
             for back in range(2, 10) for n, place_id in enumerate(own)]
     import_participation(state.places, rows, user="seed", source="made-up.csv")
+    # made up: one seat at the 町丁 with the most older residents, so that it is over capacity
+    crowded = state.maps.study.population.sort_values("age65", ascending=False).iloc[0]
+    point = crowded.geometry.representative_point()
+    state.places.add_place({"name": "定員1のサロン", "category": "サロン", "capacity": "1",
+                            "lon": point.x, "lat": point.y}, user="seed")
+    state.live.changed()
     for url in serve(app):
         yield url, district, own[0]
 
@@ -100,3 +106,20 @@ def test_record_a_month_then_see_the_district_section(browser, served, screensho
     assert staff.errors == [] and public.errors == []
     staff.context.close()
     public.context.close()
+
+
+def test_the_planner_lists_places_over_capacity(browser, served, screenshots):
+    base, _, _ = served
+    viewer = Staff(browser)
+    page = viewer.page
+    page.goto(f"{base}/plan?prefer=relieve")
+    page.wait_for_selector("#plan-suggestion-list li", timeout=20_000)
+    section = page.locator("section.plan-suggestions")
+    assert "ふつうの順に戻す" in section.inner_text()
+    capacity = page.locator("section.plan-capacity")
+    assert "定員1のサロン" in capacity.inner_text()
+    capacity.scroll_into_view_if_needed()
+    section.screenshot(path=screenshots / "plan-suggestions-relieve.png")
+    capacity.screenshot(path=screenshots / "plan-capacity.png")
+    assert viewer.errors == []
+    viewer.context.close()
