@@ -20,7 +20,7 @@ from geo.memo import FrameMemo
 from geo.network import StreetNetwork
 from layers.config import StudyConfig, load_config
 from layers.errors import LayerError, Problem
-from layers.fields.schema import PLACE_COLUMNS
+from layers.fields.schema import PLACE_COLUMNS, PLACE_NUMBER_COLUMNS
 from layers.files.candidates import load_candidates
 from layers.files.derived_districts import derived_districts, no_places
 from layers.files.districts import load_districts
@@ -210,7 +210,8 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
     study
         The loaded study area.
     places
-        Places with :data:`layers.fields.schema.PLACE_COLUMNS` (other columns are dropped; retired
+        Places with :data:`layers.fields.schema.PLACE_COLUMNS` (and ``capacity`` when given;
+        other columns are dropped; retired
         places must be left out by the caller), in ``STORAGE_CRS``.
     walking_routes
         Routes with :data:`layers.files.routes.WALKING_ROUTE_COLUMNS`; None keeps the study's.
@@ -225,10 +226,11 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
         msg = f"`places` lacks the columns {missing}; give them as the store returns them."
         raise ValueError(msg)
     columns = [c for c in study.places.columns if c in (*PLACE_COLUMNS, "row")]
-    places = places[[*PLACE_COLUMNS, "geometry"]].reset_index(drop=True)
+    kept = [c for c in PLACE_NUMBER_COLUMNS if c in places.columns]  # the capacity, if stored
+    places = places[[*PLACE_COLUMNS, *kept, "geometry"]].reset_index(drop=True)
     places["row"] = range(1, len(places) + 1)
     places = places[[*columns, *(c for c in (*PLACE_COLUMNS, "row") if c not in columns),
-                     "geometry"]]
+                     *kept, "geometry"]]
     if len(places):
         located = places.geometry.notna()
         found = assign_districts(places, study.districts, metric_crs=study.config.metric_crs)

@@ -25,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import STORAGE_CRS
 from layers.errors import Problem
+from layers.fields.participation import check_capacity
 from layers.files.points import StudyExtent, check_points_in_area
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_CHARS",
     "MAX_ITEMS",
     "PLACE_COLUMNS",
+    "PLACE_NUMBER_COLUMNS",
     "POSITION_QUALITIES",
     "TEXT_FIELDS",
     "check_place_fields",
@@ -61,7 +63,11 @@ POSITION_QUALITIES = ("exact", "approx", "unknown")
 
 #: Keys accepted for a new or changed place: the text fields, and the position as ``lon`` +
 #: ``lat`` (decimal degrees, numbers or text) or ``geometry`` (a shapely Point, or None).
-EDITABLE_FIELDS = (*TEXT_FIELDS, "lon", "lat", "geometry")
+EDITABLE_FIELDS = (*TEXT_FIELDS, "capacity", "lon", "lat", "geometry")
+
+#: Columns of a stored place besides :data:`PLACE_COLUMNS`: its capacity (定員, people; None
+#: when not known; :func:`layers.fields.participation.check_capacity`).
+PLACE_NUMBER_COLUMNS = ("capacity",)
 
 #: The most characters of each stored text, by table and field (a character is a Unicode
 #: code point: 漢字, かな and letters count one each).
@@ -142,7 +148,7 @@ def check_place_fields(
     extent: StudyExtent | None,
     label: str,
     row: int | None = None,
-) -> tuple[dict[str, str], BaseGeometry | None, list[Problem]]:
+) -> tuple[dict[str, Any], BaseGeometry | None, list[Problem]]:
     """
     A place with ``changes`` applied to ``base``, and every problem with the result.
 
@@ -164,12 +170,19 @@ def check_place_fields(
     Returns
     -------
     (dict, Point or None, list of Problem)
-        The text fields (stripped, ``""`` for missing), the position, and the problems
+        The text fields (stripped, ``""`` for missing) and ``capacity`` (int or None), the
+        position, and the problems
         (names that are taken are checked by the store, which knows them). A changed text
         longer than :data:`MAX_CHARS` allows is a problem (:func:`text_problem`).
     """
     problems: list[Problem] = []
-    record = {name: str(base.get(name, "") or "") for name in TEXT_FIELDS}
+    record: dict[str, Any] = {name: str(base.get(name, "") or "") for name in TEXT_FIELDS}
+    record["capacity"] = _stored_capacity(base.get("capacity"))
+    if "capacity" in changes:
+        record["capacity"], capacity_problem = check_capacity(changes["capacity"], label=label,
+                                                              row=row)
+        if capacity_problem is not None:
+            problems.append(capacity_problem)
     geometry = base.get("geometry")
     for key in sorted(str(key) for key in changes if key not in EDITABLE_FIELDS):
         problems.append(Problem(label, "is not a field of a place.", row=row, field=key,
@@ -221,6 +234,13 @@ def check_place_fields(
             field="category", fix=f"Use one of: {', '.join(categories)} (or add it to "
                                   "[categories] in the config)."))
     return record, geometry, problems
+
+
+def _stored_capacity(value: Any) -> int | None:
+    """A stored capacity (int, None or a missing value of a frame) as int or None."""
+    if value is None or pd.isna(value):
+        return None
+    return int(value)
 
 
 def import_rows_problem(count: int, *, label: str) -> Problem | None:

@@ -18,6 +18,7 @@ import pandas as pd
 from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
+from layers.fields.participation import check_capacity
 from layers.fields.schema import TEXT_FIELDS, position_quality, text_problem
 from layers.files.points import StudyExtent, read_points
 
@@ -91,6 +92,8 @@ def read_places(layer: LayerConfig, *,
                            "category": layer.text_column(raw, "category")})
     for name in _TEXT_FIELDS:
         places[name] = layer.text_column(raw, name)
+    if layer.source_field("capacity") in raw.columns:  # 定員: optional, a column of its own
+        places["capacity"] = layer.text_column(raw, "capacity")
     places.insert(0, "place_id", [f"p{i + 1:04d}" for i in range(len(raw))])
     places["row"] = range(row_offset, row_offset + len(raw))
     places["position_quality"] = [
@@ -113,8 +116,8 @@ def read_places(layer: LayerConfig, *,
 def validate_places(places: gpd.GeoDataFrame, layer: LayerConfig, *,
                     categories: Sequence[str]) -> list[Problem]:
     """
-    Problems with names, categories and texts too long to store (positions are checked while
-    reading; the limits are :data:`layers.fields.schema.MAX_CHARS`).
+    Problems with names, categories, capacities (定員) and texts too long to store (positions
+    are checked while reading; the limits are :data:`layers.fields.schema.MAX_CHARS`).
     """
     path = layer.path
     problems: list[Problem] = []
@@ -123,6 +126,12 @@ def validate_places(places: gpd.GeoDataFrame, layer: LayerConfig, *,
             problem = text_problem(value, table="places", field=name, label=str(path), row=row)
             if problem is not None:
                 problems.append(replace(problem, path=path, field=layer.source_field(name)))
+    if "capacity" in places.columns:
+        for row, value in zip(places["row"], places["capacity"], strict=True):
+            _, problem = check_capacity(value, label=str(path), row=row)
+            if problem is not None:
+                problems.append(replace(problem, path=path,
+                                        field=layer.source_field("capacity")))
     name_field, category_field = layer.source_field("name"), layer.source_field("category")
     allowed = set(categories)
     counts = Counter(places["name"])

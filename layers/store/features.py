@@ -128,6 +128,8 @@ class FeatureTable:
     conflict: type[VersionConflict] = VersionConflict
     #: What to do instead of editing a retired feature.
     retired_fix: str = "Add it again as a new place if it has reopened."
+    #: Whether the table has a ``geom`` column (records such as participation have none).
+    spatial: bool = True
 
     @property
     def database(self) -> Database:
@@ -137,8 +139,8 @@ class FeatureTable:
     def select(self) -> str:
         """``SELECT`` of every column of the table (add ``WHERE`` …)."""
         columns = ", ".join(("id", *self.columns, "version", *TIMESTAMP_COLUMNS))
-        return (f"SELECT {columns}, {self.database.geometry_select('geom')} AS geom "
-                f"FROM {self.table}")
+        geom = f", {self.database.geometry_select('geom')} AS geom" if self.spatial else ""
+        return f"SELECT {columns}{geom} FROM {self.table}"
 
     # -- reading -------------------------------------------------------------------------
 
@@ -187,12 +189,13 @@ class FeatureTable:
         database = self.database
         names = ", ".join(self.columns)
         params = ", ".join(f":{name}" for name in self.columns)
-        tx.execute(f"INSERT INTO {self.table} (id, {names}, version, created_at, updated_at, "
-                   f"geom) VALUES (:id, {params}, 1, :now, :now, "
-                   f"{database.geometry_param('geom')})",
+        geom_name, geom_param = ((", geom", f", {database.geometry_param('geom')}")
+                                 if self.spatial else ("", ""))
+        tx.execute(f"INSERT INTO {self.table} (id, {names}, version, created_at, updated_at"
+                   f"{geom_name}) VALUES (:id, {params}, 1, :now, :now{geom_param})",
                    {**{name: values[name] for name in self.columns}, "id": feature_id,
                     "now": database.timestamp_param(now),
-                    "geom": database.encode_geometry(geometry)})
+                    **({"geom": database.encode_geometry(geometry)} if self.spatial else {})})
 
     def _audited(self, tx: Transaction, *, action: str, feature_id: str,
                  before: Mapping[str, Any] | None, user: str, now: datetime) -> dict[str, Any]:
@@ -270,13 +273,13 @@ class FeatureTable:
             values, geometry = checked
             now = utc_now()
             assignments = ", ".join(f"{name} = :{name}" for name in self.columns)
+            geom = f"geom = {database.geometry_param('geom')}, " if self.spatial else ""
             count = tx.execute(
-                f"UPDATE {self.table} SET {assignments}, "
-                f"geom = {database.geometry_param('geom')}, version = version + 1, "
+                f"UPDATE {self.table} SET {assignments}, {geom}version = version + 1, "
                 "updated_at = :now WHERE id = :id AND version = :version",
                 {**{name: values[name] for name in self.columns}, "id": feature_id,
                  "version": expected_version, "now": database.timestamp_param(now),
-                 "geom": database.encode_geometry(geometry)})
+                 **({"geom": database.encode_geometry(geometry)} if self.spatial else {})})
             if count != 1:  # the row lock rules this out; never overwrite regardless
                 raise self.conflict(feature_id, expected_version=expected_version,
                                     current_version=expected_version + 1)

@@ -10,7 +10,7 @@ migration leaves the database exactly as it was. The SQL is written once for bot
 Versions need not be consecutive: a version taken by a branch developed at the same time may be
 missing here, and it is applied when it arrives, after later ones, so migrations developed side
 by side must not depend on each other (4 is the sessions table of another branch; 5 is the
-data version below).
+data version below; 6 is participation and capacity; 7 is taken by community resources).
 """
 
 from __future__ import annotations
@@ -161,6 +161,35 @@ def _create_data_version(database: Database, tx: Transaction) -> None:
                {"now": database.timestamp_param(datetime.now(UTC))})
 
 
+def _add_participation(database: Database, tx: Transaction) -> None:
+    """
+    Version 6: a place's capacity (定員, ``places.capacity``), and the participation records
+    staff keep for each place and month (``participation``, :mod:`layers.fields.participation`).
+
+    Records are versioned, audited and retired like places; at most one open record per place
+    and month (checked by :mod:`layers.store.participation` in the writing transaction).
+    """
+    types = database.types
+    tx.execute(f"ALTER TABLE places ADD COLUMN capacity {types['integer']}")
+    tx.execute(f"""CREATE TABLE participation (
+        fid {types["pk"]},
+        id {types["text"]} NOT NULL UNIQUE,
+        place_id {types["text"]} NOT NULL,
+        month {types["text"]} NOT NULL,
+        participants {types["integer"]} NOT NULL CHECK (participants >= 0),
+        participants_65 {types["integer"]} CHECK (participants_65 >= 0),
+        sessions {types["integer"]} NOT NULL CHECK (sessions >= 0),
+        activity {types["text"]} NOT NULL,
+        frequency {types["text"]} NOT NULL,
+        version {types["integer"]} NOT NULL DEFAULT 1,
+        created_at {types["timestamp"]} NOT NULL,
+        updated_at {types["timestamp"]} NOT NULL,
+        retired_at {types["timestamp"]})""")
+    tx.execute("CREATE INDEX participation_place_month_idx ON participation (place_id, month)")
+    database.register_table(tx, "participation", geometry_type=None,
+                            description="通いの場の参加記録: participants per place and month")
+
+
 #: Every migration, in order; append, never edit.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "places, walking_routes and audit_log tables", _create_tables),
@@ -169,6 +198,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "server-side staff sessions (user_sessions table)", _create_user_sessions),
     Migration(5, "data_version: one row counting changes of places and routes",
               _create_data_version),
+    Migration(6, "places.capacity and the participation table", _add_participation),
 )
 
 #: The schema version this code reads and writes.

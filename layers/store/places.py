@@ -31,6 +31,7 @@ from layers.config import DEFAULT_CATEGORIES
 from layers.errors import LayerError, Problem
 from layers.fields.schema import (
     PLACE_COLUMNS,
+    PLACE_NUMBER_COLUMNS,
     TEXT_FIELDS,
     check_place_fields,
     duplicate_name_problems,
@@ -89,9 +90,11 @@ class PlaceStore(MigratedStore):
         super().__init__(database)
         self.categories = tuple(categories)
         self.extent = extent
-        #: The places table: the columns of :data:`layers.fields.schema.PLACE_COLUMNS`.
+        #: The places table: the columns of :data:`layers.fields.schema.PLACE_COLUMNS` and
+        #: ``PLACE_NUMBER_COLUMNS`` (the capacity, migration 6).
         self.place_table = FeatureTable(self, table="places", id_prefix="p", noun="place",
-                                        columns=PLACE_COLUMNS[1:], record=self._record)
+                                        columns=(*PLACE_COLUMNS[1:], *PLACE_NUMBER_COLUMNS),
+                                        record=self._record)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -100,6 +103,7 @@ class PlaceStore(MigratedStore):
                   if key != "geom"}
         for key in TIMESTAMP_COLUMNS:
             record[key] = self.database.timestamp_value(record[key])
+        record["capacity"] = None if record["capacity"] is None else int(record["capacity"])
         geometry = self.database.decode_geometry(row["geom"])
         record["lon"] = None if geometry is None else geometry.x
         record["lat"] = None if geometry is None else geometry.y
@@ -126,13 +130,16 @@ class PlaceStore(MigratedStore):
         -------
         GeoDataFrame
             :data:`layers.fields.schema.PLACE_COLUMNS` and ``row`` (the 1-based position in
-            this frame), plus ``version``, ``updated_at`` and ``retired_at``; the geometry in
+            this frame), plus ``capacity`` (nullable Int64), ``version``, ``updated_at`` and
+            ``retired_at``; the geometry in
             ``STORAGE_CRS``, None where the position is unknown.
         """
         rows = self.place_table.rows(include_retired=include_retired)
-        columns = [*PLACE_COLUMNS, "row", "version", "updated_at", "retired_at"]
+        columns = [*PLACE_COLUMNS, "row", *PLACE_NUMBER_COLUMNS, "version", "updated_at",
+                   "retired_at"]
         frame = pd.DataFrame.from_records([self._record(row) for row in rows], columns=columns)
         frame["row"] = range(1, len(frame) + 1)
+        frame["capacity"] = frame["capacity"].astype("Int64")
         frame["version"] = frame["version"].astype("int64")
         for column in ("updated_at", "retired_at"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -161,7 +168,7 @@ class PlaceStore(MigratedStore):
     # -- editing -------------------------------------------------------------------------
 
     def _checked(self, tx: Transaction, base: Mapping[str, Any], changes: Mapping[str, Any],
-                 *, label: str, place_id: str = "") -> tuple[dict[str, str], BaseGeometry | None]:
+                 *, label: str, place_id: str = "") -> tuple[dict[str, Any], BaseGeometry | None]:
         """``base`` with ``changes`` applied and checked; raises with every problem."""
         record, geometry, problems = check_place_fields(
             base, changes, categories=self.categories, extent=self.extent, label=label)
@@ -236,7 +243,8 @@ class PlaceStore(MigratedStore):
             position = point_of(before)
             values, geometry = self._checked(tx, {**before, "geometry": position}, changes,
                                              label=f"place {place_id}", place_id=place_id)
-            unchanged = all(values[name] == before[name] for name in TEXT_FIELDS)
+            unchanged = all(values[name] == before[name]
+                            for name in (*TEXT_FIELDS, *PLACE_NUMBER_COLUMNS))
             return None if unchanged and same_position(geometry, position) else (values,
                                                                                  geometry)
 
@@ -308,8 +316,9 @@ class PlaceStore(MigratedStore):
             raise LayerError.single(label, str(exc), fix="Set the CRS of the file.") from None
         rows = [int(r) for r in places["row"]] if "row" in places.columns else \
             list(range(1, len(places) + 1))
-        given = [name for name in TEXT_FIELDS if name in places.columns]
-        checked: list[tuple[dict[str, str], BaseGeometry | None]] = []
+        given = [name for name in (*TEXT_FIELDS, *PLACE_NUMBER_COLUMNS)
+                 if name in places.columns]
+        checked: list[tuple[dict[str, Any], BaseGeometry | None]] = []
         problems: list[Problem] = []
         for row, values, geometry in zip(rows, places[given].to_dict("records"),
                                          places.geometry, strict=True):
@@ -332,6 +341,7 @@ class PlaceStore(MigratedStore):
         return self.place_table.import_all(user=user, source=label, check=check)
 
 
-def _stored(record: Mapping[str, str], geometry: BaseGeometry | None) -> dict[str, str]:
-    """The columns stored of a checked place: its texts and how good its position is."""
+def _stored(record: Mapping[str, Any], geometry: BaseGeometry | None) -> dict[str, Any]:
+    """The columns stored of a checked place: its texts, capacity and how good its position
+    is."""
     return {**record, "position_quality": position_quality(record["position_source"], geometry)}

@@ -158,12 +158,45 @@ def build(config: Path, out_dir: Path, verbose: bool) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         plan = _plan(study)
         written = write_site(study, coverage, out_dir, plan=plan, verbose=True)
-        gpkg = write_geopackage(_result_layers(study, coverage, plan), out_dir / "ibasho.gpkg")
+        gpkg = write_geopackage({**_result_layers(study, coverage, plan),
+                                 **_participation_layers(study, coverage)},
+                                out_dir / "ibasho.gpkg")
     except PermissionError as exc:
         raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror}. "
                                    "Choose another --out folder.") from None
     click.echo(f"Wrote {len(written)} map pages and {gpkg.name} to {out_dir}/ "
                f"(open {out_dir / 'index.html'})", err=True)
+
+
+def _participation_layers(study, coverage) -> dict:
+    """
+    The participation tables of the site's database (records staff keep at ``/admin``), by
+    GeoPackage layer name: by month, by 年度, places by frequency and activity, and the yearly
+    report's rows (one per place); none without a database or records.
+    """
+    import os
+
+    from layers.participation_figures import figures_tables, place_year_rows, study_participation
+    from layers.store.participation import participation_records
+    from layers.store.site import database_location, open_site_database
+
+    location = database_location(study.config.directory,
+                                 configured=os.environ.get("IBASHO_DATABASE"))
+    if "://" not in location and not Path(location).exists():
+        return {}
+    store = open_site_database(study, location).places
+    records = participation_records(store)
+    if records.empty:
+        return {}
+    places = store.places(include_retired=True)[["place_id", "name", "district"]]
+    drawn = dict(zip(study.places["place_id"], study.places["district"], strict=True))
+    places["district"] = [d or drawn.get(p, "") for p, d in
+                          zip(places["place_id"], places["district"], strict=True)]
+    figures = study_participation(coverage, records, places)
+    click.echo(f"  participation: {len(records)} records of "
+               f"{records['place_id'].nunique()} places", err=True)
+    return {**figures_tables(figures),
+            "participation_places_by_year": place_year_rows(records, places)}
 
 
 def _plan(study, *, basis: str | None = None):

@@ -210,7 +210,7 @@ def _compression_key(_request) -> str:
 
 
 def cached_response(key: str, make: Callable[[], str | bytes], *, mimetype: str,
-                    bodies: BodyCache) -> Response:
+                    bodies: BodyCache, replayable: bool = True) -> Response:
     """
     The body ``make()`` gives, made once per state and ``key``, with its ``ETag`` and
     ``Cache-Control: no-cache``; 304 when the request's ``If-None-Match`` has the tag.
@@ -227,13 +227,17 @@ def cached_response(key: str, make: Callable[[], str | bytes], *, mimetype: str,
     bodies
         The bodies of the state it is made from
         (:attr:`webmap.web.state.IbashoState.bodies`).
+    replayable
+        False for a body that depends on more than the state (the participation figures,
+        which change without new maps): :mod:`webmap.web.replay` never answers it again.
     """
     body = bodies.get_or_make(key, make, mimetype)
     response = Response(body.data, mimetype=body.mimetype)
     response.set_etag(body.etag)
     response.cache_control.no_cache = True
     g.ibasho_body_etag = body.etag
-    request.environ[REPLAYABLE] = True  # the same for everyone: may be replayed (replay.py)
+    if replayable:  # the same for everyone while the state is served: may be replayed
+        request.environ[REPLAYABLE] = True
     return response.make_conditional(request)
 
 

@@ -16,7 +16,7 @@ import shapely
 
 from layers.config import StudyConfig
 from layers.errors import LayerError
-from layers.fields.schema import MAX_CHARS, PLACE_COLUMNS, TEXT_FIELDS
+from layers.fields.schema import MAX_CHARS, PLACE_COLUMNS, PLACE_NUMBER_COLUMNS, TEXT_FIELDS
 from layers.files.places import load_places
 from layers.files.points import StudyExtent
 from layers.store.database import (
@@ -104,7 +104,8 @@ def test_the_migrated_places_table_is_the_place_schema(store: PlaceStore) -> Non
     store.add_place(SALON, user="suzuki")
     with store.database.transaction(write=False) as tx:
         (row,) = tx.rows("SELECT * FROM places")
-    assert list(row) == ["fid", "id", *PLACE_COLUMNS[1:], "version", *TIMESTAMP_COLUMNS, "geom"]
+    assert list(row) == ["fid", "id", *PLACE_COLUMNS[1:], "version", *TIMESTAMP_COLUMNS, "geom",
+                         *PLACE_NUMBER_COLUMNS]  # added by migration 6
     assert set(MAX_CHARS["places"]) == set(TEXT_FIELDS)  # a limit for every text stored
 
 
@@ -173,8 +174,9 @@ def test_import_takasaki_places(store: PlaceStore, takasaki_places: gpd.GeoDataF
     assert len(stored) == 76
     assert stored.geometry.isna().sum() == 10
     assert stored.crs == "EPSG:4326"
-    assert list(stored.columns) == [*PLACE_COLUMNS, "row", "version", "updated_at",
-                                    "retired_at", "geometry"]
+    assert list(stored.columns) == [*PLACE_COLUMNS, "row", *PLACE_NUMBER_COLUMNS, "version",
+                                    "updated_at", "retired_at", "geometry"]
+    assert stored["capacity"].isna().all()  # Takasaki's file has no 定員 column
     for column in PLACE_COLUMNS:  # ids too: p0001 … in file order, as load_places gives them
         assert list(stored[column]) == list(takasaki_places[column]), column
     assert _wkt(stored.geometry) == _wkt(takasaki_places.geometry)
@@ -474,7 +476,7 @@ def test_geopackage_opens_in_gdal(tmp_path: Path, takasaki_places: gpd.GeoDataFr
     assert layers == {"places": "Point", "walking_routes": "MultiLineString",
                       "schema_version": None, "audit_log": None, "users": None,
                       "login_failures": None, "scenarios": None, "user_sessions": None,
-                      "data_version": None}
+                      "data_version": None, "participation": None}
     read = pyogrio.read_dataframe(path, layer="places")
     assert read.crs == "EPSG:4326"
     assert list(read["id"]) == list(takasaki_places["place_id"])

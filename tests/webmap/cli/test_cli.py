@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from estat_files import takasaki_mesh_rows, write_mesh_zip
 
 from data import get_path
+from layers.store.participation import import_participation
 from webmap.cli.main import main
 
 
@@ -143,8 +145,15 @@ def test_build_shows_the_places_staff_edited(runner: CliRunner, tmp_path: Path,
     study = load_study_area(get_path("takasaki"))
     site = open_site_database(study, str(database))  # seeded from the config's 76 places
     site.places.add_place({"name": "新しいサロン", "category": "サロン", "lon": 139.0046,
-                           "lat": 36.3219, "position_source": "exact:地理院地図"},
-                          user="suzuki")
+                           "lat": 36.3219, "position_source": "exact:地理院地図",
+                           "capacity": "15"}, user="suzuki")
+    # made-up participation of two places; p0001's months stay in the figures once retired
+    import_participation(site.places, [
+        {"place_id": place_id, "month": month, "participants": people, "participants_65": "",
+         "sessions": 4, "activity": "体操", "frequency": "週1回以上"}
+        for place_id, month, people in (("p0001", "2025-03", 9), ("p0001", "2025-04", 11),
+                                        ("p0077", "2025-04", 12))], user="suzuki",
+        today=dt.date(2025, 5, 1))
     site.places.retire_place("p0001", expected_version=1, user="suzuki")
     monkeypatch.setenv("IBASHO_DATABASE", str(database))
     out = tmp_path / "site"
@@ -155,6 +164,14 @@ def test_build_shows_the_places_staff_edited(runner: CliRunner, tmp_path: Path,
     assert len(places) == 76  # 76 + 1 added - 1 retired
     assert "新しいサロン" in set(places["name"]) and "4区のえんがわ" not in set(places["name"])
     assert "新しいサロン" in (out / "index.html").read_text(encoding="utf-8")
+    assert places.set_index("name").loc["新しいサロン", "capacity"] == 15
+    years = pyogrio.read_dataframe(out / "ibasho.gpkg", layer="participation_years")
+    city = years[years["district"] == "市全体"].set_index("fiscal_year")
+    assert city.loc[2024, "participants"] == 9 and city.loc[2025, "participants"] == 23
+    report = pyogrio.read_dataframe(out / "ibasho.gpkg", layer="participation_places_by_year")
+    assert len(report) == 3 and set(report["name"]) == {"新しいサロン", "4区のえんがわ"}
+    assert {"participation_months", "participation_by_frequency",
+            "participation_by_activity"} <= {n for n, _ in pyogrio.list_layers(out / "ibasho.gpkg")}
 
 
 def test_serve_refuses_a_broken_city_with_its_problems_before_any_worker_starts(

@@ -113,7 +113,8 @@ def render_admin(template: str, *, status: int = 200, **context: Any) -> tuple[s
     most characters of each field, :data:`layers.fields.schema.MAX_CHARS`, for ``maxlength``)."""
     user = current_user()
     nav = [(_("居場所の一覧"), url_for("admin.places")),
-           (_("ウォーキングコース"), url_for("admin.routes"))]
+           (_("ウォーキングコース"), url_for("admin.routes")),
+           (_("参加記録"), url_for("admin.participation"))]
     if has_role(user, "editor"):
         nav.append((_("ファイルから取り込み"), url_for("admin.import_form")))
     nav += [(_("書き出し"), url_for("admin.export_page")),

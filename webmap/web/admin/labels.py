@@ -67,4 +67,11 @@ def field_label(field: str) -> str:
         "kind": _("種類"),
         "line": _("コースの線"),
         "benches": _("ベンチ"),
+        "capacity": _("定員"),
+        "month": _("月"),
+        "participants": _("参加者数"),
+        "participants_65": _("うち65歳以上"),
+        "sessions": _("開催回数"),
+        "activity": _("主な活動"),
+        "frequency": _("開催頻度"),
     }.get(field, field)

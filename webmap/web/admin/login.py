@@ -152,11 +152,12 @@ def _summary(record: dict[str, Any] | None) -> list[tuple[str, str]]:
 @admin.get("/audit")
 @login_required("viewer")
 def audit() -> Any:
-    """The audit log, newest first; ``?id=p0012`` for one place or route."""
+    """The audit log, newest first; ``?id=p0012`` for one place, route (``r…``) or
+    participation record (``m…``)."""
     feature_id = str(request.args.get("id", "")).strip() or None
     layer = None
     if feature_id:
-        layer = "walking_routes" if feature_id.startswith("r") else "places"
+        layer = {"r": "walking_routes", "m": "participation"}.get(feature_id[:1], "places")
     entries = place_store().audit(feature_id, layer=layer)
     entries = list(reversed(entries))[:AUDIT_PAGE_SIZE]
     rows = []
@@ -181,7 +182,12 @@ def users() -> Any:
 
 def register_admin(app: Flask) -> None:
     """Add the staff pages to ``app`` (after :func:`webmap.web.auth.init_auth`)."""
-    from webmap.web.admin import files, places, routes  # noqa: F401 (places, routes: their routes)
+    from webmap.web.admin import (  # noqa: F401 (places, routes, participation: their routes)
+        files,
+        participation,
+        places,
+        routes,
+    )
 
     app.register_blueprint(admin)
     files.init_uploads(app)

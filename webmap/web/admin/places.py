@@ -48,7 +48,7 @@ __all__ = ["PLACE_FORM_FIELDS", "schedule_reading_of"]
 
 #: The fields of the place form, in order.
 PLACE_FORM_FIELDS = ("name", "category", "district", "address", "schedule", "contact", "notes",
-                     "position_source", "source", "lon", "lat")
+                     "capacity", "position_source", "source", "lon", "lat")
 
 def _values(place: dict[str, Any]) -> dict[str, str]:
     """A stored place as the form shows it."""

@@ -33,6 +33,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 
 from geo.residents import available_bases
+from layers.capacity_load import RESIDENTS_PER_SEAT, place_load
 from layers.store.database import DatabaseUnavailableError
 from layers.store.scenarios import (
     DuplicateScenarioError,
@@ -200,7 +201,7 @@ def _database_down(error: DatabaseUnavailableError) -> Response:
 # ---- the page ---------------------------------------------------------------------------
 
 
-def _page_config(district: str | None) -> dict[str, Any]:
+def _page_config(district: str | None, *, prefer: str = "") -> dict[str, Any]:
     """Everything the page's script needs, as JSON (text, thresholds, numbers now, URLs)."""
     state = current_state()
     study, plan = state.study, state.plan
@@ -338,10 +339,22 @@ def page() -> str:
     """The planner: a map and a side panel (district, threshold, changes, scenarios)."""
     state = current_state()
     district = _district_arg(request.args.get("district"))
+    prefer = "relieve" if request.args.get("prefer") == "relieve" else ""
+    load = state.kept("planner.capacity", lambda: place_load(state.study, state.plan))
+    over = [] if load is None else [
+        {"name": row.name, "district": row.district, "capacity": f"{row.capacity:,}",
+         "walk_in": f"{round(row.walk_in):,}", "per_seat": f"{row.per_seat:.0f}"}
+        for row in load[load["over_capacity"]].itertuples()]
+    switch = {k: v for k, v in (("district", district), ("basis", request.args.get("basis")))
+              if v}
     return render_template(
         "plan.html", urls=page_urls(), district=district,
-        districts=state.study.district_names, plan_config=_page_config(district),
+        districts=state.study.district_names, plan_config=_page_config(district, prefer=prefer),
         basis_choices=basis_choices(state),
+        capacity={"known": load is not None, "over": over, "prefer": prefer,
+                  "per_seat": f"{RESIDENTS_PER_SEAT:g}",
+                  "toggle_url": url_for("planner.page", **switch,
+                                        **({} if prefer else {"prefer": "relieve"}))},
         **page_context(state.study, state.coverage, state.plan))
 
 

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, request
 
 from layers.analysis import WhatIfCounts, what_if_counts
 from layers.bus_reach import KINDS
+from layers.capacity_load import relieving_suggestions
 from webmap.maps.geojson import feature_collection
 from webmap.maps.reach_layers import method_note, suggested_sites, uncovered_by_district
 from webmap.web.base import (
@@ -92,6 +93,9 @@ def api_suggestions() -> Response:
     Suggested sites for a new place, best first: ``rank``, ``name``, ``address``,
     ``district``, ``gain`` (people newly within reach), ``covered_total`` and ``share_after``
     (once it and every better-ranked site open). ``?district=...`` keeps that district's.
+    ``?prefer=relieve`` ranks them by the people newly within reach plus ``relieved``, the
+    people of places over their capacity who would have the site nearer
+    (:func:`layers.capacity_load.relieving_suggestions`).
     """
     state = current_state()
     plan = state.plan
@@ -104,9 +108,15 @@ def api_suggestions() -> Response:
         if plan.bus_suggestions is None and plan.suggestions is not None:
             fail(404, "Suggestions counting the bus are made in a straight line only; this "
                       "study area is analysed on the street network.")
+    prefer = request.args.get("prefer", "")
+    if prefer not in ("", "relieve"):
+        fail(400, "prefer must be 'relieve' (sites that relieve places over their capacity "
+                  "first) or absent.")
 
     def make() -> dict:
         sites = plan.bus_suggestions if bus else suggested_sites(state.study, plan)
+        if sites is not None and prefer and not bus:
+            sites = relieving_suggestions(state.study, plan, sites)
         unit = "minutes" if plan.method == "network" else "metres"
         meta = {"method": plan.method, "threshold": plan.suggestion_threshold, "unit": unit,
                 **basis_fields(state), "bus": bus}
@@ -117,11 +127,14 @@ def api_suggestions() -> Response:
         if name:
             sites = sites[sites["district"] == name]
         sites = sites.rename(columns={"newly_covered": "gain"})
-        data = feature_collection(sites, properties=["rank", "name", "address", "district",
-                                                     "gain", "covered_total", "share_after"])
-        return {**data, **meta}
+        # ranked again, the running totals of the greedy order no longer hold
+        properties = (["rank", "name", "address", "district", "gain", "relieved"] if prefer
+                      else ["rank", "name", "address", "district", "gain", "covered_total",
+                            "share_after"])
+        return {**feature_collection(sites, properties=properties), **meta,
+                "prefer": prefer or None}
 
-    return geojson_response(f"suggestions:{name}:{bus}", make)
+    return geojson_response(f"suggestions:{name}:{bus}:{prefer}", make)
 
 
 def _bus_switch(value: str | None) -> bool:

@@ -14,6 +14,7 @@ loaded; the other planning endpoints (isochrones, suggestions, what-if) are in
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -32,9 +33,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.minutes_grid import GRID_BANDS_MINUTES
 from geo.residents import available_bases
+from layers.participation_figures import CITY, share_label
 from webmap.i18n import gettext as _
 from webmap.maps.geojson import feature_collection, json_value
 from webmap.maps.pages import district_page, districts_page, page_context
+from webmap.maps.participation_section import participation_section
 from webmap.maps.reach_layers import method_note
 from webmap.maps.style import straight_note
 from webmap.web.base import (
@@ -56,6 +59,7 @@ from webmap.web.base import (
     wants_json,
 )
 from webmap.web.http_cache import cached_response
+from webmap.web.participation import participation_now
 from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
@@ -67,10 +71,11 @@ api = Blueprint("api", __name__, url_prefix="/api")
 # ---- pages ------------------------------------------------------------------------------
 
 
-def _page(key: str, state: IbashoState, render: Callable[[], str]) -> Response:
+def _page(key: str, state: IbashoState, render: Callable[[], str], *,
+          replayable: bool = True) -> Response:
     """A page made once per state, with its ETag (304 when unchanged), compressed once."""
     return cached_response(f"page:{key}{basis_key()}", render, mimetype="text/html",
-                           bodies=state.bodies)
+                           bodies=state.bodies, replayable=replayable)
 
 
 @pages.get("/")
@@ -98,11 +103,14 @@ def district(name: str) -> Response:
     """One district: its map, its coverage table and its places."""
     state = current_state()
     check_district(name)
-    return _page(f"/districts/{name}", state, lambda: render_template(
+    stamp, figures = participation_now()
+    return _page(f"/districts/{name}#participation={stamp}", state, lambda: render_template(
         "district.html", urls=page_urls(), map=state.district_map(name),
         basis_choices=basis_choices(state),
+        participation=participation_section(figures, name),
         **district_page(state.study, state.coverage, state.plan, name),
-        **page_context(state.study, state.coverage, state.plan)))
+        **page_context(state.study, state.coverage, state.plan)),
+        replayable=False)  # the participation section changes without new maps
 
 
 # ---- API --------------------------------------------------------------------------------
@@ -191,6 +199,35 @@ def api_gaps() -> Response:
 
 def _records(frame) -> list[dict[str, Any]]:
     return [json_value(row) for row in frame.to_dict(orient="records")]
+
+
+@api.get("/participation")
+def api_participation() -> Response:
+    """
+    Participation by month and 年度 for the city, or one district (``?district=``): places
+    reporting, participants, 65+, sessions, the share of residents (``basis``: ``age65``
+    is 通いの場への参加率, ``total`` per all residents), places by frequency and activity.
+    """
+    name = request.args.get("district")
+    if name:
+        check_district(name)
+    stamp, figures = participation_now()
+
+    def make() -> str:
+        body: dict[str, Any] = {"ok": True, "district": name or CITY, "records": 0,
+                                "basis": None, "share_label": None, "months": [],
+                                "years": [], "by_frequency": [], "by_activity": []}
+        if figures is not None:
+            own = figures.district(name or CITY)
+            body.update({"records": int(stamp.split(":")[0]), "basis": figures.basis,
+                         "share_label": share_label(figures.basis),
+                         **{key: _records(getattr(own, key).drop(columns="district"))
+                            for key in ("months", "years", "by_frequency", "by_activity")}})
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+    return cached_response(f"api:participation:{name}:{stamp}", make,
+                           mimetype="application/json", bodies=app_state().maps.bodies,
+                           replayable=False)  # records change without new maps
 
 
 @api.get("/coverage")
