@@ -24,7 +24,7 @@ class DieWhileAnalysing(WorkerPlugin):
     def __init__(self, folder: str, tally: Path, times: int, delay_s: float = 0.2) -> None:
         self.folder, self.tally, self.times, self.delay_s = folder, Path(tally), times, delay_s
 
-    def transition(self, key, start, finish, *args, **kwargs) -> None:  # noqa: ANN001
+    def transition(self, key, start, finish, *args, **kwargs) -> None:
         if finish != "executing" or f"-{self.folder}-" not in str(key):
             return
         deaths = len(self.tally.read_text().splitlines()) if self.tally.exists() else 0

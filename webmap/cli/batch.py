@@ -1,5 +1,8 @@
 """``ibasho batch``: many study areas (e.g. the 35 municipalities of Gunma) in one run.
 
+Besides the GeoPackage it writes the prefecture's overview pages (:mod:`webmap.maps.prefecture`)
+and its A3 sheet, PNG and PDF (:mod:`webmap.prints.prefecture_sheet`), into ``--out``.
+
 Each study area is one task on Dask distributed: a local cluster on this machine by default,
 ``--scheduler ADDRESS`` for a cluster of machines running the same code. The results go into
 one GeoPackage (a layer per result, a ``municipality`` column), written atomically; a rerun
@@ -36,6 +39,7 @@ from layers.batch import (
 from layers.config import load_config
 from layers.errors import LayerError
 from webmap.maps.prefecture import INDICATORS, write_prefecture_pages
+from webmap.prints.prefecture_sheet import write_prefecture_sheets
 
 if TYPE_CHECKING:
     from distributed import LocalCluster
@@ -233,9 +237,14 @@ def batch(configs: tuple[Path, ...], out: Path, scheduler: str | None, workers: 
                 echo(f"Dask local cluster: {n_workers} workers")
                 report = run_batch(configs, out, client=client, echo=echo, force=force)
     if any(r.ok for r in report.done) or report.skipped:
+        attribution = _attribution(configs)
+        sheets = write_prefecture_sheets(report.geopackage, out, title=title,
+                                         indicator=indicator, attribution=attribution)
         pages = write_prefecture_pages(report.geopackage, out, title=title, indicator=indicator,
-                                       attribution=_attribution(configs))
-        echo(f"Wrote {len(pages)} pages: {out / 'index.html'}")
+                                       attribution=attribution,
+                                       sheets=[sheet.name for sheet in sheets])
+        echo(f"Wrote {len(pages)} pages: {out / 'index.html'}; the A3 sheet: "
+             + ", ".join(str(sheet) for sheet in sheets))
     if report.skipped:
         echo(f"Skipped {len(report.skipped)} areas whose inputs did not change")
     for failed in report.failed:
