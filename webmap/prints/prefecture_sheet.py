@@ -9,6 +9,7 @@ every 出典 line. Names from the data are drawn as text, never as markup or mat
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -129,8 +130,6 @@ def render_prefecture_sheet(areas: gpd.GeoDataFrame, *, title: str,
                                count=len(areas), people=float(areas["population"].sum()))],
                     font=font.regular, bold=font.bold)
         draw_footer(fig, layout, lines, font=font.regular)
-    import io
-
     buffer = io.BytesIO()
     metadata = ({"Title": title, "Creator": "ibasho"} if options.fmt in ("pdf", "svg")
                 else {"Title": title, "Software": "ibasho"})
