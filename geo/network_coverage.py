@@ -52,16 +52,35 @@ class People:
 
 
 def district_of_points(x: np.ndarray, y: np.ndarray, districts: np.ndarray) -> np.ndarray:
-    """Position of the district polygon holding each point; the nearest for points outside all."""
-    points = shapely.points(x, y)
-    tree = shapely.STRtree(districts)
-    which_point, which_district = tree.query(points, predicate="within")
-    result = np.full(len(points), -1, dtype=np.int64)
-    result[which_point] = which_district
+    """
+    Position of the district polygon holding each point; the nearest for points outside all.
+
+    Each district's prepared polygon tests only the points of its bounding box (found in the
+    points sorted by x), by coordinates: no point geometry is made for the points inside a
+    district (a million people in 300 districts: a fraction of a second, not seconds).
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    districts = np.asarray(districts, dtype=object)
+    result = np.full(len(x), -1, dtype=np.int64)
+    order = np.argsort(x, kind="stable")
+    x_sorted = x[order]
+    valid = ~(shapely.is_missing(districts) | shapely.is_empty(districts))
+    for position in np.flatnonzero(valid):
+        polygon = districts[position]
+        minx, miny, maxx, maxy = shapely.bounds(polygon)
+        low = int(np.searchsorted(x_sorted, minx, side="left"))
+        high = int(np.searchsorted(x_sorted, maxx, side="right"))
+        rows = order[low:high]
+        rows = rows[(y[rows] >= miny) & (y[rows] <= maxy) & (result[rows] < 0)]
+        if len(rows):
+            shapely.prepare(polygon)
+            result[rows[shapely.contains_xy(polygon, x[rows], y[rows])]] = position
     outside = np.flatnonzero(result < 0)
-    if len(outside):
-        _, nearest = tree.query_nearest(points[outside], all_matches=False)
-        result[outside] = nearest
+    if len(outside) and valid.any():
+        tree = shapely.STRtree(districts[valid])
+        _, nearest = tree.query_nearest(shapely.points(x[outside], y[outside]),
+                                        all_matches=False)
+        result[outside] = np.flatnonzero(valid)[nearest]
     return result
 
 

@@ -63,6 +63,8 @@ class AreaResult:
     frames: dict[str, gpd.GeoDataFrame | pd.DataFrame] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    #: Workers that died while analysing it (the batch retries such an area once).
+    workers_lost: int = 0
 
     @property
     def ok(self) -> bool:
@@ -250,7 +252,7 @@ def write_batch(path: str | Path, results: Sequence[AreaResult],
     runs = pd.DataFrame([{
         "municipality": r.municipality, "config": r.config, "input_hash": r.input_hash,
         "status": "ok" if r.ok else "error", "error": r.error or "",
-        "seconds": round(r.seconds, 3)} for r in results])
+        "seconds": round(r.seconds, 3), "workers_lost": r.workers_lost} for r in results])
     layers: dict[str, list] = {name: [] for name in RESULT_LAYERS}
     for name in RESULT_LAYERS:
         previous = kept.get(name)

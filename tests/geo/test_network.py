@@ -48,6 +48,8 @@ def test_snap_to_edge_not_node_and_exact_against_strtree() -> None:
     rng = np.random.default_rng(1)
     grid = street_grid(12, 73.0)
     x, y = rng.uniform(-200, 1000, 2000), rng.uniform(-200, 1000, 2000)
+    # and points far outside, whose nearest edge only the STRtree proves
+    x, y = np.append(x, rng.uniform(5000, 9000, 50)), np.append(y, rng.uniform(-9000, 9000, 50))
     fast = snap_points(grid, x, y)
     tree = shapely.STRtree(grid.edge_lines())
     _, exact = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from street_grids import CRS, river_streets
 
 from geo.isochrones import walk_isochrones
 from geo.network_coverage import (
     compare_straight_line,
     coverage_by_district_network,
+    district_of_points,
     network_gaps,
     people_on_streets,
 )
@@ -89,3 +93,25 @@ def test_metres_and_minutes() -> None:
     assert metres_to_minutes(420, PROFILES["cane"]) == pytest.approx(10)
     with pytest.raises(ValueError, match="distance_m"):
         metres_to_minutes(0, elderly)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40))
+@settings(max_examples=30)
+def test_district_of_points_equals_one_polygon_test_per_point(seed: int, n_districts: int) -> None:
+    """Made-up points and Voronoi districts (some points outside all, some on a border)."""
+    rng = np.random.default_rng(seed)
+    seeds = shapely.multipoints(rng.uniform(0, 1000, (n_districts, 2)))
+    area = shapely.box(100, 100, 900, 900)
+    districts = np.array([shapely.intersection(cell, area) for cell in shapely.get_parts(
+        shapely.voronoi_polygons(seeds, extend_to=area))], dtype=object)
+    x, y = rng.uniform(0, 1000, 3000), rng.uniform(0, 1000, 3000)
+    x[:20], y[:20] = 100.0, rng.uniform(100, 900, 20)  # on the area's border
+    found = district_of_points(x, y, districts)
+    points = shapely.points(x, y)
+    for i, point in enumerate(points):
+        holders = [d for d, polygon in enumerate(districts) if polygon.contains(point)]
+        if holders:
+            assert found[i] in holders
+        else:  # outside every district: the nearest
+            distances = shapely.distance(districts, point)
+            assert distances[found[i]] == pytest.approx(np.nanmin(distances))

@@ -22,8 +22,9 @@ from layers.batch import read_batch
 from webmap.i18n import N_, SOURCE_LOCALE, gettext_for
 from webmap.i18n import gettext as _
 from webmap.maps.assets import copy_static, vendor_css, vendor_js
+from webmap.maps.elements import IbashoMap
 
-__all__ = ["INDICATORS", "write_prefecture_pages"]
+__all__ = ["INDICATORS", "indicator_label", "write_prefecture_pages"]
 
 #: Indicators the overview map can be coloured by: column of ``municipalities`` → label.
 INDICATORS = {
@@ -70,7 +71,8 @@ th[aria-sort=descending] button::after { content: " ▼"; }
 
 def write_prefecture_pages(gpkg: str | Path, out_dir: str | Path, *, title: str,
                            indicator: str = "public_uncovered_share_500m",
-                           attribution: Sequence[str] = ()) -> list[Path]:
+                           attribution: Sequence[str] = (),
+                           sheets: Sequence[str] = ()) -> list[Path]:
     """
     Write ``index.html`` (map and table), ``overview_map.html`` and ``areas/<folder>.html``.
 
@@ -86,6 +88,8 @@ def write_prefecture_pages(gpkg: str | Path, out_dir: str | Path, *, title: str,
         A key of :data:`INDICATORS`: what colours the map.
     attribution
         The 出典 lines of the data, shown on every page.
+    sheets
+        File names (beside ``index.html``) of the printed sheets, linked from the overview.
 
     Raises
     ------
@@ -110,7 +114,8 @@ def write_prefecture_pages(gpkg: str | Path, out_dir: str | Path, *, title: str,
         written.append(_area_page(area, layers, out / "areas" / f"{area['folder']}.html",
                                   sources))
     index = out / "index.html"
-    index.write_text(_overview_html(areas, title, indicator, sources), encoding="utf-8")
+    index.write_text(_overview_html(areas, title, indicator, sources, sheets),
+                     encoding="utf-8")
     return [index, *written]
 
 
@@ -121,7 +126,7 @@ def _overview_map(areas: gpd.GeoDataFrame, indicator: str, path: Path) -> Path:
     colours = cm.LinearColormap(["#f7fbff", "#6baed6", "#08306b"], vmin=low,
                                 vmax=high if high > low else low + 1e-9)
     minx, miny, maxx, maxy = areas.total_bounds
-    fmap = _local_map("static/vendor")
+    fmap = _local_map("static/vendor", indicator_label(indicator))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     data = areas[["municipality", indicator, "geometry"]].copy()
     data["value"] = [_share(v) for v in data[indicator]]
@@ -134,15 +139,15 @@ def _overview_map(areas: gpd.GeoDataFrame, indicator: str, path: Path) -> Path:
 
     folium.GeoJson(
         data.drop(columns=[indicator]).to_json(),
-        name=_label(indicator),
+        name=indicator_label(indicator),
         style_function=style,
         tooltip=folium.GeoJsonTooltip(["municipality", "value"],
-                                      aliases=[_("市町村"), _label(indicator)]),
+                                      aliases=[_("市町村"), indicator_label(indicator)]),
     ).add_to(fmap)
-    legend = (f'<div role="img" aria-label="{html.escape(_label(indicator))}" '
+    legend = (f'<div role="img" aria-label="{html.escape(indicator_label(indicator))}" '
               'style="position:fixed;bottom:16px;right:16px;z-index:1000;background:#fff;'
               'padding:4px 8px;border:1px solid #888">'
-              f'{html.escape(_label(indicator))}<br>'
+              f'{html.escape(indicator_label(indicator))}<br>'
               f'<span style="display:inline-block;width:160px;height:12px;background:'
               f'linear-gradient(to right, {colours(low)}, {colours((low + high) / 2)}, '
               f'{colours(high)})"></span><br>{_share(low)} – {_share(high)}</div>')
@@ -151,14 +156,16 @@ def _overview_map(areas: gpd.GeoDataFrame, indicator: str, path: Path) -> Path:
     return path
 
 
-def _label(indicator: str) -> str:
-    """The indicator's words from the catalogue."""
+def indicator_label(indicator: str) -> str:
+    """The words of an indicator (a key of :data:`INDICATORS`) from the catalogue."""
     return gettext_for(SOURCE_LOCALE)(INDICATORS[indicator])
 
 
-def _local_map(asset_base: str) -> folium.Map:
-    """A folium map that loads only the vendored Leaflet (no CDN: pages work offline)."""
-    fmap = folium.Map(tiles=None, control_scale=True)
+def _local_map(asset_base: str, label: str) -> folium.Map:
+    """A map that loads only the vendored Leaflet (no CDN: pages work offline), with the
+    project's metric-only scale bar."""
+    fmap = IbashoMap(tiles=None, control_scale=True, background_color="#FFFFFF",
+                     aria_label=label)
     fmap.default_js = vendor_js("leaflet", asset_base=asset_base)
     fmap.default_css = vendor_css("leaflet", asset_base=asset_base)
     return fmap
@@ -179,7 +186,8 @@ def _cell(text: str, value: object, *, number: bool = False) -> str:
     return f'<td{css} data-value="{html.escape(sort_value)}">{text}</td>'
 
 
-def _overview_html(areas: gpd.GeoDataFrame, title: str, indicator: str, sources: str) -> str:
+def _overview_html(areas: gpd.GeoDataFrame, title: str, indicator: str, sources: str,
+                   sheets: Sequence[str] = ()) -> str:
     headers = [_("市町村"), _("人口"), _("公共施設から500 m以内の人"),
                _("公共施設から500 m圏外の割合"), _("運行のあるバス停から500 m以内の人"),
                _("運行のあるバス停 / バス停"), _("居場所"), _("区域")]
@@ -209,14 +217,21 @@ def _overview_html(areas: gpd.GeoDataFrame, title: str, indicator: str, sources:
              "徒歩圏を示します。公共施設は居場所ではありません。年齢別の人口がないため、"
              "人数は総人口です。")
     compare = _("市町村の比較")
+    prints = ""
+    if sheets:
+        links = " / ".join(f'<a href="{html.escape(name)}">'
+                           f'{html.escape(name.rsplit(".", 1)[-1].upper())}</a>'
+                           for name in sheets)
+        heading = _("印刷用の地図（A3）")
+        prints = f"<p>{html.escape(heading)}: {links}</p>"
     page_title = html.escape(f"{title} {compare}")
     return f"""<!DOCTYPE html>
 <html lang="ja"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{page_title}</title><style>{_STYLE}</style></head>
 <body><h1>{page_title}</h1>
-<p>{html.escape(note)}</p>
-<iframe src="overview_map.html" title="{html.escape(_label(indicator))}"></iframe>
+<p>{html.escape(note)}</p>{prints}
+<iframe src="overview_map.html" title="{html.escape(indicator_label(indicator))}"></iframe>
 <table class="sortable"><caption>{html.escape(caption)}</caption>
 <thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
 <p><small>{sources.removeprefix("<br>")}</small></p>
@@ -229,13 +244,14 @@ def _area_page(area: pd.Series, layers: dict, path: Path, sources: str) -> Path:
     name = str(area["municipality"])
     outline = gpd.GeoDataFrame([area], geometry="geometry", crs=layers["municipalities"].crs)
     minx, miny, maxx, maxy = outline.total_bounds
-    fmap = _local_map("../static/vendor")
+    fmap = _local_map("../static/vendor", name)
     folium.TileLayer(_GSI_PALE, attr=_GSI_ATTRIBUTION, name="地理院タイル 淡色地図",
                      max_zoom=18).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     folium.GeoJson(outline[["geometry"]].to_json(), name=name,
                    style_function=lambda _f: {"fill": False, "color": "#333333",
                                               "weight": 2}).add_to(fmap)
+    keys = [(_("市町村界"), "border:2px solid #333333;background:none")]
     gaps = layers.get("gaps")
     if gaps is not None:
         mine = gaps[(gaps["municipality"] == name) & (gaps["target"] == "公共施設")
@@ -244,11 +260,14 @@ def _area_page(area: pd.Series, layers: dict, path: Path, sources: str) -> Path:
             folium.GeoJson(mine[["geometry"]].to_json(), name=_("公共施設から500 m圏外"),
                            style_function=lambda _f: {"color": "#b2182b", "weight": 0,
                                                       "fillOpacity": 0.3}).add_to(fmap)
+            keys.append((_("公共施設から500 m圏外"),
+                         "background:rgba(178,24,43,.3)"))
     for layer_name, label, colour in (("public_buildings", _("公共施設（指定避難所）"), "#1b7837"),
                                       ("stops", _("バス停（平日の便数）"), "#2166ac")):
         frame = layers.get(layer_name)
-        if frame is None:
+        if frame is None or not (frame["municipality"] == name).any():
             continue
+        keys.append((label, f"background:{colour};border-radius:50%"))
         group = folium.FeatureGroup(name=label).add_to(fmap)
         for _index, row in frame[frame["municipality"] == name].iterrows():
             text = html.escape(str(row["name"]))
@@ -271,5 +290,13 @@ def _area_page(area: pd.Series, layers: dict, path: Path, sources: str) -> Path:
         f'{heading}</h1><p style="margin:0">{summary}</p>'
         f'<p style="margin:0"><a href="../index.html">{html.escape(back)}</a></p>'
         f'<p style="margin:0"><small>{sources.removeprefix("<br>")}</small></p></div>'))
+    rows = "".join(f'<li><span aria-hidden="true" style="display:inline-block;width:12px;'
+                   f'height:12px;margin-right:6px;vertical-align:-1px;{css}"></span>'
+                   f"{html.escape(label)}</li>" for label, css in keys)
+    fmap.get_root().html.add_child(folium.Element(
+        '<section aria-label="凡例" style="position:fixed;bottom:36px;left:10px;z-index:1000;'
+        'background:#fff;padding:4px 8px;border:1px solid #888;font:14px sans-serif">'
+        f'<strong>{html.escape(_("凡例"))}</strong>'
+        f'<ul style="list-style:none;margin:0;padding:0">{rows}</ul></section>'))
     fmap.save(str(path))
     return path

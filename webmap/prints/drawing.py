@@ -49,7 +49,7 @@ from webmap.prints.symbols import (
     paint,
 )
 
-__all__ = ["LegendEntry", "draw_map", "scale_bar_length_m"]
+__all__ = ["LegendEntry", "draw_map", "draw_scale_and_north", "scale_bar_length_m"]
 
 _HALO = [patheffects.withStroke(linewidth=2.6, foreground="#FFFFFF")]
 
@@ -78,9 +78,13 @@ def scale_bar_length_m(map_width_m: float) -> float:
 class _Drawing:
     """The state of one map being drawn: axes, view, paper scale and options."""
 
-    def __init__(self, ax: Axes, layers: PrintLayers, view: MapView, *, width_mm: float,
-                 greyscale: bool, font: dict, bold: dict, scale: float) -> None:
+    def __init__(self, ax: Axes, layers: PrintLayers | None, view: MapView, *, width_mm: float,
+                 greyscale: bool, font: dict, bold: dict, scale: float,
+                 north_deg: float | None = None) -> None:
         self.ax, self.layers, self.view = ax, layers, view
+        #: Grid north to true north, clockwise (the layers' unless given).
+        self.north_deg = north_deg if north_deg is not None or layers is None \
+            else layers.north_deg
         self.greyscale, self.font, self.bold, self.scale = greyscale, font, bold, scale
         self.metres_per_mm = view.width_m / width_mm
         pad = 2 * self.metres_per_mm
@@ -171,6 +175,24 @@ def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame,
     _draw_scale_bar(drawing)
     _draw_north_arrow(drawing)
     return legend
+
+
+def draw_scale_and_north(ax: Axes, view: MapView, *, width_mm: float, north_deg: float,
+                         font: dict, bold: dict, scale: float = 1.0) -> None:
+    """
+    The scale bar and the north arrow of :func:`draw_map`, on a map that draws its own
+    layers (the prefecture's sheet): ``ax`` shows ``view.bounds`` in metres.
+
+    Parameters
+    ----------
+    north_deg
+        The clockwise angle from grid north to true north
+        (:func:`webmap.prints.sheet_layers.true_north_deg`).
+    """
+    drawing = _Drawing(ax, None, view, width_mm=width_mm, greyscale=False, font=font,
+                       bold=bold, scale=scale, north_deg=north_deg)
+    _draw_scale_bar(drawing)
+    _draw_north_arrow(drawing)
 
 
 def _draw_background(d: _Drawing) -> list[LegendEntry]:
@@ -498,7 +520,7 @@ def _draw_north_arrow(d: _Drawing) -> None:
     size = 11 * mm * d.scale
     cx = d.view.bounds[2] - 9 * mm * d.scale
     cy = d.view.bounds[3] - 8 * mm * d.scale - size / 2
-    angle = math.radians(d.layers.north_deg)
+    angle = math.radians(d.north_deg or 0.0)
     ux, uy = math.sin(angle), math.cos(angle)  # towards north
     px, py = uy, -ux  # to the right of north
     tip = (cx + ux * size / 2, cy + uy * size / 2)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 __all__ = ["DISTRICT_MARGIN_SHARE", "MapView", "PrintLayers", "Streets", "line_path",
-           "map_view", "polygon_path", "prepare_layers", "sheet_places"]
+           "map_view", "polygon_path", "prepare_layers", "sheet_places", "true_north_deg"]
 
 #: Streets for the background: a walking network, or street lines in any CRS.
 Streets: TypeAlias = "StreetNetwork | gpd.GeoDataFrame | gpd.GeoSeries"
@@ -186,7 +186,7 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
         rivers=None if rivers is None or rivers.empty else to_metric(rivers, crs).geometry,
         approximate=config.districts_approximate,
         categories=tuple(config.categories),
-        north_deg=_north_deg(centre.x, centre.y, crs),
+        north_deg=true_north_deg(centre.x, centre.y, crs),
         basis_words=None if basis is None else basis_short(
             basis, has_age65="age65" in available_bases(study.population)),
         grid_cells=(None if grid is None
@@ -237,7 +237,7 @@ def _street_segments(streets: Streets | None, crs: str) -> np.ndarray | None:
     return np.stack([starts, ends], axis=1)
 
 
-def _north_deg(lon: float, lat: float, crs: str) -> float:
+def true_north_deg(lon: float, lat: float, crs: str) -> float:
     """Clockwise angle from grid north to true north (the meridian convergence)."""
     to_grid = Transformer.from_crs(STORAGE_CRS, crs, always_xy=True)
     x0, y0 = to_grid.transform(lon, lat)

@@ -134,3 +134,55 @@ def test_a_municipality_s_own_maps_say_what_it_lacks(configs: list[Path]) -> Non
     notes = method_notes(load_study_area(configs[0]), None)
     assert "地区の区域がないため、全体を一つの区域として集計しています" in notes
     assert "居場所の一覧はありません（公共施設は居場所として数えていません）" in notes
+
+
+#: Five small municipalities (more tasks than twice the threads: Dask queues them, one per
+#: worker at a time) for the tests that kill a worker.
+SMALL = ("10366", "10367", "10444", "10443", "10382")
+
+
+@pytest.mark.parametrize("deaths", [1, 2])
+def test_a_worker_that_dies_mid_task(configs: list[Path], deaths: int, tmp_path: Path) -> None:
+    """Killed once, the area is retried and written; killed twice, it is reported as failed,
+    with why, and nothing of it is in the GeoPackage, while the others are written."""
+    from distributed import Client
+    from dying_worker import DieWhileAnalysing
+
+    from webmap.cli.batch import local_cluster
+
+    paths = [configs[0].parent.parent / code / "ibasho.toml" for code in SMALL]
+    tally = tmp_path / "deaths.txt"
+    lines: list[str] = []
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        client.register_plugin(DieWhileAnalysing("10367", tally, times=deaths))
+        report = run_batch(paths, tmp_path / "out", client=client, echo=lines.append)
+    assert len(tally.read_text().splitlines()) == deaths  # the worker really died mid-task
+    written = read_batch(report.geopackage)
+    runs = written["batch_runs"].set_index("config")
+    lost = runs.loc[str(paths[1].resolve())]
+    assert lost["workers_lost"] == deaths
+    others = [str(p.resolve()) for p in paths if p != paths[1]]
+    assert (runs.loc[others, "status"] == "ok").all()
+    assert (runs.loc[others, "workers_lost"] == 0).all()
+    areas = set(written["municipalities"]["municipality"])
+    layers = ("municipalities", "coverage", "gaps", "stops", "public_buildings")
+    if deaths == 1:  # retried once, on a new worker, and complete
+        assert lost["status"] == "ok" and not report.failed
+        assert "神流町" in areas and len(areas) == 5
+        assert any("神流町" in line and "retried: 1 worker lost" in line for line in lines)
+        plain = run_batch(paths[1:2], tmp_path / "plain")
+        again = read_batch(plain.geopackage)
+        for name in ("municipalities", "coverage"):  # 神流町 has no bus stops
+            mine = written[name][written[name]["municipality"] == "神流町"]
+            pd.testing.assert_frame_equal(_sorted(mine), _sorted(again[name]))
+    else:  # lost twice: reported with its folder and why; no row of it anywhere
+        assert [r.config for r in report.failed] == [str(paths[1].resolve())]
+        assert lost["status"] == "error"
+        assert "作業プロセスが分析中に2回終了しました" in lost["error"]
+        assert "out of memory or a crash" in lost["error"]
+        assert any(line.startswith(f"[{i}/5] 10367") and "failed" in line
+                   for i in range(1, 6) for line in lines)
+        assert len(areas) == 4 and "神流町" not in areas
+        for name in layers:
+            assert "神流町" not in set(written[name]["municipality"])
+    assert not list((tmp_path / "out").glob(".*tmp*"))
