@@ -20,7 +20,7 @@ from geo.memo import FrameMemo
 from geo.network import StreetNetwork
 from layers.config import StudyConfig, load_config
 from layers.errors import LayerError, Problem
-from layers.fields.schema import PLACE_COLUMNS
+from layers.fields.schema import PLACE_COLUMNS, WHOLE_DISTRICT, served_areas
 from layers.files.candidates import load_candidates
 from layers.files.derived_districts import derived_districts, no_places
 from layers.files.districts import load_districts
@@ -35,7 +35,7 @@ from layers.files.streets import CACHE_DIR_NAME, load_streets, places_far_from_s
 
 logger = logging.getLogger(__name__)
 __all__ = ["StudyArea", "analyse_study_area", "check_study_area", "load_study_area",
-           "study_outline", "study_with_places"]
+           "split_resources", "study_outline", "study_with_places"]
 
 
 @dataclass
@@ -57,6 +57,9 @@ class StudyArea:
     elevation_m: np.ndarray | None = None
     #: Warnings found while loading (errors raise instead).
     warnings: list[Problem] = field(default_factory=list)
+    #: Community resources other than gathering places (``config.resource_categories``):
+    #: the place columns, a point or none (an area resource, ``serves``); never in coverage.
+    resources: gpd.GeoDataFrame = field(default_factory=no_places)
     #: What the analyses compute from the districts, stops and population alone, kept
     #: (:class:`geo.memo.FrameMemo`); copies with other places share it.
     memo: FrameMemo = field(default_factory=FrameMemo, repr=False, compare=False)
@@ -70,7 +73,8 @@ def _steps(config: StudyConfig, extent: StudyExtent | None) -> dict[str, Callabl
     """Loader per layer name, each returning ``(GeoDataFrame, warnings)``."""
     return {
         "districts": lambda layer: load_districts(layer),
-        "places": lambda layer: load_places(layer, categories=config.categories, extent=extent),
+        "places": lambda layer: load_places(layer, categories=config.all_categories,
+                                            extent=extent),
         "stops": lambda layer: load_stops(layer, area=extent.outline if extent else None),
         "bus_routes": lambda layer: load_bus_routes(layer),
         "walking_routes": lambda layer: load_walking_routes(
@@ -189,8 +193,11 @@ def load_study_area(config: StudyConfig | str | Path,
     located = places.geometry.notna()
     found = assign_districts(places, districts, metric_crs=config.metric_crs)
     places["district"] = places["district"].where(~located | places["district"].ne(""), found)
+    places, resources = split_resources(places, config, population=loaded.get("population"),
+                                        districts=districts)
     streets, elevation_m = _streets(config, boundary, places, warnings, progress)
     return StudyArea(config=config, boundary=boundary, districts=districts, places=places,
+                     resources=resources,
                      stops=loaded.get("stops"), bus_routes=loaded.get("bus_routes"),
                      walking_routes=loaded.get("walking_routes"),
                      population=loaded.get("population"), candidates=loaded.get("candidates"),
@@ -225,7 +232,9 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
         msg = f"`places` lacks the columns {missing}; give them as the store returns them."
         raise ValueError(msg)
     columns = [c for c in study.places.columns if c in (*PLACE_COLUMNS, "row")]
-    places = places[[*PLACE_COLUMNS, "geometry"]].reset_index(drop=True)
+    places, resources = split_resources(places[[*PLACE_COLUMNS, "geometry"]], study.config,
+                                        population=study.population, districts=study.districts)
+    places = places.reset_index(drop=True)
     places["row"] = range(1, len(places) + 1)
     places = places[[*columns, *(c for c in (*PLACE_COLUMNS, "row") if c not in columns),
                      "geometry"]]
@@ -239,7 +248,49 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
         routes = None  # as without a walking-route layer
     logger.info("Study area with %d places and %d walking routes", len(places),
                 0 if routes is None else len(routes))
-    return replace(study, places=places, walking_routes=routes)
+    return replace(study, places=places, resources=resources, walking_routes=routes)
+
+
+def split_resources(places: gpd.GeoDataFrame, config: StudyConfig, *,
+                    population: gpd.GeoDataFrame | None = None,
+                    districts: gpd.GeoDataFrame | None = None,
+                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """
+    The gathering places (``config.categories``) and the other community resources.
+
+    A resource keeps its row even without a position (an area resource); one with neither a
+    position nor a district gets the district of the 町丁 it serves (``serves``), found among
+    the population layer's names, when they lie in one district.
+
+    Parameters
+    ----------
+    places
+        Places and resources with :data:`layers.fields.schema.PLACE_COLUMNS`.
+    config
+        Its ``categories`` are the gathering places'.
+    population, districts
+        To find the district of an area resource by the 町丁 it serves (optional).
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame)
+        The gathering places, and the resources (index from 0, in the given order).
+    """
+    gathering = places["category"].isin(config.categories)
+    resources = places[~gathering].reset_index(drop=True)
+    if len(resources) and population is not None and districts is not None:
+        resources = resources.copy()
+        population_district = assign_districts(population, districts,
+                                               metric_crs=config.metric_crs)
+        by_name = dict(zip(population["name"].astype(str), population_district, strict=True))
+        for index in resources.index[resources["district"].eq("")
+                                     & resources.geometry.isna()]:
+            found = {by_name.get(name, "") for name in
+                     served_areas(str(resources.at[index, "serves"]))
+                     if name != WHOLE_DISTRICT} - {""}
+            if len(found) == 1:
+                resources.at[index, "district"] = found.pop()
+    return places[gathering], resources
 
 
 def _streets(config: StudyConfig, boundary: gpd.GeoDataFrame, places: gpd.GeoDataFrame,

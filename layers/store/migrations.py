@@ -10,7 +10,7 @@ migration leaves the database exactly as it was. The SQL is written once for bot
 Versions need not be consecutive: a version taken by a branch developed at the same time may be
 missing here, and it is applied when it arrives, after later ones, so migrations developed side
 by side must not depend on each other (4 is the sessions table of another branch; 5 is the
-data version below).
+data version below; 6 is taken by the participation records, developed beside 7).
 """
 
 from __future__ import annotations
@@ -161,6 +161,16 @@ def _create_data_version(database: Database, tx: Transaction) -> None:
                {"now": database.timestamp_param(datetime.now(UTC))})
 
 
+def _add_place_serves(database: Database, tx: Transaction) -> None:
+    """
+    Version 7: the area a community resource serves (``places.serves``): empty for one that is
+    where its point is, 「全域」 for its whole district, or the 町丁 it serves
+    (:func:`layers.fields.schema.served_areas`).
+    """
+    tx.execute(f"ALTER TABLE places ADD COLUMN serves {database.types['text']} "
+               "NOT NULL DEFAULT ''")
+
+
 #: Every migration, in order; append, never edit.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "places, walking_routes and audit_log tables", _create_tables),
@@ -169,6 +179,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "server-side staff sessions (user_sessions table)", _create_user_sessions),
     Migration(5, "data_version: one row counting changes of places and routes",
               _create_data_version),
+    Migration(7, "the area a community resource serves (places.serves)", _add_place_serves),
 )
 
 #: The schema version this code reads and writes.
