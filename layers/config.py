@@ -25,10 +25,10 @@ from layers.files.atomic import write_atomic
 logger = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_CATEGORIES",
-    "DEFAULT_RESOURCE_CATEGORIES",
     "DEFAULT_DETOUR_FACTOR",
     "DEFAULT_MINUTES",
     "DEFAULT_RADII_M",
+    "DEFAULT_RESOURCE_CATEGORIES",
     "ELDERLY_WALK_SPEED_M_PER_MIN",
     "LAYER_NAMES",
     "LayerConfig",

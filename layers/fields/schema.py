@@ -34,6 +34,7 @@ __all__ = [
     "PLACE_COLUMNS",
     "POSITION_QUALITIES",
     "TEXT_FIELDS",
+    "WHOLE_DISTRICT",
     "check_place_fields",
     "check_route_lines",
     "duplicate_name_problems",
@@ -43,7 +44,6 @@ __all__ = [
     "same_position",
     "served_areas",
     "text_problem",
-    "WHOLE_DISTRICT",
 ]
 
 #: The place, once: its columns (besides ``geometry``) as a places file is loaded
