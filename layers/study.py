@@ -232,17 +232,18 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
         msg = f"`places` lacks the columns {missing}; give them as the store returns them."
         raise ValueError(msg)
     columns = [c for c in study.places.columns if c in (*PLACE_COLUMNS, "row")]
-    places, resources = split_resources(places[[*PLACE_COLUMNS, "geometry"]], study.config,
-                                        population=study.population, districts=study.districts)
-    places = places.reset_index(drop=True)
-    places["row"] = range(1, len(places) + 1)
-    places = places[[*columns, *(c for c in (*PLACE_COLUMNS, "row") if c not in columns),
-                     "geometry"]]
+    places = places[[*PLACE_COLUMNS, "geometry"]].reset_index(drop=True)
     if len(places):
         located = places.geometry.notna()
         found = assign_districts(places, study.districts, metric_crs=study.config.metric_crs)
         places["district"] = places["district"].where(~located | places["district"].ne(""),
                                                       found)
+    places, resources = split_resources(places, study.config, population=study.population,
+                                        districts=study.districts)
+    places = places.reset_index(drop=True)
+    places["row"] = range(1, len(places) + 1)
+    places = places[[*columns, *(c for c in (*PLACE_COLUMNS, "row") if c not in columns),
+                     "geometry"]]
     routes = study.walking_routes if walking_routes is None else walking_routes
     if routes is not None and routes.empty:
         routes = None  # as without a walking-route layer
