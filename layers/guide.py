@@ -153,8 +153,7 @@ def district_guide(study: StudyArea, district: str, *, today: dt.date) -> Distri
                 if name in near or WHOLE_DISTRICT in entry.serves:
                     index[name].append(entry.number)
     profile = config.walking
-    walking_note = (f"直線距離×{profile.detour_factor:g}を{profile.label}"
-                    f"（毎分{profile.speed_m_per_min:g} m）で歩く目安")
+    walking_note = f"直線距離×{profile.detour_factor:g}を{profile.label}で歩く目安"
     return DistrictGuide(
         district=district, title=config.title, today=today, sections=sections,
         towns=tuple((name, tuple(numbers)) for name, numbers in index.items()),

@@ -8,7 +8,8 @@ Usage::
 The last line is ``RESULT {"district_png_s": …, "city_png_s": …, "batch_s": …,
 "guidebooks_s": …, "peak_mb": …}`` (seconds; peak resident memory of this process and its
 workers, in MB). ``guidebooks_s`` is every district's guidebook as an A4 PDF, written by
-``--workers`` processes (:func:`webmap.prints.guidebook_files.export_guidebooks`). The district sheet is
+``--workers`` processes (:func:`webmap.prints.guidebook_files.export_guidebooks`).
+The district sheet is
 timed first and includes projecting the layers, which later sheets reuse.
 """
 
@@ -26,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data import get_path
-from layers.study import analyse_study_area, load_study_area
 from layers.fields.schedule import japan_today
+from layers.study import analyse_study_area, load_study_area
 from webmap.prints.guidebook_files import export_guidebooks
 from webmap.prints.sheet import SheetOptions, export_all_districts, export_sheet
 

@@ -194,8 +194,8 @@ def _blocks(guide: DistrictGuide, page: _Page, font: JapaneseFont) -> list[_Bloc
         blocks.append(_Block(lines, gap_mm=0.6 * s))
     blocks.append(_Block([_Line(_("出典・この冊子について"), 12.5 * s, bold=True, bar=True)],
                          keep_with_next=True, gap_mm=1.5 * s))
-    notes = [_("{date}現在の登録内容から作成しました。日程は変わることがあります。お出かけ前に連絡先へ"
-               "ご確認ください。").format(date=japanese_date(guide.today)),
+    notes = [_("{date}現在の登録内容から作成しました。日程は変わることがあります。"
+               "お出かけ前に連絡先へご確認ください。").format(date=japanese_date(guide.today)),
              _("歩く時間は{note}です。").format(note=guide.walking_note),
              *guide.attribution]
     lines: list[_Line] = []
@@ -276,7 +276,8 @@ def _cover(fig: Figure, page: _Page, guide: DistrictGuide, font: JapaneseFont, *
         ax = fig.add_axes(((m / w), 1 - (map_top + map_h) / h, page.text_width_mm / w,
                            map_h / h), gid="cover-map")
         view = map_view(layers, guide.district, width_mm=page.text_width_mm, height_mm=map_h)
-        draw_map(ax, layers, view, _map_places(guide, layers.metric_crs), width_mm=page.text_width_mm,
+        draw_map(ax, layers, view, _map_places(guide, layers.metric_crs),
+                 width_mm=page.text_width_mm,
                  font=font.regular, bold=font.bold, scale=s * 0.9)
     y = map_top + map_h + 6 * s
     counts = [f"{category} {len(entries)}" for category, entries in guide.sections]
@@ -388,13 +389,16 @@ def impose_booklet(pdf: bytes) -> bytes:
     while len(pages) % 4:
         pages.append(PageObject.create_blank_page(width=width, height=height))
     count = len(pages)
+    side_width = 297.0 / 25.4 * 72  # A4 landscape; two A5 pages leave 1 mm to each side
+    margin = max(0.0, (side_width - 2 * width) / 2)
     writer = PdfWriter()
     for sheet in range(count // 4):
         sides = ((count - 1 - 2 * sheet, 2 * sheet), (2 * sheet + 1, count - 2 - 2 * sheet))
         for left, right in sides:
-            side = PageObject.create_blank_page(width=2 * width, height=height)
-            side.merge_transformed_page(pages[left], Transformation())
-            side.merge_transformed_page(pages[right], Transformation().translate(tx=width))
+            side = PageObject.create_blank_page(width=max(side_width, 2 * width), height=height)
+            side.merge_transformed_page(pages[left], Transformation().translate(tx=margin))
+            side.merge_transformed_page(pages[right],
+                                        Transformation().translate(tx=margin + width))
             writer.add_page(side)
     out = io.BytesIO()
     writer.write(out)

@@ -79,7 +79,8 @@ from webmap.prints.sheet_layers import (
 logger = logging.getLogger(__name__)
 __all__ = ["FORMATS", "MEDIA_TYPES", "ORIENTATIONS", "PAPER_SIZES_MM", "SUPPORTED_DPI",
            "ExportError", "JapaneseFont", "Sheet", "SheetOptions", "created_line", "draw_sheet",
-           "export_all_districts", "export_sheet", "find_japanese_font", "japanese_date", "qr_matrix",
+           "export_all_districts", "export_sheet", "find_japanese_font", "japanese_date",
+           "qr_matrix",
            "render_sheet", "save_sheet", "scale_denominator", "sheet_filename"]
 
 

@@ -25,6 +25,7 @@ from flask.blueprints import BlueprintSetupState
 from layers.fields.schedule import japan_today
 from webmap.i18n import gettext as _
 from webmap.maps.pages import page_context
+from webmap.prints.guidebook_files import render_guidebook
 from webmap.prints.sheet import (
     FORMATS,
     MEDIA_TYPES,
@@ -34,7 +35,6 @@ from webmap.prints.sheet import (
     SheetOptions,
     render_sheet,
 )
-from webmap.prints.guidebook_files import render_guidebook
 from webmap.prints.sheet_layers import prepare_layers
 from webmap.web.base import current_state, fail, page_urls
 from webmap.web.http_cache import RenderCache
@@ -224,7 +224,8 @@ GUIDEBOOK_MEDIA_TYPES: dict[str, str] = {
 
 
 def _guidebook_labels() -> dict[str, str]:
-    return {"pdf": _("A4・PDF"), "booklet": _("A5冊子（A4横に2ページずつ、両面印刷して二つ折り）・PDF"),
+    return {"pdf": _("A4・PDF"),
+            "booklet": _("A5冊子（A4横に2ページずつ、両面印刷して二つ折り）・PDF"),
             "xlsx": _("Excel（xlsx、同じ内容）")}
 
 
