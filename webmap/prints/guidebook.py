@@ -39,7 +39,7 @@ from webmap.prints.sheet import japanese_date, qr_matrix
 from webmap.prints.sheet_layers import PrintLayers, map_view
 
 logger = logging.getLogger(__name__)
-__all__ = ["PAGE_SIZES_MM", "entry_lines", "guidebook_figures", "guidebook_pdf",
+__all__ = ["PAGE_SIZES_MM", "entry_items", "entry_lines", "guidebook_figures", "guidebook_pdf",
            "impose_booklet", "missing_glyphs"]
 
 #: Page sizes: A4 pages, or A5 pages for the booklet.
@@ -47,6 +47,9 @@ PAGE_SIZES_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A5": (14
 
 _PT_MM = 25.4 / 72
 _SPACING = 1.4
+#: Type sizes (points, A4) of the text and of the notes: large enough for older readers.
+_BODY_PT = 10.0
+_NOTE_PT = 8.5
 
 
 @dataclass
@@ -89,6 +92,11 @@ class _Page:
         return self.width_mm / 210.0
 
     @property
+    def text_scale(self) -> float:
+        """Type sizes: A5 sets them only a little smaller, for older readers."""
+        return 1.0 if self.width_mm >= 200 else 0.9
+
+    @property
     def margin_mm(self) -> float:
         return 14.0 * self.scale
 
@@ -113,86 +121,117 @@ def _fit_name(text: str, size: float, width_mm: float, font: JapaneseFont) -> fl
     return size
 
 
-def _wrapped(label: str, text: str, size: float, page: _Page, font: JapaneseFont,
-             *, label_mm: float) -> list[_Line]:
-    """``text`` beside ``label``, wrapped to the text column (a run of digits kept whole)."""
-    width = page.text_width_mm - label_mm - 4.0 * page.scale
-    lines = []
-    for paragraph in text.splitlines() or [""]:
-        for part in wrap_text(paragraph, width, size, family=_family(font)) or [""]:
-            lines.append(_Line(part, size, indent_mm=label_mm + 4.0 * page.scale,
-                               label=label if not lines else ""))
-    return lines
-
-
 def entry_lines(entry: GuideEntry) -> list[tuple[str, str]]:
     """
     What an entry says, as (label, text) pairs: いつ, どこ, 連絡先, 行き方, バス, 備考.
 
     The PDF, the workbook and the pages say the same words.
     """
-    pairs: list[tuple[str, str]] = []
+    return [(label, "、".join(items)) for label, items in entry_items(entry)]
+
+
+def entry_items(entry: GuideEntry) -> list[tuple[str, list[str]]]:
+    """
+    :func:`entry_lines` before the items of a list (dates, 町名, bus stops) are joined with
+    「、」: a line of the PDF breaks between items, never inside one (a name stays whole).
+    """
+    pairs: list[tuple[str, list[str]]] = []
     if entry.kind == "line":
         parts = []
         if entry.length_km:
             parts.append(_("全長 約{km:g} km").format(km=entry.length_km))
         if entry.course_minutes:
             parts.append(_("歩いて約{minutes}分").format(minutes=entry.course_minutes))
-        pairs.append((_("コース"), "・".join(parts) or _("ウォーキングコース")))
+        pairs.append((_("コース"), ["・".join(parts) or _("ウォーキングコース")]))
     if entry.next_dates:
-        pairs.append((_("次の日程"), "、".join(entry.next_dates)))
+        pairs.append((_("次の日程"), list(entry.next_dates)))
     if entry.schedule:
-        pairs.append((_("いつ"), entry.schedule + (f"（{entry.schedule_note}）"
-                                                   if entry.schedule_note else "")))
-    where = entry.address
+        pairs.append((_("いつ"), [entry.schedule + (f"（{entry.schedule_note}）"
+                                                    if entry.schedule_note else "")]))
+    where = [entry.address] if entry.address else []
     if entry.serves:
-        served = (_("地区全域") if entry.serves == ("全域",) else "、".join(entry.serves))
-        where = (where + "　" if where else "") + _("対象：{areas}").format(areas=served)
+        served = [_("地区全域")] if entry.serves == ("全域",) else list(entry.serves)
+        where += [_("対象：{areas}").format(areas=served[0]), *served[1:]]
     elif entry.kind == "area" and not where:
-        where = _("場所は問い合わせてください")
+        where = [_("場所は問い合わせてください")]
     if entry.position_quality == "approx":
-        where += _("（位置はおおよそ）") if where else _("位置はおおよそです（住所は未登録）")
+        if where:
+            where[-1] += _("（位置はおおよそ）")
+        else:
+            where = [_("位置はおおよそです（住所は未登録）")]
     if where:
         pairs.append((_("どこ"), where))
     if entry.contact:
-        pairs.append((_("連絡先"), entry.contact))
+        pairs.append((_("連絡先"), [entry.contact]))
     if entry.walks:
-        pairs.append((_("歩いて"), "、".join(_("{town}から{minutes}分").format(
-            town=town, minutes=minutes) for town, minutes in entry.walks)))
+        pairs.append((_("歩いて"), [_("{town}から{minutes}分").format(town=town, minutes=minutes)
+                                   for town, minutes in entry.walks]))
     if entry.stops:
-        pairs.append((_("バス停"), "、".join(_("{stop}（徒歩{minutes}分）").format(
-            stop=stop, minutes=minutes) for stop, minutes in entry.stops)))
+        pairs.append((_("バス停"), [_("{stop}（徒歩{minutes}分）").format(stop=stop,
+                                                                     minutes=minutes)
+                                   for stop, minutes in entry.stops]))
     if entry.notes:
-        pairs.append((_("備考"), entry.notes))
+        pairs.append((_("備考"), [" ".join(entry.notes.split())]))  # one paragraph
     return pairs
 
 
+def _wrapped_items(label: str, items: Sequence[str], size: float, page: _Page,
+                   font: JapaneseFont, *, label_mm: float) -> list[_Line]:
+    """
+    ``items`` joined with 「、」 beside ``label``: lines break between items; an item wider
+    than a line (a long free text) is wrapped by :func:`layout.wrap_text`.
+    """
+    indent = label_mm + 4.0 * page.scale
+    width = page.text_width_mm - indent
+    texts: list[str] = []
+    current = ""
+    for i, item in enumerate(items):
+        piece = item + ("、" if i + 1 < len(items) else "")
+        if text_width_mm(current + piece, size, family=_family(font)) <= width:
+            current += piece
+            continue
+        if current:
+            texts.append(current)
+            current = ""
+        if text_width_mm(piece, size, family=_family(font)) <= width:
+            current = piece
+        else:
+            parts = wrap_text(piece, width, size, family=_family(font))
+            texts += parts[:-1]
+            current = parts[-1] if parts else ""
+    if current or not texts:
+        texts.append(current)
+    return [_Line(text, size, indent_mm=indent, label=label if i == 0 else "")
+            for i, text in enumerate(texts)]
+
+
 def _entry_block(entry: GuideEntry, page: _Page, font: JapaneseFont) -> _Block:
-    s = page.scale
+    s = page.text_scale
     title = f"{entry.number}　{entry.name}"
-    size = _fit_name(title, 11.5 * s, page.text_width_mm, font)
-    block = _Block([_Line(title, size, bold=True)], gap_mm=2.6 * s)
-    for label, text in entry_lines(entry):
-        block.lines += _wrapped(label, text, 8.6 * s, page, font, label_mm=14.0 * s)
+    size = _fit_name(title, 12.5 * s, page.text_width_mm, font)
+    block = _Block([_Line(title, size, bold=True)], gap_mm=2.8 * s)
+    for label, items in entry_items(entry):
+        block.lines += _wrapped_items(label, items, _BODY_PT * s, page, font,
+                                      label_mm=17.0 * s)
     return block
 
 
 def _blocks(guide: DistrictGuide, page: _Page, font: JapaneseFont) -> list[_Block]:
-    s = page.scale
+    s = page.text_scale
     blocks: list[_Block] = []
     for category, entries in guide.sections:
-        blocks.append(_Block([_Line(f"{category}（{len(entries)}）", 12.5 * s, bold=True,
+        blocks.append(_Block([_Line(f"{category}（{len(entries)}）", 14 * s, bold=True,
                                     bar=True)], keep_with_next=True, gap_mm=1.5 * s))
         blocks += [_entry_block(entry, page, font) for entry in entries]
-    blocks.append(_Block([_Line(_("町名さくいん"), 12.5 * s, bold=True, bar=True)],
+    blocks.append(_Block([_Line(_("町名さくいん"), 14 * s, bold=True, bar=True)],
                          keep_with_next=True, gap_mm=1.5 * s))
     blocks.append(_Block([_Line(_("町名のあとの数字は、その町から歩いて行ける（または対象地域にその町を含む）"
-                                  "資源の番号です。"), 7.8 * s, color="#333333")], gap_mm=1.0))
+                                  "資源の番号です。"), _NOTE_PT * s, color="#333333")], gap_mm=1.0))
     for town, numbers in guide.towns:
-        text = "、".join(str(n) for n in numbers) or "—"
-        lines = _wrapped(town, text, 8.6 * s, page, font, label_mm=38.0 * s)
+        lines = _wrapped_items(town, [str(n) for n in numbers] or ["—"], _BODY_PT * s, page,
+                               font, label_mm=40.0 * s)
         blocks.append(_Block(lines, gap_mm=0.6 * s))
-    blocks.append(_Block([_Line(_("出典・この冊子について"), 12.5 * s, bold=True, bar=True)],
+    blocks.append(_Block([_Line(_("出典・この冊子について"), 14 * s, bold=True, bar=True)],
                          keep_with_next=True, gap_mm=1.5 * s))
     notes = [_("{date}現在の登録内容から作成しました。日程は変わることがあります。"
                "お出かけ前に連絡先へご確認ください。").format(date=japanese_date(guide.today)),
@@ -200,8 +239,8 @@ def _blocks(guide: DistrictGuide, page: _Page, font: JapaneseFont) -> list[_Bloc
              *guide.attribution]
     lines: list[_Line] = []
     for note in notes:
-        for part in wrap_text(note, page.text_width_mm, 7.8 * s, family=_family(font)):
-            lines.append(_Line(part, 7.8 * s, color="#333333"))
+        for part in wrap_text(note, page.text_width_mm, _NOTE_PT * s, family=_family(font)):
+            lines.append(_Line(part, _NOTE_PT * s, color="#333333"))
     blocks.append(_Block(lines))
     return blocks
 

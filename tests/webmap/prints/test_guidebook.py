@@ -63,11 +63,18 @@ def test_the_pdf_has_every_name_whole_on_one_line_and_the_sources(guide, study, 
     assert round(float(reader.pages[0].mediabox.width)) == 595  # A4 portrait
     lines = [line for page in reader.pages for line in page.extract_text().splitlines()]
     text = "\n".join(lines)
-    for entry in guide.entries:
-        assert any(entry.name in line for line in lines), entry.name
-        if entry.contact:
-            assert any(entry.contact in line for line in lines), entry.contact
+    assert_names_whole(guide, lines)
     assert "町名さくいん" in text and guide.attribution[0] in text.replace("\n", "")
+
+
+def assert_names_whole(guide, lines):
+    """Every name, phone number, bus stop and 町名 of the guide is whole on one line."""
+    for entry in guide.entries:
+        whole = [entry.name, entry.contact, *(f"{stop}（徒歩{minutes}分）"
+                                              for stop, minutes in entry.stops),
+                 *(f"{town}から{minutes}分" for town, minutes in entry.walks)]
+        for text in filter(None, whole):
+            assert any(text in line for line in lines), text
 
 
 def test_the_booklet_imposes_a5_pages_two_to_an_a4_landscape_side(guide):
@@ -80,6 +87,9 @@ def test_the_booklet_imposes_a5_pages_two_to_an_a4_landscape_side(guide):
     # the outer side of the first sheet: the last page (blank or the sources) and the cover
     assert "箕郷地区" in sides[0].extract_text()
     assert len(sides) * 2 >= len(a4.pages)
+    # A5 lines are shorter: still no name broken
+    assert_names_whole(guide, [line for side in sides for line in
+                               side.extract_text().splitlines()])
 
 
 def test_the_cover_has_a_qr_code_to_near_that_reads_back(guide, study, coverage):
