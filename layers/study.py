@@ -20,7 +20,7 @@ from geo.memo import FrameMemo
 from geo.network import StreetNetwork
 from layers.config import StudyConfig, load_config
 from layers.errors import LayerError, Problem
-from layers.fields.schema import PLACE_COLUMNS, WHOLE_DISTRICT, served_areas
+from layers.fields.schema import PLACE_COLUMNS
 from layers.files.candidates import load_candidates
 from layers.files.derived_districts import derived_districts, no_places
 from layers.files.districts import load_districts
@@ -193,8 +193,7 @@ def load_study_area(config: StudyConfig | str | Path,
     located = places.geometry.notna()
     found = assign_districts(places, districts, metric_crs=config.metric_crs)
     places["district"] = places["district"].where(~located | places["district"].ne(""), found)
-    places, resources = split_resources(places, config, population=loaded.get("population"),
-                                        districts=districts)
+    places, resources = split_resources(places, config)
     streets, elevation_m = _streets(config, boundary, places, warnings, progress)
     return StudyArea(config=config, boundary=boundary, districts=districts, places=places,
                      resources=resources,
@@ -238,8 +237,7 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
         found = assign_districts(places, study.districts, metric_crs=study.config.metric_crs)
         places["district"] = places["district"].where(~located | places["district"].ne(""),
                                                       found)
-    places, resources = split_resources(places, study.config, population=study.population,
-                                        districts=study.districts)
+    places, resources = split_resources(places, study.config)
     places = places.reset_index(drop=True)
     places["row"] = range(1, len(places) + 1)
     places = places[[*columns, *(c for c in (*PLACE_COLUMNS, "row") if c not in columns),
@@ -252,25 +250,13 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
     return replace(study, places=places, resources=resources, walking_routes=routes)
 
 
-def split_resources(places: gpd.GeoDataFrame, config: StudyConfig, *,
-                    population: gpd.GeoDataFrame | None = None,
-                    districts: gpd.GeoDataFrame | None = None,
-                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def split_resources(places: gpd.GeoDataFrame,
+                    config: StudyConfig) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """
     The gathering places (``config.categories``) and the other community resources.
 
-    A resource keeps its row even without a position (an area resource); one with neither a
-    position nor a district gets the district of the 町丁 it serves (``serves``), found among
-    the population layer's names, when they lie in one district.
-
-    Parameters
-    ----------
-    places
-        Places and resources with :data:`layers.fields.schema.PLACE_COLUMNS`.
-    config
-        Its ``categories`` are the gathering places'.
-    population, districts
-        To find the district of an area resource by the 町丁 it serves (optional).
+    A resource keeps its row even without a position (an area resource: ``serves``, with its
+    district, which every write path requires then).
 
     Returns
     -------
@@ -278,20 +264,7 @@ def split_resources(places: gpd.GeoDataFrame, config: StudyConfig, *,
         The gathering places, and the resources (index from 0, in the given order).
     """
     gathering = places["category"].isin(config.categories)
-    resources = places[~gathering].reset_index(drop=True)
-    if len(resources) and population is not None and districts is not None:
-        resources = resources.copy()
-        population_district = assign_districts(population, districts,
-                                               metric_crs=config.metric_crs)
-        by_name = dict(zip(population["name"].astype(str), population_district, strict=True))
-        for index in resources.index[resources["district"].eq("")
-                                     & resources.geometry.isna()]:
-            found = {by_name.get(name, "") for name in
-                     served_areas(str(resources.at[index, "serves"]))
-                     if name != WHOLE_DISTRICT} - {""}
-            if len(found) == 1:
-                resources.at[index, "district"] = found.pop()
-    return places[gathering], resources
+    return places[gathering], places[~gathering].reset_index(drop=True)
 
 
 def _streets(config: StudyConfig, boundary: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
