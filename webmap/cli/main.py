@@ -156,6 +156,7 @@ def _result_layers(study, coverage, plan) -> dict:
     network = plan.network
     return {
         "boundary": study.boundary, "districts": study.districts, "places": study.places,
+        "resources": study.resources if len(study.resources) else None,
         "stops": study.stops, "bus_routes": study.bus_routes,
         "walking_routes": study.walking_routes, "population": study.population,
         "candidates": study.candidates, "reach_buffers": coverage.buffers,

@@ -23,10 +23,12 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from geo.crs import STORAGE_CRS
 from layers.guide import DistrictGuide, GuideEntry
@@ -283,9 +285,7 @@ def _draw_lines(fig: Figure, page: _Page, blocks: Sequence[_Block], font: Japane
         y += block.gap_mm
 
 
-def _bar(x: float, y: float, width: float, height: float):
-    from matplotlib.patches import Rectangle
-
+def _bar(x: float, y: float, width: float, height: float) -> Rectangle:
     return Rectangle((x, y), width, height - 0.4, facecolor="#DCE6F0", edgecolor="none")
 
 
@@ -346,8 +346,6 @@ def _map_places(guide: DistrictGuide, crs: str) -> pd.DataFrame:
     if not located:
         return pd.DataFrame({"x": [], "y": [], "category": [], "position_quality": [],
                              "number": [], "district": [], "name": []})
-    import geopandas as gpd
-
     points = gpd.GeoSeries.from_xy([e.lon for e in located], [e.lat for e in located],
                                    crs=STORAGE_CRS).to_crs(crs)
     return pd.DataFrame({"x": points.x.to_numpy(), "y": points.y.to_numpy(),

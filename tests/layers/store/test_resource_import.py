@@ -28,7 +28,7 @@ def test_area_resources_import_without_a_position_and_export_with_serves(
     upload.write_text(HEADER + "箕郷みまもり隊（架空）,見守り活動,箕郷,全域,毎週月曜日,"
                       "027-371-0000,,\n"
                       "とくし便 箕郷支所前（架空）,移動販売,,,毎週火曜日 10:00～10:30,,"
-                      "139.0510,36.4010\n", encoding="utf-8")
+                      "138.9569,36.3917\n", encoding="utf-8")
     ids = import_file(resource_store, upload, user="suzuki")
     assert len(ids) == 2
     out = export_places(resource_store, "csv", tmp_path / "out.csv")
