@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_DETOUR_FACTOR",
     "DEFAULT_MINUTES",
     "DEFAULT_RADII_M",
+    "DEFAULT_RESOURCE_CATEGORIES",
     "ELDERLY_WALK_SPEED_M_PER_MIN",
     "LAYER_NAMES",
     "LayerConfig",
@@ -57,6 +58,19 @@ DEFAULT_CATEGORIES: tuple[str, ...] = (
     "長寿センター",
     "福祉センター",
     "コミュニティセンター",
+)
+
+#: Kinds of community resource (社会資源) besides gathering places, understood out of the box
+#: (``[categories] resources`` may replace the list). They are listed on the district pages,
+#: in the guidebook and the API, but are not places residents walk to for the coverage figures:
+#: a 見守り活動 or 助け合い活動 serves an area, a 移動販売 stop is not a 居場所.
+DEFAULT_RESOURCE_CATEGORIES: tuple[str, ...] = (
+    "認知症カフェ",
+    "助け合い活動",
+    "見守り活動",
+    "移動販売",
+    "配食・買い物支援",
+    "ウォーキング",
 )
 
 #: Layers a config may name, and whether a study area needs them.
@@ -132,6 +146,7 @@ class StudyConfig:
     #: How residents walk, the radii and minutes analysed and the threshold shown first:
     #: every conversion between minutes and metres goes through it.
     walking: WalkProfile
+    #: The categories of gathering places (``[categories] allowed``): what coverage counts.
     categories: tuple[str, ...]
     layers: dict[str, LayerConfig]
     basemap: dict[str, Any]
@@ -155,6 +170,15 @@ class StudyConfig:
     #: False when the municipality has no list of 居場所 (``[layers.places]`` absent): pages
     #: then measure reach to public buildings and bus stops only, and say so.
     places_known: bool = True
+    #: Other kinds of community resource (``[categories] resources``): stored and listed
+    #: with the places, never counted as places to walk to.
+    resource_categories: tuple[str, ...] = DEFAULT_RESOURCE_CATEGORIES
+
+    @property
+    def all_categories(self) -> tuple[str, ...]:
+        """Every category a place or resource may have: gathering places, then resources."""
+        return (*self.categories,
+                *(c for c in self.resource_categories if c not in self.categories))
 
     @property
     def radii_m(self) -> tuple[float, ...]:
@@ -296,6 +320,7 @@ def load_config(path: str | Path) -> StudyConfig:
             problems.append(Problem(path, f"the {name} layer is required.", field=f"layers.{name}",
                                     fix=f'Add [layers.{name}] with path = "...".'))
 
+    resources = _resource_categories(raw.get("categories", {}), path, problems)
     grid = _grid_spec(raw.get("grid", {}), path, problems)
     transit = _transit(raw.get("transit", {}), base, path, problems)
     if any(p.is_error for p in problems):
@@ -331,9 +356,30 @@ def load_config(path: str | Path) -> StudyConfig:
         districts_from_population=None if grouping is None else str(grouping),
         places_known="places" in layers or any(
             p.field == "layers.places.path" for p in problems),
+        resource_categories=resources,
     )
     logger.info("Read config %s: %s, layers %s", path.name, config.name, ", ".join(layers))
     return config
+
+
+def _resource_categories(section: Any, path: Path,
+                         problems: list[Problem]) -> tuple[str, ...]:
+    """``[categories] resources``: a list of texts, none of them also a gathering place's."""
+    if not isinstance(section, dict) or "resources" not in section:
+        return DEFAULT_RESOURCE_CATEGORIES
+    value = section["resources"]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(Problem(path, "[categories] resources must be a list of names.",
+                                field="categories.resources",
+                                fix='Write e.g. resources = ["助け合い活動", "移動販売"].'))
+        return DEFAULT_RESOURCE_CATEGORIES
+    allowed = section.get("allowed", DEFAULT_CATEGORIES)
+    both = [v for v in value if v in allowed]
+    if both:
+        problems.append(Problem(path, f"{', '.join(both)} is both a gathering place's category "
+                                "and a resource's.", field="categories.resources",
+                                fix="Keep each category in one of the two lists."))
+    return tuple(v.strip() for v in value)
 
 
 def _grid_spec(section: Any, path: Path, problems: list[Problem]) -> GridSpec:

@@ -35,7 +35,7 @@ from layers.files.streets import CACHE_DIR_NAME, load_streets, places_far_from_s
 
 logger = logging.getLogger(__name__)
 __all__ = ["StudyArea", "analyse_study_area", "check_study_area", "load_study_area",
-           "study_outline", "study_with_places"]
+           "split_resources", "study_outline", "study_with_places"]
 
 
 @dataclass
@@ -57,6 +57,9 @@ class StudyArea:
     elevation_m: np.ndarray | None = None
     #: Warnings found while loading (errors raise instead).
     warnings: list[Problem] = field(default_factory=list)
+    #: Community resources other than gathering places (``config.resource_categories``):
+    #: the place columns, a point or none (an area resource, ``serves``); never in coverage.
+    resources: gpd.GeoDataFrame = field(default_factory=no_places)
     #: What the analyses compute from the districts, stops and population alone, kept
     #: (:class:`geo.memo.FrameMemo`); copies with other places share it.
     memo: FrameMemo = field(default_factory=FrameMemo, repr=False, compare=False)
@@ -70,7 +73,8 @@ def _steps(config: StudyConfig, extent: StudyExtent | None) -> dict[str, Callabl
     """Loader per layer name, each returning ``(GeoDataFrame, warnings)``."""
     return {
         "districts": lambda layer: load_districts(layer),
-        "places": lambda layer: load_places(layer, categories=config.categories, extent=extent),
+        "places": lambda layer: load_places(layer, categories=config.all_categories,
+                                            extent=extent),
         "stops": lambda layer: load_stops(layer, area=extent.outline if extent else None),
         "bus_routes": lambda layer: load_bus_routes(layer),
         "walking_routes": lambda layer: load_walking_routes(
@@ -189,8 +193,10 @@ def load_study_area(config: StudyConfig | str | Path,
     located = places.geometry.notna()
     found = assign_districts(places, districts, metric_crs=config.metric_crs)
     places["district"] = places["district"].where(~located | places["district"].ne(""), found)
+    places, resources = split_resources(places, config)
     streets, elevation_m = _streets(config, boundary, places, warnings, progress)
     return StudyArea(config=config, boundary=boundary, districts=districts, places=places,
+                     resources=resources,
                      stops=loaded.get("stops"), bus_routes=loaded.get("bus_routes"),
                      walking_routes=loaded.get("walking_routes"),
                      population=loaded.get("population"), candidates=loaded.get("candidates"),
@@ -228,20 +234,39 @@ def study_with_places(study: StudyArea, places: gpd.GeoDataFrame, *,
     columns = [c for c in study.places.columns if c in (*PLACE_COLUMNS, "row")]
     kept = [c for c in PLACE_NUMBER_COLUMNS if c in places.columns]  # the capacity, if stored
     places = places[[*PLACE_COLUMNS, *kept, "geometry"]].reset_index(drop=True)
-    places["row"] = range(1, len(places) + 1)
-    places = places[[*columns, *(c for c in (*PLACE_COLUMNS, "row") if c not in columns),
-                     *kept, "geometry"]]
     if len(places):
         located = places.geometry.notna()
         found = assign_districts(places, study.districts, metric_crs=study.config.metric_crs)
         places["district"] = places["district"].where(~located | places["district"].ne(""),
                                                       found)
+    places, resources = split_resources(places, study.config)
+    places = places.reset_index(drop=True)
+    places["row"] = range(1, len(places) + 1)
+    places = places[[*columns, *(c for c in (*PLACE_COLUMNS, "row") if c not in columns),
+                     *kept, "geometry"]]
     routes = study.walking_routes if walking_routes is None else walking_routes
     if routes is not None and routes.empty:
         routes = None  # as without a walking-route layer
     logger.info("Study area with %d places and %d walking routes", len(places),
                 0 if routes is None else len(routes))
-    return replace(study, places=places, walking_routes=routes)
+    return replace(study, places=places, resources=resources, walking_routes=routes)
+
+
+def split_resources(places: gpd.GeoDataFrame,
+                    config: StudyConfig) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """
+    The gathering places (``config.categories``) and the other community resources.
+
+    A resource keeps its row even without a position (an area resource: ``serves``, with its
+    district, which every write path requires then).
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame)
+        The gathering places, and the resources (index from 0, in the given order).
+    """
+    gathering = places["category"].isin(config.categories)
+    return places[gathering], places[~gathering].reset_index(drop=True)
 
 
 def _streets(config: StudyConfig, boundary: gpd.GeoDataFrame, places: gpd.GeoDataFrame,

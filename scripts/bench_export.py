@@ -1,11 +1,15 @@
-"""Benchmark printed sheets: an A4 300 dpi PNG of a district and of the city, then every district.
+"""Benchmark printed sheets: an A4 300 dpi PNG of a district and of the city, then every district,
+then every district's guidebook (PDF).
 
 Usage::
 
     .venv/bin/python scripts/bench_export.py [--district 箕郷] [--workers 2] [--out DIR]
 
-The last line is ``RESULT {"district_png_s": …, "city_png_s": …, "batch_s": …, "peak_mb": …}``
-(seconds; peak resident memory of this process and its workers, in MB). The district sheet is
+The last line is ``RESULT {"district_png_s": …, "city_png_s": …, "batch_s": …,
+"guidebooks_s": …, "peak_mb": …}`` (seconds; peak resident memory of this process and its
+workers, in MB). ``guidebooks_s`` is every district's guidebook as an A4 PDF, written by
+``--workers`` processes (:func:`webmap.prints.guidebook_files.export_guidebooks`).
+The district sheet is
 timed first and includes projecting the layers, which later sheets reuse.
 """
 
@@ -23,7 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data import get_path
+from layers.fields.schedule import japan_today
 from layers.study import analyse_study_area, load_study_area
+from webmap.prints.guidebook_files import export_guidebooks
 from webmap.prints.sheet import SheetOptions, export_all_districts, export_sheet
 
 #: What the benchmark prints: A4 portrait PNG at 300 dpi.
@@ -73,8 +79,16 @@ def main() -> None:
         print(f"{len(paths)} district sheets, {args.workers} workers: {batch_s:.2f} s "
               f"({batch_s / len(paths):.2f} s per sheet)", file=sys.stderr)
 
+        start = time.perf_counter()
+        books = export_guidebooks(study, coverage, out=out / "guidebooks", today=japan_today(),
+                                  near_url="https://example.org/near", workers=args.workers)
+        guidebooks_s = time.perf_counter() - start
+        print(f"{len(books)} district guidebooks (A4 PDF), {args.workers} workers: "
+              f"{guidebooks_s:.2f} s", file=sys.stderr)
+
     result = {"district_png_s": round(district_s, 2), "city_png_s": round(city_s, 2),
-              "batch_s": round(batch_s, 2), "peak_mb": round(_peak_mb(), 1)}
+              "batch_s": round(batch_s, 2), "guidebooks_s": round(guidebooks_s, 2),
+              "peak_mb": round(_peak_mb(), 1)}
     print("RESULT " + json.dumps(result))
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "PLACE_NUMBER_COLUMNS",
     "POSITION_QUALITIES",
     "TEXT_FIELDS",
+    "WHOLE_DISTRICT",
     "check_place_fields",
     "check_route_lines",
     "duplicate_name_problems",
@@ -43,6 +44,7 @@ __all__ = [
     "point_of",
     "position_quality",
     "same_position",
+    "served_areas",
     "text_problem",
 ]
 
@@ -51,7 +53,7 @@ __all__ = [
 #: (:mod:`layers.store.places`) and as exports write them.
 PLACE_COLUMNS = (
     "place_id", "name", "category", "district", "address", "schedule", "contact", "notes",
-    "position_source", "position_quality", "source",
+    "position_source", "position_quality", "source", "serves",
 )
 
 #: Text fields of a place that staff edit: every column but ``place_id`` (the store's) and
@@ -73,7 +75,8 @@ PLACE_NUMBER_COLUMNS = ("capacity",)
 #: code point: 漢字, かな and letters count one each).
 MAX_CHARS: dict[str, dict[str, int]] = {
     "places": {"name": 100, "category": 40, "district": 60, "address": 200, "schedule": 500,
-               "contact": 200, "notes": 2000, "position_source": 200, "source": 300},
+               "contact": 200, "notes": 2000, "position_source": 200, "source": 300,
+               "serves": 500},
     "walking_routes": {"name": 100, "kind": 40},
     "scenarios": {"name": 80, "label": 120, "district": 80},
     "users": {"name": 64},
@@ -83,6 +86,12 @@ MAX_CHARS: dict[str, dict[str, int]] = {
 #: away) of one scenario, benches and line points of one walking route.
 MAX_ITEMS: dict[str, int] = {"import_rows": 5000, "scenario_changes": 100,
                              "route_benches": 500, "route_points": 5000}
+
+#: ``serves`` of a resource that serves its whole district (地区全域).
+WHOLE_DISTRICT = "全域"
+
+_AREA_SEPARATORS = str.maketrans({"、": ",", "，": ",", "・": ",", ";": ",", "；": ",",
+                                  "\n": ","})
 
 _LONLAT_FIELDS = {"x": "lon", "y": "lat", "x/y": "lon/lat"}
 
@@ -119,6 +128,32 @@ def text_problem(value: str, *, table: str, field: str, label: str,
                        fix="その文字を消してください。Remove it (it comes from copying out of "
                            "another program).")
     return None
+
+
+def served_areas(serves: str) -> tuple[str, ...]:
+    """
+    The areas a resource serves, from its ``serves`` text: ``()`` when it is where its point
+    is, ``("全域",)`` (:data:`WHOLE_DISTRICT`) for its whole district, else the 町丁 named.
+
+    Names are separated by 「、」, 「・」, commas or semicolons; 「地区全域」 and 「全域」
+    both mean the whole district.
+
+    Examples
+    --------
+    >>> served_areas("")
+    ()
+    >>> served_areas("地区全域")
+    ('全域',)
+    >>> served_areas("箕郷町西明屋、箕郷町生原 , 箕郷町生原")
+    ('箕郷町西明屋', '箕郷町生原')
+    """
+    text = serves.strip()
+    if not text:
+        return ()
+    names = [name.strip() for name in text.translate(_AREA_SEPARATORS).split(",")]
+    if any(name in (WHOLE_DISTRICT, "地区全域") for name in names):
+        return (WHOLE_DISTRICT,)
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 def position_quality(position_source: str, geometry: BaseGeometry | None) -> str:
@@ -228,6 +263,11 @@ def check_place_fields(
     if not record["name"]:
         problems.append(Problem(label, "the name is empty.", row=row, field="name",
                                 fix="Give the place its name as residents know it."))
+    if record["serves"] and geometry is None and not record["district"]:
+        problems.append(Problem(
+            label, "an area served (serves) is given, but neither a position nor a district.",
+            row=row, field="district",
+            fix="地区を選んでください。Choose the district whose area it serves."))
     if record["category"] not in categories:
         problems.append(Problem(
             label, f"unknown category {record['category'] or '(empty)'}.", row=row,

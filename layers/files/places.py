@@ -155,4 +155,10 @@ def validate_places(places: gpd.GeoDataFrame, layer: LayerConfig, *,
                 path, f"unknown category {shown}.", row=row, field=category_field,
                 fix=f"Use one of: {', '.join(categories)} (or add it to [categories] in the "
                     "config)."))
+    unplaced = places["serves"].ne("") & places["district"].eq("") & places.geometry.isna()
+    for row in places.loc[unplaced, "row"]:
+        problems.append(Problem(
+            path, "an area served (serves) is given, but neither a position nor a district.",
+            row=row, field=layer.source_field("district"),
+            fix="地区を書いてください。Give the district whose area it serves."))
     return problems

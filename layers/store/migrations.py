@@ -10,7 +10,8 @@ migration leaves the database exactly as it was. The SQL is written once for bot
 Versions need not be consecutive: a version taken by a branch developed at the same time may be
 missing here, and it is applied when it arrives, after later ones, so migrations developed side
 by side must not depend on each other (4 is the sessions table of another branch; 5 is the
-data version below; 6 is participation and capacity; 7 is taken by community resources).
+data version below; 6 is participation and capacity; 7 the area a community resource
+serves).
 """
 
 from __future__ import annotations
@@ -190,6 +191,16 @@ def _add_participation(database: Database, tx: Transaction) -> None:
                             description="通いの場の参加記録: participants per place and month")
 
 
+def _add_place_serves(database: Database, tx: Transaction) -> None:
+    """
+    Version 7: the area a community resource serves (``places.serves``): empty for one that is
+    where its point is, 「全域」 for its whole district, or the 町丁 it serves
+    (:func:`layers.fields.schema.served_areas`).
+    """
+    tx.execute(f"ALTER TABLE places ADD COLUMN serves {database.types['text']} "
+               "NOT NULL DEFAULT ''")
+
+
 #: Every migration, in order; append, never edit.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "places, walking_routes and audit_log tables", _create_tables),
@@ -199,6 +210,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "data_version: one row counting changes of places and routes",
               _create_data_version),
     Migration(6, "places.capacity and the participation table", _add_participation),
+    Migration(7, "the area a community resource serves (places.serves)", _add_place_serves),
 )
 
 #: The schema version this code reads and writes.

@@ -109,7 +109,7 @@ def seed_store(store: PlaceStore, config: StudyConfig, *, user: str,
     layer = config.layer("places")
     if layer is None:  # no list of 居場所: staff add them one by one
         return counts
-    places, _ = load_places(layer, categories=config.categories, extent=extent)
+    places, _ = load_places(layer, categories=config.all_categories, extent=extent)
     routes_layer = config.layer("walking_routes")
     routes = None
     if routes_layer is not None:  # read before storing anything: a bad file stores nothing

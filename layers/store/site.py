@@ -243,7 +243,8 @@ def open_site_database(study: StudyArea, location: str) -> SiteDatabase:
         If PostGIS cannot be reached.
     """
     config = study.config
-    places = open_store(location, categories=config.categories, extent=study_extent(study))
+    places = open_store(location, categories=config.all_categories,
+                        extent=study_extent(study))
     applied = places.migrate()
     counts = seed_store(places, config, user=SEED_USER, extent=places.extent)
     if any(counts.values()):

@@ -66,8 +66,11 @@ def texts(draw, limit: int, *, over: bool | None = None) -> str:
 def place_texts(draw, fields: tuple[str, ...] = FREE_FIELDS) -> dict[str, str]:
     """A text for each field; a few (maybe none) past their limits."""
     too_long = draw(st.sets(st.sampled_from(fields), max_size=2))
-    return {field: draw(texts(MAX_CHARS["places"][field], over=field in too_long))
-            for field in fields}
+    values = {field: draw(texts(MAX_CHARS["places"][field], over=field in too_long))
+              for field in fields}
+    if values.get("serves", "").strip() and not values.get("district", "x").strip():
+        values["district"] = "箕郷"  # an area served needs its district (or a position)
+    return values
 
 
 def over_limit(values: dict[str, str], table: str = "places") -> set[str]:
@@ -147,6 +150,8 @@ def test_nul_is_refused_not_a_server_error(store) -> None:
 def test_each_field_at_and_past_its_limit(store, field: str) -> None:
     limit = MAX_CHARS["places"][field]
     fields = {"name": unique("上限"), "category": "サロン"}
+    if field == "serves":  # an area served needs its district (or a position)
+        fields["district"] = "箕郷"
     if field != "category":
         at_limit = "あ" * limit if field != "name" else \
             fields["name"] + "あ" * (limit - len(fields["name"]))

@@ -219,6 +219,7 @@ def _result_layers(study, coverage, plan) -> dict:
     network = plan.network
     return {
         "boundary": study.boundary, "districts": study.districts, "places": study.places,
+        "resources": study.resources if len(study.resources) else None,
         "stops": study.stops, "bus_routes": study.bus_routes,
         "walking_routes": study.walking_routes, "population": study.population,
         "candidates": study.candidates, "reach_buffers": coverage.buffers,
@@ -309,6 +310,53 @@ def export(config: Path, district: str | None, all_districts: bool, paper: str,
     click.echo(f"Wrote {len(written)} sheet{'s' if len(written) > 1 else ''} "
                f"({paper} {orientation}, {fmt.upper()}) in {time.perf_counter() - started:.1f} s:"
                f" {written[0] if len(written) == 1 else out}", err=True)
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--district", help="The guidebook of one district (its name as in the districts "
+              "layer); --out is then a file.")
+@click.option("--all-districts", is_flag=True,
+              help="One guidebook per district into --out (a folder).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf",
+              show_default=True, help="PDF to print, or an Excel workbook with the same content.")
+@click.option("--booklet", is_flag=True,
+              help="A5 pages imposed two to an A4 landscape sheet, to fold into a booklet.")
+@click.option("--near-url", help="The resident page /near of the served site, for the QR code "
+              "on the cover (e.g. https://example.org/near).")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Output file (--district) or folder (--all-districts).")
+@click.option("--verbose", "-v", is_flag=True, help="Also log what each step does.")
+def guidebook(config: Path, district: str | None, all_districts: bool, fmt: str, booklet: bool,
+              near_url: str | None, out: Path, verbose: bool) -> None:
+    """Write the district guidebook (支え合いガイドブック): every community resource by category,
+    when it next meets, how to get there, an index of 町名 and the 出典 (PDF or xlsx).
+    """
+    from layers.fields.schedule import japan_today
+    from webmap.prints.guidebook_files import export_guidebooks
+    from webmap.prints.sheet import ExportError
+
+    _setup_logging(verbose)
+    if bool(district) == all_districts:
+        raise click.UsageError("Give either --district NAME or --all-districts.")
+    if booklet and fmt != "pdf":
+        raise click.UsageError("--booklet is a way to print the PDF; leave it out with xlsx.")
+    started = time.perf_counter()
+    study, coverage = _load(config)
+
+    def progress(name: str, done: int, total: int) -> None:
+        click.echo(f"  [{done:>2}/{total}] {name}", err=True)
+
+    try:
+        written = export_guidebooks(study, coverage, out=out, district=district, fmt=fmt,
+                                    booklet=booklet, near_url=near_url, today=japan_today(),
+                                    workers=2, progress=progress if all_districts else None)
+    except (ValueError, ExportError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {len(written)} guidebook{'s' if len(written) > 1 else ''} "
+               f"({fmt.upper()}{', booklet' if booklet else ''}) in "
+               f"{time.perf_counter() - started:.1f} s: {written[0] if district else out}",
+               err=True)
 
 
 @main.command()

@@ -18,6 +18,7 @@ import pandas as pd
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
 from layers.bus_reach import KINDS
+from layers.fields.schema import WHOLE_DISTRICT, served_areas
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
 from webmap.maps.bus_layer import bus_layer_label, bus_notes
@@ -35,6 +36,7 @@ __all__ = [
     "coverage_rows",
     "district_page",
     "district_places",
+    "district_resources",
     "district_summaries",
     "districts_page",
     "grid_rows",
@@ -74,6 +76,9 @@ class Urls:
     print_map: str | None = None
     plan: str | None = None
     near: str | None = None
+    #: A district's guidebook: ``guidebook(name, fmt)`` (``pdf``, ``booklet`` or ``xlsx``);
+    #: None in the static site.
+    guidebook: Callable[[str, str], str] | None = None
 
 
 def _basis_label(basis: str | None, study: StudyArea | None = None) -> str | None:
@@ -193,6 +198,28 @@ def district_places(study: StudyArea, district: str) -> list[dict[str, str]]:
             "schedule": str(place.get("schedule", "") or ""),
             "position": position_note(quality),
             "quality": quality,
+        })
+    return result
+
+
+def district_resources(study: StudyArea, district: str) -> list[dict[str, str]]:
+    """
+    The district's community resources other than gathering places, those without a
+    position (an area resource) included, for the list under its map.
+    """
+    resources = study.resources[study.resources["district"] == district]
+    result = []
+    for resource in resources.to_dict(orient="records"):
+        areas = served_areas(str(resource.get("serves") or ""))
+        located = resource.get("geometry") is not None
+        result.append({
+            "name": str(resource.get("name", "")),
+            "category": str(resource.get("category", "")),
+            "schedule": str(resource.get("schedule", "") or ""),
+            "contact": str(resource.get("contact", "") or ""),
+            "serves": (_("地区全域") if areas == (WHOLE_DISTRICT,) else "、".join(areas)),
+            "position": "" if located else _("地点なし（地域で活動）") if areas
+            else position_note("unknown"),
         })
     return result
 
@@ -359,6 +386,7 @@ def district_page(study: StudyArea, coverage: CoverageResult, plan: Plan | None,
     return {"district": name,
             "rows": coverage_rows(study, coverage, district=name),
             "places": district_places(study, name),
+            "resources": district_resources(study, name),
             "comparison": comparison_rows(plan, district=name),
             "grid_rows": grid_rows(plan, district=name),
             "bus": bus_summary(study, plan, district=name),

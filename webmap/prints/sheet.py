@@ -80,6 +80,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["FORMATS", "MEDIA_TYPES", "ORIENTATIONS", "PAPER_SIZES_MM", "SUPPORTED_DPI",
            "ExportError", "JapaneseFont", "Sheet", "SheetOptions", "created_line", "draw_sheet",
            "export_all_districts", "export_sheet", "find_japanese_font", "japanese_date",
+           "qr_matrix",
            "render_sheet", "save_sheet", "scale_denominator", "sheet_filename"]
 
 
@@ -190,7 +191,7 @@ def _draw_place_table(fig: Figure, layout: SheetLayout, shown: pd.DataFrame,
     return None
 
 
-def _qr_matrix(url: str) -> np.ndarray:
+def qr_matrix(url: str) -> np.ndarray:
     try:
         import qrcode
     except ImportError:  # pragma: no cover - qrcode is a dependency of the export extra
@@ -278,7 +279,7 @@ def draw_sheet(study: StudyArea, coverage: CoverageResult, options: SheetOptions
             pace += "・" + _("人口は{basis}").format(basis=layers.basis_words)
         lines = [created_line(options, view, layout), pace]
         draw_header(fig, layout, title=title, lines=lines, font=font.regular, bold=font.bold,
-                    qr_matrix=_qr_matrix(options.qr_url) if options.qr_url else None)
+                    qr_matrix=qr_matrix(options.qr_url) if options.qr_url else None)
         draw_footer(fig, layout, attribution, font=font.regular)
     logger.info("Drew the %s %s sheet of %s: %d places, %d legend rows", options.paper,
                 options.orientation, district or config.name, len(shown), len(labels))

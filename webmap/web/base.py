@@ -244,7 +244,9 @@ def page_urls() -> Urls:
                 print_map=url_for("print_page.form"), plan=url_for("planner.page"),
                 near=url_for("near.near_page"),
                 static=lambda path: url_for("static", filename=path),
-                district=lambda name: url_for("pages.district", name=name))
+                district=lambda name: url_for("pages.district", name=name),
+                guidebook=lambda name, fmt: url_for("print_page.guidebook", district=name,
+                                                    format=fmt))
 
 
 def geojson_response(key: str, make: Callable[[], dict]) -> Response:

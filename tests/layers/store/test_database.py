@@ -104,8 +104,13 @@ def test_the_migrated_places_table_is_the_place_schema(store: PlaceStore) -> Non
     store.add_place(SALON, user="suzuki")
     with store.database.transaction(write=False) as tx:
         (row,) = tx.rows("SELECT * FROM places")
-    assert list(row) == ["fid", "id", *PLACE_COLUMNS[1:], "version", *TIMESTAMP_COLUMNS, "geom",
-                         *PLACE_NUMBER_COLUMNS]  # added by migration 6
+    # columns added by later migrations (ALTER TABLE) come after geom, in migration order
+    first = ["fid", "id", *PLACE_COLUMNS[1:PLACE_COLUMNS.index("source") + 1], "version",
+             *TIMESTAMP_COLUMNS, "geom"]
+    added = [c for c in PLACE_COLUMNS if c not in first and c != "place_id"]
+    assert list(row) == [*first, *PLACE_NUMBER_COLUMNS, *added]
+    assert list(PLACE_NUMBER_COLUMNS) == ["capacity"]  # migration 6
+    assert added == ["serves"]  # migration 7
     assert set(MAX_CHARS["places"]) == set(TEXT_FIELDS)  # a limit for every text stored
 
 

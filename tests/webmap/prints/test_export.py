@@ -349,7 +349,7 @@ def test_qr_code_is_drawn_as_vector(takasaki, coverage):
     qr_axes = [ax for ax in sheet.figure.axes if ax.get_gid() == "qr"]
     assert len(qr_axes) == 1
     modules = qr_axes[0].patches[0].get_path().vertices
-    matrix = export._qr_matrix(url)
+    matrix = export.qr_matrix(url)
     assert len(modules) == 5 * int(matrix.sum())
     assert gettext("ウェブの地図") in _texts(sheet.figure)
 

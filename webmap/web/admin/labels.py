@@ -58,6 +58,7 @@ def field_label(field: str) -> str:
         "position_source": _("位置の根拠"),
         "position_quality": _("位置の確かさ"),
         "source": _("出典"),
+        "serves": _("対象地域"),
         "lon": _("経度"),
         "lat": _("緯度"),
         "geometry": _("位置"),

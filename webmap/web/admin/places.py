@@ -47,8 +47,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["PLACE_FORM_FIELDS", "schedule_reading_of"]
 
 #: The fields of the place form, in order.
-PLACE_FORM_FIELDS = ("name", "category", "district", "address", "schedule", "contact", "notes",
-                     "capacity", "position_source", "source", "lon", "lat")
+PLACE_FORM_FIELDS = ("name", "category", "district", "serves", "address", "schedule", "contact",
+                     "notes", "capacity", "position_source", "source", "lon", "lat")
 
 def _values(place: dict[str, Any]) -> dict[str, str]:
     """A stored place as the form shows it."""

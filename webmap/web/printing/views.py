@@ -22,8 +22,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 
+from layers.fields.schedule import japan_today
 from webmap.i18n import gettext as _
 from webmap.maps.pages import page_context
+from webmap.prints.guidebook_files import render_guidebook
 from webmap.prints.sheet import (
     FORMATS,
     MEDIA_TYPES,
@@ -33,12 +35,14 @@ from webmap.prints.sheet import (
     SheetOptions,
     render_sheet,
 )
+from webmap.prints.sheet_layers import prepare_layers
 from webmap.web.base import basis_choices, current_state, fail, page_urls
 from webmap.web.http_cache import RenderCache
 from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
-__all__ = ["CACHE_SIZE", "check_public_url", "print_page", "public_address", "sheet_cache_info"]
+__all__ = ["CACHE_SIZE", "GUIDEBOOK_MEDIA_TYPES", "check_public_url", "print_page",
+           "public_address", "sheet_cache_info"]
 
 print_page = Blueprint("print_page", __name__)
 
@@ -94,6 +98,15 @@ def public_address(district: str | None) -> str | None:
     path = routes.build("pages.district", {"name": district}) if district else \
         routes.build("pages.index", {})
     return f"{base}{path}"
+
+
+def public_near_address() -> str | None:
+    """The public address of the resident page ``/near`` (None when ``PUBLIC_URL`` is unset)."""
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        return None
+    routes = current_app.url_map.bind("public.invalid", script_name="/")
+    return f"{base}{routes.build('near.near_page', {})}"
 
 
 def _sheets(state: IbashoState) -> RenderCache:
@@ -181,6 +194,7 @@ def form() -> str:
         qr_available=bool(current_app.config.get("PUBLIC_URL")),
         grid_available=state.plan.grid is not None,
         bus_available=state.plan.bus is not None, bus_note=state.plan.bus_note,
+        guidebook_formats=list(_guidebook_labels().items()),
         **page_context(state.study, state.coverage, state.plan))
 
 
@@ -205,3 +219,49 @@ def sheet() -> Response:
     logger.info("Sent %s sheet of %s (%d bytes)", options.fmt, area, len(data))
     return response
 
+
+
+#: The guidebook's forms (``format=``): A4 PDF, the A5 booklet (PDF) and the workbook.
+GUIDEBOOK_MEDIA_TYPES: dict[str, str] = {
+    "pdf": "application/pdf", "booklet": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _guidebook_labels() -> dict[str, str]:
+    return {"pdf": _("A4・PDF"),
+            "booklet": _("A5冊子（A4横に2ページずつ、両面印刷して二つ折り）・PDF"),
+            "xlsx": _("Excel（xlsx、同じ内容）")}
+
+
+@print_page.get("/print/guidebook")
+def guidebook() -> Response:
+    """
+    A district's guidebook (``?district=…&format=pdf|booklet|xlsx``) as a download; the
+    cover's QR code points at ``/near`` under ``PUBLIC_URL`` (none when it is unset).
+    """
+    state = current_state()
+    district = _district()
+    if district is None:
+        fail(400, "choose a district (?district=…).", districts=state.study.district_names,
+             page_message=_("地区を選んでください。"))
+    kind = _choice("format", tuple(GUIDEBOOK_MEDIA_TYPES), "pdf")
+    today = japan_today()
+    fmt = "xlsx" if kind == "xlsx" else "pdf"
+
+    def render() -> bytes:
+        layers = state.kept("print_page.guidebook_layers",
+                            lambda: prepare_layers(state.study, state.coverage,
+                                                           plan=state.plan))
+        return render_guidebook(state.study, district, fmt=fmt, today=today, layers=layers,
+                                booklet=kind == "booklet", near_url=public_near_address())
+
+    data = _sheets(state).get_or_render(("guidebook", district, kind, today), render)
+    suffix = "_A5冊子" if kind == "booklet" else ""
+    filename = f"{district}_ガイドブック{suffix}.{fmt}"
+    quoted = urllib.parse.quote(filename)
+    response = Response(data, mimetype=GUIDEBOOK_MEDIA_TYPES[kind])
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"ibasho-guidebook.{fmt}\"; filename*=UTF-8''{quoted}")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    logger.info("Sent the %s guidebook of %s (%d bytes)", kind, district, len(data))
+    return response

@@ -128,6 +128,15 @@ def api_places() -> Response:
     return geojson_response("places", lambda: _layer(current_state().study.places))
 
 
+@api.get("/resources")
+def api_resources() -> Response:
+    """
+    Community resources other than gathering places (助け合い活動, 見守り活動, 移動販売 …):
+    points, and areas with no point (``"geometry": null``, ``serves``: 「全域」 or the 町丁).
+    """
+    return geojson_response("resources", lambda: _layer(current_state().study.resources))
+
+
 @api.get("/stops")
 def api_stops() -> Response:
     """All bus stops with their departures."""

@@ -13,7 +13,9 @@ def test_form_lists_every_district(client) -> None:
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "印刷用の地図" in html
-    assert html.count('<option value="') == 27  # the city and 26 districts
+    sheet_form, guidebook_form = html.split('class="guidebook-form"', 1)
+    assert sheet_form.count('<option value="') == 27  # the city and 26 districts
+    assert guidebook_form.count('<option value="') == 26  # a guidebook is a district's
     assert "A3" in html and "白黒印刷向け" in html
 
 
