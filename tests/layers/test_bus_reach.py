@@ -119,7 +119,9 @@ def test_what_if_equals_routing_the_changed_places_afresh(takasaki, plan):
     places = takasaki.places.copy()
     places = places.set_geometry(places.geometry.where(~places.index.isin(
         places.index[removed]), None))
-    new = gpd.GeoDataFrame({"name": ["新設"], "schedule": pd.Series([None], dtype=object)},
+    # a gathering place (a category of the config), not another kind of resource
+    new = gpd.GeoDataFrame({"name": ["新設"], "category": [places["category"].iloc[0]],
+                            "schedule": pd.Series([None], dtype=object)},
                            geometry=gpd.points_from_xy(
         added_xy[:, 0], added_xy[:, 1]), crs=bus.metric_crs).to_crs(places.crs)
     changed = study_with_places(takasaki, gpd.GeoDataFrame(
