@@ -161,6 +161,7 @@ def _run_on_dask(client: Any, todo: list[str], hashes: dict[str, str],
         try:
             result = future.result()
         except Exception as exc:  # a lost worker fails one area only
+            lost = max(lost, _deaths(exc))
             result = AreaResult(Path(path).parent.name, path, hashes[path],
                                 error=_why(exc, lost))
         result.workers_lost = lost
@@ -174,6 +175,14 @@ def _workers_lost(client: Any, key: str) -> int:
     return sum(key in event.get("processing-tasks", ())
                for _time, event in client.get_events("all")
                if isinstance(event, dict) and event.get("action") == "remove-worker")
+
+
+def _deaths(exc: Exception) -> int:
+    """Workers lost under a task that failed with ``exc``: a ``KilledWorker`` says how many were
+    allowed (the scheduler may fail the task before its last removal is in its event log)."""
+    from distributed import KilledWorker
+
+    return exc.allowed_failures + 1 if isinstance(exc, KilledWorker) else 0
 
 
 def _why(exc: Exception, lost: int) -> str:

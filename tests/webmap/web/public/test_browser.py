@@ -157,7 +157,7 @@ def test_districts_list_page(watched, server, screenshots, takasaki):
     page = watch.page
     page.goto(server + "/districts")
     assert page.locator("table.districts tbody tr").count() == len(takasaki.districts)
-    page.locator(f"a:text-is('{DISTRICT}')").click()
+    page.locator(f"table.districts a:text-is('{DISTRICT}')").click()
     page.wait_for_selector(".ibasho-place-icon", timeout=20_000)
     assert DISTRICT in page.title()
     page.goto(server + "/districts")
