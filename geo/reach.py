@@ -48,6 +48,7 @@ __all__ = [
     "points_xy",
     "remove_place",
     "source_rows",
+    "subgraph",
     "walk_graph",
 ]
 
@@ -373,18 +374,27 @@ def _local_graph(graph: WalkGraph, source: Snapped, limit_minutes: float,
                        graph.profile.furthest_metres(limit_minutes))
     edges = np.union1d(edges, source.edge[source.edge >= 0])
     nodes = np.unique(np.concatenate([network.u[edges], network.v[edges]]))
+    return nodes, subgraph(graph, nodes)
+
+
+def subgraph(graph: WalkGraph, nodes: np.ndarray) -> csr_matrix:
+    """
+    The transposed graph among ``nodes`` (sorted, unique), rows and columns in their order.
+
+    Reads only those nodes' rows: milliseconds for a neighbourhood of a million-node city,
+    where ``towards[nodes][:, nodes]`` would pass over every node.
+    """
     towards = graph.towards
     starts, stops = towards.indptr[nodes], towards.indptr[nodes + 1]
     counts = stops - starts
     slots = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
     cols = towards.indices[slots]
-    keep = _is_in(cols, nodes)
+    keep = _is_in(cols, nodes) if len(nodes) else np.zeros(0, dtype=bool)
     rows = np.repeat(np.arange(len(nodes)), counts)[keep]
     indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=len(nodes)), out=indptr[1:])
-    sub = csr_matrix((towards.data[slots][keep], np.searchsorted(nodes, cols[keep]), indptr),
-                     shape=(len(nodes), len(nodes)))
-    return nodes, sub
+    return csr_matrix((towards.data[slots][keep], np.searchsorted(nodes, cols[keep]), indptr),
+                      shape=(len(nodes), len(nodes)))
 
 
 def _check_positive(value: float, name: str) -> None:

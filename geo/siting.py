@@ -24,14 +24,22 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import Snapped
+from geo.network import Snapped, street_xy
 from geo.network_coverage import (
     NetworkCoverage,
     People,
     coverage_by_district_network,
     recount_coverage,
 )
-from geo.reach import Reach, add_place, augmented_matrix, point_minutes, remove_place, source_rows
+from geo.reach import (
+    Reach,
+    add_place,
+    augmented_matrix,
+    point_minutes,
+    remove_place,
+    source_rows,
+    subgraph,
+)
 
 logger = logging.getLogger(__name__)
 __all__ = ["SiteSuggestion", "node_candidates", "suggest_sites", "what_if"]
@@ -100,8 +108,10 @@ def suggest_sites(reach: Reach, people: People, candidates: Snapped, *, minutes:
     valid = np.flatnonzero(candidates.edge >= 0)
     bound = np.full(len(candidates), -np.inf)
     bound[valid] = _disc_bounds(reach, people, candidates.take(valid), weight, minutes)
-    cx, cy = _positions(reach.graph.network, candidates)
+    cx, cy = street_xy(reach.graph.network, candidates)
     tile = entries.tile_of(cx, cy)
+    by_tile = np.argsort(tile, kind="stable")
+    tile_sorted = tile[by_tile]
     rows, total = [], covered_before
     for pick in range(k):
         stale_bound = bound.copy()  # every gain found before this pick is now only a bound
@@ -112,7 +122,9 @@ def suggest_sites(reach: Reach, people: People, candidates: Snapped, *, minutes:
                     or (best >= 0 and best_gain >= stale_bound[top])):
                 break  # nobody left to gain, or the best found beats every other bound
             # search the stale candidates of the best one's tile together, on a local graph
-            batch = np.flatnonzero((tile == tile[top]) & (stale_bound > best_gain))
+            lo, hi = np.searchsorted(tile_sorted, [tile[top], tile[top] + 1])
+            batch = by_tile[lo:hi]
+            batch = batch[stale_bound[batch] > best_gain]
             batch = batch[np.argsort(-stale_bound[batch])[:_BATCH]]
             gains, _ = entries.gains(candidates.take(batch), weight, minutes)
             bound[batch] = gains
@@ -143,8 +155,8 @@ def _disc_bounds(reach: Reach, people: People, candidates: Snapped, weight: np.n
     """People within a square of half-side ``minutes × max speed`` around each candidate."""
     network = reach.graph.network
     radius_m = reach.graph.profile.furthest_metres(minutes)
-    px, py = _positions(network, people.snapped)
-    cx, cy = _positions(network, candidates)
+    px, py = street_xy(network, people.snapped)
+    cx, cy = street_xy(network, candidates)
     cell_m = max(radius_m / 4, 1.0)
     x0, y0 = min(px.min(), cx.min()) - radius_m, min(py.min(), cy.min()) - radius_m
     n_cols = int((max(px.max(), cx.max()) + radius_m - x0) / cell_m) + 2
@@ -159,14 +171,6 @@ def _disc_bounds(reach: Reach, people: People, candidates: Snapped, weight: np.n
     r0 = np.clip(((cy - radius_m - y0) / cell_m).astype(np.int64), 0, n_rows)
     r1 = np.clip(((cy + radius_m - y0) / cell_m).astype(np.int64) + 1, 0, n_rows)
     return table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0] + 1e-9
-
-
-def _positions(network, snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
-    edge = np.maximum(snapped.edge, 0)
-    t = np.nan_to_num(snapped.fraction)
-    x = network.x[network.u[edge]] + t * (network.x[network.v[edge]] - network.x[network.u[edge]])
-    y = network.y[network.u[edge]] + t * (network.y[network.v[edge]] - network.y[network.u[edge]])
-    return x, y
 
 
 class _PeopleEntries:
@@ -198,6 +202,13 @@ class _PeopleEntries:
         node_tile = self.tile_of(network.x, network.y)
         self.node_by_tile = np.argsort(node_tile, kind="stable")
         self.node_tile_sorted = node_tile[self.node_by_tile]
+        # people by the tile of where they meet their street (a person within reach of a
+        # candidate meets it within radius_m, so in the candidate's tile or a neighbour)
+        located = np.flatnonzero(self.people.snapped.edge >= 0)
+        px, py = street_xy(network, self.people.snapped.take(located))
+        person_tile = self.tile_of(px, py)
+        order = np.argsort(person_tile, kind="stable")
+        self.person_by_tile, self.person_tile_sorted = located[order], person_tile[order]
 
     def tile_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         col = np.floor((x - self.tile_x0) / self.tile_m).astype(np.int64)
@@ -219,28 +230,30 @@ class _PeopleEntries:
         the first candidate covers."""
         graph, network = self.graph, self.graph.network
         # every walk of ≤ minutes to a candidate stays within radius_m of it: search locally
-        cx, cy = _positions(network, candidates)
-        near = np.zeros(network.n_nodes, dtype=bool)
+        cx, cy = street_xy(network, candidates)
+        node_parts, person_parts = [], []
+        col0, col1 = self._tile_range(cx, self.tile_x0)
         for row in range(*self._tile_range(cy, self.tile_y0)):
-            for col in range(*self._tile_range(cx, self.tile_x0)):
-                key = row * self.tile_cols + col
-                lo, hi = np.searchsorted(self.node_tile_sorted, [key, key + 1])
-                near[self.node_by_tile[lo:hi]] = True
-        near[network.u[candidates.edge]] = True
-        near[network.v[candidates.edge]] = True
-        nodes = np.flatnonzero(near)
-        local = np.full(network.n_nodes, -1, dtype=np.int64)
-        local[nodes] = np.arange(len(nodes))
-        sub = graph.towards[nodes][:, nodes].tocsr()
+            keys = [row * self.tile_cols + col0, row * self.tile_cols + col1]
+            lo, hi = np.searchsorted(self.node_tile_sorted, keys)
+            node_parts.append(self.node_by_tile[lo:hi])
+            lo, hi = np.searchsorted(self.person_tile_sorted, keys)
+            person_parts.append(self.person_by_tile[lo:hi])
+        nodes = np.unique(np.concatenate(
+            [*node_parts, network.u[candidates.edge], network.v[candidates.edge]]))
+        sub = subgraph(graph, nodes)
         rows, heads, weights = source_rows(graph, candidates)
-        matrix = augmented_matrix(sub, rows, local[heads], weights, len(candidates))
+        matrix = augmented_matrix(sub, rows, np.searchsorted(nodes, heads), weights,
+                                  len(candidates))
         n = len(nodes)
         times = dijkstra(matrix, directed=True, indices=np.arange(n, n + len(candidates)),
                          limit=minutes)[:, :n]
         times = np.concatenate([times, np.full((len(candidates), 1), np.inf)], axis=1)
-        # people who may be reached: uncovered, entering the street network among these nodes
-        person = np.flatnonzero((weight > 0) & (near[self.entry_u] | near[self.entry_v]))
-        enter_u, enter_v = local[self.entry_u[person]], local[self.entry_v[person]]
+        # people who may be reached: uncovered, meeting their street in these tiles
+        person = np.sort(np.concatenate(person_parts))
+        person = person[weight[person] > 0]
+        enter_u, enter_v = self._local(nodes, self.entry_u[person]), self._local(
+            nodes, self.entry_v[person])
         total = np.minimum(self.cost_u[person] + times[:, enter_u],
                            self.cost_v[person] + times[:, enter_v])
         covered = total <= minutes
@@ -253,6 +266,12 @@ class _PeopleEntries:
             covered[extra_c[found], column[found]] = True
         gains = covered @ weight[person]
         return gains, person[covered[0]]
+
+    @staticmethod
+    def _local(nodes: np.ndarray, node: np.ndarray) -> np.ndarray:
+        """Position of each ``node`` in ``nodes`` (sorted); ``len(nodes)`` when absent."""
+        at = np.minimum(np.searchsorted(nodes, node), len(nodes) - 1)
+        return np.where(nodes[at] == node, at, len(nodes))
 
     def _same_edge(self, candidates: Snapped, minutes: float) -> tuple[np.ndarray, np.ndarray]:
         graph = self.graph
