@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["SiteSuggestion", "node_candidates", "suggest_sites", "what_if"]
 
 _BATCH = 256
+#: Cells per radius of the grid of :func:`_disc_bounds`.
+_DISC_CELLS = 16
 
 
 def node_candidates(reach: Reach) -> Snapped:
@@ -115,9 +117,13 @@ def suggest_sites(reach: Reach, people: People, candidates: Snapped, *, minutes:
     rows, total = [], covered_before
     for pick in range(k):
         stale_bound = bound.copy()  # every gain found before this pick is now only a bound
+        # within a pick bounds only drop to -inf (searched), so one sort orders them all
+        order, cursor = np.argsort(-bound, kind="stable"), 0
         best, best_gain = -1, 0.0
         while True:
-            top = int(np.argmax(stale_bound))
+            while cursor < len(order) - 1 and stale_bound[order[cursor]] == -np.inf:
+                cursor += 1
+            top = int(order[cursor])
             if (not np.isfinite(stale_bound[top]) or stale_bound[top] <= 0
                     or (best >= 0 and best_gain >= stale_bound[top])):
                 break  # nobody left to gain, or the best found beats every other bound
@@ -152,25 +158,43 @@ def suggest_sites(reach: Reach, people: People, candidates: Snapped, *, minutes:
 
 def _disc_bounds(reach: Reach, people: People, candidates: Snapped, weight: np.ndarray,
                  minutes: float) -> np.ndarray:
-    """People within a square of half-side ``minutes × max speed`` around each candidate."""
+    """
+    People within a straight-line disc of ``minutes × max speed`` around each candidate.
+
+    Counted on a grid of cells 1/16 of the radius wide: per candidate, every cell that any
+    point of the disc can touch (so never fewer than the exact count), summed row by row
+    from running sums; a disc, unlike a square, leaves about a third fewer candidates
+    to search.
+    """
     network = reach.graph.network
     radius_m = reach.graph.profile.furthest_metres(minutes)
     px, py = street_xy(network, people.snapped)
     cx, cy = street_xy(network, candidates)
-    cell_m = max(radius_m / 4, 1.0)
-    x0, y0 = min(px.min(), cx.min()) - radius_m, min(py.min(), cy.min()) - radius_m
-    n_cols = int((max(px.max(), cx.max()) + radius_m - x0) / cell_m) + 2
-    n_rows = int((max(py.max(), cy.max()) + radius_m - y0) / cell_m) + 2
+    cell_m = max(radius_m / _DISC_CELLS, 1.0)
+    x0, y0 = min(px.min(), cx.min()), min(py.min(), cy.min())
+    n_cols = int((max(px.max(), cx.max()) - x0) / cell_m) + 1
+    n_rows = int((max(py.max(), cy.max()) - y0) / cell_m) + 1
     col = np.clip(((px - x0) / cell_m).astype(np.int64), 0, n_cols - 1)
     row = np.clip(((py - y0) / cell_m).astype(np.int64), 0, n_rows - 1)
-    grid = np.bincount(row * n_cols + col, weights=weight, minlength=n_rows * n_cols)
-    table = np.zeros((n_rows + 1, n_cols + 1))
-    table[1:, 1:] = grid.reshape(n_rows, n_cols).cumsum(0).cumsum(1)
-    c0 = np.clip(((cx - radius_m - x0) / cell_m).astype(np.int64), 0, n_cols)
-    c1 = np.clip(((cx + radius_m - x0) / cell_m).astype(np.int64) + 1, 0, n_cols)
-    r0 = np.clip(((cy - radius_m - y0) / cell_m).astype(np.int64), 0, n_rows)
-    r1 = np.clip(((cy + radius_m - y0) / cell_m).astype(np.int64) + 1, 0, n_rows)
-    return table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0] + 1e-9
+    reach_cells = int(np.ceil(radius_m / cell_m)) + 1
+    padded = np.zeros((n_rows + 2 * reach_cells, n_cols + 2 * reach_cells + 1))
+    padded[reach_cells:reach_cells + n_rows, reach_cells + 1:reach_cells + 1 + n_cols] = \
+        np.bincount(row * n_cols + col, weights=weight,
+                    minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+    running = padded.cumsum(axis=1)
+    within = np.zeros((n_rows, n_cols))
+    for dy in range(-reach_cells, reach_cells + 1):
+        gap_m = max(0, abs(dy) - 1) * cell_m  # nearest two points of the cells can be
+        if gap_m > radius_m:
+            continue
+        half = min(int(np.sqrt(radius_m ** 2 - gap_m ** 2) / cell_m) + 1, reach_cells)
+        rows = running[reach_cells + dy:reach_cells + dy + n_rows]
+        within += (rows[:, reach_cells + 1 + half:reach_cells + 1 + half + n_cols]
+                   - rows[:, reach_cells - half:reach_cells - half + n_cols])
+    c_col = np.clip(((cx - x0) / cell_m).astype(np.int64), 0, n_cols - 1)
+    c_row = np.clip(((cy - y0) / cell_m).astype(np.int64), 0, n_rows - 1)
+    # (running sums round: a margin keeps the bound above the exact count)
+    return within[c_row, c_col] + 1e-6 + 1e-9 * float(weight.sum())
 
 
 class _PeopleEntries:
