@@ -169,11 +169,18 @@ def to_csgraph(network: StreetNetwork, forward_minutes: np.ndarray,
     rows, cols, weights = rows[walkable], cols[walkable], weights[walkable]
     weights = np.maximum(weights, MIN_EDGE_MINUTES)
     n = network.n_nodes
-    order = np.lexsort((weights, cols, rows))  # per (row, col) the smallest weight comes first
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, weights = rows[first], cols[first], weights[first]
+    # per (row, col) the smallest weight: one stable sort of a combined key (seconds faster
+    # than a lexsort of three keys on a million nodes), then the minimum of each run
+    key = rows.astype(np.int64) * n + cols
+    order = np.argsort(key, kind="stable")
+    key, weights = key[order], weights[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    if len(starts):
+        weights = np.minimum.reduceat(weights, starts)
+    key = key[starts]
+    rows, cols = key // n, key % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return csr_matrix((weights, cols, indptr), shape=(n, n))
@@ -296,14 +303,16 @@ def _nearest_sampled(points: np.ndarray, index: tuple[cKDTree, np.ndarray, float
 
 def _sample_index(ax, ay, bx, by) -> tuple[cKDTree, np.ndarray, float]:
     """A k-d tree of the midpoints of edges cut into pieces of at most ``_SNAP_PIECE_M``."""
-    length_m = np.hypot(bx - ax, by - ay)
+    dx, dy = bx - ax, by - ay
+    length_m = np.hypot(dx, dy)
     pieces = np.maximum(1, np.ceil(length_m / _SNAP_PIECE_M)).astype(np.int64)
     sample_edge = np.repeat(np.arange(len(ax)), pieces)
     first = np.repeat(np.cumsum(pieces) - pieces, pieces)
-    along = (np.arange(len(sample_edge)) - first + 0.5) / pieces[sample_edge]
-    samples = np.column_stack([ax[sample_edge] + along * (bx - ax)[sample_edge],
-                               ay[sample_edge] + along * (by - ay)[sample_edge]])
-    max_half_m = float((length_m / pieces).max()) / 2
+    along = (np.arange(len(sample_edge)) - first + 0.5) / np.repeat(pieces, pieces)
+    samples = np.empty((len(sample_edge), 2))
+    samples[:, 0] = np.repeat(ax, pieces) + along * np.repeat(dx, pieces)
+    samples[:, 1] = np.repeat(ay, pieces) + along * np.repeat(dy, pieces)
+    max_half_m = float((length_m / pieces).max()) / 2 if len(pieces) else 0.0
     return cKDTree(samples), sample_edge, max_half_m
 
 
