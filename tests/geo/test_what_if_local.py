@@ -43,7 +43,8 @@ def _concat(a: Snapped, b: Snapped) -> Snapped:
         (a.edge, a.fraction, a.distance_m), (b.edge, b.fraction, b.distance_m), strict=True)))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), n_places=st.integers(1, 8), on_place=st.booleans())
 def test_local_what_if_equals_full_recomputation(streets: tuple, seed: int, n_places: int,
                                                   on_place: bool) -> None:
