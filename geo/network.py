@@ -23,7 +23,9 @@ __all__ = [
     "Snapped",
     "StreetNetwork",
     "drop_small_components",
+    "edges_near",
     "snap_points",
+    "street_xy",
     "to_csgraph",
 ]
 
@@ -167,11 +169,18 @@ def to_csgraph(network: StreetNetwork, forward_minutes: np.ndarray,
     rows, cols, weights = rows[walkable], cols[walkable], weights[walkable]
     weights = np.maximum(weights, MIN_EDGE_MINUTES)
     n = network.n_nodes
-    order = np.lexsort((weights, cols, rows))  # per (row, col) the smallest weight comes first
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, weights = rows[first], cols[first], weights[first]
+    # per (row, col) the smallest weight: one stable sort of a combined key (seconds faster
+    # than a lexsort of three keys on a million nodes), then the minimum of each run
+    key = rows.astype(np.int64) * n + cols
+    order = np.argsort(key, kind="stable")
+    key, weights = key[order], weights[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    if len(starts):
+        weights = np.minimum.reduceat(weights, starts)
+    key = key[starts]
+    rows, cols = key // n, key % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return csr_matrix((weights, cols, indptr), shape=(n, n))
@@ -212,9 +221,7 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
         return Snapped(edge, fraction, distance_m)
     ax, ay = network.x[network.u], network.y[network.u]
     bx, by = network.x[network.v], network.y[network.v]
-    if "snap_index" not in network._cache:
-        network._cache["snap_index"] = _sample_index(ax, ay, bx, by)
-    index = network._cache["snap_index"]
+    index = _snap_index(network)
     points = np.column_stack([x[present], y[present]])
     ends = (ax, ay, bx, by)
     # in chunks: k candidates per point make arrays k times the points' size
@@ -242,6 +249,37 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
     return Snapped(edge, fraction, distance_m)
 
 
+def _snap_index(network: StreetNetwork) -> tuple[cKDTree, np.ndarray, float]:
+    """The network's k-d tree of edge pieces (:func:`_sample_index`), built once."""
+    if "snap_index" not in network._cache:
+        network._cache["snap_index"] = _sample_index(
+            network.x[network.u], network.y[network.u], network.x[network.v],
+            network.y[network.v])
+    return network._cache["snap_index"]
+
+
+def street_xy(network: StreetNetwork, snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Where snapped points meet their streets (x, y; an unsnapped point's is meaningless)."""
+    edge = np.maximum(snapped.edge, 0)
+    t = np.nan_to_num(snapped.fraction)
+    ux, uy = network.x[network.u[edge]], network.y[network.u[edge]]
+    return (ux + t * (network.x[network.v[edge]] - ux),
+            uy + t * (network.y[network.v[edge]] - uy))
+
+
+def edges_near(network: StreetNetwork, x: float, y: float, radius_m: float) -> np.ndarray:
+    """
+    Every edge passing within ``radius_m`` of (``x``, ``y``), sorted, and perhaps a few up
+    to half a snap piece (≤ 25 m) farther: from the snap index, in milliseconds on a city
+    of a million nodes (the index is built on first use, as :func:`snap_points` does).
+    """
+    if network.n_edges == 0:
+        return np.zeros(0, dtype=np.int64)
+    kdtree, sample_edge, max_half_m = _snap_index(network)
+    found = np.asarray(kdtree.query_ball_point([x, y], radius_m + max_half_m), dtype=np.int64)
+    return np.unique(sample_edge[found])
+
+
 def _nearest_sampled(points: np.ndarray, index: tuple[cKDTree, np.ndarray, float],
                      ends: tuple[np.ndarray, ...], k: int,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -265,14 +303,16 @@ def _nearest_sampled(points: np.ndarray, index: tuple[cKDTree, np.ndarray, float
 
 def _sample_index(ax, ay, bx, by) -> tuple[cKDTree, np.ndarray, float]:
     """A k-d tree of the midpoints of edges cut into pieces of at most ``_SNAP_PIECE_M``."""
-    length_m = np.hypot(bx - ax, by - ay)
+    dx, dy = bx - ax, by - ay
+    length_m = np.hypot(dx, dy)
     pieces = np.maximum(1, np.ceil(length_m / _SNAP_PIECE_M)).astype(np.int64)
     sample_edge = np.repeat(np.arange(len(ax)), pieces)
     first = np.repeat(np.cumsum(pieces) - pieces, pieces)
-    along = (np.arange(len(sample_edge)) - first + 0.5) / pieces[sample_edge]
-    samples = np.column_stack([ax[sample_edge] + along * (bx - ax)[sample_edge],
-                               ay[sample_edge] + along * (by - ay)[sample_edge]])
-    max_half_m = float((length_m / pieces).max()) / 2
+    along = (np.arange(len(sample_edge)) - first + 0.5) / np.repeat(pieces, pieces)
+    samples = np.empty((len(sample_edge), 2))
+    samples[:, 0] = np.repeat(ax, pieces) + along * np.repeat(dx, pieces)
+    samples[:, 1] = np.repeat(ay, pieces) + along * np.repeat(dy, pieces)
+    max_half_m = float((length_m / pieces).max()) / 2 if len(pieces) else 0.0
     return cKDTree(samples), sample_edge, max_half_m
 
 

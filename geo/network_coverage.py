@@ -35,6 +35,7 @@ __all__ = [
     "district_of_points",
     "network_gaps",
     "people_on_streets",
+    "recount_coverage",
 ]
 
 
@@ -149,6 +150,53 @@ def coverage_by_district_network(reach: Reach, people: People,
         logger.info("Within %g min on foot: %s of %s people (%.1f %%)", row.minutes,
                     f"{row.covered:,.0f}", f"{row.population:,.0f}", 100 * row.covered_share)
     return NetworkCoverage(table, city, minutes, nearest, people.basis, reach.slope_aware)
+
+
+def recount_coverage(base: NetworkCoverage, reach: Reach, people: People,
+                     changed_nodes: np.ndarray, changed_edges: np.ndarray) -> NetworkCoverage:
+    """
+    ``base`` after a change of the places that moved only ``changed_nodes``.
+
+    Only the people entering the streets at those nodes, or on ``changed_edges``, are timed
+    again, and the counts are corrected by their difference: a what-if over a million people
+    in milliseconds instead of timing them all. Equal to
+    :func:`coverage_by_district_network` on ``reach`` (up to rounding in the sums).
+
+    Parameters
+    ----------
+    base
+        Coverage of the same ``people`` before the change.
+    reach
+        The reach after the change.
+    changed_nodes
+        Nodes whose minutes or nearest place changed.
+    changed_edges
+        Edges of the places added or removed (a person on one may walk straight along it).
+    """
+    network = reach.graph.network
+    moved = np.zeros(network.n_nodes, dtype=bool)
+    moved[changed_nodes] = True
+    edge_moved = moved[network.u] | moved[network.v]
+    edge_moved[changed_edges[changed_edges >= 0]] = True
+    edge = people.snapped.edge
+    who = np.flatnonzero(edge_moved[np.maximum(edge, 0)] & (edge >= 0))
+    minutes, nearest = base.minutes.copy(), base.nearest.copy()
+    new_minutes, nearest[who] = point_minutes(reach, people.snapped.take(who))
+    old_minutes = minutes[who]
+    minutes[who] = new_minutes
+    n_districts = len(people.district_names)
+    district, weights = people.district[who], people.weights[who]
+    inside = district >= 0
+    table = base.table.copy()
+    covered = table["covered"].to_numpy(dtype=float).copy()
+    for position, limit in enumerate(sorted(base.city["minutes"])):
+        gained = (new_minutes[inside] <= limit).astype(float) - (old_minutes[inside] <= limit)
+        covered[position * n_districts:(position + 1) * n_districts] += np.bincount(
+            district[inside], weights=weights[inside] * gained, minlength=n_districts)
+    table["covered"] = covered
+    table = _with_shares(table)
+    city = _with_shares(table.groupby("minutes", as_index=False)[["population", "covered"]].sum())
+    return NetworkCoverage(table, city, minutes, nearest, base.basis, base.slope_aware)
 
 
 def _tabulate(minutes: np.ndarray, people: People, thresholds: Sequence[float]) -> pd.DataFrame:

@@ -35,6 +35,7 @@ from geo.network_coverage import (
     district_of_points,
     network_gaps,
     people_on_streets,
+    recount_coverage,
 )
 from geo.reach import (
     Reach,
@@ -321,13 +322,19 @@ def _network_after(study: StudyArea, plan: Plan, removed: list[int],
     reach = network.reach
     for row in removed:
         reach = remove_place(reach, row)
+    changed_edges = [network.reach.places.edge[np.asarray(removed, dtype=np.int64)]]
     if len(added):
         snapped = snap_points(study.streets, added[:, 0], added[:, 1])
+        changed_edges.append(snapped.edge)
         for i in range(len(added)):
             reach = add_place(reach, snapped.take(np.array([i])))
     if reach is network.reach:
         return network.coverage
-    return coverage_by_district_network(reach, network.people, study.config.minutes)
+    # only the people near the nodes that changed are counted again
+    changed = np.flatnonzero((reach.minutes != network.reach.minutes)
+                             | (reach.nearest != network.reach.nearest))
+    return recount_coverage(network.coverage, reach, network.people, changed,
+                            np.concatenate(changed_edges))
 
 
 def _straight_after(plan: Plan, removed: list[int], added: np.ndarray) -> StraightReach:

@@ -132,9 +132,9 @@ def ibasho_city(folder: Path) -> dict:
     job_s = sum(steps.values())
     site = snap_points(network, np.array([1500.0]), np.array([-2500.0]))
     what: dict[str, float] = {}
-    timed(what, "add", what_if, reach, people, THRESHOLDS, add=site)
+    timed(what, "add", what_if, reach, people, THRESHOLDS, add=site, base=coverage)
     busiest = int(np.bincount(reach.nearest[reach.nearest >= 0]).argmax())
-    timed(what, "remove", what_if, reach, people, THRESHOLDS, remove=busiest)
+    timed(what, "remove", what_if, reach, people, THRESHOLDS, remove=busiest, base=coverage)
     sites: dict[str, float] = {}
     suggestion = timed(sites, "next 10", suggest_sites, reach, people, node_candidates(reach),
                        minutes=10.0, k=10)
