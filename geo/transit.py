@@ -447,7 +447,8 @@ def _per_origin(profile: BoardingProfile, access: WalkLinks, measure: np.ndarray
     arrive = np.where(has, key >> _TIME_SHIFT, _MAX_TIME + 1)
     leave = np.where(has, leave_pair[np.maximum(pair, 0)] if len(leave_pair) else 0,
                      _MAX_TIME + 1)
-    place = np.where(has, _place_of(profile, key), -1)
+    place = np.full(n, -1, dtype=np.int64)  # only boardings that exist have a place (on a
+    place[has] = _place_of(profile, key[has])  # day without buses there are none)
     rides = np.where(has, np.where((key & _KIND_CHANGE) > 0, 2, 1), 0)
     if direct is not None:
         if direct.n_targets != len(profile.places):

@@ -104,6 +104,21 @@ def test_a_place_without_dates_gets_the_journey_leaving_now(client) -> None:
             assert journey["message"]
 
 
+@pytest.mark.parametrize("at", ["2026-11-28T23:00", "2026-12-31T23:30", "2027-01-01T05:00"])
+def test_when_no_bus_runs_any_more_today_the_page_still_answers(client, at) -> None:
+    """Late at night, on New Year's Eve and before the first bus there is no boarding at all
+    (a Saturday night at 22:53 gave 500 on every /near once)."""
+    response = client.get(f"/api/near?{HERE}&at={at}")
+    assert response.status_code == 200, response.get_json()
+    journeys = [p["journey"] for p in response.get_json()["places"] if p["journey"]]
+    assert journeys
+    for journey in journeys:
+        if journey["found"]:  # walking all the way, or a bus of a later day
+            assert journey["steps"]
+        else:
+            assert journey["message"]
+
+
 def test_the_page_has_the_journey_without_javascript(client) -> None:
     html = client.get(f"/near?{HERE}&at=2026-12-01T08:00").get_data(as_text=True)
     assert '<ol class="journey-steps">' in html
