@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
-from layers.participation_figures import ParticipationFigures
 from layers.files.atomic import write_atomic
+from layers.participation_figures import ParticipationFigures
 from layers.study import StudyArea
 from webmap.i18n import install_gettext
 from webmap.maps.assets import copy_static

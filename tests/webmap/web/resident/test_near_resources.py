@@ -160,7 +160,8 @@ def test_phone_shows_the_resources_and_the_maps_draw_the_layer(served, browser, 
         desk.page.goto(f"{base}/districts/{quote('箕郷')}")
         desk.page.wait_for_selector(".ibasho-place-icon", state="attached")
         desk.page.wait_for_timeout(500)
-        marker = desk.page.locator('.ibasho-place-icon[title="移動販売 とくし便 箕郷支所前（架空）"]')
+        shop = "移動販売 とくし便 箕郷支所前（架空）"
+        marker = desk.page.locator(f'.ibasho-place-icon[title="{shop}"]')
         assert marker.count() == 1
         marker.focus()  # beside 上芝集会所's marker at this zoom: opened from the keyboard
         desk.page.keyboard.press("Enter")
