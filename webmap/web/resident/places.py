@@ -66,8 +66,7 @@ def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict
 
     Examples
     --------
-    >>> from layers.fields.contact import Contact
-from layers.fields.schedule import parse_schedule
+    >>> from layers.fields.schedule import parse_schedule
     >>> now = dt.datetime(2026, 11, 30, 9, 0)
     >>> info = opening_info(parse_schedule("毎月第1水曜日・第3月曜日 10:00～12:00"), now)
     >>> info["next"]["label"], info["next"]["when"], info["next"]["when_label"]
