@@ -34,7 +34,7 @@ from webmap.i18n import (
     placeholders,
     translations,
 )
-from webmap.maps.style import CATEGORY_STYLES, day_type_labels
+from webmap.maps.style import CATEGORY_STYLES, RESOURCE_STYLES, day_type_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBMAP = ROOT / "webmap"
@@ -130,9 +130,11 @@ def test_every_text_of_the_resident_page_is_in_english() -> None:
         for lineno, msgid, _comments, _context in extract_from_file(
                 method, str(path), keywords=DEFAULT_KEYWORDS):
             needed[msgid] = f"{path.name}:{lineno}"
-    # shown there, written elsewhere: day types (bus departures) and the place categories
+    # shown there, written elsewhere: day types (bus departures), the place categories and
+    # the community resources' (listed under the places)
     needed.update({label: "style.day_type_labels" for label in day_type_labels().values()})
     needed.update({category: "style.CATEGORY_STYLES" for category in CATEGORY_STYLES})
+    needed.update({category: "style.RESOURCE_STYLES" for category in RESOURCE_STYLES})
     assert len(needed) > 90
     missing = {msgid: where for msgid, where in needed.items() if msgid not in english}
     assert not missing, f"translate these in {catalogue_path('en')}: {missing}"

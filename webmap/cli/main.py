@@ -157,9 +157,11 @@ def build(config: Path, out_dir: Path, verbose: bool) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         plan = _plan(study)
-        written = write_site(study, coverage, out_dir, plan=plan, verbose=True)
+        figures, participation_layers = _participation(study, coverage)
+        written = write_site(study, coverage, out_dir, plan=plan, participation=figures,
+                             verbose=True)
         gpkg = write_geopackage({**_result_layers(study, coverage, plan),
-                                 **_participation_layers(study, coverage)},
+                                 **participation_layers},
                                 out_dir / "ibasho.gpkg")
     except PermissionError as exc:
         raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror}. "
@@ -168,11 +170,12 @@ def build(config: Path, out_dir: Path, verbose: bool) -> None:
                f"(open {out_dir / 'index.html'})", err=True)
 
 
-def _participation_layers(study, coverage) -> dict:
+def _participation(study, coverage) -> tuple:
     """
-    The participation tables of the site's database (records staff keep at ``/admin``), by
-    GeoPackage layer name: by month, by 年度, places by frequency and activity, and the yearly
-    report's rows (one per place); none without a database or records.
+    The participation figures of the site's database (records staff keep at ``/admin``), and
+    their tables by GeoPackage layer name: by month, by 年度, places by frequency and
+    activity, and the yearly report's rows (one per place); ``(None, {})`` without a
+    database or records.
     """
     import os
 
@@ -183,11 +186,11 @@ def _participation_layers(study, coverage) -> dict:
     location = database_location(study.config.directory,
                                  configured=os.environ.get("IBASHO_DATABASE"))
     if "://" not in location and not Path(location).exists():
-        return {}
+        return None, {}
     store = open_site_database(study, location).places
     records = participation_records(store)
     if records.empty:
-        return {}
+        return None, {}
     places = store.places(include_retired=True)[["place_id", "name", "district"]]
     drawn = dict(zip(study.places["place_id"], study.places["district"], strict=True))
     places["district"] = [d or drawn.get(p, "") for p, d in
@@ -195,8 +198,8 @@ def _participation_layers(study, coverage) -> dict:
     figures = study_participation(coverage, records, places)
     click.echo(f"  participation: {len(records)} records of "
                f"{records['place_id'].nunique()} places", err=True)
-    return {**figures_tables(figures),
-            "participation_places_by_year": place_year_rows(records, places)}
+    return figures, {**figures_tables(figures),
+                     "participation_places_by_year": place_year_rows(records, places)}
 
 
 def _plan(study, *, basis: str | None = None):

@@ -60,6 +60,7 @@ from webmap.maps.reach_layers import (
     uncovered_layers,
     walk_minutes,
 )
+from webmap.maps.resource_layer import resource_layers
 from webmap.maps.style import (
     BACKGROUND_COLOR,
     BUFFER_OPACITY,
@@ -220,6 +221,7 @@ def build_map(
     straight_shown = plan is None or plan.network is None
     builders: list[Callable[[], list[tuple[folium.map.Layer, list[LegendRow]]]]] = [
         lambda: _place_layers(study, view),
+        lambda: resource_layers(study, box=view.box, district=district),
         lambda: _district_layers(study, coverage, view, district_url=district_url, plan=plan),
         lambda: _stop_layers(stops, asset_base=asset_base),
         lambda: _bus_route_layers(_lines(view.select(study.bus_routes), study)),

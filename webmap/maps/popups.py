@@ -33,6 +33,7 @@ __all__ = [
     "place_popup",
     "place_tooltip",
     "population_tooltip",
+    "resource_popup",
     "route_popup",
     "stop_header",
     "suggestion_popup",
@@ -120,6 +121,33 @@ def place_tooltip(place: Mapping[str, Any]) -> str:
     mark = _("（おおよその位置）") if quality == "approx" else ""
     return (f"<strong>{escape(_text(place.get('name')))}</strong>"
             f"<br>{escape(_text(place.get('category')))}{escape(mark)}")
+
+
+def resource_popup(resource: Mapping[str, Any]) -> str:
+    """
+    The popup of a community resource (移動販売 stop, 認知症カフェ …): name, category,
+    district, the area it serves, schedule, contact, address, notes and the source.
+    """
+    category = _text(resource.get("category"))
+    district = _text(resource.get("district"))
+    subtitle = escape(category)
+    if district:
+        subtitle += "・" + escape(_("{district}地区").format(district=district))
+    source = _text(resource.get("source"))
+    return (
+        '<div class="ibasho-popup ibasho-resource-popup">'
+        f'<p class="ibasho-popup-kind">{place_icon_svg(category, size_px=20)}'
+        f"<span>{subtitle}</span></p>"
+        f'<h3 class="ibasho-popup-title">{escape(_text(resource.get("name")))}</h3>'
+        + _rows([(_("対象地域"), _text(resource.get("serves"))),
+                 (_("日時"), _text(resource.get("schedule"))),
+                 (_("連絡先"), _text(resource.get("contact"))),
+                 (_("住所"), _text(resource.get("address"))),
+                 (_("備考"), _text(resource.get("notes")))])
+        + ('<p class="ibasho-source">' + escape(_("出典")) + f"：{escape(source)}</p>"
+           if source else "")
+        + "</div>"
+    )
 
 
 def district_label_html(name: str) -> str:

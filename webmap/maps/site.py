@@ -24,11 +24,13 @@ from tqdm import tqdm
 from geo.coverage import CoverageResult
 from layers.analysis import Plan
 from layers.files.atomic import write_atomic
+from layers.participation_figures import ParticipationFigures
 from layers.study import StudyArea
 from webmap.i18n import install_gettext
 from webmap.maps.assets import copy_static
 from webmap.maps.build import build_map
 from webmap.maps.pages import Urls, district_page, districts_page, page_context, render_map
+from webmap.maps.participation_section import participation_section
 
 logger = logging.getLogger(__name__)
 __all__ = ["TEMPLATES_DIR", "district_file_name", "write_site"]
@@ -61,6 +63,7 @@ def _urls(depth: int) -> Urls:
 
 def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
                plan: Plan | None = None, today: dt.date | None = None,
+               participation: ParticipationFigures | None = None,
                verbose: bool = False) -> list[Path]:
     """
     Write the city map, the district list and one page per district to ``out_dir``.
@@ -78,6 +81,11 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
         vs network tables and the suggested sites. None: straight-line layers only.
     today
         The date the maps' holiday lists start from (default: today).
+    participation
+        The participation figures of the site's database
+        (:func:`layers.participation_figures.study_participation`): each district page gets
+        the section the served page has. None (no database or no records): the pages say
+        where the records are kept instead.
     verbose
         Show a progress bar over the districts.
 
@@ -118,8 +126,11 @@ def write_site(study: StudyArea, coverage: CoverageResult, out_dir: Path, *,
         district_map = build_map(study, coverage, plan=plan, district=name,
                                  asset_base="../static/vendor",
                                  district_url="{name}.html", title_bar=False, today=today)
+        section = participation_section(participation, name)
         page = template.render(urls=_urls(1), map=render_map(district_map),
-                               **district_page(study, coverage, plan, name), **context)
+                               **district_page(study, coverage, plan, name), **context,
+                               participation=section,
+                               participation_missing=section is None)
         path = out_dir / "districts" / district_file_name(name)
         write_atomic(path, page)
         written.append(path)

@@ -35,6 +35,8 @@ __all__ = [
     "POPULATION_STYLE",
     "PRINT_HATCHES",
     "RADIUS_COLORS",
+    "RESOURCE_MARKER_SIZE_PX",
+    "RESOURCE_STYLES",
     "ROUTE_STYLE",
     "SHAPES",
     "STOP_STYLE",
@@ -94,6 +96,21 @@ CATEGORY_STYLES: dict[str, dict[str, str]] = {
     N_("福祉センター"): {"color": "#6A3D9A", "shape": "diamond", "glyph": "福"},
     N_("コミュニティセンター"): {"color": "#5D4037", "shape": "triangle_down", "glyph": "コ"},
 }
+
+#: Per community resource category (``config.resource_categories``), as
+#: :data:`CATEGORY_STYLES`: the map layer 「地域の支え合い・資源」 draws them smaller than places
+#: (:data:`RESOURCE_MARKER_SIZE_PX`); msgids too, for the resident page.
+RESOURCE_STYLES: dict[str, dict[str, str]] = {
+    N_("認知症カフェ"): {"color": "#AD1457", "shape": "square", "glyph": "認"},
+    N_("助け合い活動"): {"color": "#EF6C00", "shape": "hexagon", "glyph": "助"},
+    N_("見守り活動"): {"color": "#0277BD", "shape": "octagon", "glyph": "見"},
+    N_("移動販売"): {"color": "#558B2F", "shape": "diamond", "glyph": "移"},
+    N_("配食・買い物支援"): {"color": "#6D4C41", "shape": "pentagon", "glyph": "配"},
+    N_("ウォーキング"): {"color": "#00838F", "shape": "triangle", "glyph": "歩"},
+}
+
+#: Resource markers on the maps (CSS pixels): smaller than places, which they must not hide.
+RESOURCE_MARKER_SIZE_PX = 24
 
 #: For a category a config adds that has no style of its own.
 DEFAULT_CATEGORY_STYLE: dict[str, str] = {"color": "#455A64", "shape": "circle", "glyph": "他"}

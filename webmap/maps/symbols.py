@@ -15,6 +15,7 @@ from webmap.maps.style import (
     CATEGORY_STYLES,
     DEFAULT_CATEGORY_STYLE,
     MARKER_SIZE_PX,
+    RESOURCE_STYLES,
     SHAPES,
     STOP_STYLE,
 )
@@ -52,8 +53,10 @@ _HALF = _VIEW / 2
 
 
 def category_style(category: str) -> dict[str, str]:
-    """The colour, shape and glyph of ``category`` (a grey circle for unknown categories)."""
-    return CATEGORY_STYLES.get(category, DEFAULT_CATEGORY_STYLE)
+    """The colour, shape and glyph of ``category``, a place's or a resource's (a grey circle
+    for unknown categories)."""
+    return CATEGORY_STYLES.get(category) or RESOURCE_STYLES.get(category,
+                                                                DEFAULT_CATEGORY_STYLE)
 
 
 def _shape_element(shape: str, *, fill: str, stroke: str, stroke_width: float,
@@ -94,7 +97,8 @@ def place_icon_svg(category: str, *, size_px: int = MARKER_SIZE_PX, approximate:
     Parameters
     ----------
     category
-        A category of :data:`webmap.maps.style.CATEGORY_STYLES` (others get the default style).
+        A category of :data:`webmap.maps.style.CATEGORY_STYLES` or
+        :data:`webmap.maps.style.RESOURCE_STYLES` (others get the default style).
     size_px
         Width and height on screen in CSS pixels.
     approximate

@@ -15,6 +15,7 @@ from estat_files import takasaki_mesh_rows, write_mesh_zip
 from data import get_path
 from layers.store.participation import import_participation
 from webmap.cli.main import main
+from webmap.maps.site import district_file_name
 
 
 @pytest.fixture
@@ -172,6 +173,18 @@ def test_build_shows_the_places_staff_edited(runner: CliRunner, tmp_path: Path,
     assert len(report) == 3 and set(report["name"]) == {"新しいサロン", "4区のえんがわ"}
     assert {"participation_months", "participation_by_frequency",
             "participation_by_activity"} <= {n for n, _ in pyogrio.list_layers(out / "ibasho.gpkg")}
+    # the static district pages have the served page's participation section …
+    recorded = set(report["district"])
+    assert len(recorded) >= 1
+    for district in recorded:
+        page = (out / "districts" / district_file_name(district)).read_text(encoding="utf-8")
+        assert 'id="participation"' in page and "participation-chart" in page
+        assert "2025-04" in page
+    # … and the pages of districts without records say where the records are kept
+    other = next(d for d in study.district_names if d not in recorded)
+    page = (out / "districts" / district_file_name(other)).read_text(encoding="utf-8")
+    assert "この地区の参加の記録はまだありません" in page and "/admin" in page
+    assert "participation-chart" not in page
 
 
 def test_serve_refuses_a_broken_city_with_its_problems_before_any_worker_starts(

@@ -329,6 +329,47 @@
     return li;
   }
 
+  function resourceItem(r) {
+    // the markup of near_card.html's resource_item
+    var li = el("li", "resource-item");
+    li.appendChild(el("h4", "place-name", r.name));
+    if (r.minutes_label) {
+      var walk = el("p", "place-walk");
+      walk.appendChild(el("strong", "walk-minutes", r.minutes_label));
+      walk.appendChild(document.createTextNode(" "));
+      walk.appendChild(el("span", "walk-distance", r.distance_label));
+      if (r.estimate_label) {
+        walk.appendChild(document.createTextNode(" "));
+        walk.appendChild(el("span", "estimate-mark", r.estimate_label));
+      }
+      li.appendChild(walk);
+    }
+    var meta = el("p", "place-meta");
+    meta.appendChild(el("span", "badge badge-category", r.category_label));
+    if (r.district_label) {
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(el("span", "place-district", r.district_label));
+    }
+    li.appendChild(meta);
+    if (r.serves) { li.appendChild(paragraph("resource-serves", t.serves, r.serves)); }
+    li.appendChild(openingBlock(r.opening));
+    li.appendChild(contactBlock(r.contact));
+    if (r.address) { li.appendChild(paragraph("place-address", t.address, r.address)); }
+    if (r.notes) { li.appendChild(paragraph("place-notes", t.notes, r.notes)); }
+    return li;
+  }
+
+  function showResources(res) {
+    byId("near-resources").hidden = !res;
+    if (!res) { return; }
+    byId("near-resources-heading").textContent = res.heading;
+    fill("near-resource-list", res.nearby.map(resourceItem));
+    byId("near-resources-none").textContent = res.none_label || "";
+    byId("near-serving-heading").textContent = res.serving_heading || "";
+    byId("near-serving-heading").hidden = !res.serving.length;
+    fill("near-serving-list", res.serving.map(resourceItem));
+  }
+
   function fill(id, nodes) {
     var parent = byId(id);
     while (parent.firstChild) { parent.removeChild(parent.firstChild); }
@@ -344,6 +385,7 @@
     byId("near-unlocated-heading").textContent = result.unlocated_heading || "";
     fill("near-unlocated-list", result.unlocated.map(unlocatedItem));
     byId("near-unlocated").hidden = !result.unlocated.length;
+    showResources(result.resources);
     byId("near-results").hidden = false;
     byId("near-map-section").hidden = false;
     byId("near-map-straight").hidden = !result.places.some(function (p) {

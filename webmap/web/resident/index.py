@@ -19,7 +19,7 @@ from scipy.sparse import csr_matrix
 
 from geo.crs import STORAGE_CRS
 from geo.nearest import RouteStops, forward_graph
-from geo.network import Snapped
+from geo.network import Snapped, snap_points
 from geo.reach import WalkGraph, points_xy
 from geo.walking import WalkProfile
 from layers.analysis import Plan
@@ -80,12 +80,23 @@ class NearIndex:
     forward: csr_matrix | None = None
     place_snapped: Snapped | None = None
     choices: dict[str, list[Choice]] = field(default_factory=dict)
+    #: The community resources (:attr:`layers.study.StudyArea.resources`): positions (NaN
+    #: for an area resource), parsed schedules and contacts, and where they meet the streets.
+    resource_x: np.ndarray = field(default_factory=lambda: np.empty(0))
+    resource_y: np.ndarray = field(default_factory=lambda: np.empty(0))
+    resource_schedules: list[Schedule] = field(default_factory=list)
+    resource_contacts: list[Contact] = field(default_factory=list)
+    resource_snapped: Snapped | None = None
     _to_metric: Transformer | None = None
     _to_lonlat: Transformer | None = None
 
     @property
     def places(self) -> pd.DataFrame:
         return self.study.places
+
+    @property
+    def resources(self) -> pd.DataFrame:
+        return self.study.resources
 
     @property
     def stops(self) -> pd.DataFrame | None:
@@ -255,6 +266,12 @@ def build_near_index(study: StudyArea, plan: Plan) -> NearIndex:
         _to_lonlat=Transformer.from_crs(crs, STORAGE_CRS, always_xy=True),
     )
     index.choices = _choices(index)
+    resources = study.resources
+    index.resource_x, index.resource_y = _xy(resources, crs)
+    index.resource_schedules = [parse_schedule(s) for s in resources["schedule"]]
+    index.resource_contacts = [parse_contact(c) for c in resources["contact"]]
+    if graph is not None and len(resources):
+        index.resource_snapped = snap_points(graph.network, index.resource_x, index.resource_y)
     logger.info("Resident page index: %d places, %d stops, %d towns, %s walking", len(place_x),
                 len(stop_x), len(town_x), index.method)
     return index

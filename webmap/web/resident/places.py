@@ -23,6 +23,7 @@ from geo.nearest import (
     straight_distances_m,
     walk_from,
 )
+from layers.fields.contact import Contact
 from layers.fields.schedule import Schedule, next_openings
 from layers.transit_reach import TransitModel
 from webmap.i18n import gettext_for
@@ -31,7 +32,7 @@ from webmap.web.resident.format import format_distance, format_opening, round_mi
 from webmap.web.resident.index import NearIndex
 from webmap.web.resident.journey import journey_entry
 
-__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "NETWORK_LIMIT_MINUTES", "category_label",
+__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "NETWORK_LIMIT_MINUTES", "category_label", "contact_info",
            "nearest_places", "opening_info", "unlocated_places"]
 
 #: Places listed by default, and at most.
@@ -101,7 +102,11 @@ def opening_info(schedule: Schedule, now: dt.datetime, lang: str = "ja") -> dict
 
 
 def _contact(index: NearIndex, row: int, lang: str) -> dict[str, Any]:
-    contact = index.contacts[row]
+    return contact_info(index.contacts[row], lang)
+
+
+def contact_info(contact: Contact, lang: str) -> dict[str, Any]:
+    """A parsed contact as the page shows it: the text, the name and tap-to-call numbers."""
     _ = gettext_for(lang)
     return {"text": contact.text, "name": contact.name,
             "phones": [{"number": phone.text, "href": phone.href,

@@ -4,7 +4,8 @@
   English). With ``lat``/``lon`` or a chosen start (``from=town:…|stop:…|place:…``) the list
   is rendered on the server, so it shows without JavaScript and before the map loads; the
   page's script adds the phone's location, 「いまどこ？」 and the (optional) map.
-- ``GET /api/near?lat=&lon=&lang=&n=``: the ``n`` nearest places on foot with their routes.
+- ``GET /api/near?lat=&lon=&lang=&n=``: the ``n`` nearest places on foot with their routes,
+  and the community resources nearby and serving the district (``resources``).
 - ``GET /api/whereami?lat=&lon=&lang=``: where that is, in words to read out.
 
 Both position endpoints follow one rule: a point more than :data:`OUTSIDE_LIMIT_M` outside
@@ -33,6 +34,7 @@ from webmap.web.resident.format import japan_now
 from webmap.web.resident.index import CHOICE_GROUPS, NearIndex, near_index
 from webmap.web.resident.journey import transit_model
 from webmap.web.resident.places import DEFAULT_COUNT, MAX_COUNT, nearest_places
+from webmap.web.resident.resources import nearby_resources
 from webmap.web.resident.whereami import where_am_i
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ def script_text(lang: str) -> dict[str, str]:
         "schedule_as_written": _("日時（原文）：{text}"),
         "searching": _("近くの居場所を探しています…"),
         "sentence_end": _("。"),
+        "serves": _("対象地域"),
         "show_route": _("道順を地図で見る"),
         "start_marker": _("出発地"),
         "whereami_accuracy": _("位置の誤差は約{accuracy} m です。"),
@@ -182,6 +185,8 @@ def api_near() -> Response:
     _check_outside(index, lon, lat)
     result = nearest_places(index, lon, lat, lang=lang, now=now, count=count,
                             transit=transit_model(current_state()))
+    result["resources"] = nearby_resources(index, lon, lat, district=result["district"],
+                                           lang=lang, now=now)
     return _json({"ok": True, "lang": lang, **result})
 
 
@@ -288,8 +293,11 @@ def near_page() -> str:
             message = _("現在地は{area}の範囲外のようです。下で地区と町名・目印を選んでください。"
                         ).format(area=index.study.config.name)
         else:
-            result = nearest_places(index, *origin, lang=lang, now=_now(), count=_count(),
+            now = _now()
+            result = nearest_places(index, *origin, lang=lang, now=now, count=_count(),
                                     transit=transit_model(current_state()))
+            result["resources"] = nearby_resources(index, *origin, district=result["district"],
+                                                   lang=lang, now=now)
             result["origin_label"] = _("出発地：{origin}").format(origin=origin_label)
             district = district or result["district"]
     other = next(code for code in LOCALES if code != lang)
