@@ -125,18 +125,22 @@ def suggest_sites(reach: Reach, people: People, candidates: Snapped, *, minutes:
                 cursor += 1
             top = int(order[cursor])
             if (not np.isfinite(stale_bound[top]) or stale_bound[top] <= 0
-                    or (best >= 0 and best_gain >= stale_bound[top])):
+                    or (best >= 0 and (best_gain > stale_bound[top]
+                                       or (best_gain == stale_bound[top] and best < top)))):
                 break  # nobody left to gain, or the best found beats every other bound
+                # (a tie goes to the first candidate, as a plain greedy search gives it)
             # search the stale candidates of the best one's tile together, on a local graph
             lo, hi = np.searchsorted(tile_sorted, [tile[top], tile[top] + 1])
             batch = by_tile[lo:hi]
-            batch = batch[stale_bound[batch] > best_gain]
+            batch = batch[stale_bound[batch] >= best_gain]
             batch = batch[np.argsort(-stale_bound[batch])[:_BATCH]]
             gains, _ = entries.gains(candidates.take(batch), weight, minutes)
             bound[batch] = gains
             stale_bound[batch] = -np.inf
-            if gains.max() > best_gain or best < 0:
-                best, best_gain = int(batch[np.argmax(gains)]), float(gains.max())
+            first = int(batch[gains == gains.max()].min())
+            if gains.max() > best_gain or best < 0 or (gains.max() == best_gain
+                                                       and first < best):
+                best, best_gain = first, float(gains.max())
         if best < 0 or best_gain <= 0:
             break
         gain, covered = entries.gains(candidates.take(np.array([best])), weight, minutes)
