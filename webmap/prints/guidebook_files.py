@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from geo.coverage import CoverageResult
@@ -21,6 +20,7 @@ from layers.study import StudyArea
 from webmap.prints.fonts import find_japanese_font
 from webmap.prints.guidebook import guidebook_pdf
 from webmap.prints.guidebook_workbook import guidebook_workbook
+from webmap.prints.jobs import render_jobs
 from webmap.prints.sheet import ExportError, sheet_filename
 from webmap.prints.sheet_layers import PrintLayers, prepare_layers
 
@@ -128,25 +128,8 @@ def export_guidebooks(study: StudyArea, coverage: CoverageResult, *, out: Path |
         find_japanese_font(for_pdf=True)  # fail early, before any process starts
         layers = prepare_layers(study, coverage)
     settings = {"fmt": fmt, "booklet": booklet, "near_url": near_url, "today": today}
-    done = 0
-    if workers == 1 or len(jobs) == 1:
-        _init_worker(study, layers, settings)
-        try:
-            for name, path in jobs.items():
-                _render_to(name, path)
-                done += 1
-                if progress is not None:
-                    progress(name, done, len(jobs))
-        finally:
-            _WORKER.clear()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(study, layers, settings)) as pool:
-            futures = {pool.submit(_render_to, name, path): name for name, path in jobs.items()}
-            for future in as_completed(futures):
-                future.result()
-                done += 1
-                if progress is not None:
-                    progress(futures[future], done, len(jobs))
+    render_jobs(jobs, _render_to, initializer=_init_worker, initargs=(study, layers, settings),
+                reset=_WORKER.clear, workers=1 if len(jobs) == 1 else workers,
+                progress=progress)
     logger.info("Wrote %d guidebooks (%s) to %s", len(jobs), fmt, folder)
     return list(jobs.values())

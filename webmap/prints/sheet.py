@@ -31,7 +31,6 @@ import logging
 import os
 import re
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from layers.study import StudyArea
 from webmap.i18n import gettext as _
 from webmap.prints.drawing import draw_map
 from webmap.prints.fonts import JapaneseFont, find_japanese_font
+from webmap.prints.jobs import render_jobs
 from webmap.prints.layout import (
     ORIENTATIONS,
     PAPER_SIZES_MM,
@@ -494,27 +494,8 @@ def export_all_districts(study: StudyArea, coverage: CoverageResult, *, out_dir:
     names = study.district_names
     jobs = {name: out_dir / sheet_filename(name, index=i, fmt=options.fmt)
             for i, name in enumerate(names, start=1)}
-    done = 0
-    if workers == 1:
-        _init_worker(study, coverage, layers, options, qr_url_template)
-        try:
-            for name, path in jobs.items():
-                _render_district(name, path)
-                done += 1
-                if progress is not None:
-                    progress(name, done, len(jobs))
-        finally:
-            _WORKER.clear()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(study, coverage, layers, options,
-                                           qr_url_template)) as pool:
-            futures = {pool.submit(_render_district, name, path): name
-                       for name, path in jobs.items()}
-            for future in as_completed(futures):
-                future.result()
-                done += 1
-                if progress is not None:
-                    progress(futures[future], done, len(jobs))
+    render_jobs(jobs, _render_district, initializer=_init_worker,
+                initargs=(study, coverage, layers, options, qr_url_template),
+                reset=_WORKER.clear, workers=workers, progress=progress)
     logger.info("Wrote %d district sheets to %s", len(jobs), out_dir)
     return list(jobs.values())
