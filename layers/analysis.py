@@ -1,12 +1,12 @@
 """Planning a study area: network reach when streets are loaded, the next places, what-if.
 
 This ties the loaded layers (:class:`layers.study.StudyArea`) to the analyses in ``geo``:
-network reach and isochrones (:mod:`geo.reach`, :mod:`geo.isochrones`), coverage and gaps on
-the network (:mod:`geo.network_coverage`), greedy siting (:mod:`geo.siting`), and their
-straight-line counterparts (:mod:`geo.straight_line`) for study areas without streets, and the
-grid of walking minutes to the nearest place (:mod:`geo.minutes_grid`). The web app and the
-CLI compute a :class:`Plan` once per population basis (total, 65+, 75+, 85+: the one asked
-for, else 65+ when the data has it, else the total) and answer what-if questions from it.
+network reach and isochrones (:mod:`geo.streets.reach`, :mod:`geo.streets.isochrones`), coverage and
+gaps on the network (:mod:`geo.coverage.on_streets`), greedy siting (:mod:`geo.planning.siting`),
+and their straight-line counterparts (:mod:`geo.planning.straight_line`) for study areas without
+streets, and the grid of walking minutes to the nearest place (:mod:`geo.coverage.minutes_grid`).
+The web app and the CLI compute a :class:`Plan` once per population basis (total, 65+, 75+, 85+: the
+one asked for, else 65+ when the data has it, else the total) and answer what-if questions from it.
 """
 
 from __future__ import annotations
@@ -23,11 +23,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.crs import STORAGE_CRS
-from geo.isochrones import walk_isochrones
-from geo.minutes_grid import GRID_LIMIT_MINUTES, MinutesGrid, grid_layout, minutes_grid
-from geo.network import StreetNetwork, snap_points
-from geo.network_coverage import (
+from geo.coverage.minutes_grid import GRID_LIMIT_MINUTES, MinutesGrid, grid_layout, minutes_grid
+from geo.coverage.on_streets import (
     NetworkCoverage,
     People,
     compare_straight_line,
@@ -37,7 +34,20 @@ from geo.network_coverage import (
     people_on_streets,
     recount_coverage,
 )
-from geo.reach import (
+from geo.coverage.residents import population_basis
+from geo.crs import STORAGE_CRS
+from geo.planning.siting import SiteSuggestion, suggest_sites
+from geo.planning.straight_line import (
+    StraightReach,
+    coverage_table,
+    covered_by_district,
+    straight_reach,
+    straight_sites,
+    straight_what_if,
+)
+from geo.streets.isochrones import walk_isochrones
+from geo.streets.network import StreetNetwork, snap_points
+from geo.streets.reach import (
     Reach,
     WalkGraph,
     add_place,
@@ -46,17 +56,7 @@ from geo.reach import (
     remove_place,
     walk_graph,
 )
-from geo.residents import population_basis
-from geo.siting import SiteSuggestion, suggest_sites
-from geo.straight_line import (
-    StraightReach,
-    coverage_table,
-    covered_by_district,
-    straight_reach,
-    straight_sites,
-    straight_what_if,
-)
-from geo.walking import WalkProfile
+from geo.streets.walking import WalkProfile
 from layers.bus_reach import BusReach, bus_missing_note, bus_what_if, council_bus_reach
 from layers.study import StudyArea
 
@@ -105,13 +105,13 @@ class Plan:
     #: The districts' union in the metric CRS (what-if checks new places against it).
     area_m: shapely.Geometry | None = None
     #: Straight-line coverage now (per district, city) at the config's radii, computed once:
-    #: every what-if compares against it (:func:`geo.straight_line.coverage_table`).
+    #: every what-if compares against it (:func:`geo.planning.straight_line.coverage_table`).
     straight_coverage: tuple[pd.DataFrame, pd.DataFrame] | None = None
     #: The district polygons in the metric CRS, in the districts' order (what-if names the
     #: district of each new place from them).
     district_shapes_m: np.ndarray | None = None
     #: Walking minutes from each cell of the study area to the nearest place, with the
-    #: people of the basis per cell and per district and band (:mod:`geo.minutes_grid`).
+    #: people of the basis per cell and per district and band (:mod:`geo.coverage.minutes_grid`).
     grid: MinutesGrid | None = None
     #: Who cannot walk to a place but can get there by bus (:mod:`layers.bus_reach`); None
     #: without buses or population, and then :attr:`bus_note` says why and how to add them.
@@ -137,7 +137,7 @@ def plan_study_area(study: StudyArea, *, basis: str | None = None,
         The loaded study area.
     basis
         ``"total"``, ``"age65"``, ``"age75"`` or ``"age85"``; None: 65+ when every area has
-        it, else the total (:func:`geo.residents.population_basis`).
+        it, else the total (:func:`geo.coverage.residents.population_basis`).
     today
         The bus reach travels on the first weekday from this day that is not a holiday
         (default today; :func:`layers.bus_reach.council_bus_reach`).
@@ -366,11 +366,12 @@ def what_if_many(study: StudyArea, plan: Plan, *,
     District and city coverage after several changes: places added and places removed.
 
     The removals are applied first, then the additions, one after another on the
-    precomputed reach (:func:`geo.reach.remove_place` and :func:`geo.reach.add_place` on the
-    network, :func:`geo.straight_line.straight_what_if` in a straight line), so the city is
-    never recomputed and the result equals planning the changed city from scratch. With no
-    change, ``after`` equals ``before``. :func:`what_if_counts` gives the same numbers as
-    arrays, without building tables.
+    precomputed reach (:func:`geo.streets.reach.remove_place` and
+    :func:`geo.streets.reach.add_place` on the network,
+    :func:`geo.planning.straight_line.straight_what_if` in a straight line), so the city is never
+    recomputed and the result equals planning the changed city from scratch. With no change,
+    ``after`` equals ``before``. :func:`what_if_counts` gives the same numbers as arrays, without
+    building tables.
 
     Parameters
     ----------

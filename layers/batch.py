@@ -29,7 +29,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo.coverage import coverage_by_district
+from geo.coverage.by_distance import coverage_by_district
 from geo.crs import STORAGE_CRS
 from layers.config import load_config
 from layers.files.atomic import atomic_path

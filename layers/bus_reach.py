@@ -9,7 +9,7 @@ of the plan's basis into three kinds:
   (``[transit] door_to_door_minutes``, default 45; バスを使えば行ける);
 - ``neither``: neither (どちらも不可).
 
-The journeys are those of :mod:`layers.transit_reach` (RAPTOR, :mod:`geo.transit`): leaving
+The journeys are those of :mod:`layers.transit_reach` (RAPTOR, :mod:`geo.transit.routing`): leaving
 home within the config's window from ``depart_at`` on the next weekday that is not a public
 holiday. The buses are loaded once per stops and routes frames and the journeys routed once
 per places version, both kept in the study's :class:`geo.memo.FrameMemo`, so a redraw after
@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import STORAGE_CRS
-from geo.straight_line import StraightReach
-from geo.timetable import format_minutes
+from geo.planning.straight_line import StraightReach
+from geo.transit.timetable import format_minutes
 from layers.errors import LayerError
 from layers.fields.schedule.holidays_jp import is_holiday
 from layers.files.bus_timetable import BusTimetable, japanese_date

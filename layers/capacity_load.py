@@ -2,7 +2,7 @@
 
 A place's walk-in population is the people (65+ when every area has the count, else
 everyone: the plan's basis) whose nearest place it is within the planner's threshold, in a
-straight line (:func:`geo.capacity.walk_in_people`; a threshold in minutes is turned into
+straight line (:func:`geo.planning.capacity.walk_in_people`; a threshold in minutes is turned into
 metres at the profile's pace and the detour factor). A place is **over capacity** when it has
 more than :data:`RESIDENTS_PER_SEAT` such people per seat: at the national target of 8 % of
 older residents taking part in 通いの場, that many residents fill one seat, so more means the
@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.capacity import relieved_people, walk_in_people
+from geo.planning.capacity import relieved_people, walk_in_people
 from layers.analysis import Plan
 from layers.study import StudyArea
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
+from geo.coverage.minutes_grid import GRID_KINDS, GridSpec
 from geo.crs import METRIC_CRS, ensure_metric_crs
-from geo.minutes_grid import GRID_KINDS, GridSpec
-from geo.transit import TransitRules
-from geo.walking import ELDERLY_WALK_SPEED_M_PER_MIN, STREET_DETOUR_FACTOR, WalkProfile
-from geo.walking import PROFILES as WALK_PROFILES
+from geo.streets.walking import ELDERLY_WALK_SPEED_M_PER_MIN, STREET_DETOUR_FACTOR, WalkProfile
+from geo.streets.walking import PROFILES as WALK_PROFILES
+from geo.transit.routing import TransitRules
 from layers.errors import LayerError, Problem
 from layers.files.atomic import write_atomic
 
@@ -42,7 +42,7 @@ __all__ = [
 DEFAULT_RADII_M: tuple[float, ...] = (300.0, 500.0, 800.0)
 
 #: Without a street network, walking distance ≈ straight-line distance × this factor
-#: (:data:`geo.walking.STREET_DETOUR_FACTOR`).
+#: (:data:`geo.streets.walking.STREET_DETOUR_FACTOR`).
 DEFAULT_DETOUR_FACTOR = STREET_DETOUR_FACTOR
 
 #: Walking thresholds in minutes (network analysis and resident pages).
@@ -125,7 +125,7 @@ class LayerConfig:
 class TransitConfig:
     """How residents use the buses (the config's ``[transit]`` table)."""
 
-    #: Walking limits, changes, the door-to-door limit and the window (geo.transit).
+    #: Walking limits, changes, the door-to-door limit and the window (geo.transit.routing).
     rules: TransitRules = field(default_factory=TransitRules)
     #: GTFS / GTFS-JP feeds with real trips; empty: a GTFS stops layer, or trips rebuilt
     #: from the stops' timetables (推定).

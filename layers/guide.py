@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.coverage import assign_districts
+from geo.coverage.by_distance import assign_districts
 from geo.crs import STORAGE_CRS, to_metric
 from layers.fields.schedule import next_openings, parse_schedule
 from layers.fields.schema import WHOLE_DISTRICT, served_areas

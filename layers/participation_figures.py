@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.coverage import CoverageResult
+from geo.coverage.by_distance import CoverageResult
 from layers.fields.participation import ACTIVITIES, FREQUENCIES
 
 logger = logging.getLogger(__name__)

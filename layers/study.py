@@ -15,9 +15,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.coverage import CoverageResult, assign_districts, coverage_by_district
+from geo.coverage.by_distance import CoverageResult, assign_districts, coverage_by_district
 from geo.memo import FrameMemo
-from geo.network import StreetNetwork
+from geo.streets.network import StreetNetwork
 from layers.config import StudyConfig, load_config
 from layers.errors import LayerError, Problem
 from layers.fields.schema import PLACE_COLUMNS, PLACE_NUMBER_COLUMNS

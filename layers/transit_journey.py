@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 from pyproj import Transformer
 
-from geo.network import Snapped, snap_points
-from geo.timetable import day_trips, format_minutes
-from geo.transit import Journey, boarding_profile, door_to_door, earliest_arrival
-from geo.transit import journey as journey_legs
-from geo.walk_links import WalkLinks, network_links, straight_links
+from geo.streets.network import Snapped, snap_points
+from geo.streets.walk_links import WalkLinks, network_links, straight_links
+from geo.transit.routing import Journey, boarding_profile, door_to_door, earliest_arrival
+from geo.transit.routing import journey as journey_legs
+from geo.transit.timetable import day_trips, format_minutes
 from layers.fields.schedule import Opening, next_openings, parse_schedule
 from layers.files.bus_timetable import TimetableDay
 from layers.transit_reach import ESTIMATE_NOTE, TransitModel

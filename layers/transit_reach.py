@@ -4,7 +4,7 @@
 the trips rebuilt from the stops' timetables, 推定) and measures every short walk once (home →
 stop, stop → stop, stop → place, home → place) at the config's walking profile: on the street
 network when it is loaded, else in a straight line × the detour factor.
-:func:`transit_reach` then answers for every resident point at once (:mod:`geo.transit`):
+:func:`transit_reach` then answers for every resident point at once (:mod:`geo.transit.routing`):
 
 - :class:`ChosenTime`: leaving home within the config's window on a date (places whose dates
   are known count when they are open that day; the others count, as in the walking analysis);
@@ -29,25 +29,25 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from geo.coverage import assign_districts
+from geo.coverage.by_distance import assign_districts
 from geo.memo import remembered
-from geo.network import Snapped, snap_points
-from geo.reach import WalkGraph, points_xy, walk_graph
-from geo.timetable import DayTrips, day_trips, format_minutes
-from geo.transit import (
-    TransitRules,
-    TransitTimes,
-    boarding_profile,
-    door_to_door,
-)
-from geo.walk_links import (
+from geo.streets.network import Snapped, snap_points
+from geo.streets.reach import WalkGraph, points_xy, walk_graph
+from geo.streets.walk_links import (
     WalkLinks,
     nearest_target,
     network_links,
     straight_links,
     walking_matrix,
 )
-from geo.walking import WalkProfile
+from geo.streets.walking import WalkProfile
+from geo.transit.routing import (
+    TransitRules,
+    TransitTimes,
+    boarding_profile,
+    door_to_door,
+)
+from geo.transit.timetable import DayTrips, day_trips, format_minutes
 from layers.config import StudyConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.fields.schedule import next_openings, parse_schedule
@@ -143,7 +143,7 @@ def check_bus_data(config: StudyConfig, *, period: tuple[dt.date, dt.date] | Non
 
 def _merge(tables: list[BusTimetable]) -> BusTimetable:
     """Several feeds as one timetable (each keeps its own services)."""
-    from geo.timetable import Timetable
+    from geo.transit.timetable import Timetable
 
     offsets = np.cumsum([0] + [len(t.calendar.services) for t in tables])[:-1]
     merged = Timetable.concatenate([t.timetable for t in tables],

@@ -10,7 +10,8 @@ are sampled there, since neither city has ibasho data.
 One job = reach of all places for 5/10/15 minutes + coverage per district + 300 × 3 per-place
 isochrones and 3 merged ones. Done three ways:
 
-- ibasho: one multi-source Dijkstra (scipy) + grid isochrones (geo.reach, geo.isochrones);
+- ibasho: one multi-source Dijkstra (scipy) + grid isochrones (geo.streets.reach,
+geo.streets.isochrones);
 - the OSMnx way (its isochrone example): a networkx graph, ``nx.ego_graph`` per place and
   threshold, a polygon from the reached edges (buffered lines, unioned), people counted in
   the polygons; timed on a sample of places and extrapolated (the output says so);
@@ -56,13 +57,13 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo.isochrones import walk_isochrones  # noqa: E402
-from geo.minutes_grid import GRID_LIMIT_MINUTES, GridSpec, grid_layout, minutes_grid  # noqa: E402
-from geo.network import StreetNetwork, snap_points  # noqa: E402
-from geo.network_coverage import People, coverage_by_district_network, district_of_points  # noqa: E402
-from geo.reach import network_reach, walk_graph  # noqa: E402
-from geo.siting import node_candidates, suggest_sites, what_if  # noqa: E402
-from geo.walking import PROFILES  # noqa: E402
+from geo.coverage.minutes_grid import GRID_LIMIT_MINUTES, GridSpec, grid_layout, minutes_grid  # noqa: E402
+from geo.coverage.on_streets import People, coverage_by_district_network, district_of_points  # noqa: E402
+from geo.planning.siting import node_candidates, suggest_sites, what_if  # noqa: E402
+from geo.streets.isochrones import walk_isochrones  # noqa: E402
+from geo.streets.network import StreetNetwork, snap_points  # noqa: E402
+from geo.streets.reach import network_reach, walk_graph  # noqa: E402
+from geo.streets.walking import PROFILES  # noqa: E402
 
 THRESHOLDS = (5.0, 10.0, 15.0)
 #: How everyone walks in the benchmark; the peers get the same minutes per street.
@@ -169,7 +170,7 @@ def grid_peer_straight(districts, places, population, metric_crs):
     cell and per district by ``sjoin``; (seconds, minutes per cell, people per cell)."""
     import geopandas as gpd
 
-    from geo.minutes_grid import grid_cells
+    from geo.coverage.minutes_grid import grid_cells
 
     start = time.perf_counter()
     cells = grid_cells(shapely.union_all(districts.geometry.make_valid().to_numpy()),

@@ -47,12 +47,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from make_gunma_configs import DEFAULT_DATA, write_configs  # noqa: E402
 
-from geo.isochrones import walk_isochrones  # noqa: E402
-from geo.network import StreetNetwork, snap_points  # noqa: E402
-from geo.network_coverage import People, coverage_by_district_network, district_of_points  # noqa: E402
-from geo.reach import network_reach, walk_graph  # noqa: E402
-from geo.siting import node_candidates, suggest_sites, what_if  # noqa: E402
-from geo.walking import PROFILES  # noqa: E402
+from geo.coverage.on_streets import People, coverage_by_district_network, district_of_points  # noqa: E402
+from geo.planning.siting import node_candidates, suggest_sites, what_if  # noqa: E402
+from geo.streets.isochrones import walk_isochrones  # noqa: E402
+from geo.streets.network import StreetNetwork, snap_points  # noqa: E402
+from geo.streets.reach import network_reach, walk_graph  # noqa: E402
+from geo.streets.walking import PROFILES  # noqa: E402
 from webmap.cli.batch import local_cluster, run_batch  # noqa: E402
 
 THRESHOLDS = (5.0, 10.0, 15.0)

@@ -18,7 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.districts import assign_nearest, voronoi_districts
+from geo.coverage.districts import assign_nearest, voronoi_districts
 from layers.files.atomic import atomic_path
 
 ROOT = Path(__file__).resolve().parents[1]

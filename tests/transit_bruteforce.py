@@ -1,6 +1,6 @@
 """A brute-force door-to-door search on a time-expanded graph (networkx), for the tests.
 
-Independent of :mod:`geo.transit`: every event (a bus leaving or reaching a stop, a walker
+Independent of :mod:`geo.transit.routing`: every event (a bus leaving or reaching a stop, a walker
 reaching a stop) is a node, waits, rides, walks and changes are edges, and the ride count is
 part of the node, so that a change is counted. Dijkstra from home gives the earliest arrival
 at a place for one departure time; the best door-to-door time over a window is the best over
@@ -17,7 +17,7 @@ from collections import defaultdict
 import networkx as nx
 import numpy as np
 
-from geo.timetable import Timetable
+from geo.transit.timetable import Timetable
 
 
 def _add(graph: nx.DiGraph, a, b, weight: float) -> None:

@@ -1,6 +1,6 @@
 """The days buses run, and a bus timetable as routing uses it (from GTFS or rebuilt trips).
 
-A :class:`BusTimetable` is a :class:`geo.timetable.Timetable` (stops, trips, stop times as
+A :class:`BusTimetable` is a :class:`geo.transit.timetable.Timetable` (stops, trips, stop times as
 arrays), the :class:`ServiceCalendar` that says which trips run on a date, and what was
 learnt while reading it: whether its trips are estimates (推定, rebuilt from per-stop
 timetables) and the problems found, each naming file and row.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.timetable import Timetable
+from geo.transit.timetable import Timetable
 from layers.errors import Problem, Severity
 from layers.files.timetable import day_type
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from pyproj import CRS, Transformer
 
-from geo.elevation import ElevationGrid, fill_voids, sample_elevation
-from geo.network import StreetNetwork
+from geo.streets.elevation import ElevationGrid, fill_voids, sample_elevation
+from geo.streets.network import StreetNetwork
 from layers.errors import LayerError
 
 logger = logging.getLogger(__name__)

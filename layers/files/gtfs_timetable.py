@@ -21,7 +21,7 @@ import pandas as pd
 from pyproj import CRS, Transformer
 
 from geo.crs import METRIC_CRS
-from geo.timetable import MAX_DAY_MINUTES, Timetable
+from geo.transit.timetable import MAX_DAY_MINUTES, Timetable
 from layers.errors import LayerError, Problem
 from layers.files.bus_timetable import (
     BusTimetable,

@@ -14,7 +14,7 @@ give a band) and geometry. Where it comes from is the config's ``format``:
 Analyses use the 65+ count when every row has one and the total otherwise; the column they
 use is recorded as ``population.attrs["basis"]`` (``"age65"`` or ``"total"``) so every label
 can say which; ``population.attrs["bands"]`` lists the count columns the data gives. An
-analysis may ask for another band (:func:`geo.residents.population_basis`).
+analysis may ask for another band (:func:`geo.coverage.residents.population_basis`).
 
 Where people live (dasymetric): a polygon's people are spread evenly over its area. Two
 options of ``[layers.population]`` narrow that area, for polygons only (points stay whole):
@@ -24,7 +24,7 @@ options of ``[layers.population]`` narrow that area, for polygons only (points s
   people are spread only over these polygons (buildings, residential land) inside each unit.
 
 Each polygon then becomes the part of it where people live
-(:func:`geo.residents.living_parts`), so every analysis counts them there; a unit with no
+(:func:`geo.coverage.residents.living_parts`), so every analysis counts them there; a unit with no
 such polygon inside keeps its whole area, with a warning naming its rows, so nobody is lost.
 ``population.attrs["living"]`` names the files used.
 """
@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.coverage.residents import living_parts
 from geo.crs import STORAGE_CRS
-from geo.residents import living_parts
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.files.bands import AGE_BANDS, COUNT_COLUMNS, band_problems

@@ -13,7 +13,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
-from geo.walking import WalkProfile
+from geo.streets.walking import WalkProfile
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.files.reader import keep_rows, read_vector
@@ -139,7 +139,7 @@ def load_walking_routes(
         its routes when it has no tracks). Fields map onto ``name`` and ``kind``; a missing
         ``kind`` comes from ``layer.options["kind"]``, else :data:`DEFAULT_WALKING_KIND`.
     profile
-        How people walk: ``walk_minutes`` is :meth:`geo.walking.WalkProfile.minutes`.
+        How people walk: ``walk_minutes`` is :meth:`geo.streets.walking.WalkProfile.minutes`.
     metric_crs
         The projected CRS in metres in which lengths are measured.
 

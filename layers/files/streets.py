@@ -29,8 +29,8 @@ import shapely
 from pyproj import Transformer
 
 from geo.crs import METRIC_CRS, ensure_metric_crs
-from geo.network import StreetNetwork, drop_small_components, snap_points
-from geo.reach import MAX_SNAP_DISTANCE_M, points_xy
+from geo.streets.network import StreetNetwork, drop_small_components, snap_points
+from geo.streets.reach import MAX_SNAP_DISTANCE_M, points_xy
 from layers.errors import LayerError, Problem, Severity
 from layers.files.atomic import atomic_path
 
@@ -166,7 +166,7 @@ def places_far_from_streets(places, network: StreetNetwork, *, path: str | Path,
     """
     A warning for every place farther than ``max_distance_m`` from any walkable street.
 
-    Such places are left out of network reach (:func:`geo.reach.network_reach`) rather than
+    Such places are left out of network reach (:func:`geo.streets.reach.network_reach`) rather than
     snapped to a far street. ``path`` is the places file, named in the message; rows are
     counted as in a spreadsheet (header = row 1).
     """

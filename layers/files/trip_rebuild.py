@@ -33,7 +33,7 @@ import pandas as pd
 from pyproj import CRS
 
 from geo.crs import METRIC_CRS, to_metric
-from geo.timetable import Timetable
+from geo.transit.timetable import Timetable
 from layers.config import LayerConfig
 from layers.errors import Problem
 from layers.files.bus_timetable import BusTimetable, ServiceCalendar, ServiceDays, warning
@@ -426,7 +426,7 @@ def _find(head: np.ndarray, item: int) -> int:
 def _trips(successor: np.ndarray, route_of: dict[int, int], departures: dict[str, np.ndarray],
            stops: dict[str, Any], edge_routes: list[list[int]], links: dict[str, np.ndarray],
            routes: list[dict[str, Any]]) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Follow the chains into trips (arrays for :class:`geo.timetable.Timetable`)."""
+    """Follow the chains into trips (arrays for :class:`geo.transit.timetable.Timetable`)."""
     has_predecessor = np.zeros(len(successor), dtype=bool)
     has_predecessor[successor[successor >= 0]] = True
     heads = np.flatnonzero((successor >= 0) & ~has_predecessor)

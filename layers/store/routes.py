@@ -7,9 +7,9 @@ of every feature, :class:`layers.store.features.FeatureTable`), and the benches 
 
 Benches: staff click bench points for a route; they are stored with the route as a JSON list
 of ``[lon, lat]`` in ``walking_routes.benches_json`` (migration 3). The rest points of a route
-are its benches and the places within :data:`geo.rest_stops.REST_POINT_DISTANCE_M` of its line
-(a 居場所 is somewhere to sit, too); :func:`route_rest_summary` measures the stretches
-between them.
+are its benches and the places within :data:`geo.streets.rest_stops.REST_POINT_DISTANCE_M` of its
+line (a 居場所 is somewhere to sit, too); :func:`route_rest_summary` measures the stretches between
+them.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import STORAGE_CRS, to_storage
-from geo.rest_stops import REST_POINT_DISTANCE_M, RouteRest, route_rest
-from geo.walking import WalkProfile
+from geo.streets.rest_stops import REST_POINT_DISTANCE_M, RouteRest, route_rest
+from geo.streets.walking import WalkProfile
 from layers.errors import LayerError, Problem
 from layers.fields.schema import MAX_ITEMS, check_route_lines, text_problem
 from layers.files.points import check_points_in_area

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.network import StreetNetwork
+from geo.streets.network import StreetNetwork
 
 #: The metric CRS of the hand-made streets (any metric CRS would do).
 CRS = "EPSG:6677"

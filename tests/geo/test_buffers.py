@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.buffers import dissolved_buffers, walk_buffers
+from geo.coverage.buffers import dissolved_buffers, walk_buffers
 from geo.crs import METRIC_CRS, to_metric
 
 

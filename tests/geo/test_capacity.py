@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.capacity import relieved_people, walk_in_people
+from geo.planning.capacity import relieved_people, walk_in_people
 
 COORD = st.floats(-2000, 2000, allow_nan=False)
 POINTS = st.lists(st.tuples(COORD, COORD), min_size=1, max_size=30)

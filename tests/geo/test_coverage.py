@@ -10,10 +10,10 @@ import pytest
 import shapely
 
 from data import get_path
-from geo.coverage import coverage_by_district
+from geo.coverage.by_distance import coverage_by_district
 from geo.crs import METRIC_CRS
 from geo.memo import FrameMemo
-from geo.walking import PROFILES
+from geo.streets.walking import PROFILES
 from layers.study import analyse_study_area, load_study_area
 
 ELDERLY = PROFILES["elderly"]

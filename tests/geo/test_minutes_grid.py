@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.coverage import coverage_by_district
-from geo.mesh import mesh_codes_covering, mesh_polygons
-from geo.minutes_grid import (
+from geo.coverage.by_distance import coverage_by_district
+from geo.coverage.minutes_grid import (
     GRID_BANDS_MINUTES,
     GridSpec,
     grid_cells,
@@ -18,9 +17,10 @@ from geo.minutes_grid import (
     minutes_band,
     minutes_grid,
 )
-from geo.network import StreetNetwork
-from geo.reach import network_reach, walk_graph
-from geo.walking import PROFILES
+from geo.mesh import mesh_codes_covering, mesh_polygons
+from geo.streets.network import StreetNetwork
+from geo.streets.reach import network_reach, walk_graph
+from geo.streets.walking import PROFILES
 
 MESH = GridSpec()
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from street_grids import CRS, NAGOYA, street_grid
 
-from geo.nearest import (
+from geo.streets.nearest import (
     bearing_deg,
     compass_index,
     connecting_routes,
@@ -19,9 +19,9 @@ from geo.nearest import (
     straight_distances_m,
     walk_from,
 )
-from geo.network import StreetNetwork, snap_points
-from geo.reach import walk_graph
-from geo.walking import PROFILES
+from geo.streets.network import StreetNetwork, snap_points
+from geo.streets.reach import walk_graph
+from geo.streets.walking import PROFILES
 from layers.files.streets import load_streets
 
 

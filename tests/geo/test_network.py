@@ -12,10 +12,10 @@ import pytest
 import shapely
 from street_grids import CRS, NAGOYA, river_streets, street_grid
 
-from geo.isochrones import walk_isochrones
-from geo.network import Snapped, StreetNetwork, snap_points, to_csgraph
-from geo.reach import add_place, network_reach, point_minutes, remove_place, walk_graph
-from geo.walking import PROFILES, WalkProfile
+from geo.streets.isochrones import walk_isochrones
+from geo.streets.network import Snapped, StreetNetwork, snap_points, to_csgraph
+from geo.streets.reach import add_place, network_reach, point_minutes, remove_place, walk_graph
+from geo.streets.walking import PROFILES, WalkProfile
 from layers.files.streets import load_streets
 
 ELDERLY = PROFILES["elderly"]

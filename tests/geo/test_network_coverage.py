@@ -10,16 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from street_grids import CRS, river_streets
 
-from geo.isochrones import walk_isochrones
-from geo.network_coverage import (
+from geo.coverage.on_streets import (
     compare_straight_line,
     coverage_by_district_network,
     district_of_points,
     network_gaps,
     people_on_streets,
 )
-from geo.reach import network_reach, walk_graph
-from geo.walking import PROFILES, metres_to_minutes, minutes_to_metres
+from geo.streets.isochrones import walk_isochrones
+from geo.streets.reach import network_reach, walk_graph
+from geo.streets.walking import PROFILES, metres_to_minutes, minutes_to_metres
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_counts_come_from_the_network(river_town: dict) -> None:
 def test_straight_line_side_by_side(river_town: dict) -> None:
     graph = river_town["graph"]
     reach = network_reach(graph, river_town["places"], limit_minutes=15)
-    # geo.coverage takes points or polygons, not a mix: use points here
+    # geo.coverage.by_distance takes points or polygons, not a mix: use points here
     population = river_town["population"].copy()
     population["geometry"] = population.geometry.representative_point()
     people = people_on_streets(graph, population, river_town["districts"])

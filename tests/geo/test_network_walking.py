@@ -12,10 +12,10 @@ import shapely
 from affine import Affine
 from pyproj import Transformer
 
-from geo.elevation import ElevationGrid, fill_voids, sample_elevation
-from geo.network import StreetNetwork
-from geo.reach import network_reach, walk_graph
-from geo.walking import PROFILES, WalkProfile, edge_minutes, slope_speed_factor
+from geo.streets.elevation import ElevationGrid, fill_voids, sample_elevation
+from geo.streets.network import StreetNetwork
+from geo.streets.reach import network_reach, walk_graph
+from geo.streets.walking import PROFILES, WalkProfile, edge_minutes, slope_speed_factor
 from layers.errors import LayerError
 from layers.files.elevation import elevation_for_network, load_elevation
 from layers.files.streets import load_streets

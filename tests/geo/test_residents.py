@@ -13,18 +13,18 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.coverage import coverage_by_district
-from geo.network import StreetNetwork
-from geo.network_coverage import coverage_by_district_network, people_on_streets
-from geo.reach import network_reach, walk_graph
-from geo.residents import (
+from geo.coverage.by_distance import coverage_by_district
+from geo.coverage.on_streets import coverage_by_district_network, people_on_streets
+from geo.coverage.residents import (
     available_bases,
     living_parts,
     population_basis,
     resident_pieces,
 )
-from geo.straight_line import coverage_table, straight_reach
-from geo.walking import PROFILES
+from geo.planning.straight_line import coverage_table, straight_reach
+from geo.streets.network import StreetNetwork
+from geo.streets.reach import network_reach, walk_graph
+from geo.streets.walking import PROFILES
 
 CRS = "EPSG:6677"
 ELDERLY = PROFILES["elderly"]

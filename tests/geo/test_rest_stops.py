@@ -6,8 +6,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.rest_stops import route_rest
-from geo.walking import PROFILES
+from geo.streets.rest_stops import route_rest
+from geo.streets.walking import PROFILES
 
 CRS = "EPSG:6677"
 

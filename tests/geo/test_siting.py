@@ -11,11 +11,11 @@ import pytest
 import shapely
 from spopt.locate import MCLP
 
-from geo.network import Snapped, snap_points
-from geo.network_coverage import People, coverage_by_district_network, district_of_points
-from geo.reach import add_place, network_reach, point_minutes, walk_graph
-from geo.siting import node_candidates, suggest_sites, what_if
-from geo.walking import PROFILES
+from geo.coverage.on_streets import People, coverage_by_district_network, district_of_points
+from geo.planning.siting import node_candidates, suggest_sites, what_if
+from geo.streets.network import Snapped, snap_points
+from geo.streets.reach import add_place, network_reach, point_minutes, walk_graph
+from geo.streets.walking import PROFILES
 from layers.files.streets import load_streets
 
 NAGOYA = Path(__file__).resolve().parents[1] / "data" / "nagoya_sakae_josm.osm"

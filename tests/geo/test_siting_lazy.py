@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from street_grids import NAGOYA, street_grid
 
-from geo.network import snap_points
-from geo.network_coverage import People
-from geo.reach import add_place, network_reach, point_minutes, walk_graph
-from geo.siting import node_candidates, suggest_sites
-from geo.walking import PROFILES
+from geo.coverage.on_streets import People
+from geo.planning.siting import node_candidates, suggest_sites
+from geo.streets.network import snap_points
+from geo.streets.reach import add_place, network_reach, point_minutes, walk_graph
+from geo.streets.walking import PROFILES
 from layers.files.streets import load_streets
 
 MINUTES = 3.0

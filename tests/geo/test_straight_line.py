@@ -11,7 +11,12 @@ import pytest
 import shapely
 
 from data import get_path
-from geo.straight_line import coverage_table, straight_reach, straight_sites, straight_what_if
+from geo.planning.straight_line import (
+    coverage_table,
+    straight_reach,
+    straight_sites,
+    straight_what_if,
+)
 from layers.study import load_study_area
 
 
@@ -46,7 +51,7 @@ def test_what_if_remove_and_add_equal_recomputation(takasaki) -> None:
 
 def test_direct_distances_equal_the_k_d_tree(takasaki, monkeypatch) -> None:
     """Small what-ifs measure directly; large areas use the tree: both give the same reach."""
-    from geo import straight_line
+    from geo.planning import straight_line
 
     study = takasaki
     direct = straight_reach(study.places, study.population, study.districts)

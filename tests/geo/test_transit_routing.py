@@ -1,4 +1,4 @@
-"""Door-to-door routing (geo.transit) against a brute-force time-expanded graph search.
+"""Door-to-door routing (geo.transit.routing) against a brute-force time-expanded graph search.
 
 The timetables here are made up (random stops in a 4 km square, random routes and trips, whole
 minutes), as are the homes and places: MADE-UP NUMBERS, not real buses. The brute force
@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from transit_bruteforce import best_door_to_door, earliest_arrival_at_place
 
-from geo.timetable import Timetable, day_trips
-from geo.transit import (
+from geo.streets.walk_links import WalkLinks, straight_links
+from geo.streets.walking import PROFILES
+from geo.transit.routing import (
     TransitRules,
     boarding_profile,
     door_to_door,
     earliest_arrival,
     journey,
 )
-from geo.walk_links import WalkLinks, straight_links
-from geo.walking import PROFILES
+from geo.transit.timetable import Timetable, day_trips
 
 PROFILE = PROFILES["elderly"]
 WINDOW = (560.0, 620.0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.network import StreetNetwork, snap_points
-from geo.reach import walk_graph
-from geo.walk_links import nearest_target, network_links, straight_links
-from geo.walking import PROFILES
+from geo.streets.network import StreetNetwork, snap_points
+from geo.streets.reach import walk_graph
+from geo.streets.walk_links import nearest_target, network_links, straight_links
+from geo.streets.walking import PROFILES
 
 PROFILE = PROFILES["elderly"]  # 60 m/min, detour 1.3
 

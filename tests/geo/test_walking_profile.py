@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from geo.walking import PROFILES, WalkProfile
+from geo.streets.walking import PROFILES, WalkProfile
 
 
 def test_conversions_use_the_profiles_speed_and_detour() -> None:

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from street_grids import NAGOYA, street_grid
 
-from geo.network import Snapped, snap_points
-from geo.network_coverage import People, coverage_by_district_network, district_of_points
-from geo.reach import network_reach, walk_graph
-from geo.siting import what_if
-from geo.walking import PROFILES
+from geo.coverage.on_streets import People, coverage_by_district_network, district_of_points
+from geo.planning.siting import what_if
+from geo.streets.network import Snapped, snap_points
+from geo.streets.reach import network_reach, walk_graph
+from geo.streets.walking import PROFILES
 from layers.files.streets import load_streets
 
 THRESHOLDS = (2.0, 4.0, 6.0)

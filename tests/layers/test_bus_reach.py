@@ -15,7 +15,7 @@ import pytest
 from bus_feed import write_feed
 from takasaki_configs import takasaki_config
 
-from geo.straight_line import straight_sites
+from geo.planning.straight_line import straight_sites
 from layers.analysis import plan_study_area, what_if_counts
 from layers.bus_reach import (
     KINDS,

@@ -8,7 +8,7 @@ import pytest
 from nagoya_city import write_nagoya_config  # tests/nagoya_city.py, beside conftest.py
 
 from data import get_path
-from geo.coverage import assign_districts
+from geo.coverage.by_distance import assign_districts
 from layers.analysis import plan_study_area, what_if, what_if_counts, what_if_many
 from layers.study import load_study_area
 

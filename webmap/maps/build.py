@@ -21,7 +21,7 @@ import shapely
 from folium.plugins import Fullscreen, LocateControl, MarkerCluster
 from folium.utilities import JsCode
 
-from geo.coverage import CoverageResult
+from geo.coverage.by_distance import CoverageResult
 from geo.crs import STORAGE_CRS, to_metric
 from geo.memo import remembered
 from layers.analysis import Plan

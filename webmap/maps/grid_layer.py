@@ -1,6 +1,6 @@
 """The grid of walking minutes to the nearest place as a toggle layer of the web map.
 
-Drawn from :attr:`layers.analysis.Plan.grid` (:mod:`geo.minutes_grid`): each cell where
+Drawn from :attr:`layers.analysis.Plan.grid` (:mod:`geo.coverage.minutes_grid`): each cell where
 someone of the basis lives is drawn on its own, coloured by its minutes band, with the
 minutes and the people in its tooltip; cells where nobody lives are merged per band into one
 faint shape, so the city's 7,500 cells cost a few features, not thousands. The legend says

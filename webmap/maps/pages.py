@@ -15,7 +15,7 @@ from typing import Any
 import folium
 import pandas as pd
 
-from geo.coverage import CoverageResult
+from geo.coverage.by_distance import CoverageResult
 from layers.analysis import Plan
 from layers.bus_reach import KINDS
 from layers.fields.schema import WHOLE_DISTRICT, served_areas

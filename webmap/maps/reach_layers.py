@@ -23,8 +23,8 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
-from geo.coverage import CoverageResult, assign_districts
-from geo.walking import WalkProfile
+from geo.coverage.by_distance import CoverageResult, assign_districts
+from geo.streets.walking import WalkProfile
 from layers.analysis import Plan
 from layers.config import StudyConfig
 from layers.study import StudyArea
@@ -241,7 +241,7 @@ def uncovered_by_district(study: StudyArea, coverage: CoverageResult, plan: Plan
     Per district, the residents beyond walking reach at one threshold.
 
     Without ``threshold``, the walking profile's default threshold
-    (:meth:`geo.walking.WalkProfile.default_threshold`): minutes on the network, else a
+    (:meth:`geo.streets.walking.WalkProfile.default_threshold`): minutes on the network, else a
     straight-line radius in metres.
 
     Returns

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tqdm import tqdm
 
-from geo.coverage import CoverageResult
+from geo.coverage.by_distance import CoverageResult
 from layers.analysis import Plan
 from layers.files.atomic import write_atomic
 from layers.participation_figures import ParticipationFigures

@@ -264,7 +264,7 @@ def basis_short(basis: str | None, *, has_age65: bool) -> str:
 
 def grid_band_labels() -> list[str]:
     """
-    The words of the minutes grid's bands (:data:`geo.minutes_grid.GRID_BANDS_MINUTES`).
+    The words of the minutes grid's bands (:data:`geo.coverage.minutes_grid.GRID_BANDS_MINUTES`).
 
     Examples
     --------

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from geo.coverage import CoverageResult
+from geo.coverage.by_distance import CoverageResult
 from layers.files.atomic import write_atomic
 from layers.guide import district_guide
 from layers.study import StudyArea

@@ -40,7 +40,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from geo.coverage import CoverageResult
+from geo.coverage.by_distance import CoverageResult
 from layers.analysis import Plan
 from layers.files.atomic import write_atomic
 from layers.study import StudyArea
@@ -334,7 +334,7 @@ def render_sheet(study: StudyArea, coverage: CoverageResult,
         The layers already projected for sheets (:func:`webmap.prints.sheet_layers.prepare_layers`);
         projected from the next three when None.
     streets, rivers
-        Optional background layers (a :class:`geo.network.StreetNetwork` or street lines;
+        Optional background layers (a :class:`geo.streets.network.StreetNetwork` or street lines;
         river lines or water polygons).
     plan
         The study's plan (:func:`layers.analysis.plan_study_area`): with a street network the

@@ -21,9 +21,9 @@ import shapely
 from matplotlib.path import Path
 from pyproj import Transformer
 
-from geo.coverage import CoverageResult
+from geo.coverage.by_distance import CoverageResult
+from geo.coverage.residents import available_bases
 from geo.crs import STORAGE_CRS, to_metric
-from geo.residents import available_bases
 from layers.analysis import Plan
 from layers.study import StudyArea
 from webmap.i18n import gettext as _
@@ -33,7 +33,7 @@ from webmap.maps.reach_layers import merged_isochrones, method_note
 from webmap.maps.style import basis_short, straight_note
 
 if TYPE_CHECKING:
-    from geo.network import StreetNetwork
+    from geo.streets.network import StreetNetwork
 
 logger = logging.getLogger(__name__)
 __all__ = ["DISTRICT_MARGIN_SHARE", "MapView", "PrintLayers", "Streets", "line_path",
@@ -126,7 +126,7 @@ def prepare_layers(study: StudyArea, coverage: CoverageResult, *,
         network isochrone and the gaps beyond the largest threshold, instead of the
         straight-line circles.
     streets
-        A :class:`geo.network.StreetNetwork` or a GeoDataFrame of street lines (optional).
+        A :class:`geo.streets.network.StreetNetwork` or a GeoDataFrame of street lines (optional).
     rivers
         Rivers and water areas, lines or polygons (optional).
     """

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from flask import Flask, Response, current_app, g, has_request_context, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
-from geo.residents import available_bases, population_basis
+from geo.coverage.residents import available_bases, population_basis
 from layers.analysis import NetworkAnalysis
 from webmap.i18n import gettext as _
 from webmap.maps.pages import Urls

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from geo.coverage import CoverageResult
-from geo.residents import population_basis
+from geo.coverage.by_distance import CoverageResult
+from geo.coverage.residents import population_basis
 from layers.analysis import Plan, plan_study_area
 from layers.store.places import PlaceStore
 from layers.store.scenarios import ScenarioStore

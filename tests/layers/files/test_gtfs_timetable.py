@@ -18,10 +18,10 @@ from bus_feed import TRIPS, write_feed
 from pyproj import Transformer
 from transit_bruteforce import best_door_to_door
 
-from geo.timetable import day_trips
-from geo.transit import TransitRules, boarding_profile, door_to_door, journey
-from geo.walk_links import straight_links
-from geo.walking import PROFILES
+from geo.streets.walk_links import straight_links
+from geo.streets.walking import PROFILES
+from geo.transit.routing import TransitRules, boarding_profile, door_to_door, journey
+from geo.transit.timetable import day_trips
 from layers.errors import LayerError
 from layers.files.gtfs_timetable import read_gtfs_timetable
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyproj import Geod
 
-from geo.walking import PROFILES, WalkProfile
+from geo.streets.walking import PROFILES, WalkProfile
 from layers.config import LayerConfig
 from layers.errors import LayerError, Severity
 from layers.files.routes import (

@@ -15,7 +15,7 @@ import pytest
 from nagoya_city import EVIL_CANDIDATE, MINUTES, write_nagoya_config
 from shapely import Point
 
-from geo.walking import PROFILES, WalkProfile
+from geo.streets.walking import PROFILES, WalkProfile
 from layers.analysis import plan_study_area
 from layers.study import analyse_study_area, load_study_area
 from webmap.i18n import gettext

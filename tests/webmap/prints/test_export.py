@@ -367,7 +367,7 @@ def test_streets_and_rivers_join_the_background_when_given(takasaki, coverage):
 
 
 def test_a_street_network_draws_as_background_streets(takasaki, coverage):
-    from geo.network import StreetNetwork
+    from geo.streets.network import StreetNetwork
 
     district = takasaki.districts[takasaki.districts["name"] == "箕郷"]
     crs = takasaki.config.metric_crs

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from nagoya_city import write_nagoya_config
 
-from geo.straight_line import coverage_table
+from geo.planning.straight_line import coverage_table
 from layers.analysis import plan_study_area
 from webmap.web.app import create_app
 from webmap.web.base import app_state

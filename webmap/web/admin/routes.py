@@ -7,7 +7,8 @@
   to the line, or (in bench mode) a bench; ``POST /admin/routes/<id>/retire``.
 
 Rest points are the benches staff click (stored with the route) and the places within
-:data:`geo.rest_stops.REST_POINT_DISTANCE_M` of the line. Versions are checked as for places.
+:data:`geo.streets.rest_stops.REST_POINT_DISTANCE_M` of the line. Versions are checked as for
+places.
 """
 
 from __future__ import annotations

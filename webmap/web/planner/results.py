@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo.coverage import assign_districts
+from geo.coverage.by_distance import assign_districts
 from geo.crs import STORAGE_CRS
 from layers.analysis import Plan, what_if_many
 from layers.files.place_files import spreadsheet_cell

@@ -32,7 +32,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 
-from geo.residents import available_bases
+from geo.coverage.residents import available_bases
 from layers.capacity_load import RESIDENTS_PER_SEAT, place_load
 from layers.store.database import DatabaseUnavailableError
 from layers.store.scenarios import (

@@ -31,8 +31,8 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from geo.minutes_grid import GRID_BANDS_MINUTES
-from geo.residents import available_bases
+from geo.coverage.minutes_grid import GRID_BANDS_MINUTES
+from geo.coverage.residents import available_bases
 from layers.participation_figures import CITY, share_label
 from webmap.i18n import gettext as _
 from webmap.maps.geojson import feature_collection, json_value

@@ -1,9 +1,9 @@
 """The bus option of a long walk: a stop near the resident, one near the place, and today's times.
 
 Stops are picked within :data:`BUS_WALK_M` in a straight line of each end. A pair that one
-route serves in that order (``geo.nearest.RouteStops.connecting``) wins, the shortest total walk
-first; without such a pair the nearest stop at each end is shown with a note that a change
-may be needed. Departures are today's (Japan time; public holidays through
+route serves in that order (``geo.streets.nearest.RouteStops.connecting``) wins, the shortest total
+walk first; without such a pair the nearest stop at each end is shown with a note that a change may
+be needed. Departures are today's (Japan time; public holidays through
 :func:`layers.files.timetable.departures_on`) from now on, from every stop of that name nearby
 (stops come in pairs, one per direction, and the destination tells the rider which).
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.nearest import (
+from geo.streets.nearest import (
     nearest_order,
     straight_distances_m,
 )

@@ -18,10 +18,10 @@ from pyproj import Transformer
 from scipy.sparse import csr_matrix
 
 from geo.crs import STORAGE_CRS
-from geo.nearest import RouteStops, forward_graph
-from geo.network import Snapped, snap_points
-from geo.reach import WalkGraph, points_xy
-from geo.walking import WalkProfile
+from geo.streets.nearest import RouteStops, forward_graph
+from geo.streets.network import Snapped, snap_points
+from geo.streets.reach import WalkGraph, points_xy
+from geo.streets.walking import WalkProfile
 from layers.analysis import Plan
 from layers.fields.contact import Contact, parse_contact
 from layers.fields.schedule import Schedule, parse_schedule

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.nearest import (
+from geo.streets.nearest import (
     nearest_order,
     polyline_length_m,
     straight_distances_m,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.nearest import nearest_order, polyline_length_m, straight_distances_m, walk_from
+from geo.streets.nearest import nearest_order, polyline_length_m, straight_distances_m, walk_from
 from webmap.i18n import gettext_for
 from webmap.web.resident.format import format_distance, round_minutes
 from webmap.web.resident.index import NearIndex

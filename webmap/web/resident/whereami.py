@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.nearest import bearing_deg, compass_index, straight_distances_m
+from geo.streets.nearest import bearing_deg, compass_index, straight_distances_m
 from webmap.i18n import gettext_for
 from webmap.web.resident.format import format_distance, join_sentences
 from webmap.web.resident.index import NearIndex
@@ -46,7 +46,7 @@ def _nearest(x: float, y: float, xs: np.ndarray, ys: np.ndarray,
 
 def compass_names(lang: str) -> tuple[str, ...]:
     """The eight compass points in ``lang``, north first, clockwise
-    (:func:`geo.nearest.compass_index`)."""
+    (:func:`geo.streets.nearest.compass_index`)."""
     _ = gettext_for(lang)
     return (_("北"), _("北東"), _("東"), _("南東"), _("南"), _("南西"), _("西"), _("北西"))
 

@@ -15,7 +15,7 @@ import shapely
 from nagoya_city import write_nagoya_config
 
 from geo.crs import STORAGE_CRS
-from geo.straight_line import coverage_table
+from geo.planning.straight_line import coverage_table
 from layers.analysis import plan_study_area, what_if_many
 from layers.study import StudyArea
 from webmap.web.app import create_app

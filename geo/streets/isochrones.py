@@ -2,7 +2,7 @@
 
 Polygons are built from the reached street segments (partial segments cut where the time
 runs out, from each end), never from hulls, so they do not leak across rivers or railways.
-They are for the map only: coverage counts come from the network (:mod:`geo.network_coverage`).
+They are for the map only: coverage counts come from the network (:mod:`geo.coverage.on_streets`).
 
 Per-place polygons are *catchments*: every reached piece of street belongs to the place
 nearest to it (the multi-source search already says which), so 300 places × 3 thresholds
@@ -36,7 +36,7 @@ from rasterio.features import shapes
 from scipy import ndimage
 
 from geo.crs import STORAGE_CRS
-from geo.reach import Reach
+from geo.streets.reach import Reach
 
 logger = logging.getLogger(__name__)
 __all__ = ["DEFAULT_STREET_WIDTH_M", "reached_pieces", "walk_isochrones"]
@@ -112,7 +112,7 @@ def walk_isochrones(reach: Reach, thresholds_minutes: Sequence[float], *,
     Parameters
     ----------
     reach
-        From :func:`geo.reach.network_reach`, with a limit ≥ the largest threshold.
+        From :func:`geo.streets.reach.network_reach`, with a limit ≥ the largest threshold.
     thresholds_minutes
         Minutes, each > 0 and ≤ ``reach.limit_minutes``.
     width_m

@@ -2,7 +2,7 @@
 
 A :class:`StreetNetwork` holds node positions in a metric CRS and one edge per straight street
 segment (OSM way segment), undirected. Walking times per direction come from
-:mod:`geo.walking`; :func:`to_csgraph` turns them into a directed sparse graph for
+:mod:`geo.streets.walking`; :func:`to_csgraph` turns them into a directed sparse graph for
 ``scipy.sparse.csgraph``.
 """
 
@@ -49,7 +49,7 @@ class StreetNetwork:
     Streets a pedestrian can use, as arrays in a metric CRS.
 
     Edge ``i`` is the straight segment from node ``u[i]`` to node ``v[i]``; walking may go
-    either way (times per direction come from :func:`geo.walking.edge_minutes`).
+    either way (times per direction come from :func:`geo.streets.walking.edge_minutes`).
     """
 
     #: Node eastings and northings in metres (``crs``).

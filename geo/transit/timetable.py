@@ -4,7 +4,7 @@ A :class:`Timetable` is what every source becomes (a GTFS feed, or trips rebuilt
 per-stop timetables): stops with positions in a metric CRS, and trips as ordered stop times.
 Times are minutes after midnight of the service day (GTFS hours may pass 24). Which trips run
 on a date is the caller's business (calendars and holidays live in ``layers``): the routing in
-:mod:`geo.transit` takes the timetable and a mask of the trips that run.
+:mod:`geo.transit.routing` takes the timetable and a mask of the trips that run.
 
 Examples
 --------
@@ -303,7 +303,7 @@ def day_trips(timetable: Timetable, running: np.ndarray, *, from_min: float = 0.
               until_min: float = np.inf) -> DayTrips:
     """
     The trips that run (``running``: one bool per trip), ready for routing
-    (:func:`geo.transit.boarding_profile`).
+    (:func:`geo.transit.routing.boarding_profile`).
 
     Trips that end before ``from_min`` or start after ``until_min`` are left out (they
     cannot be part of a journey in that time).

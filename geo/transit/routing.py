@@ -31,8 +31,8 @@ or the change taken), so every minimum carries its argument and journeys can be 
 
 Examples
 --------
->>> from geo.timetable import Timetable, day_trips
->>> from geo.walk_links import WalkLinks
+>>> from geo.transit.timetable import Timetable, day_trips
+>>> from geo.streets.walk_links import WalkLinks
 >>> table = Timetable.from_trips(
 ...     stop_x=[0.0, 3000.0], stop_y=[0.0, 0.0], stop_name=["駅", "病院"], crs="EPSG:6677",
 ...     trips=[[(0, 600.0, 600.0), (1, 610.0, 610.0)]], trip_route=["城南線"],
@@ -53,8 +53,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.timetable import MAX_DAY_CELLS, MAX_HUNDREDTHS, DayTrips, hundredths
-from geo.walk_links import WalkLinks, nearest_target
+from geo.streets.walk_links import WalkLinks, nearest_target
+from geo.transit.timetable import MAX_DAY_CELLS, MAX_HUNDREDTHS, DayTrips, hundredths
 
 logger = logging.getLogger(__name__)
 __all__ = [

@@ -8,7 +8,7 @@ Dijkstra per chunk of sources).
 
 Examples
 --------
->>> from geo.walking import PROFILES
+>>> from geo.streets.walking import PROFILES
 >>> links = straight_links(np.array([0.0]), np.array([0.0]), np.array([300.0, 900.0]),
 ...                        np.array([0.0, 0.0]), profile=PROFILES["elderly"], max_minutes=10)
 >>> links.target.tolist(), links.minutes.round(1).tolist()
@@ -25,9 +25,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geo.network import Snapped, to_csgraph
-from geo.reach import WalkGraph, augmented_matrix, source_rows
-from geo.walking import WalkProfile
+from geo.streets.network import Snapped, to_csgraph
+from geo.streets.reach import WalkGraph, augmented_matrix, source_rows
+from geo.streets.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
 __all__ = ["WalkLinks", "nearest_target", "network_links", "straight_links", "walking_matrix"]
@@ -125,9 +125,9 @@ def network_links(graph: WalkGraph, sources: Snapped, targets: Snapped, *,
     Parameters
     ----------
     graph
-        From :func:`geo.reach.walk_graph` (the profile's pace, slopes when loaded).
+        From :func:`geo.streets.reach.walk_graph` (the profile's pace, slopes when loaded).
     sources, targets
-        Points snapped with :func:`geo.network.snap_points`; edge -1 is never linked.
+        Points snapped with :func:`geo.streets.network.snap_points`; edge -1 is never linked.
     max_minutes
         Keep walks of at most this many minutes (> 0).
     chunk

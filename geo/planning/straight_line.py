@@ -2,10 +2,11 @@
 
 When a study area has no street network, walking distance is the straight line × a detour
 factor (直線距離による概算). This module keeps, for every resident point (a population point,
-or a piece of a population polygon: :func:`geo.residents.resident_pieces`), the distance to its
-nearest and second-nearest place, so that adding or removing one place updates the coverage of
-the district and the city without recomputing the city, and a greedy maximal-coverage search
-ranks candidate sites. The network counterparts are :mod:`geo.reach` and :mod:`geo.siting`.
+or a piece of a population polygon: :func:`geo.coverage.residents.resident_pieces`), the distance to
+its nearest and second-nearest place, so that adding or removing one place updates the coverage of
+the district and the city without recomputing the city, and a greedy maximal-coverage search ranks
+candidate sites. The network counterparts are :mod:`geo.streets.reach` and
+:mod:`geo.planning.siting`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from geo.coverage.residents import PIECE_M, population_basis, resident_pieces
 from geo.crs import METRIC_CRS, to_metric
 from geo.memo import FrameMemo, remembered
-from geo.residents import PIECE_M, population_basis, resident_pieces
-from geo.siting import SiteSuggestion
+from geo.planning.siting import SiteSuggestion
 
 logger = logging.getLogger(__name__)
 __all__ = ["StraightReach", "coverage_table", "covered_by_district", "straight_reach",
@@ -66,10 +67,10 @@ def straight_reach(places: gpd.GeoDataFrame, population: gpd.GeoDataFrame,
     Nearest and second-nearest place of every resident point.
 
     Population points count whole; polygons are cut into pieces of ``piece_m``
-    (:func:`geo.residents.resident_pieces`), each with its share of the people, so a reach
+    (:func:`geo.coverage.residents.resident_pieces`), each with its share of the people, so a reach
     covering part of a polygon covers that part of its people. Places without a position
     take no part (their row keeps NaN coordinates). ``basis`` picks the count
-    (:func:`geo.residents.population_basis`); ``memo`` keeps the pieces
+    (:func:`geo.coverage.residents.population_basis`); ``memo`` keeps the pieces
     (:class:`geo.memo.FrameMemo`).
     """
     basis = population_basis(population, basis)

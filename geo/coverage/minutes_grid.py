@@ -5,12 +5,12 @@ study area is covered by cells (250 m JIS X 0410 mesh cells, :mod:`geo.mesh`, or
 when asked); each cell gets
 
 - the minutes from its centre to the nearest place: on the street network when one is
-  loaded (the multi-source reach of :mod:`geo.reach`, searched up to
+  loaded (the multi-source reach of :mod:`geo.streets.reach`, searched up to
   :data:`GRID_LIMIT_MINUTES`), else the straight line × the detour factor, both at the
   walking profile's pace;
 - its band: ≤ 5, ≤ 10, ≤ 15, ≤ 20 and > 20 minutes (:data:`GRID_BANDS_MINUTES`);
 - its people of the chosen age band: population polygons by the share of their area in
-  the cell, points wholly in the cell holding them (:mod:`geo.residents`).
+  the cell, points wholly in the cell holding them (:mod:`geo.coverage.residents`).
 
 The per-district summary counts people by band: each piece of a population polygon in a
 cell, and each point, goes to the district holding it.
@@ -35,13 +35,13 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from geo.coverage.residents import population_basis
 from geo.crs import STORAGE_CRS, to_metric
 from geo.memo import FrameMemo, remembered
 from geo.mesh import MeshCells, mesh_cells_covering
-from geo.network import snap_points
-from geo.reach import Reach, point_minutes
-from geo.residents import population_basis
-from geo.walking import WalkProfile
+from geo.streets.network import snap_points
+from geo.streets.reach import Reach, point_minutes
+from geo.streets.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
 __all__ = ["GRID_BANDS_MINUTES", "GRID_KINDS", "GRID_LIMIT_MINUTES", "GridLayout", "GridSpec",
@@ -157,7 +157,8 @@ def grid_layout(districts: gpd.GeoDataFrame, population: gpd.GeoDataFrame | None
     Raises
     ------
     ValueError
-        An unknown basis, or one the population lacks (:func:`geo.residents.population_basis`).
+        An unknown basis, or one the population lacks
+        (:func:`geo.coverage.residents.population_basis`).
     """
     basis = population_basis(population, basis)
     # the cells and the pieces are the same for every age band: cut once, weighed per band
@@ -333,7 +334,7 @@ def minutes_grid(layout: GridLayout, *, profile: WalkProfile,
     places
         Points (rows without a position take no part); used without ``reach``.
     reach
-        The network reach of the places (:func:`geo.reach.network_reach`), searched to at
+        The network reach of the places (:func:`geo.streets.reach.network_reach`), searched to at
         least :data:`GRID_LIMIT_MINUTES`; each centre walks to its nearest street.
 
     Raises

@@ -1,10 +1,10 @@
 """Coverage per district on real streets: who can walk to a place within N minutes, and who cannot.
 
 People are counted from the network: each population point is snapped to its nearest street
-and its time is the walk from there (:func:`geo.reach.point_minutes`). Population polygons are
-cut into pieces (:func:`geo.residents.resident_pieces`), each snapped and counted with its
-share of the people. Figures are of the basis asked for, by default 65+ residents when the
-layer has them (see :func:`geo.residents.population_basis`).
+and its time is the walk from there (:func:`geo.streets.reach.point_minutes`). Population polygons
+are cut into pieces (:func:`geo.coverage.residents.resident_pieces`), each snapped and counted with
+its share of the people. Figures are of the basis asked for, by default 65+ residents when the layer
+has them (see :func:`geo.coverage.residents.population_basis`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage import coverage_by_district
+from geo.coverage.by_distance import coverage_by_district
+from geo.coverage.residents import PIECE_M, population_basis, resident_pieces
 from geo.crs import STORAGE_CRS
 from geo.memo import FrameMemo
-from geo.network import Snapped, snap_points
-from geo.reach import Reach, WalkGraph, point_minutes
-from geo.residents import PIECE_M, population_basis, resident_pieces
-from geo.walking import WalkProfile
+from geo.streets.network import Snapped, snap_points
+from geo.streets.reach import Reach, WalkGraph, point_minutes
+from geo.streets.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -92,7 +92,7 @@ def people_on_streets(graph: WalkGraph, population: gpd.GeoDataFrame,
     Snap a population layer (points whole, polygons in pieces) to the streets.
 
     Done once per population layer and basis; every reach, what-if and siting reuses it.
-    ``basis`` picks the count (:func:`geo.residents.population_basis`); ``memo`` keeps the
+    ``basis`` picks the count (:func:`geo.coverage.residents.population_basis`); ``memo`` keeps the
     pieces (:class:`geo.memo.FrameMemo`).
     """
     basis = population_basis(population, basis)
@@ -131,7 +131,7 @@ def coverage_by_district_network(reach: Reach, people: People,
     Parameters
     ----------
     reach
-        From :func:`geo.reach.network_reach`, with a limit ≥ the largest threshold.
+        From :func:`geo.streets.reach.network_reach`, with a limit ≥ the largest threshold.
     people
         From :func:`people_on_streets`.
     thresholds_minutes
@@ -231,8 +231,8 @@ def compare_straight_line(coverage: NetworkCoverage, districts: gpd.GeoDataFrame
     Straight-line and network coverage side by side, per district and threshold.
 
     The straight-line side uses circles of ``profile.metres(minutes)``
-    (:func:`geo.coverage.coverage_by_district`, with its ``memo``); the difference is what
-    rivers, railways, hills and dead ends take away.
+    (:func:`geo.coverage.by_distance.coverage_by_district`, with its ``memo``); the difference is
+    what rivers, railways, hills and dead ends take away.
 
     Returns
     -------

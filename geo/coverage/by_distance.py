@@ -3,7 +3,7 @@
 Population may be points (each counted wholly where it lies) or polygons (split by the share
 of their area inside a reach). Analyses count the age band asked for (``basis``), by default
 65+ residents when the layer has them and everyone otherwise
-(:func:`geo.residents.population_basis`).
+(:func:`geo.coverage.residents.population_basis`).
 
 A server analyses its study area again after every edit of the places, with the same district,
 stop and population frames each time; what depends on those alone (the districts in metres,
@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.buffers import dissolved_buffers
+from geo.coverage.buffers import dissolved_buffers
+from geo.coverage.residents import POPULATION_BASES, population_basis, population_within
 from geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
 from geo.memo import FrameMemo, remembered
-from geo.residents import POPULATION_BASES, population_basis, population_within
-from geo.walking import WalkProfile
+from geo.streets.walking import WalkProfile
 
 logger = logging.getLogger(__name__)
 __all__ = ["CoverageResult", "assign_districts", "coverage_by_district"]
@@ -63,7 +63,7 @@ class _FixedLayers:
     stop_buffers_m: gpd.GeoDataFrame
     stop_buffers: gpd.GeoDataFrame
     population_m: gpd.GeoDataFrame | None
-    #: The counts the population has (of :data:`geo.residents.POPULATION_BASES`) and the
+    #: The counts the population has (of :data:`geo.coverage.residents.POPULATION_BASES`) and the
     #: people of each per row, ``(n, len(bases))``.
     bases: tuple[str, ...]
     weights: np.ndarray
@@ -188,10 +188,10 @@ def coverage_by_district(
     stops
         Bus stops; their reach is reported beside the places'.
     profile
-        How people walk: ``walk_minutes`` is :meth:`geo.walking.WalkProfile.straight_minutes`
-        of each radius.
+        How people walk: ``walk_minutes`` is
+        :meth:`geo.streets.walking.WalkProfile.straight_minutes` of each radius.
     basis
-        The count to use (see :func:`geo.residents.population_basis`); None: 65+ when every
+        The count to use (see :func:`geo.coverage.residents.population_basis`); None: 65+ when every
         row has it, else the total.
     memo
         Keeps what depends on ``districts``, ``stops`` and ``population`` alone, and the

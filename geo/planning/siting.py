@@ -24,14 +24,14 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import Snapped, street_xy
-from geo.network_coverage import (
+from geo.coverage.on_streets import (
     NetworkCoverage,
     People,
     coverage_by_district_network,
     recount_coverage,
 )
-from geo.reach import (
+from geo.streets.network import Snapped, street_xy
+from geo.streets.reach import (
     Reach,
     add_place,
     augmented_matrix,
@@ -83,7 +83,7 @@ def suggest_sites(reach: Reach, people: People, candidates: Snapped, *, minutes:
     reach
         Reach of the existing places (they stay), with a limit ≥ ``minutes``.
     people
-        From :func:`geo.network_coverage.people_on_streets`.
+        From :func:`geo.coverage.on_streets.people_on_streets`.
     candidates
         Snapped candidate sites (a candidate layer, or :func:`node_candidates`); those not
         snapped (edge -1) are skipped.
@@ -330,7 +330,7 @@ def what_if(reach: Reach, people: People, thresholds_minutes, *, add: Snapped | 
     Returns the new reach (for maps) and the new coverage per district and city; the city
     is not searched again (see the module notes). With ``base``, the coverage of ``reach``
     at the same thresholds, only the people near the nodes that changed are timed again
-    (:func:`geo.network_coverage.recount_coverage`): milliseconds on a city of a million.
+    (:func:`geo.coverage.on_streets.recount_coverage`): milliseconds on a city of a million.
     """
     new_reach = reach
     if remove is not None:

@@ -26,8 +26,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import Snapped, snap_points, to_csgraph
-from geo.reach import WalkGraph
+from geo.streets.network import Snapped, snap_points, to_csgraph
+from geo.streets.reach import WalkGraph
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -251,7 +251,7 @@ def walk_from(graph: WalkGraph, x: float, y: float, *, limit_minutes: float,
     Parameters
     ----------
     graph
-        From :func:`geo.reach.walk_graph`.
+        From :func:`geo.streets.reach.walk_graph`.
     x, y
         The person's position in ``graph.network.crs``.
     limit_minutes

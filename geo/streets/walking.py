@@ -26,7 +26,7 @@ from typing import overload
 
 import numpy as np
 
-from geo.network import StreetNetwork
+from geo.streets.network import StreetNetwork
 
 logger = logging.getLogger(__name__)
 __all__ = [
@@ -246,7 +246,7 @@ def edge_minutes(network: StreetNetwork, profile: WalkProfile, *,
     profile
         Walking pace (see :data:`PROFILES`).
     elevation_m
-        Height of every node in metres (e.g. from :func:`geo.elevation.sample_elevation`);
+        Height of every node in metres (e.g. from :func:`geo.streets.elevation.sample_elevation`);
         without it, flat ground is assumed and the result says so (``slope_aware=False``).
 
     Returns

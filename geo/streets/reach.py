@@ -25,7 +25,7 @@ from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import (
+from geo.streets.network import (
     MIN_EDGE_MINUTES,
     Snapped,
     StreetNetwork,
@@ -34,7 +34,7 @@ from geo.network import (
     street_xy,
     to_csgraph,
 )
-from geo.walking import EdgeMinutes, WalkProfile, edge_minutes
+from geo.streets.walking import EdgeMinutes, WalkProfile, edge_minutes
 
 logger = logging.getLogger(__name__)
 __all__ = [
