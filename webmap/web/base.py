@@ -46,8 +46,8 @@ GEOJSON_MEDIA_TYPE = "application/geo+json"
 def error_text(status: int) -> tuple[str, str] | None:
     """
     The heading and message of the error page of ``status``, for the statuses of the staff
-    pages and uploads (401, 403, 413, 415, 429); None for the others, whose pages have their
-    own words.
+    pages and uploads (401, 403, 413, 415, 429) and a busy server (503); None for the others, whose
+    pages have their own words.
     """
     texts = {
         401: (_("ログインが必要です"), _("ログインしてから開いてください。")),
@@ -59,6 +59,7 @@ def error_text(status: int) -> tuple[str, str] | None:
               _("取り込めるのは CSV（.csv）と GeoJSON（.geojson / .json）だけです。")),
         429: (_("しばらくお待ちください"),
               _("ログインの失敗が続いたため、しばらくログインできません。")),
+        503: (_("混み合っています"), _("時間をおいてから、もう一度お試しください。")),
     }
     return texts.get(status)
 

@@ -7,8 +7,10 @@
   so a new state starts with none), answers ``If-None-Match`` with 304, and says
   ``Cache-Control: no-cache``: a browser keeps the body and asks again each time, so it gets
   the new map after a change made on the staff pages and a 304 otherwise.
-- **Rendered files** (printed sheets): a :class:`RenderCache` keeps the last few by the
-  options they were rendered with.
+- **Rendered files** (printed sheets, guidebooks): a :class:`RenderCache` keeps the last few
+  by the options they were rendered with; at most :data:`RENDERS_AT_ONCE` are rendered at a
+  time (:class:`RenderGate`), a request that waits longer than :data:`RENDER_WAIT_S` gets 503
+  with ``Retry-After``, and a file asked for while it is being made is made once.
 - **Compression** (Flask-Compress): HTML, JSON, GeoJSON, JavaScript and CSS of 500 bytes or
   more, in brotli, zstd, gzip or deflate as the browser accepts (``Vary: Accept-Encoding``);
   the tag of a compressed body is ``"<tag>:br"`` and so on. The bodies above are compressed
@@ -29,23 +31,30 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_compress import Compress
+from werkzeug.exceptions import ServiceUnavailable
 
+from webmap.i18n import gettext as _
 from webmap.maps.assets import static_version
 from webmap.web.replay import REPLAYABLE
 
 logger = logging.getLogger(__name__)
 __all__ = [
     "COMPRESSED_CACHE_BYTES",
+    "RENDERS_AT_ONCE",
+    "RENDER_WAIT_S",
     "STATIC_MAX_AGE_S",
     "BodyCache",
     "CachedBody",
     "CompressedBodies",
+    "RenderBusy",
     "RenderCache",
+    "RenderGate",
     "cached_response",
     "configure_http_cache",
     "gzip_without_time",
+    "render_gate",
 ]
 
 #: How long a browser keeps a versioned static file (a year; a new version has a new URL).
@@ -57,6 +66,12 @@ COMPRESSED_CACHE_BYTES = 64 * 1024 * 1024
 #: At most this many encoded bodies are kept per state (pages of every district, API bodies).
 MAX_CACHED_BODIES = 512
 
+
+#: Files (sheets, guidebooks) rendered at the same time by one process; more requests wait.
+RENDERS_AT_ONCE = 2
+
+#: Seconds a request waits for a render slot before it is answered 503 with ``Retry-After``.
+RENDER_WAIT_S = 30.0
 
 #: Media types compressed (Flask-Compress's list, plus GeoJSON).
 COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "text/javascript",
@@ -98,32 +113,96 @@ class BodyCache:
         return body
 
 
-class RenderCache:
+class RenderBusy(ServiceUnavailable):
+    """Every render slot stayed taken while the request waited: 503 with ``Retry-After``."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(description=(
+            "Printed files are being made for other people; try again in a minute."),
+            retry_after=retry_after_s)
+        self.details = {"page_message": _(
+            "いま他の方の印刷用ファイルを作っています。1分ほどおいてから、もう一度お試しください。")}
+
+
+class RenderGate:
     """
-    Files rendered on request (printed sheets) by the options they were rendered with, the
-    least recently used dropped beyond ``size``; counts hits and renders.
+    At most ``at_once`` files rendered at the same time in this process (a sheet or a
+    guidebook takes seconds of CPU); a request that finds no slot within ``wait_s`` is
+    refused with :class:`RenderBusy` rather than queued without end.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, at_once: int = RENDERS_AT_ONCE, wait_s: float = RENDER_WAIT_S) -> None:
+        if at_once < 1 or not wait_s >= 0:
+            msg = f"RENDERS_AT_ONCE must be >= 1 and RENDER_WAIT_S >= 0, got {at_once}, {wait_s}."
+            raise ValueError(msg)
+        self.at_once, self.wait_s = at_once, float(wait_s)
+        self._slots = threading.BoundedSemaphore(at_once)
+
+    def render(self, render: Callable[[], bytes]) -> bytes:
+        """``render()`` in a free slot."""
+        if not self._slots.acquire(timeout=self.wait_s):
+            logger.warning("No render slot free within %.0f s: refused (503)", self.wait_s)
+            raise RenderBusy(max(1, round(self.wait_s)))
+        try:
+            return render()
+        finally:
+            self._slots.release()
+
+
+def render_gate() -> RenderGate:
+    """The app's :class:`RenderGate` (``RENDERS_AT_ONCE``, ``RENDER_WAIT_S`` in its config)."""
+    gate = current_app.extensions.get("ibasho_render_gate")
+    if gate is None:
+        gate = current_app.extensions.setdefault("ibasho_render_gate", RenderGate(
+            int(current_app.config.get("RENDERS_AT_ONCE", RENDERS_AT_ONCE)),
+            float(current_app.config.get("RENDER_WAIT_S", RENDER_WAIT_S))))
+    return gate
+
+
+class RenderCache:
+    """
+    Files rendered on request (printed sheets, guidebooks) by the options they were rendered
+    with, the least recently used dropped beyond ``size``; counts hits and renders.
+
+    Renders pass through ``gate`` (:class:`RenderGate`; shared by the caches of one app), and
+    a file asked for again while it is being rendered is rendered once: the later requests
+    wait for the first and get its bytes.
+    """
+
+    def __init__(self, size: int, gate: RenderGate | None = None) -> None:
         self.size = size
+        self.gate = gate or RenderGate()
         self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._rendering: dict[Hashable, threading.Event] = {}
         self._counts = {"hits": 0, "renders": 0}
         self._lock = threading.Lock()
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
-        """The file of ``key``, rendered by ``render()`` when it is not kept."""
-        with self._lock:
-            data = self._items.get(key)
-            if data is not None:
-                self._items.move_to_end(key)
-                self._counts["hits"] += 1
-                return data
-        data = render()
-        with self._lock:
-            self._counts["renders"] += 1
-            self._items[key] = data
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        """The file of ``key``, rendered by ``render()`` (in a slot of the gate) when it is not
+        kept; raises :class:`RenderBusy` when no slot came free in time."""
+        while True:
+            with self._lock:
+                data = self._items.get(key)
+                if data is not None:
+                    self._items.move_to_end(key)
+                    self._counts["hits"] += 1
+                    return data
+                started = self._rendering.get(key)
+                if started is None:
+                    done = self._rendering[key] = threading.Event()
+                    break
+            started.wait()  # the same file is being made: take it (or try anew if that failed)
+        try:
+            data = self.gate.render(render)
+            with self._lock:
+                self._counts["renders"] += 1
+                self._items[key] = data
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        finally:
+            with self._lock:
+                del self._rendering[key]
+            done.set()
         return data
 
     def drop(self, stale: Callable[[Hashable], bool]) -> None:

@@ -67,7 +67,7 @@ from webmap.web.base import (
     json_error,
     page_urls,
 )
-from webmap.web.http_cache import RenderCache
+from webmap.web.http_cache import RenderCache, render_gate
 from webmap.web.json_body import read_json_object
 from webmap.web.planner.results import (
     baseline_rows,
@@ -107,7 +107,7 @@ def _scenarios() -> ScenarioStore:
 
 def _sheets(state: IbashoState) -> RenderCache:
     """The scenario sheets rendered from ``state``'s data."""
-    return state.kept("planner.sheets", lambda: RenderCache(SHEET_CACHE_SIZE))
+    return state.kept("planner.sheets", lambda: RenderCache(SHEET_CACHE_SIZE, render_gate()))
 
 
 def _district_arg(value: str | None) -> str | None:

@@ -37,7 +37,7 @@ from webmap.prints.sheet import (
 )
 from webmap.prints.sheet_layers import prepare_layers
 from webmap.web.base import basis_choices, current_state, fail, page_urls
-from webmap.web.http_cache import RenderCache
+from webmap.web.http_cache import RenderCache, render_gate
 from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def public_near_address() -> str | None:
 
 def _sheets(state: IbashoState) -> RenderCache:
     """The sheets rendered from ``state``'s data."""
-    return state.kept("print_page.sheets", lambda: RenderCache(CACHE_SIZE))
+    return state.kept("print_page.sheets", lambda: RenderCache(CACHE_SIZE, render_gate()))
 
 
 def sheet_cache_info() -> dict[str, int]:

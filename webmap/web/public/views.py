@@ -401,7 +401,11 @@ def register_error_handlers(app: Flask) -> None:
             details["page_message"] = _(
                 "「{name}」という地区はありません。次の地区から選んでください。").format(
                 name=request.view_args["name"])
-        return _error_response(error.code or 500, error.description or error.name, details)
+        response = _error_response(error.code or 500, error.description or error.name, details)
+        for name, value in error.get_headers():
+            if name == "Retry-After":  # 503 of a busy printer, 429 (when raised)
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
