@@ -25,7 +25,7 @@ from layers.files.candidates import load_candidates
 from layers.files.derived_districts import derived_districts, no_places
 from layers.files.districts import load_districts
 from layers.files.elevation import elevation_for_network
-from layers.files.places import load_places
+from layers.files.places import load_places, served_area_problems
 from layers.files.points import StudyExtent
 from layers.files.population import load_population
 from layers.files.reader import read_vector
@@ -194,6 +194,9 @@ def load_study_area(config: StudyConfig | str | Path,
     found = assign_districts(places, districts, metric_crs=config.metric_crs)
     places["district"] = places["district"].where(~located | places["district"].ne(""), found)
     places, resources = split_resources(places, config)
+    if "population" in loaded and not resources.empty:
+        warnings += served_area_problems(resources, config.layers["places"],
+                                         towns=loaded["population"]["name"])
     streets, elevation_m = _streets(config, boundary, places, warnings, progress)
     return StudyArea(config=config, boundary=boundary, districts=districts, places=places,
                      resources=resources,

@@ -12,8 +12,10 @@ written, and README's table of limits shows the same numbers.
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import STORAGE_CRS
-from layers.errors import Problem
+from layers.errors import Problem, Severity
 from layers.fields.participation import check_capacity
 from layers.files.points import StudyExtent, check_points_in_area
 
@@ -44,6 +46,7 @@ __all__ = [
     "point_of",
     "position_quality",
     "same_position",
+    "served_area_problem",
     "served_areas",
     "text_problem",
 ]
@@ -154,6 +157,43 @@ def served_areas(serves: str) -> tuple[str, ...]:
     if any(name in (WHOLE_DISTRICT, "地区全域") for name in names):
         return (WHOLE_DISTRICT,)
     return tuple(dict.fromkeys(name for name in names if name))
+
+
+def served_area_problem(serves: str, towns: Collection[str], *, label: str,
+                        row: int | None = None, field: str = "serves",
+                        severity: Severity = Severity.ERROR) -> Problem | None:
+    """
+    The problem with the 町丁 named in ``serves`` that are not among ``towns`` (the population
+    layer's names), or None. Names are compared in NFKC form (「中居町1丁目」 is
+    「中居町１丁目」); with no ``towns`` there is nothing to check against (None).
+
+    Examples
+    --------
+    >>> towns = ["箕郷町西明屋", "中居町１丁目"]
+    >>> served_area_problem("箕郷町西明屋、中居町1丁目", towns, label="p1") is None
+    True
+    >>> print(served_area_problem("箕郷町西明谷", towns, label="p1").fix.split("。")[0])
+    人口データの町丁名で書くか、地区全体なら「全域」と書いてください（近い名前：「箕郷町西明谷」→「箕郷町西明屋」）
+    """
+    named = [name for name in served_areas(serves) if name != WHOLE_DISTRICT]
+    if not named or not towns:
+        return None
+    known = {unicodedata.normalize("NFKC", town): town for town in towns}
+    unknown = [name for name in named if unicodedata.normalize("NFKC", name) not in known]
+    if not unknown:
+        return None
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(unicodedata.normalize("NFKC", name), list(known), n=1)
+        if close:
+            hints.append(f"「{name}」→「{known[close[0]]}」")
+    near = f"（近い名前：{'、'.join(hints)}）" if hints else ""
+    return Problem(
+        label, f"「{'、'.join(unknown)}」という町丁は人口データにありません（serves names an "
+               "area the population layer does not have）。", row=row, field=field,
+        fix=f"人口データの町丁名で書くか、地区全体なら「全域」と書いてください{near}。Use the "
+            "町丁 names of the population layer, separated by 、, or 全域 for the whole "
+            "district.", severity=severity)
 
 
 def position_quality(position_source: str, geometry: BaseGeometry | None) -> str:
@@ -268,6 +308,10 @@ def check_place_fields(
             label, "an area served (serves) is given, but neither a position nor a district.",
             row=row, field="district",
             fix="地区を選んでください。Choose the district whose area it serves."))
+    if "serves" in changes and extent is not None:
+        problem = served_area_problem(record["serves"], extent.towns, label=label, row=row)
+        if problem is not None:
+            problems.append(problem)
     if record["category"] not in categories:
         problems.append(Problem(
             label, f"unknown category {record['category'] or '(empty)'}.", row=row,

@@ -131,7 +131,8 @@ def check_places_file(path: str | Path, *, fields: Mapping[str, str] | None = No
     too_many = import_rows_problem(len(places), label=shown)
     if too_many is not None:
         return ImportPreview(shown, None, [too_many])
-    problems += validate_places(places, layer, categories=categories)
+    problems += validate_places(places, layer, categories=categories,
+                                towns=() if extent is None else extent.towns)
     problems += duplicate_name_problems(list(places["name"]), list(places["row"]),
                                         stored=stored, label=shown)
     problems += schedule_problems(places["schedule"], places["row"], path=path,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 import geopandas as gpd
@@ -19,11 +19,11 @@ from geo.crs import STORAGE_CRS
 from layers.config import LayerConfig
 from layers.errors import LayerError, Problem, Severity
 from layers.fields.participation import check_capacity
-from layers.fields.schema import TEXT_FIELDS, position_quality, text_problem
+from layers.fields.schema import TEXT_FIELDS, position_quality, served_area_problem, text_problem
 from layers.files.points import StudyExtent, read_points
 
 logger = logging.getLogger(__name__)
-__all__ = ["load_places", "read_places", "validate_places"]
+__all__ = ["load_places", "read_places", "served_area_problems", "validate_places"]
 
 # the text fields besides the two every place needs
 _TEXT_FIELDS = tuple(name for name in TEXT_FIELDS if name not in ("name", "category"))
@@ -114,10 +114,12 @@ def read_places(layer: LayerConfig, *,
 
 
 def validate_places(places: gpd.GeoDataFrame, layer: LayerConfig, *,
-                    categories: Sequence[str]) -> list[Problem]:
+                    categories: Sequence[str], towns: Collection[str] = (),
+                    towns_severity: Severity = Severity.ERROR) -> list[Problem]:
     """
-    Problems with names, categories, capacities (定員) and texts too long to store (positions
-    are checked while reading; the limits are :data:`layers.fields.schema.MAX_CHARS`).
+    Problems with names, categories, capacities (定員), texts too long to store (positions
+    are checked while reading; the limits are :data:`layers.fields.schema.MAX_CHARS`) and,
+    given ``towns`` (the population layer's 町丁), areas served that are none of them.
     """
     path = layer.path
     problems: list[Problem] = []
@@ -161,4 +163,19 @@ def validate_places(places: gpd.GeoDataFrame, layer: LayerConfig, *,
             path, "an area served (serves) is given, but neither a position nor a district.",
             row=row, field=layer.source_field("district"),
             fix="地区を書いてください。Give the district whose area it serves."))
-    return problems
+    return problems + served_area_problems(places, layer, towns=towns, severity=towns_severity)
+
+
+def served_area_problems(places: gpd.GeoDataFrame, layer: LayerConfig, *,
+                         towns: Collection[str],
+                         severity: Severity = Severity.WARNING) -> list[Problem]:
+    """
+    The rows whose ``serves`` names a 町丁 that is not in ``towns`` (the population layer's
+    names), with the nearest name as a hint (:func:`layers.fields.schema.served_area_problem`):
+    errors on an import, warnings when the config's own files are loaded.
+    """
+    towns = list(towns)
+    found = (served_area_problem(serves, towns, label=str(layer.path), row=row,
+                                 field=layer.source_field("serves"), severity=severity)
+             for row, serves in zip(places["row"], places["serves"], strict=True))
+    return [replace(problem, path=layer.path) for problem in found if problem is not None]

@@ -7,7 +7,7 @@ are the same everywhere, so a coordinator sees one style of message whatever the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,15 +28,18 @@ OUTSIDE_TOLERANCE_M = 1000.0
 
 
 class StudyExtent:
-    """The study area's outline, prepared for fast "is this point inside?" questions."""
+    """The study area's outline, prepared for fast "is this point inside?" questions, and the
+    names of its 町丁 (``towns``, from the population layer; empty without one)."""
 
     def __init__(self, outline: BaseGeometry, *, metric_crs: str = METRIC_CRS,
-                 tolerance_m: float = OUTSIDE_TOLERANCE_M) -> None:
+                 tolerance_m: float = OUTSIDE_TOLERANCE_M, towns: Iterable[str] = ()) -> None:
         outline_m = gpd.GeoSeries([outline], crs=STORAGE_CRS).to_crs(metric_crs)
         grown = outline_m.buffer(tolerance_m).to_crs(STORAGE_CRS).iloc[0]
         self.outline = outline
         self.area = grown
         self.tolerance_m = tolerance_m
+        #: The 町丁 names of the population layer: what an area resource may say it serves.
+        self.towns = frozenset(str(town) for town in towns if str(town))
         shapely.prepare(self.area)
 
     def contains_lonlat(self, lon: float, lat: float) -> bool:

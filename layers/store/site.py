@@ -217,11 +217,13 @@ class SiteDatabase:
 
 
 def study_extent(study: StudyArea) -> StudyExtent | None:
-    """The area a position must fall in: the config's boundary (None without one)."""
+    """The area a position must fall in (the config's boundary; None without one) and the
+    町丁 an area resource may serve (the population layer's names)."""
     if study.config.boundary is None:
         return None
     outline = shapely.union_all(study.boundary.geometry.make_valid().values)
-    return StudyExtent(outline, metric_crs=study.config.metric_crs)
+    towns = () if study.population is None else study.population["name"]
+    return StudyExtent(outline, metric_crs=study.config.metric_crs, towns=towns)
 
 
 def open_site_database(study: StudyArea, location: str) -> SiteDatabase:
