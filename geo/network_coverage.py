@@ -124,9 +124,9 @@ class _PointGrid:
         if (last < 0).any() or (first > self.side - 1).any():
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
         first, last = np.clip(first, 0, self.side - 1), np.clip(last, 0, self.side - 1)
-        columns, rows = np.meshgrid(np.arange(first[0], last[0] + 1, dtype=np.int64),
-                                    np.arange(first[1], last[1] + 1, dtype=np.int64))
-        columns, rows = columns.ravel(), rows.ravel()
+        grid_columns, grid_rows = np.meshgrid(np.arange(first[0], last[0] + 1, dtype=np.int64),
+                                              np.arange(first[1], last[1] + 1, dtype=np.int64))
+        columns, rows = grid_columns.ravel(), grid_rows.ravel()
         pad = self.cell / 1000
         west, south = self.low[0] + columns * self.cell[0], self.low[1] + rows * self.cell[1]
         boxes = shapely.box(west - pad[0], south - pad[1], west + self.cell[0] + pad[0],
