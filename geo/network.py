@@ -41,8 +41,9 @@ _SNAP_CANDIDATES = 8
 #: Candidates looked at, before the STRtree, for the few points the first look left unsure
 #: (3 % of a million people; 16 settles them all but costs half as much again as 8 for all).
 _SNAP_WIDER = (16, 64)
-#: Points snapped at a time (bounds the memory of the candidates' arrays).
-_SNAP_CHUNK = 1 << 17
+#: Points snapped at a time (bounds the memory of the candidates' arrays; 32k keep them in
+#: the cache: 15 % less time than 128k on a million people).
+_SNAP_CHUNK = 1 << 15
 _SNAP_PIECE_M = 50.0
 
 
