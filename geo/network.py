@@ -9,8 +9,6 @@ segment (OSM way segment), undirected. Walking times per direction come from
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -214,11 +212,12 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
     Exact: candidates come from a k-d tree of points along the edges (one per ≤ 50 m piece;
     ten times faster than an STRtree for 100k points); a point whose nearest edge cannot be
     proved among its 8 nearest pieces (a piece's half-length bounds how much closer its edge
-    can be) is looked at again among 16, then 64, and only if still unsure looked up in a shapely
-    ``STRtree`` of the edges (built once, when first needed: on a city of a million nodes it
-    takes seconds, while a second look takes milliseconds). The points are looked up in
-    Z-order (neighbours after each other: the tree and the edges they touch stay in the
-    cache, three times faster for a million people) and in chunks on every core.
+    can be) is looked at again among 16, then 64, and only if still unsure looked up in a
+    shapely ``STRtree`` of the edges (built once, when first needed: on a city of a million
+    nodes it takes seconds, while a second look takes milliseconds). The points are looked
+    up in Z-order (neighbours one after another: the tree's cells and the edges they touch
+    stay in the cache; the k-d tree answers a million people about four times faster), in
+    chunks, the tree queried on every core.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n_points = len(x)
@@ -237,7 +236,7 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
         if not unsure.any():
             break
         again = np.flatnonzero(unsure)
-        wider = _nearest_sampled(points[again], index, k)
+        wider = _nearest_sampled(points[again], index, k, workers=-1)
         found_edge[again], found_fraction[again], found_distance[again] = wider[:3]
         unsure[again] = wider[3]
     if unsure.any():
@@ -246,8 +245,8 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
         (which, exact_edge), _ = tree.query_nearest(
             shapely.points(points[unsure]), return_distance=True, all_matches=False)
         unsure_rows = np.flatnonzero(unsure)[which]
-        exact_fraction, exact_squared = _segment_distance(points[unsure_rows],
-                                                          index.ends[exact_edge])
+        exact_fraction, exact_squared = _fraction_and_squared(points[unsure_rows],
+                                                              index.ends[exact_edge])
         found_edge[unsure_rows], found_fraction[unsure_rows] = exact_edge, exact_fraction
         found_distance[unsure_rows] = np.sqrt(exact_squared)
     edge[rows], fraction[rows], distance_m[rows] = found_edge, found_fraction, found_distance
@@ -300,7 +299,7 @@ def edges_near(network: StreetNetwork, x: float, y: float, radius_m: float) -> n
     index = _snap_index(network)
     found = np.asarray(index.kdtree.query_ball_point([x, y], radius_m + index.max_half_m),
                        dtype=np.int64)
-    return np.unique(index.sample_edge[found])
+    return np.unique(index.sample_edge[found]).astype(np.int64)
 
 
 def _z_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -321,32 +320,28 @@ def _z_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _nearest_in_chunks(points: np.ndarray, index: _SnapIndex,
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_nearest_sampled` with :data:`_SNAP_CANDIDATES`, in chunks (bounded memory:
-    k candidates per point) run on every core (the k-d tree and numpy release the GIL)."""
-    starts = range(0, len(points), _SNAP_CHUNK)
-    workers = min(len(starts), len(os.sched_getaffinity(0)))
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda start: _nearest_sampled(
-                points[start:start + _SNAP_CHUNK], index, _SNAP_CANDIDATES), starts))
-    else:
-        parts = [_nearest_sampled(points[start:start + _SNAP_CHUNK], index, _SNAP_CANDIDATES)
-                 for start in starts]
+    """:func:`_nearest_sampled` with :data:`_SNAP_CANDIDATES`, in chunks (k candidates per
+    point: bounded memory that stays in the cache), the k-d tree queried on every core.
+
+    The numpy part stays in this thread: chunks in a thread pool were no faster here (two
+    shared cores) and each thread's malloc arena kept 35-70 MB after a million points."""
+    parts = [_nearest_sampled(points[start:start + _SNAP_CHUNK], index, _SNAP_CANDIDATES,
+                              workers=-1) for start in range(0, len(points), _SNAP_CHUNK)]
     edge, fraction, distance, unsure = (np.concatenate(part) for part in zip(*parts,
                                                                               strict=True))
     return edge, fraction, distance, unsure
 
 
-def _nearest_sampled(points: np.ndarray, index: _SnapIndex, k: int,
+def _nearest_sampled(points: np.ndarray, index: _SnapIndex, k: int, workers: int = 1,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The nearest of the edges of each point's ``k`` nearest samples: (edge, fraction,
     distance, unsure), unsure where an edge without a sample among them could be nearer."""
     n_samples = len(index.sample_edge)
     k = min(k, n_samples)
-    mid_distance, nearest_samples = index.kdtree.query(points, k=k)
+    mid_distance, nearest_samples = index.kdtree.query(points, k=k, workers=workers)
     mid_distance = mid_distance.reshape(len(points), k)
     candidates = index.sample_edge[nearest_samples.reshape(len(points), k)]
-    fractions, squared = _segment_distance(points[:, None, :], index.ends[candidates])
+    fractions, squared = _fraction_and_squared(points[:, None, :], index.ends[candidates])
     best = np.argmin(squared, axis=1)
     rows = np.arange(len(points))
     found_distance = np.sqrt(squared[rows, best])
@@ -364,7 +359,9 @@ def _sample_index(ends: np.ndarray) -> tuple[cKDTree, np.ndarray, float]:
     ax, ay, dx, dy = ends.T
     length_m = np.hypot(dx, dy)
     pieces = np.maximum(1, np.ceil(length_m / _SNAP_PIECE_M)).astype(np.int64)
-    sample_edge = np.repeat(np.arange(len(ax)), pieces)
+    # the edge of each piece, in 32 bits when they fit (half the memory of the index's edges)
+    sample_edge = np.repeat(np.arange(len(ax), dtype=np.int32 if len(ax) < 2**31 else np.int64),
+                            pieces)
     first = np.repeat(np.cumsum(pieces) - pieces, pieces)
     along = (np.arange(len(sample_edge)) - first + 0.5) / np.repeat(pieces, pieces)
     samples = np.empty((len(sample_edge), 2))
@@ -375,7 +372,7 @@ def _sample_index(ends: np.ndarray) -> tuple[cKDTree, np.ndarray, float]:
     return kdtree, sample_edge, max_half_m
 
 
-def _segment_distance(points: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fraction_and_squared(points: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fraction along and squared distance to segments (rows ``ax, ay, dx, dy``) from
     points, broadcasting ``points[..., 0:2]`` against ``ends[..., 0:4]`` (in place where it
     can: on a million points times 8 candidates, the temporaries cost more than the sums)."""

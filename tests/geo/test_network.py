@@ -102,7 +102,7 @@ def test_snap_equals_strtree_nearest_on_random_streets(seed: int, n_nodes: int,
 
 
 def test_snap_of_many_points_in_chunks_is_exact() -> None:
-    """Enough made-up points for several chunks on both cores, in a random order."""
+    """Enough made-up points for several chunks, in a random order."""
     rng = np.random.default_rng(13)
     grid = street_grid(40, 61.0)
     x, y = rng.uniform(-300, 2700, 300_000), rng.uniform(-300, 2700, 300_000)
