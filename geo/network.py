@@ -227,16 +227,16 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
     present = np.isfinite(x) & np.isfinite(y)
     if network.n_edges == 0 or not present.any():
         return Snapped(edge, fraction, distance_m)
-    index = _snap_index(network)
+    index, ends = _snap_index(network), _edge_ends(network)
     rows = np.flatnonzero(present)
     rows = rows[_z_order(x[rows], y[rows])]
     points = np.column_stack([x[rows], y[rows]])
-    found_edge, found_fraction, found_distance, unsure = _nearest_in_chunks(points, index)
+    found_edge, found_fraction, found_distance, unsure = _nearest_in_chunks(points, index, ends)
     for k in _SNAP_WIDER:  # look wider around the few unsure points before an STRtree
         if not unsure.any():
             break
         again = np.flatnonzero(unsure)
-        wider = _nearest_sampled(points[again], index, k, workers=-1)
+        wider = _nearest_sampled(points[again], index, ends, k, workers=-1)
         found_edge[again], found_fraction[again], found_distance[again] = wider[:3]
         unsure[again] = wider[3]
     if unsure.any():
@@ -246,7 +246,7 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
             shapely.points(points[unsure]), return_distance=True, all_matches=False)
         unsure_rows = np.flatnonzero(unsure)[which]
         exact_fraction, exact_squared = _fraction_and_squared(points[unsure_rows],
-                                                              index.ends[exact_edge])
+                                                              ends[exact_edge])
         found_edge[unsure_rows], found_fraction[unsure_rows] = exact_edge, exact_fraction
         found_distance[unsure_rows] = np.sqrt(exact_squared)
     edge[rows], fraction[rows], distance_m[rows] = found_edge, found_fraction, found_distance
@@ -256,27 +256,31 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
 
 @dataclass(frozen=True)
 class _SnapIndex:
-    """A k-d tree of points along the edges (:func:`_sample_index`) and the edges' ends."""
+    """A k-d tree of points along the edges (:func:`_sample_index`)."""
 
     #: The tree of the pieces' midpoints, and the edge of each piece.
     kdtree: cKDTree
     sample_edge: np.ndarray
     #: Half the longest piece: an edge is at most this much nearer than its nearest piece.
     max_half_m: float
-    #: Per edge ``(ax, ay, dx, dy)``: start, and end minus start, in one row (one cache line
-    #: per candidate instead of four).
-    ends: np.ndarray
 
 
 def _snap_index(network: StreetNetwork) -> _SnapIndex:
     """The network's k-d tree of edge pieces (:func:`_sample_index`), built once."""
     if "snap_index" not in network._cache:
-        ends = np.empty((network.n_edges, 4))
-        ends[:, 0], ends[:, 1] = network.x[network.u], network.y[network.u]
-        ends[:, 2] = network.x[network.v] - ends[:, 0]
-        ends[:, 3] = network.y[network.v] - ends[:, 1]
-        network._cache["snap_index"] = _SnapIndex(*_sample_index(ends), ends)
+        network._cache["snap_index"] = _SnapIndex(*_sample_index(_edge_ends(network)))
     return network._cache["snap_index"]
+
+
+def _edge_ends(network: StreetNetwork) -> np.ndarray:
+    """Per edge ``(ax, ay, dx, dy)``: start, and end minus start, in one row (one cache line
+    per candidate instead of four). Made per snap, not kept: 60 MB on a million-node city,
+    and the memory peak of a whole job comes after the snap."""
+    ends = np.empty((network.n_edges, 4))
+    ends[:, 0], ends[:, 1] = network.x[network.u], network.y[network.u]
+    ends[:, 2] = network.x[network.v] - ends[:, 0]
+    ends[:, 3] = network.y[network.v] - ends[:, 1]
+    return ends
 
 
 def street_xy(network: StreetNetwork, snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
@@ -318,21 +322,23 @@ def _z_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.argsort(codes[0] | (codes[1] << np.uint64(1)), kind="stable")
 
 
-def _nearest_in_chunks(points: np.ndarray, index: _SnapIndex,
+def _nearest_in_chunks(points: np.ndarray, index: _SnapIndex, ends: np.ndarray,
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_nearest_sampled` with :data:`_SNAP_CANDIDATES`, in chunks (k candidates per
     point: bounded memory that stays in the cache), the k-d tree queried on every core.
 
     The numpy part stays in this thread: chunks in a thread pool were no faster here (two
     shared cores) and each thread's malloc arena kept 35-70 MB after a million points."""
-    parts = [_nearest_sampled(points[start:start + _SNAP_CHUNK], index, _SNAP_CANDIDATES,
-                              workers=-1) for start in range(0, len(points), _SNAP_CHUNK)]
+    parts = [_nearest_sampled(points[start:start + _SNAP_CHUNK], index, ends,
+                              _SNAP_CANDIDATES, workers=-1)
+             for start in range(0, len(points), _SNAP_CHUNK)]
     edge, fraction, distance, unsure = (np.concatenate(part) for part in zip(*parts,
                                                                               strict=True))
     return edge, fraction, distance, unsure
 
 
-def _nearest_sampled(points: np.ndarray, index: _SnapIndex, k: int, workers: int = 1,
+def _nearest_sampled(points: np.ndarray, index: _SnapIndex, ends: np.ndarray, k: int,
+                     workers: int = 1,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The nearest of the edges of each point's ``k`` nearest samples: (edge, fraction,
     distance, unsure), unsure where an edge without a sample among them could be nearer."""
@@ -341,7 +347,7 @@ def _nearest_sampled(points: np.ndarray, index: _SnapIndex, k: int, workers: int
     mid_distance, nearest_samples = index.kdtree.query(points, k=k, workers=workers)
     mid_distance = mid_distance.reshape(len(points), k)
     candidates = index.sample_edge[nearest_samples.reshape(len(points), k)]
-    fractions, squared = _fraction_and_squared(points[:, None, :], index.ends[candidates])
+    fractions, squared = _fraction_and_squared(points[:, None, :], ends[candidates])
     best = np.argmin(squared, axis=1)
     rows = np.arange(len(points))
     found_distance = np.sqrt(squared[rows, best])
