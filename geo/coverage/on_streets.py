@@ -56,33 +56,92 @@ def district_of_points(x: np.ndarray, y: np.ndarray, districts: np.ndarray) -> n
     """
     Position of the district polygon holding each point; the nearest for points outside all.
 
-    Each district's prepared polygon tests only the points of its bounding box (found in the
-    points sorted by x), by coordinates: no point geometry is made for the points inside a
-    district (a million people in 300 districts: a fraction of a second, not seconds).
+    Where districts overlap, the first holding a point gets it. A missing point (NaN) gets
+    -1. The points are binned on a grid (about 16 a cell, at most 256 × 256 cells): a grid
+    cell that lies wholly inside a district gives it all its points without a test, and only
+    the points of cells on a district's border are tested (by coordinates, with the prepared
+    polygon: no point geometry is made). A million people in 300 districts: a tenth of a
+    second.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     districts = np.asarray(districts, dtype=object)
     result = np.full(len(x), -1, dtype=np.int64)
-    order = np.argsort(x, kind="stable")
-    x_sorted = x[order]
     valid = ~(shapely.is_missing(districts) | shapely.is_empty(districts))
+    rows = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if not len(rows) or not valid.any():
+        return result
+    grid = _PointGrid(x[rows], y[rows])
+    found = np.full(len(rows), -1, dtype=np.int64)  # in the grid's order of the points
     for position in np.flatnonzero(valid):
         polygon = districts[position]
-        minx, miny, maxx, maxy = shapely.bounds(polygon)
-        low = int(np.searchsorted(x_sorted, minx, side="left"))
-        high = int(np.searchsorted(x_sorted, maxx, side="right"))
-        rows = order[low:high]
-        rows = rows[(y[rows] >= miny) & (y[rows] <= maxy) & (result[rows] < 0)]
-        if len(rows):
-            shapely.prepare(polygon)
-            result[rows[shapely.contains_xy(polygon, x[rows], y[rows])]] = position
-    outside = np.flatnonzero(result < 0)
-    if len(outside) and valid.any():
+        cells, boxes = grid.cells_and_boxes(shapely.bounds(polygon))
+        if not len(cells):
+            continue
+        shapely.prepare(polygon)
+        inside = shapely.contains_properly(polygon, boxes)
+        border = ~inside & shapely.intersects(polygon, boxes)
+        points = grid.points_of(cells[inside])
+        found[points[found[points] < 0]] = position
+        points = grid.points_of(cells[border])
+        points = points[found[points] < 0]
+        found[points[shapely.contains_xy(polygon, grid.x[points], grid.y[points])]] = position
+    rows = rows[grid.order]
+    result[rows] = found
+    outside = rows[found < 0]
+    if len(outside):
         tree = shapely.STRtree(districts[valid])
         _, nearest = tree.query_nearest(shapely.points(x[outside], y[outside]),
                                         all_matches=False)
         result[outside] = np.flatnonzero(valid)[nearest]
     return result
+
+
+class _PointGrid:
+    """Points sorted by the cell of a regular grid over them (about 16 a cell): the points
+    of any set of cells, and the cells (as slightly padded boxes) under a bounding box."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.side = int(np.clip(np.sqrt(len(x) / 16), 1, 256))
+        self.low = np.array([x.min(), y.min()])
+        extent = np.array([x.max(), y.max()]) - self.low
+        self.cell = np.where(extent > 0, extent / self.side, 1.0)
+        column, row = self._cell_of(x, 0), self._cell_of(y, 1)
+        key = (row * self.side + column).astype(np.uint16 if self.side <= 256 else np.int64)
+        self.order = np.argsort(key, kind="stable")  # a radix sort of 16-bit keys
+        self.x, self.y = x[self.order], y[self.order]
+        self.starts = np.zeros(self.side * self.side + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=self.side * self.side), out=self.starts[1:])
+
+    def _cell_of(self, values: np.ndarray, axis: int) -> np.ndarray:
+        cell = np.floor((values - self.low[axis]) / self.cell[axis])
+        return np.clip(cell, 0, self.side - 1).astype(np.int64)
+
+    def cells_and_boxes(self, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The cells under ``bounds`` (minx, miny, maxx, maxy) and their boxes, padded by a
+        thousandth of a cell (a point on a cell's edge is in the box whatever the rounding)."""
+        first = np.floor((bounds[:2] - self.low) / self.cell)
+        last = np.floor((bounds[2:] - self.low) / self.cell)
+        if (last < 0).any() or (first > self.side - 1).any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+        first, last = np.clip(first, 0, self.side - 1), np.clip(last, 0, self.side - 1)
+        grid_columns, grid_rows = np.meshgrid(np.arange(first[0], last[0] + 1, dtype=np.int64),
+                                              np.arange(first[1], last[1] + 1, dtype=np.int64))
+        columns, rows = grid_columns.ravel(), grid_rows.ravel()
+        pad = self.cell / 1000
+        west, south = self.low[0] + columns * self.cell[0], self.low[1] + rows * self.cell[1]
+        boxes = shapely.box(west - pad[0], south - pad[1], west + self.cell[0] + pad[0],
+                            south + self.cell[1] + pad[1])
+        return rows * self.side + columns, boxes
+
+    def points_of(self, cells: np.ndarray) -> np.ndarray:
+        """Positions (in the grid's order) of the points in ``cells``."""
+        begin, end = self.starts[cells], self.starts[cells + 1]
+        counts = end - begin
+        total = int(counts.sum())
+        if not total:
+            return np.zeros(0, dtype=np.int64)
+        offsets = np.repeat(begin - (np.cumsum(counts) - counts), counts)
+        return offsets + np.arange(total)
 
 
 def people_on_streets(graph: WalkGraph, population: gpd.GeoDataFrame,

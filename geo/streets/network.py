@@ -36,10 +36,12 @@ MIN_EDGE_MINUTES = 1e-9
 #: Nearest-edge candidates looked at per point before the exact STRtree fallback, and the
 #: longest piece of edge one candidate stands for.
 _SNAP_CANDIDATES = 8
-#: Candidates looked at, before the STRtree, for the few points the first look left unsure.
-_SNAP_WIDER = 64
-#: Points snapped at a time (bounds the memory of the candidates' arrays).
-_SNAP_CHUNK = 1 << 17
+#: Candidates looked at, before the STRtree, for the few points the first look left unsure
+#: (3 % of a million people; 16 settles them all but costs half as much again as 8 for all).
+_SNAP_WIDER = (16, 64)
+#: Points snapped at a time (bounds the memory of the candidates' arrays; 32k keep them in
+#: the cache: 15 % less time than 128k on a million people).
+_SNAP_CHUNK = 1 << 15
 _SNAP_PIECE_M = 50.0
 
 
@@ -160,27 +162,30 @@ def to_csgraph(network: StreetNetwork, forward_minutes: np.ndarray,
     constructors would add them up. Zero times become :data:`MIN_EDGE_MINUTES`, since an
     explicit 0 in a sparse matrix reads as "no edge".
     """
-    rows = np.concatenate([network.u, network.v])
-    cols = np.concatenate([network.v, network.u])
-    weights = np.concatenate([forward_minutes, backward_minutes]).astype(float)
-    if reverse:
-        rows, cols = cols, rows
-    walkable = np.isfinite(weights)
-    rows, cols, weights = rows[walkable], cols[walkable], weights[walkable]
-    weights = np.maximum(weights, MIN_EDGE_MINUTES)
     n = network.n_nodes
-    # per (row, col) the smallest weight: one stable sort of a combined key (seconds faster
-    # than a lexsort of three keys on a million nodes), then the minimum of each run
-    key = rows.astype(np.int64) * n + cols
+    weights = np.concatenate([forward_minutes, backward_minutes]).astype(float, copy=False)
+    # per (row, col) one combined key (seconds faster to sort than a lexsort of three keys
+    # on a million nodes), made straight from u and v: no rows and cols arrays
+    key = np.empty(len(weights), dtype=np.int64)
+    first_node, second_node = (network.v, network.u) if reverse else (network.u, network.v)
+    np.multiply(first_node, n, out=key[:network.n_edges])
+    key[:network.n_edges] += second_node
+    np.multiply(second_node, n, out=key[network.n_edges:])
+    key[network.n_edges:] += first_node
+    walkable = np.isfinite(weights)
+    if not walkable.all():
+        key, weights = key[walkable], weights[walkable]
+    np.maximum(weights, MIN_EDGE_MINUTES, out=weights)
+    # the smallest weight of each (row, col): one stable sort, then the minimum of each run
     order = np.argsort(key, kind="stable")
     key, weights = key[order], weights[order]
     first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
+    np.not_equal(key[1:], key[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    if len(starts):
+    if len(starts) < len(key):
         weights = np.minimum.reduceat(weights, starts)
-    key = key[starts]
-    rows, cols = key // n, key % n
+        key = key[starts]
+    rows, cols = np.divmod(key, n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return csr_matrix((weights, cols, indptr), shape=(n, n))
@@ -205,11 +210,14 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
     Notes
     -----
     Exact: candidates come from a k-d tree of points along the edges (one per ≤ 50 m piece;
-    ten times faster than an STRtree for 100k points), queried on every core; a point whose
-    nearest edge cannot be proved among its 8 nearest pieces (a piece's half-length bounds
-    how much closer its edge can be) is looked at again among 64, and only if still unsure
-    looked up in a shapely ``STRtree`` of the edges (built once, when first needed: on a
-    city of a million nodes it takes seconds, while a second look takes milliseconds).
+    ten times faster than an STRtree for 100k points); a point whose nearest edge cannot be
+    proved among its 8 nearest pieces (a piece's half-length bounds how much closer its edge
+    can be) is looked at again among 16, then 64, and only if still unsure looked up in a
+    shapely ``STRtree`` of the edges (built once, when first needed: on a city of a million
+    nodes it takes seconds, while a second look takes milliseconds). The points are looked
+    up in Z-order (neighbours one after another: the tree's cells and the edges they touch
+    stay in the cache; the k-d tree answers a million people about four times faster), in
+    chunks, the tree queried on every core.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n_points = len(x)
@@ -219,18 +227,16 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
     present = np.isfinite(x) & np.isfinite(y)
     if network.n_edges == 0 or not present.any():
         return Snapped(edge, fraction, distance_m)
-    ax, ay = network.x[network.u], network.y[network.u]
-    bx, by = network.x[network.v], network.y[network.v]
-    index = _snap_index(network)
-    points = np.column_stack([x[present], y[present]])
-    ends = (ax, ay, bx, by)
-    # in chunks: k candidates per point make arrays k times the points' size
-    found_edge, found_fraction, found_distance, unsure = (np.concatenate(parts) for parts in zip(
-        *(_nearest_sampled(points[start:start + _SNAP_CHUNK], index, ends, _SNAP_CANDIDATES)
-          for start in range(0, len(points), _SNAP_CHUNK)), strict=True))
-    if unsure.any():  # look wider around the few unsure points before building an STRtree
+    index, ends = _snap_index(network), _edge_ends(network)
+    rows = np.flatnonzero(present)
+    rows = rows[_z_order(x[rows], y[rows])]
+    points = np.column_stack([x[rows], y[rows]])
+    found_edge, found_fraction, found_distance, unsure = _nearest_in_chunks(points, index, ends)
+    for k in _SNAP_WIDER:  # look wider around the few unsure points before an STRtree
+        if not unsure.any():
+            break
         again = np.flatnonzero(unsure)
-        wider = _nearest_sampled(points[again], index, ends, _SNAP_WIDER)
+        wider = _nearest_sampled(points[again], index, ends, k, workers=-1)
         found_edge[again], found_fraction[again], found_distance[again] = wider[:3]
         unsure[again] = wider[3]
     if unsure.any():
@@ -239,23 +245,42 @@ def snap_points(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> Snapped
         (which, exact_edge), _ = tree.query_nearest(
             shapely.points(points[unsure]), return_distance=True, all_matches=False)
         unsure_rows = np.flatnonzero(unsure)[which]
-        exact_fraction, exact_distance = _segment_distance(
-            points[unsure_rows], ax[exact_edge], ay[exact_edge], bx[exact_edge], by[exact_edge])
+        exact_fraction, exact_squared = _fraction_and_squared(points[unsure_rows],
+                                                              ends[exact_edge])
         found_edge[unsure_rows], found_fraction[unsure_rows] = exact_edge, exact_fraction
-        found_distance[unsure_rows] = exact_distance
-    edge[present], fraction[present] = found_edge, found_fraction
-    distance_m[present] = found_distance
+        found_distance[unsure_rows] = np.sqrt(exact_squared)
+    edge[rows], fraction[rows], distance_m[rows] = found_edge, found_fraction, found_distance
     logger.debug("Snapped %d points (%d via the STRtree)", len(points), int(unsure.sum()))
     return Snapped(edge, fraction, distance_m)
 
 
-def _snap_index(network: StreetNetwork) -> tuple[cKDTree, np.ndarray, float]:
+@dataclass(frozen=True)
+class _SnapIndex:
+    """A k-d tree of points along the edges (:func:`_sample_index`)."""
+
+    #: The tree of the pieces' midpoints, and the edge of each piece.
+    kdtree: cKDTree
+    sample_edge: np.ndarray
+    #: Half the longest piece: an edge is at most this much nearer than its nearest piece.
+    max_half_m: float
+
+
+def _snap_index(network: StreetNetwork) -> _SnapIndex:
     """The network's k-d tree of edge pieces (:func:`_sample_index`), built once."""
     if "snap_index" not in network._cache:
-        network._cache["snap_index"] = _sample_index(
-            network.x[network.u], network.y[network.u], network.x[network.v],
-            network.y[network.v])
+        network._cache["snap_index"] = _SnapIndex(*_sample_index(_edge_ends(network)))
     return network._cache["snap_index"]
+
+
+def _edge_ends(network: StreetNetwork) -> np.ndarray:
+    """Per edge ``(ax, ay, dx, dy)``: start, and end minus start, in one row (one cache line
+    per candidate instead of four). Made per snap, not kept: 60 MB on a million-node city,
+    and the memory peak of a whole job comes after the snap."""
+    ends = np.empty((network.n_edges, 4))
+    ends[:, 0], ends[:, 1] = network.x[network.u], network.y[network.u]
+    ends[:, 2] = network.x[network.v] - ends[:, 0]
+    ends[:, 3] = network.y[network.v] - ends[:, 1]
+    return ends
 
 
 def street_xy(network: StreetNetwork, snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
@@ -275,56 +300,102 @@ def edges_near(network: StreetNetwork, x: float, y: float, radius_m: float) -> n
     """
     if network.n_edges == 0:
         return np.zeros(0, dtype=np.int64)
-    kdtree, sample_edge, max_half_m = _snap_index(network)
-    found = np.asarray(kdtree.query_ball_point([x, y], radius_m + max_half_m), dtype=np.int64)
-    return np.unique(sample_edge[found])
+    index = _snap_index(network)
+    found = np.asarray(index.kdtree.query_ball_point([x, y], radius_m + index.max_half_m),
+                       dtype=np.int64)
+    return np.unique(index.sample_edge[found]).astype(np.int64)
 
 
-def _nearest_sampled(points: np.ndarray, index: tuple[cKDTree, np.ndarray, float],
-                     ends: tuple[np.ndarray, ...], k: int,
+def _z_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The order of points along a Z-curve (Morton code of 16 bits per axis over their
+    extent): points near each other mostly come one after another."""
+    if len(x) < 2:
+        return np.arange(len(x))
+    codes = []
+    for values in (x, y):
+        low, span = values.min(), np.ptp(values)
+        cell = ((values - low) * (65535 / span) if span > 0 else np.zeros(len(values)))
+        bits = cell.astype(np.uint64)
+        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+            bits = (bits | (bits << np.uint64(shift))) & np.uint64(mask)
+        codes.append(bits)
+    return np.argsort(codes[0] | (codes[1] << np.uint64(1)), kind="stable")
+
+
+def _nearest_in_chunks(points: np.ndarray, index: _SnapIndex, ends: np.ndarray,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_nearest_sampled` with :data:`_SNAP_CANDIDATES`, in chunks (k candidates per
+    point: bounded memory that stays in the cache), the k-d tree queried on every core.
+
+    The numpy part stays in this thread: chunks in a thread pool were no faster here (two
+    shared cores) and each thread's malloc arena kept 35-70 MB after a million points."""
+    parts = [_nearest_sampled(points[start:start + _SNAP_CHUNK], index, ends,
+                              _SNAP_CANDIDATES, workers=-1)
+             for start in range(0, len(points), _SNAP_CHUNK)]
+    edge, fraction, distance, unsure = (np.concatenate(part) for part in zip(*parts,
+                                                                              strict=True))
+    return edge, fraction, distance, unsure
+
+
+def _nearest_sampled(points: np.ndarray, index: _SnapIndex, ends: np.ndarray, k: int,
+                     workers: int = 1,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The nearest of the edges of each point's ``k`` nearest samples: (edge, fraction,
     distance, unsure), unsure where an edge without a sample among them could be nearer."""
-    kdtree, sample_edge, max_half_m = index
-    ax, ay, bx, by = ends
-    k = min(k, len(sample_edge))
-    mid_distance, nearest_samples = kdtree.query(points, k=k, workers=-1)
+    n_samples = len(index.sample_edge)
+    k = min(k, n_samples)
+    mid_distance, nearest_samples = index.kdtree.query(points, k=k, workers=workers)
     mid_distance = mid_distance.reshape(len(points), k)
-    candidates = sample_edge[nearest_samples.reshape(len(points), k)]
-    fractions, distances = _segment_distance(points[:, None, :], ax[candidates], ay[candidates],
-                                             bx[candidates], by[candidates])
-    best = np.argmin(distances, axis=1)
+    candidates = index.sample_edge[nearest_samples.reshape(len(points), k)]
+    fractions, squared = _fraction_and_squared(points[:, None, :], ends[candidates])
+    best = np.argmin(squared, axis=1)
     rows = np.arange(len(points))
-    found_distance = distances[rows, best]
+    found_distance = np.sqrt(squared[rows, best])
     # an unseen edge is at least (its nearest sample's distance - half a piece) away
-    unsure = (mid_distance[:, -1] - max_half_m < found_distance) & (k < len(sample_edge))
+    unsure = (mid_distance[:, -1] - index.max_half_m < found_distance) & (k < n_samples)
     return candidates[rows, best], fractions[rows, best], found_distance, unsure
 
 
-def _sample_index(ax, ay, bx, by) -> tuple[cKDTree, np.ndarray, float]:
-    """A k-d tree of the midpoints of edges cut into pieces of at most ``_SNAP_PIECE_M``."""
-    dx, dy = bx - ax, by - ay
+def _sample_index(ends: np.ndarray) -> tuple[cKDTree, np.ndarray, float]:
+    """A k-d tree of the midpoints of edges (rows ``ax, ay, dx, dy``) cut into pieces of at
+    most ``_SNAP_PIECE_M``, the edge of each piece and half the longest piece.
+
+    The tree is built unbalanced and without shrinking its cells (three times faster to
+    build on a million edges; as fast to query)."""
+    ax, ay, dx, dy = ends.T
     length_m = np.hypot(dx, dy)
     pieces = np.maximum(1, np.ceil(length_m / _SNAP_PIECE_M)).astype(np.int64)
-    sample_edge = np.repeat(np.arange(len(ax)), pieces)
+    # the edge of each piece, in 32 bits when they fit (half the memory of the index's edges)
+    sample_edge = np.repeat(np.arange(len(ax), dtype=np.int32 if len(ax) < 2**31 else np.int64),
+                            pieces)
     first = np.repeat(np.cumsum(pieces) - pieces, pieces)
     along = (np.arange(len(sample_edge)) - first + 0.5) / np.repeat(pieces, pieces)
     samples = np.empty((len(sample_edge), 2))
     samples[:, 0] = np.repeat(ax, pieces) + along * np.repeat(dx, pieces)
     samples[:, 1] = np.repeat(ay, pieces) + along * np.repeat(dy, pieces)
     max_half_m = float((length_m / pieces).max()) / 2 if len(pieces) else 0.0
-    return cKDTree(samples), sample_edge, max_half_m
+    kdtree = cKDTree(samples, balanced_tree=False, compact_nodes=False)
+    return kdtree, sample_edge, max_half_m
 
 
-def _segment_distance(points, ax, ay, bx, by):
-    """Fraction along and distance to segments (a → b) from points, broadcasting."""
-    px, py = points[..., 0], points[..., 1]
-    dx, dy = bx - ax, by - ay
-    squared = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(squared > 0, ((px - ax) * dx + (py - ay) * dy) / squared, 0.0)
-    t = np.clip(t, 0.0, 1.0)
-    return t, np.hypot(px - (ax + t * dx), py - (ay + t * dy))
+def _fraction_and_squared(points: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fraction along and squared distance to segments (rows ``ax, ay, dx, dy``) from
+    points, broadcasting ``points[..., 0:2]`` against ``ends[..., 0:4]`` (in place where it
+    can: on a million points times 8 candidates, the temporaries cost more than the sums)."""
+    dx, dy = ends[..., 2], ends[..., 3]
+    px, py = points[..., 0] - ends[..., 0], points[..., 1] - ends[..., 1]
+    squared = dx * dx
+    squared += dy * dy
+    t = px * dx
+    t += py * dy
+    np.divide(t, squared, out=t, where=squared > 0)  # a zero-length edge: t = 0 already
+    np.clip(t, 0.0, 1.0, out=t)
+    px -= t * dx
+    py -= t * dy
+    px *= px
+    py *= py
+    px += py
+    return t, px
 
 
 def drop_small_components(network: StreetNetwork, *, min_length_m: float) -> StreetNetwork:

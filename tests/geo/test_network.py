@@ -10,10 +10,12 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from street_grids import CRS, NAGOYA, river_streets, street_grid
 
 from geo.streets.isochrones import walk_isochrones
-from geo.streets.network import Snapped, StreetNetwork, snap_points, to_csgraph
+from geo.streets.network import Snapped, StreetNetwork, snap_points, street_xy, to_csgraph
 from geo.streets.reach import add_place, network_reach, point_minutes, remove_place, walk_graph
 from geo.streets.walking import PROFILES, WalkProfile
 from layers.files.streets import load_streets
@@ -54,6 +56,57 @@ def test_snap_to_edge_not_node_and_exact_against_strtree() -> None:
     tree = shapely.STRtree(grid.edge_lines())
     _, exact = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
     assert fast.distance_m == pytest.approx(exact, abs=1e-9)
+
+
+def _assert_exact_snap(network: StreetNetwork, x: np.ndarray, y: np.ndarray) -> None:
+    """The snap of every point is its nearest edge (as an STRtree proves it), and the edge,
+    fraction and distance it gives agree with each other."""
+    snapped = snap_points(network, x, y)
+    present = np.isfinite(x) & np.isfinite(y)
+    assert (snapped.edge[~present] == -1).all() and np.isnan(snapped.distance_m[~present]).all()
+    points = shapely.points(x[present], y[present])
+    _, exact = shapely.STRtree(network.edge_lines()).query_nearest(
+        points, return_distance=True, all_matches=False)
+    found = snapped.take(present)
+    assert found.distance_m == pytest.approx(exact, abs=1e-6)
+    lines = network.edge_lines()[found.edge]
+    assert shapely.distance(lines, points) == pytest.approx(found.distance_m, abs=1e-6)
+    on_x, on_y = street_xy(network, found)
+    assert np.hypot(on_x - x[present], on_y - y[present]) == pytest.approx(found.distance_m,
+                                                                         abs=1e-6)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.floats(10.0, 5000.0))
+@settings(max_examples=60, deadline=None)
+def test_snap_equals_strtree_nearest_on_random_streets(seed: int, n_nodes: int,
+                                                       size_m: float) -> None:
+    """Made-up streets (random nodes and edges: long and short, crossing, repeated, of length
+    0) and points around them, far away, missing, exactly on nodes and on edges."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, size_m, n_nodes), rng.uniform(0, size_m, n_nodes)
+    x[-1], y[-1] = x[0], y[0]  # two nodes at one place: an edge of length 0 between them
+    n_edges = int(rng.integers(1, 3 * n_nodes))
+    u, v = rng.integers(0, n_nodes, n_edges), rng.integers(0, n_nodes, n_edges)
+    network = StreetNetwork.from_arrays(x, y, np.append(u, 0), np.append(v, n_nodes - 1),
+                                        crs=CRS)
+    around = rng.uniform(-0.2 * size_m, 1.2 * size_m, (300, 2))
+    far = rng.uniform(-50 * size_m, 50 * size_m, (20, 2))
+    on_nodes = np.column_stack([x, y])[rng.integers(0, n_nodes, 20)]
+    t = rng.uniform(0, 1, (20, 1))
+    edge = rng.integers(0, n_edges, 20)
+    on_edges = (np.column_stack([x[u[edge]], y[u[edge]]]) * (1 - t)
+                + np.column_stack([x[v[edge]], y[v[edge]]]) * t)
+    px, py = np.vstack([around, far, on_nodes, on_edges]).T
+    px[:3] = np.nan
+    _assert_exact_snap(network, px, py)
+
+
+def test_snap_of_many_points_in_chunks_is_exact() -> None:
+    """Enough made-up points for several chunks, in a random order."""
+    rng = np.random.default_rng(13)
+    grid = street_grid(40, 61.0)
+    x, y = rng.uniform(-300, 2700, 300_000), rng.uniform(-300, 2700, 300_000)
+    _assert_exact_snap(grid, x, y)
 
 
 def _nagoya_graph_nx(network: StreetNetwork, minutes: np.ndarray) -> nx.DiGraph:

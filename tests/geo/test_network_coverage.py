@@ -95,23 +95,34 @@ def test_metres_and_minutes() -> None:
         metres_to_minutes(0, elderly)
 
 
-@given(st.integers(0, 2**32 - 1), st.integers(1, 40))
-@settings(max_examples=30)
-def test_district_of_points_equals_one_polygon_test_per_point(seed: int, n_districts: int) -> None:
-    """Made-up points and Voronoi districts (some points outside all, some on a border)."""
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_district_of_points_equals_one_polygon_test_per_point(seed: int, n_districts: int,
+                                                              lattice: bool) -> None:
+    """Made-up points and Voronoi districts (some points outside all, some on a border, some
+    missing), and a first district overlapping the others (the first holding a point gets it);
+    on a lattice, many points lie on borders and on the edges of the grid's cells (3,000
+    points over 1 km: 13 × 13 cells, and the lattice has two steps a cell), and the first
+    district's border runs along cell edges."""
     rng = np.random.default_rng(seed)
     seeds = shapely.multipoints(rng.uniform(0, 1000, (n_districts, 2)))
     area = shapely.box(100, 100, 900, 900)
-    districts = np.array([shapely.intersection(cell, area) for cell in shapely.get_parts(
-        shapely.voronoi_polygons(seeds, extend_to=area))], dtype=object)
-    x, y = rng.uniform(0, 1000, 3000), rng.uniform(0, 1000, 3000)
+    districts = np.array([shapely.box(*np.array([4, 4, 9, 9]) * 1000 / 13)] + [
+        shapely.intersection(cell, area) for cell in shapely.get_parts(
+            shapely.voronoi_polygons(seeds, extend_to=area))], dtype=object)
+    if lattice:
+        x, y = rng.integers(0, 27, (2, 3000)) * (1000 / 26)
+    else:
+        x, y = rng.uniform(0, 1000, 3000), rng.uniform(0, 1000, 3000)
     x[:20], y[:20] = 100.0, rng.uniform(100, 900, 20)  # on the area's border
+    x[20:25] = np.nan
     found = district_of_points(x, y, districts)
+    assert (found[20:25] == -1).all()
     points = shapely.points(x, y)
-    for i, point in enumerate(points):
+    for i, point in enumerate(points[25:], start=25):
         holders = [d for d, polygon in enumerate(districts) if polygon.contains(point)]
         if holders:
-            assert found[i] in holders
+            assert found[i] == holders[0]
         else:  # outside every district: the nearest
             distances = shapely.distance(districts, point)
             assert distances[found[i]] == pytest.approx(np.nanmin(distances))
