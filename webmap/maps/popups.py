@@ -79,6 +79,23 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
     return f'<dl class="ibasho-fields">{cells}</dl>' if cells else ""
 
 
+def _popup_head(category: str, district: str, name: str) -> str:
+    """The icon with category and district, then the name: how place and resource popups open."""
+    subtitle = escape(category)
+    if district:
+        subtitle += "・" + escape(_("{district}地区").format(district=district))
+    return (f'<p class="ibasho-popup-kind">{place_icon_svg(category, size_px=20)}'
+            f"<span>{subtitle}</span></p>"
+            f'<h3 class="ibasho-popup-title">{escape(name)}</h3>')
+
+
+def _source_line(source: str) -> str:
+    """``出典：…`` under a popup, or '' without a source."""
+    if not source:
+        return ""
+    return '<p class="ibasho-source">' + escape(_("出典")) + f"：{escape(source)}</p>"
+
+
 def place_popup(place: Mapping[str, Any]) -> str:
     """
     The popup of a place: name, category, district, schedule, contact, address, notes,
@@ -95,22 +112,15 @@ def place_popup(place: Mapping[str, Any]) -> str:
     if quality != "exact" and detail:
         position += f'<br><small>{escape(detail)}</small>'
     position += "</p>"
-    subtitle = escape(category)
-    if district:
-        subtitle += "・" + escape(_("{district}地区").format(district=district))
-    source = _text(place.get("source"))
     return (
         '<div class="ibasho-popup">'
-        f'<p class="ibasho-popup-kind">{place_icon_svg(category, size_px=20)}'
-        f"<span>{subtitle}</span></p>"
-        f'<h3 class="ibasho-popup-title">{escape(_text(place.get("name")))}</h3>'
+        + _popup_head(category, district, _text(place.get("name")))
         + _rows([(_("日時"), _text(place.get("schedule"))),
                  (_("連絡先"), _text(place.get("contact"))),
                  (_("住所"), _text(place.get("address"))),
                  (_("備考"), _text(place.get("notes")))])
         + position
-        + ('<p class="ibasho-source">' + escape(_("出典")) + f"：{escape(source)}</p>"
-           if source else "")
+        + _source_line(_text(place.get("source")))
         + "</div>"
     )
 
@@ -130,22 +140,15 @@ def resource_popup(resource: Mapping[str, Any]) -> str:
     """
     category = _text(resource.get("category"))
     district = _text(resource.get("district"))
-    subtitle = escape(category)
-    if district:
-        subtitle += "・" + escape(_("{district}地区").format(district=district))
-    source = _text(resource.get("source"))
     return (
         '<div class="ibasho-popup ibasho-resource-popup">'
-        f'<p class="ibasho-popup-kind">{place_icon_svg(category, size_px=20)}'
-        f"<span>{subtitle}</span></p>"
-        f'<h3 class="ibasho-popup-title">{escape(_text(resource.get("name")))}</h3>'
+        + _popup_head(category, district, _text(resource.get("name")))
         + _rows([(_("対象地域"), _text(resource.get("serves"))),
                  (_("日時"), _text(resource.get("schedule"))),
                  (_("連絡先"), _text(resource.get("contact"))),
                  (_("住所"), _text(resource.get("address"))),
                  (_("備考"), _text(resource.get("notes")))])
-        + ('<p class="ibasho-source">' + escape(_("出典")) + f"：{escape(source)}</p>"
-           if source else "")
+        + _source_line(_text(resource.get("source")))
         + "</div>"
     )
 

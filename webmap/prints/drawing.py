@@ -49,7 +49,8 @@ from webmap.prints.symbols import (
     paint,
 )
 
-__all__ = ["LegendEntry", "draw_map", "draw_scale_and_north", "scale_bar_length_m"]
+__all__ = ["LegendEntry", "draw_map", "draw_scale_and_north", "frame_map_axes",
+           "scale_bar_length_m"]
 
 _HALO = [patheffects.withStroke(linewidth=2.6, foreground="#FFFFFF")]
 
@@ -121,6 +122,27 @@ class _Drawing:
         return True
 
 
+def frame_map_axes(ax: Axes, view: MapView) -> None:
+    """
+    Make ``ax`` a map frame: ``view``'s bounds at one scale on both axes, no ticks, a thin border.
+
+    Parameters
+    ----------
+    ax
+        The map's axes (metric CRS units).
+    view
+        What the map shows (:class:`webmap.prints.sheet_layers.MapView`).
+    """
+    minx, miny, maxx, maxy = view.bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.9)
+
+
 def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame, *,
              width_mm: float, greyscale: bool = False, numbered: bool = True,
              font: dict | None = None, bold: dict | None = None,
@@ -149,15 +171,8 @@ def draw_map(ax: Axes, layers: PrintLayers, view: MapView, places: pd.DataFrame,
         Also draw 「バスを使えば行ける」 (:attr:`PrintLayers.bus_xy`), circles sized by people.
     """
     font, bold = font or {}, bold or {}
-    minx, miny, maxx, maxy = view.bounds
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    frame_map_axes(ax, view)
     ax.set_facecolor("#FFFFFF")
-    for spine in ax.spines.values():
-        spine.set_linewidth(0.9)
     drawing = _Drawing(ax, layers, view, width_mm=width_mm, greyscale=greyscale, font=font,
                        bold=bold, scale=scale)
     drawing.place_xy = places[["x", "y"]].to_numpy(dtype=float)

@@ -24,7 +24,7 @@ from layers.batch import read_batch
 from layers.files.atomic import write_atomic
 from webmap.i18n import gettext as _
 from webmap.maps.prefecture import INDICATORS, indicator_label
-from webmap.prints.drawing import LegendEntry, draw_scale_and_north
+from webmap.prints.drawing import LegendEntry, draw_scale_and_north, frame_map_axes
 from webmap.prints.fonts import JapaneseFont, find_japanese_font
 from webmap.prints.layout import (
     SheetLayout,
@@ -161,14 +161,7 @@ def _draw_areas(ax: Axes, metric: gpd.GeoDataFrame, view: MapView, indicator: st
                 layout: SheetLayout, font: JapaneseFont,
                 greyscale: bool) -> list[LegendEntry]:
     """The municipalities filled by class and named; the legend of the classes drawn."""
-    minx, miny, maxx, maxy = view.bounds
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_linewidth(0.9)
+    frame_map_axes(ax, view)
     classes = [_class_of(float(v)) for v in metric[indicator].astype(float)]
     section = indicator_label(indicator)
     legend = []

@@ -277,6 +277,30 @@
     return section;
   }
 
+  function walkLine(item) {
+    // 徒歩 約N分 · distance · (estimate): a place's or a located resource's walk
+    var walk = el("p", "place-walk");
+    walk.appendChild(el("strong", "walk-minutes", item.minutes_label));
+    walk.appendChild(document.createTextNode(" "));
+    walk.appendChild(el("span", "walk-distance", item.distance_label));
+    if (item.estimate_label) {
+      walk.appendChild(document.createTextNode(" "));
+      walk.appendChild(el("span", "estimate-mark", item.estimate_label));
+    }
+    return walk;
+  }
+
+  function metaLine(item) {
+    // the category badge and, when known, the district
+    var meta = el("p", "place-meta");
+    meta.appendChild(el("span", "badge badge-category", item.category_label));
+    if (item.district_label) {
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(el("span", "place-district", item.district_label));
+    }
+    return meta;
+  }
+
   function placeCard(p) {
     var li = el("li", "place-card");
     li.id = "place-" + p.place_id;
@@ -287,22 +311,8 @@
     h3.appendChild(rank);
     h3.appendChild(document.createTextNode(p.name));
     li.appendChild(h3);
-    var walk = el("p", "place-walk");
-    walk.appendChild(el("strong", "walk-minutes", p.minutes_label));
-    walk.appendChild(document.createTextNode(" "));
-    walk.appendChild(el("span", "walk-distance", p.distance_label));
-    if (p.estimate_label) {
-      walk.appendChild(document.createTextNode(" "));
-      walk.appendChild(el("span", "estimate-mark", p.estimate_label));
-    }
-    li.appendChild(walk);
-    var meta = el("p", "place-meta");
-    meta.appendChild(el("span", "badge badge-category", p.category_label));
-    if (p.district_label) {
-      meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(el("span", "place-district", p.district_label));
-    }
-    li.appendChild(meta);
+    li.appendChild(walkLine(p));
+    li.appendChild(metaLine(p));
     li.appendChild(openingBlock(p.opening));
     li.appendChild(contactBlock(p.contact));
     if (p.address) { li.appendChild(paragraph("place-address", t.address, p.address)); }
@@ -333,24 +343,8 @@
     // the markup of near_card.html's resource_item
     var li = el("li", "resource-item");
     li.appendChild(el("h4", "place-name", r.name));
-    if (r.minutes_label) {
-      var walk = el("p", "place-walk");
-      walk.appendChild(el("strong", "walk-minutes", r.minutes_label));
-      walk.appendChild(document.createTextNode(" "));
-      walk.appendChild(el("span", "walk-distance", r.distance_label));
-      if (r.estimate_label) {
-        walk.appendChild(document.createTextNode(" "));
-        walk.appendChild(el("span", "estimate-mark", r.estimate_label));
-      }
-      li.appendChild(walk);
-    }
-    var meta = el("p", "place-meta");
-    meta.appendChild(el("span", "badge badge-category", r.category_label));
-    if (r.district_label) {
-      meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(el("span", "place-district", r.district_label));
-    }
-    li.appendChild(meta);
+    if (r.minutes_label) { li.appendChild(walkLine(r)); }
+    li.appendChild(metaLine(r));
     if (r.serves) { li.appendChild(paragraph("resource-serves", t.serves, r.serves)); }
     li.appendChild(openingBlock(r.opening));
     li.appendChild(contactBlock(r.contact));

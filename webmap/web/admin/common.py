@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from layers.errors import Problem
 from layers.fields.schema import MAX_CHARS
+from layers.store.features import PlaceNotFoundError
 from layers.store.places import PlaceStore
 from layers.store.users import UserStore
 from webmap.i18n import gettext as _
@@ -26,7 +27,7 @@ from webmap.web.base import app_state, current_state, data_changed
 
 logger = logging.getLogger(__name__)
 __all__ = ["admin", "check_feature_id", "editor_name", "map_settings", "place_store",
-           "problem_rows", "render_admin", "stored", "user_store"]
+           "problem_rows", "read_feature", "render_admin", "stored", "user_store"]
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -80,6 +81,30 @@ def check_feature_id(feature_id: str, *, prefix: str, noun: str) -> str:
     if not re.fullmatch(rf"{prefix}\d{{1,9}}", feature_id):
         abort(404, description=f"{feature_id!r} is not a {noun} id (e.g. {prefix}0012).")
     return feature_id
+
+
+_Feature = TypeVar("_Feature")
+
+
+def read_feature(read: Callable[[str], _Feature], feature_id: str, *, prefix: str,
+                 noun: str) -> _Feature:
+    """
+    The stored feature ``feature_id`` as ``read`` returns it, or a 404.
+
+    Parameters
+    ----------
+    read
+        Reads one feature by id from the store (raises ``PlaceNotFoundError`` for none).
+    feature_id
+        From the URL: checked by :func:`check_feature_id` first.
+    prefix, noun
+        The store's id prefix (``p``, ``r``, ``m``) and what it holds, for the 404's text.
+    """
+    check_feature_id(feature_id, prefix=prefix, noun=noun)
+    try:
+        return read(feature_id)
+    except PlaceNotFoundError:
+        abort(404, description=f"There is no {noun} {feature_id}.")
 
 
 def stored(action: str, endpoint: str, *, name: str = "", feature_id: str = "",

@@ -55,6 +55,7 @@ from webmap.web.admin.common import (
     form_version,
     place_store,
     problem_rows,
+    read_feature,
     render_admin,
 )
 from webmap.web.admin.files import sweep_uploads, upload_folder
@@ -135,12 +136,9 @@ def new_participation() -> Any:
 @login_required("viewer")
 def edit_participation(record_id: str) -> Any:
     """The record in the form; a POST (editor) saves it if nobody saved in between."""
-    check_feature_id(record_id, prefix="m", noun="participation record")
     store = place_store()
-    try:
-        record = participation_record(store, record_id)
-    except PlaceNotFoundError:
-        abort(404, description=f"There is no participation record {record_id}.")
+    record = read_feature(lambda feature_id: participation_record(store, feature_id), record_id,
+                          prefix="m", noun="participation record")
     retired = record["retired_at"] is not None
     if request.method == "GET":
         return _render_form(record_id=record_id, values=_values(record),

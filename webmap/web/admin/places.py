@@ -36,6 +36,7 @@ from webmap.web.admin.common import (
     map_settings,
     place_store,
     problem_rows,
+    read_feature,
     render_admin,
     stored,
 )
@@ -144,12 +145,8 @@ def new_place() -> Any:
 @login_required("viewer")
 def edit_place(place_id: str) -> Any:
     """The place in the form; a POST (editor) saves it if nobody saved in between."""
-    check_feature_id(place_id, prefix="p", noun="place")
     store = place_store()
-    try:
-        place = store.place(place_id)
-    except PlaceNotFoundError:
-        abort(404, description=f"There is no place {place_id}.")
+    place = read_feature(store.place, place_id, prefix="p", noun="place")
     retired = place["retired_at"] is not None
     if request.method == "GET":
         return _render_form(place_id=place_id, values=_values(place), version=place["version"],

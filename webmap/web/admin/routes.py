@@ -43,6 +43,7 @@ from webmap.web.admin.common import (
     map_settings,
     place_store,
     problem_rows,
+    read_feature,
     render_admin,
     stored,
 )
@@ -170,11 +171,9 @@ def new_route() -> Any:
 @login_required("viewer")
 def edit_route(route_id: str) -> Any:
     """The route on the map; a POST (editor) saves it if nobody saved in between."""
-    check_feature_id(route_id, prefix="r", noun="route")
-    try:
-        route = walking_route(place_store(), route_id)
-    except PlaceNotFoundError:
-        abort(404, description=f"There is no route {route_id}.")
+    store = place_store()
+    route = read_feature(lambda feature_id: walking_route(store, feature_id), route_id,
+                         prefix="r", noun="route")
     current = {"name": route["name"], "kind": route["kind"], "version": route["version"]}
     if request.method == "GET":
         return _render_form(route_id=route_id, route=route, values=current)

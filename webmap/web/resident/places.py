@@ -23,6 +23,7 @@ from geo.streets.nearest import (
     straight_distances_m,
     walk_from,
 )
+from geo.streets.network import Snapped
 from layers.fields.contact import Contact
 from layers.fields.schedule import Schedule, next_openings
 from layers.transit_reach import TransitModel
@@ -33,7 +34,7 @@ from webmap.web.resident.index import NearIndex
 from webmap.web.resident.journey import journey_entry
 
 __all__ = ["DEFAULT_COUNT", "MAX_COUNT", "NETWORK_LIMIT_MINUTES", "category_label", "contact_info",
-           "nearest_places", "opening_info", "unlocated_places"]
+           "minutes_to_targets", "nearest_places", "opening_info", "unlocated_places"]
 
 #: Places listed by default, and at most.
 DEFAULT_COUNT = 5
@@ -147,16 +148,39 @@ def unlocated_places(index: NearIndex, district: str | None, *, lang: str = "ja"
     return [_place_entry(index, int(row), lang, now) for row in rows]
 
 
-def _walks(index: NearIndex, x: float, y: float) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Minutes to every place, which are straight-line estimates, and the street search."""
-    distances = straight_distances_m(x, y, index.place_x, index.place_y)
+def minutes_to_targets(index: NearIndex, x: float, y: float, *, target_x: np.ndarray,
+                       target_y: np.ndarray, snapped: Snapped | None, limit_minutes: float
+                       ) -> tuple[np.ndarray, np.ndarray, Any]:
+    """
+    Minutes on foot from ``(x, y)`` to every target: along the streets where they reach it.
+
+    Parameters
+    ----------
+    index
+        From :func:`webmap.web.resident.index.build_near_index` (its graph, profile, CRS).
+    x, y
+        The resident, in the index's metric CRS.
+    target_x, target_y
+        The targets (places or resources) in the same CRS (NaN where not located).
+    snapped
+        The targets snapped to the index's streets, or None (straight lines only).
+    limit_minutes
+        How far the street search goes.
+
+    Returns
+    -------
+    tuple
+        The minutes per target (straight line × detour factor where a target is off the
+        streets, or without streets; ``inf`` beyond the search), which of them are such
+        straight-line estimates, and the street search ``(walk, routes)`` or None.
+    """
+    distances = straight_distances_m(x, y, target_x, target_y)
     straight = index.profile.straight_minutes(distances)
-    if index.graph is None:
+    if index.graph is None or snapped is None:
         return straight, np.isfinite(straight), None
-    walk = walk_from(index.graph, x, y, limit_minutes=NETWORK_LIMIT_MINUTES,
-                     forward=index.forward)
-    routes = walk.to_targets(index.place_snapped)
-    off_network = (index.place_snapped.edge < 0) & np.isfinite(straight)
+    walk = walk_from(index.graph, x, y, limit_minutes=limit_minutes, forward=index.forward)
+    routes = walk.to_targets(snapped)
+    off_network = (snapped.edge < 0) & np.isfinite(straight)
     minutes = np.where(off_network, straight, routes.minutes)
     return minutes, off_network, (walk, routes)
 
@@ -203,7 +227,9 @@ def nearest_places(index: NearIndex, lon: float, lat: float, *, lang: str = "ja"
     _ = gettext_for(lang)
     x, y = index.project(lon, lat)
     distances = straight_distances_m(x, y, index.place_x, index.place_y)
-    minutes, straight_only, search = _walks(index, x, y)
+    minutes, straight_only, search = minutes_to_targets(
+        index, x, y, target_x=index.place_x, target_y=index.place_y,
+        snapped=index.place_snapped, limit_minutes=NETWORK_LIMIT_MINUTES)
     located = np.isfinite(distances)
     ranked = nearest_order(minutes, count)
     if len(ranked) < count:  # beyond the street search: nearest in a straight line

@@ -17,11 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from geo.streets.nearest import nearest_order, polyline_length_m, straight_distances_m, walk_from
+from geo.streets.nearest import nearest_order, polyline_length_m
 from webmap.i18n import gettext_for
 from webmap.web.resident.format import format_distance, round_minutes
 from webmap.web.resident.index import NearIndex
-from webmap.web.resident.places import category_label, contact_info, opening_info
+from webmap.web.resident.places import (
+    category_label,
+    contact_info,
+    minutes_to_targets,
+    opening_info,
+)
 
 __all__ = ["RESOURCE_COUNT", "RESOURCE_LIMIT_MINUTES", "nearby_resources"]
 
@@ -47,19 +52,6 @@ def _entry(index: NearIndex, row: int, lang: str, now: dt.datetime) -> dict[str,
         "opening": opening_info(index.resource_schedules[row], now, lang),
         "contact": contact_info(index.resource_contacts[row], lang),
     }
-
-
-def _minutes(index: NearIndex, x: float, y: float) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Minutes to every resource, which are straight-line estimates, and the street search."""
-    distances = straight_distances_m(x, y, index.resource_x, index.resource_y)
-    straight = index.profile.straight_minutes(distances)
-    if index.graph is None or index.resource_snapped is None:
-        return straight, np.isfinite(straight), None
-    walk = walk_from(index.graph, x, y, limit_minutes=RESOURCE_LIMIT_MINUTES,
-                     forward=index.forward)
-    routes = walk.to_targets(index.resource_snapped)
-    off_network = (index.resource_snapped.edge < 0) & np.isfinite(straight)
-    return np.where(off_network, straight, routes.minutes), off_network, (walk, routes)
 
 
 def nearby_resources(index: NearIndex, lon: float, lat: float, *, district: str | None,
@@ -93,7 +85,9 @@ def nearby_resources(index: NearIndex, lon: float, lat: float, *, district: str 
     nearby = []
     if len(index.resource_x):
         x, y = index.project(lon, lat)
-        minutes, straight, search = _minutes(index, x, y)
+        minutes, straight, search = minutes_to_targets(
+            index, x, y, target_x=index.resource_x, target_y=index.resource_y,
+            snapped=index.resource_snapped, limit_minutes=RESOURCE_LIMIT_MINUTES)
         within = np.where(minutes <= RESOURCE_LIMIT_MINUTES, minutes, np.inf)
         for row in nearest_order(within, RESOURCE_COUNT):
             row = int(row)
