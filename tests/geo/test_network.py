@@ -168,6 +168,28 @@ def test_isochrones_nest_and_catchments_cover_the_merged(method: str) -> None:
     assert iso.crs == "EPSG:6675"
 
 
+def test_isochrones_from_worker_processes_equal_those_made_here() -> None:
+    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+    rng = np.random.default_rng(5)
+    places = gpd.GeoDataFrame(geometry=shapely.points(
+        rng.uniform(network.x.min(), network.x.max(), 6),
+        rng.uniform(network.y.min(), network.y.max(), 6)), crs="EPSG:6675")
+    reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
+    here = walk_isochrones(reach, [3, 6.5, 10], workers=1)
+    forked = walk_isochrones(reach, [3, 6.5, 10], workers=3)
+    assert here.crs == forked.crs == "EPSG:4326"
+    assert here[["minutes", "place"]].equals(forked[["minutes", "place"]])
+    assert (here.area_km2 == forked.area_km2).all()
+    assert shapely.equals_exact(here.geometry.values, forked.geometry.values, 0).all()
+    # the vertices go to the output CRS as GeoDataFrame.to_crs takes them; areas are metric
+    metric = walk_isochrones(reach, [3, 6.5, 10], crs=None)
+    assert len(metric) == len(here) > 6 and metric.crs == "EPSG:6675"
+    assert shapely.equals_exact(metric.to_crs("EPSG:4326").geometry.values,
+                                here.geometry.values, 0).all()
+    assert here.area_km2.to_numpy() == pytest.approx(shapely.area(metric.geometry.values) / 1e6,
+                                                      rel=1e-9)
+
+
 def test_isochrone_grid_and_vector_agree() -> None:
     network = street_grid(12, 80.0)
     reach = network_reach(walk_graph(network, ELDERLY), _points((440, 440)), limit_minutes=8)
