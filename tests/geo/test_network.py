@@ -190,6 +190,31 @@ def test_isochrones_from_worker_processes_equal_those_made_here() -> None:
                                                       rel=1e-9)
 
 
+def test_grid_catchments_tile_the_merged_polygon_exactly() -> None:
+    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+    rng = np.random.default_rng(8)
+    places = gpd.GeoDataFrame(geometry=shapely.points(
+        rng.uniform(network.x.min(), network.x.max(), 12),
+        rng.uniform(network.y.min(), network.y.max(), 12)), crs="EPSG:6675")
+    reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
+    iso = walk_isochrones(reach, [4, 10], width_m=25, crs=None, workers=1)
+    geometry = iso.geometry.values
+    # outlines follow 50/3 m cells: areas are whole cells, as GEOS measures the polygons
+    assert iso.area_km2.to_numpy() == pytest.approx(shapely.area(geometry) / 1e6, rel=1e-9)
+    cells = iso.area_km2.to_numpy() * 1e6 / (50 / 3) ** 2
+    assert np.abs(cells - np.round(cells)).max() < 1e-6
+    # every hole lies in its own outer ring; only cells touching at a corner make rings touch
+    # themselves or cut an interior (GDAL's polygons do the same)
+    reasons = {reason.split("[")[0] for reason in shapely.is_valid_reason(geometry)}
+    assert reasons <= {"Valid Geometry", "Ring Self-intersection", "Interior is disconnected"}
+    merged = iso[iso["place"] == -1].set_index("minutes").geometry
+    for minutes in (4.0, 10.0):
+        catchments = iso[(iso["place"] >= 0) & (iso["minutes"] == minutes)]
+        assert catchments.area_km2.sum() == pytest.approx(merged[minutes].area / 1e6, rel=1e-9)
+        union = shapely.union_all(shapely.make_valid(catchments.geometry.values))
+        assert shapely.symmetric_difference(union, shapely.make_valid(merged[minutes])).area < 1e-3
+
+
 def test_isochrone_grid_and_vector_agree() -> None:
     network = street_grid(12, 80.0)
     reach = network_reach(walk_graph(network, ELDERLY), _points((440, 440)), limit_minutes=8)
