@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -376,20 +378,29 @@ def _lattice_map(source: CRS | str | None, target: CRS | str | None, transform: 
 def _run_jobs(run: Callable[[tuple], tuple], jobs: list[tuple], workers: int) -> list[tuple]:
     """``[run(job) for job in jobs]``, with the jobs shared out between this process and
     ``workers - 1`` forked ones (which see this process's arrays without a copy and send back
-    only their results). Where forking is not possible, or a worker dies, its jobs run here."""
+    only their results). Where forking is not safe, or a worker fails, its jobs run here."""
     workers = max(1, min(workers, len(jobs)))
+    # fork only from one thread (a lock held by another thread would stay held in the
+    # worker) and not from a daemonic process (a pool's or a cluster's worker)
     if workers > 1 and ("fork" not in multiprocessing.get_all_start_methods()
-                        or multiprocessing.current_process().daemon):
+                        or multiprocessing.current_process().daemon
+                        or threading.active_count() > 1):
         workers = 1
     if workers == 1:
         return [run(job) for job in jobs]
     shares = [jobs[i::workers] for i in range(workers)]  # jobs come heaviest first
     context = multiprocessing.get_context("fork")
-    started = []
+    started: list[tuple[list[tuple], Any, Any]] = []
     for share in shares[1:]:
         receive, send = context.Pipe(duplex=False)
         process = context.Process(target=_send_results, args=(run, share, send), daemon=True)
-        process.start()
+        try:
+            process.start()
+        except OSError as error:  # no process to be had: these jobs run here
+            send.send(("could not start", repr(error)))
+            send.close()
+            started.append((share, receive, None))
+            continue
         send.close()
         started.append((share, receive, process))
     results = dict(zip(shares[0], (run(job) for job in shares[0]), strict=True))
@@ -398,7 +409,8 @@ def _run_jobs(run: Callable[[tuple], tuple], jobs: list[tuple], workers: int) ->
             status, value = receive.recv()
         except EOFError:
             status, value = "died", None
-        process.join()
+        if process is not None:
+            process.join()
         if status == "ok":
             results.update(zip(share, value, strict=True))
             continue

@@ -3,6 +3,7 @@ against networkx on a real extract."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import geopandas as gpd
@@ -176,6 +177,7 @@ def test_isochrones_from_worker_processes_equal_those_made_here() -> None:
         rng.uniform(network.y.min(), network.y.max(), 6)), crs="EPSG:6675")
     reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
     here = walk_isochrones(reach, [3, 6.5, 10], workers=1)
+    assert threading.active_count() == 1  # else the workers would not fork
     forked = walk_isochrones(reach, [3, 6.5, 10], workers=3)
     assert here.crs == forked.crs == "EPSG:4326"
     assert here[["minutes", "place"]].equals(forked[["minutes", "place"]])
