@@ -135,9 +135,10 @@ def walk_isochrones(reach: Reach, thresholds_minutes: Sequence[float], *,
         Output CRS; None keeps the network's metric CRS.
     workers
         Processes that polygonise the grid (``method="grid"``): 1 runs everything here; more
-        fork workers (POSIX) that share out the thresholds' passes. Default: 2 for grids of
-        4 million cells or more (a city of about a million nodes), else 1. The polygons are
-        the same whatever the number.
+        fork workers (POSIX; only from a single-threaded, non-daemonic process, else all
+        runs here) that share out the thresholds' passes. Default: 2 for grids of 4 million
+        cells or more (a city of about a million nodes), else 1. The polygons are the same
+        whatever the number.
 
     Returns
     -------
