@@ -3,6 +3,7 @@ against networkx on a real extract."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import geopandas as gpd
@@ -219,6 +220,55 @@ def test_isochrones_nest_and_catchments_cover_the_merged(method: str) -> None:
     union = shapely.union_all(per_place.geometry.values)
     assert union.symmetric_difference(merged[10.0]).area < 0.02 * merged[10.0].area
     assert iso.crs == "EPSG:6675"
+
+
+def test_isochrones_from_worker_processes_equal_those_made_here() -> None:
+    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+    rng = np.random.default_rng(5)
+    places = gpd.GeoDataFrame(geometry=shapely.points(
+        rng.uniform(network.x.min(), network.x.max(), 6),
+        rng.uniform(network.y.min(), network.y.max(), 6)), crs="EPSG:6675")
+    reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
+    here = walk_isochrones(reach, [3, 6.5, 10], workers=1)
+    assert threading.active_count() == 1  # else the workers would not fork
+    forked = walk_isochrones(reach, [3, 6.5, 10], workers=3)
+    assert here.crs == forked.crs == "EPSG:4326"
+    assert here[["minutes", "place"]].equals(forked[["minutes", "place"]])
+    assert (here.area_km2 == forked.area_km2).all()
+    assert shapely.equals_exact(here.geometry.values, forked.geometry.values, 0).all()
+    # the vertices go to the output CRS within a millimetre of GeoDataFrame.to_crs (1e-8°
+    # is about 1 mm); areas are metric
+    metric = walk_isochrones(reach, [3, 6.5, 10], crs=None)
+    assert len(metric) == len(here) > 6 and metric.crs == "EPSG:6675"
+    exact = shapely.get_coordinates(metric.to_crs("EPSG:4326").geometry.values)
+    assert np.abs(shapely.get_coordinates(here.geometry.values) - exact).max() < 1e-8
+    assert here.area_km2.to_numpy() == pytest.approx(shapely.area(metric.geometry.values) / 1e6,
+                                                      rel=1e-9)
+
+
+def test_grid_catchments_tile_the_merged_polygon_exactly() -> None:
+    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+    rng = np.random.default_rng(8)
+    places = gpd.GeoDataFrame(geometry=shapely.points(
+        rng.uniform(network.x.min(), network.x.max(), 12),
+        rng.uniform(network.y.min(), network.y.max(), 12)), crs="EPSG:6675")
+    reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
+    iso = walk_isochrones(reach, [4, 10], width_m=25, crs=None, workers=1)
+    geometry = iso.geometry.values
+    # outlines follow 50/3 m cells: areas are whole cells, as GEOS measures the polygons
+    assert iso.area_km2.to_numpy() == pytest.approx(shapely.area(geometry) / 1e6, rel=1e-9)
+    cells = iso.area_km2.to_numpy() * 1e6 / (50 / 3) ** 2
+    assert np.abs(cells - np.round(cells)).max() < 1e-6
+    # every hole lies in its own outer ring; only cells touching at a corner make rings touch
+    # themselves or cut an interior (GDAL's polygons do the same)
+    reasons = {reason.split("[")[0] for reason in shapely.is_valid_reason(geometry)}
+    assert reasons <= {"Valid Geometry", "Ring Self-intersection", "Interior is disconnected"}
+    merged = iso[iso["place"] == -1].set_index("minutes").geometry
+    for minutes in (4.0, 10.0):
+        catchments = iso[(iso["place"] >= 0) & (iso["minutes"] == minutes)]
+        assert catchments.area_km2.sum() == pytest.approx(merged[minutes].area / 1e6, rel=1e-9)
+        union = shapely.union_all(shapely.make_valid(catchments.geometry.values))
+        assert shapely.symmetric_difference(union, shapely.make_valid(merged[minutes])).area < 1e-3
 
 
 def test_isochrone_grid_and_vector_agree() -> None:
