@@ -20,7 +20,8 @@ def _nearest(place_xy: np.ndarray, people_xy: np.ndarray,
     """Distance to and index of each person's nearest place within ``radius_m`` (inf, n)."""
     if len(place_xy) == 0 or len(people_xy) == 0:
         return np.full(len(people_xy), np.inf), np.full(len(people_xy), len(place_xy))
-    return cKDTree(place_xy).query(people_xy, distance_upper_bound=radius_m)
+    # scipy's bound is strict: the next float up counts a person at exactly radius_m too
+    return cKDTree(place_xy).query(people_xy, distance_upper_bound=np.nextafter(radius_m, np.inf))
 
 
 def walk_in_people(place_xy: np.ndarray, people_xy: np.ndarray, weights: np.ndarray, *,
