@@ -26,7 +26,6 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geo.streets.network import (
-    MIN_EDGE_MINUTES,
     Snapped,
     StreetNetwork,
     edges_near,
@@ -186,7 +185,9 @@ def source_rows(graph: WalkGraph, sources: Snapped, *, outward: bool = False,
     index = np.arange(len(edge))
     rows = np.concatenate([index, index])
     nodes = np.concatenate([network.u[edge], network.v[edge]])
-    weights = np.maximum(np.concatenate([to_u, to_v]), MIN_EDGE_MINUTES)
+    # exact: a source at a node reaches it in 0 (csgraph keeps explicit zeros of a CSR
+    # matrix as edges), so no node's time is off by a rounding step of the tie-break
+    weights = np.concatenate([to_u, to_v])
     walkable = np.isfinite(weights)
     return rows[walkable], nodes[walkable], weights[walkable]
 
@@ -326,7 +327,7 @@ def remove_place(reach: Reach, index: int) -> Reach:
     outside = nodes[np.isfinite(minutes[nodes])]
     seed_rows = [np.arange(len(outside))]
     seed_cols = [np.searchsorted(nodes, outside)]
-    seed_weights = [np.maximum(minutes[outside], MIN_EDGE_MINUTES)]
+    seed_weights = [minutes[outside]]
     seed_owner = [nearest[outside]]
     others = np.flatnonzero(places.edge >= 0)
     network = graph.network
