@@ -4,7 +4,8 @@ The city: the shared generator (``shared/bench/synthetic_walk_network.py``) with
 of 1150 (written to /tmp, never into the repository; its figures are synthetic), and, made
 here from its network with a fixed seed, 3,000 places (near random nodes), 1,000,000
 population points (around random nodes) and 300 districts (Voronoi cells clipped to the
-network's hull). Timed: the graph and the snap index (once per network); the whole job as
+network's hull). Timed, in a process of its own as each peer's: the graph and the snap index
+(once per network); the whole job as
 ``scripts/bench_reach.py`` does it (snap places and people, reach at 5/10/15 min, coverage
 per district, 9,000 per-place isochrones and 3 merged ones), step by step; a what-if (add a
 site, remove the busiest place); the next 10 sites over every node; this process's peak
@@ -233,6 +234,21 @@ def run_peer(name: str, folder: Path, timeout_s: float) -> dict | None:
     return result
 
 
+def city_in_own_process(folder: Path) -> dict:
+    """:func:`ibasho_city` in a fresh process, as each peer's job: no threads are left there
+    from the batch (so the isochrones may fork their second worker), and the peak memory is
+    the job's own."""
+    done = subprocess.run([sys.executable, __file__, "--peer", "ibasho", "--arrays", str(folder)],
+                          stdout=subprocess.PIPE, text=True, check=True)
+    result = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("PEER "):
+            result = json.loads(line[5:])
+        else:
+            print(line)
+    return result
+
+
 def batch_gunma(data: Path, workers: int) -> dict:
     """All 35 municipalities from scratch on a local cluster of ``workers``."""
     from distributed import Client
@@ -264,11 +280,12 @@ def main() -> None:
     parser.add_argument("--peer-timeout", type=float, default=600.0)
     parser.add_argument("--skip-city", action="store_true")
     parser.add_argument("--skip-batch", action="store_true")
-    parser.add_argument("--peer", choices=["pandana", "cityseer"], help=argparse.SUPPRESS)
+    parser.add_argument("--peer", choices=["ibasho", "pandana", "cityseer"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--arrays", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:  # one peer's job, in the process run_peer started
-        job = pandana_city if args.peer == "pandana" else cityseer_city
+        job = {"ibasho": ibasho_city, "pandana": pandana_city, "cityseer": cityseer_city}[args.peer]
         print("PEER " + json.dumps(job(args.arrays)))
         return
     result: dict = {}
@@ -276,7 +293,7 @@ def main() -> None:
         result.update(batch_gunma(args.data, args.workers))
     if not args.skip_city:
         folder = city_arrays(args.shared, args.side)
-        result.update(ibasho_city(folder))
+        result.update(city_in_own_process(folder))
         for name in ("pandana", "cityseer"):
             peer = run_peer(name, folder, args.peer_timeout)
             result[f"{name}_s"] = None if peer is None else round(peer["seconds"], 1)
