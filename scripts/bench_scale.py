@@ -63,7 +63,7 @@ N_PLACES, N_PEOPLE, N_DISTRICTS = 3_000, 1_000_000, 300
 
 def _peak_mb() -> float:
     """This process's peak resident memory in MB (Linux reports kB; a process started from
-    this one begins with this one's peak, so the batch runs before the big city)."""
+    this one begins with this one's peak, so the big city runs in a process of its own)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -289,11 +289,12 @@ def main() -> None:
         print("PEER " + json.dumps(job(args.arrays)))
         return
     result: dict = {}
-    if not args.skip_batch:  # first: a worker's peak memory starts from this process's
-        result.update(batch_gunma(args.data, args.workers))
-    if not args.skip_city:
-        folder = city_arrays(args.shared, args.side)
+    folder = None if args.skip_city else city_arrays(args.shared, args.side)
+    if folder is not None:  # first, on a machine the batch has not just worked hard
         result.update(city_in_own_process(folder))
+    if not args.skip_batch:  # (this process stays small: a worker's peak starts from it)
+        result.update(batch_gunma(args.data, args.workers))
+    if folder is not None:
         for name in ("pandana", "cityseer"):
             peer = run_peer(name, folder, args.peer_timeout)
             result[f"{name}_s"] = None if peer is None else round(peer["seconds"], 1)
