@@ -31,7 +31,12 @@ from layers.store.site import (
 )
 from layers.study import StudyArea, load_study_area
 from webmap.web.auth import init_auth
-from webmap.web.http_cache import configure_http_cache
+from webmap.web.http_cache import (
+    RENDER_WAIT_S,
+    RENDERS_AT_ONCE,
+    RenderGate,
+    configure_http_cache,
+)
 from webmap.web.language import init_language
 from webmap.web.live import LiveSite
 from webmap.web.replay import Replay
@@ -156,7 +161,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     live = LiveSite(base_study=base_study, database=site, make_state=make_state,
                     watch=app.config["WATCH_DATABASE"])
     live.start()
-    app.extensions[STATE_KEY] = AppState(live=live)
+    app.extensions[STATE_KEY] = AppState(live=live, render_gate=RenderGate(
+        int(app.config.get("RENDERS_AT_ONCE", RENDERS_AT_ONCE)),
+        float(app.config.get("RENDER_WAIT_S", RENDER_WAIT_S))))
     init_auth(app)
     init_language(app)
     app.before_request(live.check_for_changes)

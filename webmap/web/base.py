@@ -30,14 +30,14 @@ from layers.analysis import NetworkAnalysis
 from webmap.i18n import gettext as _
 from webmap.maps.pages import Urls
 from webmap.maps.style import basis_heading, basis_label, straight_note
-from webmap.web.http_cache import cached_response
+from webmap.web.http_cache import RenderGate, cached_response
 from webmap.web.state import STATE_KEY, AppState, IbashoState
 
 logger = logging.getLogger(__name__)
 __all__ = ["GEOJSON_MEDIA_TYPE", "app_state", "basis_choices", "basis_fields", "basis_key",
            "check_district", "csrf_failed_text", "current_state", "data_changed", "error_text",
            "fail", "geojson_response", "json_error", "minutes_arg", "page_urls", "radius_arg",
-           "require_network", "wants_json"]
+           "render_gate", "require_network", "wants_json"]
 
 #: The media type of the GeoJSON answers of the API.
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -79,6 +79,11 @@ def app_state(app: Flask | None = None) -> AppState:
     """The one state object of ``app`` (default: the current app): its database, stores and
     the maps it serves."""
     return (app or current_app).extensions[STATE_KEY]
+
+
+def render_gate() -> RenderGate:
+    """The app's :class:`~webmap.web.http_cache.RenderGate`: printed files made at once."""
+    return app_state().render_gate
 
 
 def current_state() -> IbashoState:

@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from flask_compress import Compress
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -54,7 +54,6 @@ __all__ = [
     "cached_response",
     "configure_http_cache",
     "gzip_without_time",
-    "render_gate",
 ]
 
 #: How long a browser keeps a versioned static file (a year; a new version has a new URL).
@@ -147,16 +146,6 @@ class RenderGate:
             return render()
         finally:
             self._slots.release()
-
-
-def render_gate() -> RenderGate:
-    """The app's :class:`RenderGate` (``RENDERS_AT_ONCE``, ``RENDER_WAIT_S`` in its config)."""
-    gate = current_app.extensions.get("ibasho_render_gate")
-    if gate is None:
-        gate = current_app.extensions.setdefault("ibasho_render_gate", RenderGate(
-            int(current_app.config.get("RENDERS_AT_ONCE", RENDERS_AT_ONCE)),
-            float(current_app.config.get("RENDER_WAIT_S", RENDER_WAIT_S))))
-    return gate
 
 
 class RenderCache:

@@ -33,7 +33,7 @@ from layers.store.users import UserStore
 from layers.study import StudyArea, analyse_study_area, load_study_area
 from webmap.maps.build import build_map
 from webmap.maps.pages import RenderedMap, render_map
-from webmap.web.http_cache import BodyCache
+from webmap.web.http_cache import BodyCache, RenderGate
 from webmap.web.live import LiveSite
 
 logger = logging.getLogger(__name__)
@@ -172,6 +172,8 @@ class AppState:
 
     #: The site's database and the maps drawn from it, kept current.
     live: LiveSite[IbashoState]
+    #: How many printed files are rendered at once (``RENDERS_AT_ONCE``, ``RENDER_WAIT_S``).
+    render_gate: RenderGate = field(default_factory=RenderGate)
 
     @property
     def maps(self) -> IbashoState:

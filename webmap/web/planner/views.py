@@ -66,8 +66,9 @@ from webmap.web.base import (
     fail,
     json_error,
     page_urls,
+    render_gate,
 )
-from webmap.web.http_cache import RenderCache, render_gate
+from webmap.web.http_cache import RenderCache
 from webmap.web.json_body import read_json_object
 from webmap.web.planner.results import (
     baseline_rows,

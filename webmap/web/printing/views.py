@@ -36,8 +36,8 @@ from webmap.prints.sheet import (
     render_sheet,
 )
 from webmap.prints.sheet_layers import prepare_layers
-from webmap.web.base import basis_choices, current_state, fail, page_urls
-from webmap.web.http_cache import RenderCache, render_gate
+from webmap.web.base import basis_choices, current_state, fail, page_urls, render_gate
+from webmap.web.http_cache import RenderCache
 from webmap.web.state import IbashoState
 
 logger = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from webmap.web.base import app_state
 from webmap.web.http_cache import RenderBusy, RenderCache, RenderGate
 
 
@@ -82,7 +83,7 @@ def test_bad_gate_settings_are_refused(at_once: int, wait_s: float) -> None:
 
 def test_the_print_page_answers_503_in_japanese_while_every_slot_is_taken(app, client) -> None:
     assert client.get("/print/sheet?district=吉井&format=png&dpi=150").status_code == 200
-    gate = app.extensions["ibasho_render_gate"]  # the one the app's caches share
+    gate = app_state(app).render_gate  # the one the app's caches share
     wait_s, gate.wait_s = gate.wait_s, 0.2
     started = [threading.Event() for _ in range(gate.at_once)]
     release = threading.Event()

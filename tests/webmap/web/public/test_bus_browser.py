@@ -68,8 +68,11 @@ def test_the_planner_counts_the_bus_when_switched_on(page, server, screenshots):
     browser_page.wait_for_selector("#plan-bus-figures table", timeout=5_000)
     rows = browser_page.locator("#plan-bus-figures tr")
     assert rows.count() == 4  # heading, 徒歩のみ, バスで, どちらも不可
-    assert "徒歩でもバスでも行けない人" in browser_page.locator(
-        "#plan-suggestions-note").inner_text()
+    # the note changes when the bus suggestions arrive (their own request, maybe after the
+    # figures): wait for it rather than read it at once
+    browser_page.wait_for_function(
+        """() => document.getElementById('plan-suggestions-note').textContent
+                   .includes('徒歩でもバスでも行けない人')""", timeout=10_000)
     browser_page.wait_for_function(
         """first => {
             const name = document.querySelector('.plan-suggestion-name');
