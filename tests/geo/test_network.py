@@ -29,6 +29,16 @@ def _points(*xy: tuple[float, float]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(geometry=[shapely.Point(p) for p in xy], crs=CRS)
 
 
+def _nagoya_reach(*, seed: int, places: int):
+    """Reach within 10 minutes (cane pace) on the Nagoya extract from ``places`` random points."""
+    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
+    rng = np.random.default_rng(seed)
+    points = gpd.GeoDataFrame(geometry=shapely.points(
+        rng.uniform(network.x.min(), network.x.max(), places),
+        rng.uniform(network.y.min(), network.y.max(), places)), crs="EPSG:6675")
+    return network_reach(walk_graph(network, PROFILES["cane"]), points, limit_minutes=10)
+
+
 def test_parallel_edges_keep_the_minimum_and_zero_length_edges_survive() -> None:
     # 0 -(100 m and 40 m in parallel)- 1 -(0 m)- 2
     network = StreetNetwork.from_arrays([0, 100, 100], [0, 0, 0], [0, 1, 1], [1, 0, 2],
@@ -204,12 +214,7 @@ def test_isochrone_does_not_cross_the_river(method: str) -> None:
 
 @pytest.mark.parametrize("method", ["grid", "vector"])
 def test_isochrones_nest_and_catchments_cover_the_merged(method: str) -> None:
-    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
-    rng = np.random.default_rng(3)
-    places = gpd.GeoDataFrame(geometry=shapely.points(
-        rng.uniform(network.x.min(), network.x.max(), 4),
-        rng.uniform(network.y.min(), network.y.max(), 4)), crs="EPSG:6675")
-    reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
+    reach = _nagoya_reach(seed=3, places=4)
     iso = walk_isochrones(reach, [5, 10], method=method, crs=None)
     merged = iso[iso["place"] == -1].set_index("minutes").geometry
     tolerance = 1e-6 if method == "grid" else 1.0  # vector buffers: floating-point slivers
@@ -223,12 +228,7 @@ def test_isochrones_nest_and_catchments_cover_the_merged(method: str) -> None:
 
 
 def test_isochrones_from_worker_processes_equal_those_made_here() -> None:
-    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
-    rng = np.random.default_rng(5)
-    places = gpd.GeoDataFrame(geometry=shapely.points(
-        rng.uniform(network.x.min(), network.x.max(), 6),
-        rng.uniform(network.y.min(), network.y.max(), 6)), crs="EPSG:6675")
-    reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
+    reach = _nagoya_reach(seed=5, places=6)
     here = walk_isochrones(reach, [3, 6.5, 10], workers=1)
     assert threading.active_count() == 1  # else the workers would not fork
     forked = walk_isochrones(reach, [3, 6.5, 10], workers=3)
@@ -247,12 +247,7 @@ def test_isochrones_from_worker_processes_equal_those_made_here() -> None:
 
 
 def test_grid_catchments_tile_the_merged_polygon_exactly() -> None:
-    network = load_streets(NAGOYA, metric_crs="EPSG:6675")
-    rng = np.random.default_rng(8)
-    places = gpd.GeoDataFrame(geometry=shapely.points(
-        rng.uniform(network.x.min(), network.x.max(), 12),
-        rng.uniform(network.y.min(), network.y.max(), 12)), crs="EPSG:6675")
-    reach = network_reach(walk_graph(network, PROFILES["cane"]), places, limit_minutes=10)
+    reach = _nagoya_reach(seed=8, places=12)
     iso = walk_isochrones(reach, [4, 10], width_m=25, crs=None, workers=1)
     geometry = iso.geometry.values
     # outlines follow 50/3 m cells: areas are whole cells, as GEOS measures the polygons
