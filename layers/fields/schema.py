@@ -13,6 +13,7 @@ written, and README's table of limits shows the same numbers.
 from __future__ import annotations
 
 import difflib
+import functools
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -159,6 +160,12 @@ def served_areas(serves: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
+@functools.lru_cache(maxsize=8)
+def _towns_by_nfkc(towns: frozenset[str]) -> dict[str, str]:
+    """The 町丁 names by their NFKC form (made once per set, not once per row checked)."""
+    return {unicodedata.normalize("NFKC", town): town for town in towns}
+
+
 def served_area_problem(serves: str, towns: Collection[str], *, label: str,
                         row: int | None = None, field: str = "serves",
                         severity: Severity = Severity.ERROR) -> Problem | None:
@@ -178,7 +185,7 @@ def served_area_problem(serves: str, towns: Collection[str], *, label: str,
     named = [name for name in served_areas(serves) if name != WHOLE_DISTRICT]
     if not named or not towns:
         return None
-    known = {unicodedata.normalize("NFKC", town): town for town in towns}
+    known = _towns_by_nfkc(frozenset(towns))
     unknown = [name for name in named if unicodedata.normalize("NFKC", name) not in known]
     if not unknown:
         return None

@@ -174,7 +174,7 @@ def served_area_problems(places: gpd.GeoDataFrame, layer: LayerConfig, *,
     names), with the nearest name as a hint (:func:`layers.fields.schema.served_area_problem`):
     errors on an import, warnings when the config's own files are loaded.
     """
-    towns = list(towns)
+    towns = frozenset(towns)  # hashed once: the names' NFKC forms are kept per set
     found = (served_area_problem(serves, towns, label=str(layer.path), row=row,
                                  field=layer.source_field("serves"), severity=severity)
              for row, serves in zip(places["row"], places["serves"], strict=True))
